@@ -1,0 +1,246 @@
+package tokens_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/store"
+	"github.com/onbehalf/onbehalf/internal/tokens"
+	"github.com/onbehalf/onbehalf/internal/zoom"
+	"github.com/onbehalf/onbehalf/internal/zoomtest"
+)
+
+const meeting = "85012345678"
+
+type env struct {
+	fake   *zoomtest.Server
+	zoom   *zoom.Client
+	store  *store.Store
+	path   string
+	mgr    *tokens.Manager
+	connID string
+	now    time.Time
+	mu     sync.Mutex
+}
+
+func (e *env) clock() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.now
+}
+
+func (e *env) advance(d time.Duration) {
+	e.mu.Lock()
+	e.now = e.now.Add(d)
+	e.mu.Unlock()
+}
+
+// newEnv starts a fake Zoom, a store on a temp file and a manager, with one
+// connection for the fake's default user.
+func newEnv(t *testing.T, timeout time.Duration) *env {
+	t.Helper()
+	e := &env{fake: zoomtest.New("cid", "csecret"), path: filepath.Join(t.TempDir(), "t.db"), now: time.Now()}
+	t.Cleanup(e.fake.Close)
+	e.zoom = zoom.New(zoom.Options{ClientID: "cid", ClientSecret: "csecret", OAuthURL: e.fake.URL, APIURL: e.fake.APIURL(), Timeout: timeout})
+	e.open(t)
+	at, rt := e.fake.IssueGrant(zoomtest.DefaultUserID)
+	c, err := e.store.UpsertConnection(context.Background(), onbehalf.ZoomUser{ID: zoomtest.DefaultUserID, Email: "d@example.com"},
+		onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: time.Now().Add(zoomtest.DefaultAccessTTL)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.connID = c.ID
+	return e
+}
+
+func (e *env) open(t *testing.T) {
+	t.Helper()
+	st, err := store.Open(e.path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e.store = st
+	e.mgr = &tokens.Manager{Store: st, Zoom: e.zoom, Now: e.clock}
+}
+
+func TestMintWarmTokenNoRefresh(t *testing.T) {
+	e := newEnv(t, 5*time.Second)
+	tok, err := e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if minted := e.fake.Minted(); len(minted) != 1 || minted[0] != tok {
+		t.Fatalf("got %q, fake minted %v", tok, minted)
+	}
+	if e.fake.RefreshCalls() != 0 {
+		t.Fatal("refreshed a fresh token")
+	}
+}
+
+func TestRefreshWhenExpiringWithinMargin(t *testing.T) {
+	e := newEnv(t, 5*time.Second)
+	e.advance(54 * time.Minute) // ~6 min left: no refresh yet
+	if _, err := e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.fake.RefreshCalls(); n != 0 {
+		t.Fatalf("refresh calls = %d with 6 minutes left", n)
+	}
+	e.advance(2 * time.Minute) // ~4 min left: refresh first
+	if _, err := e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.fake.RefreshCalls(); n != 1 {
+		t.Fatalf("refresh calls = %d, want 1", n)
+	}
+	c, _ := e.store.Connection(context.Background(), e.connID)
+	if c.Token.RefreshToken != e.fake.CurrentRefreshToken(zoomtest.DefaultUserID) {
+		t.Fatal("stored refresh token is not Zoom's current one")
+	}
+}
+
+func TestUnauthorizedRefreshesOnceAndRetries(t *testing.T) {
+	e := newEnv(t, 5*time.Second)
+	e.fake.InvalidateAccess(zoomtest.DefaultUserID)
+	tok, err := e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.fake.RefreshCalls() != 1 || e.fake.MintCalls() != 2 {
+		t.Fatalf("refreshes=%d mints=%d, want 1 and 2", e.fake.RefreshCalls(), e.fake.MintCalls())
+	}
+	if m := e.fake.Minted(); m[len(m)-1] != tok {
+		t.Fatal("returned token is not the one minted")
+	}
+}
+
+func TestConcurrentMintsAfterInvalidationShareOneRefresh(t *testing.T) {
+	e := newEnv(t, 5*time.Second)
+	e.fake.InvalidateAccess(zoomtest.DefaultUserID)
+	const n = 50
+	got := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-start
+			got[i], errs[i] = e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting)
+		}(i)
+	}
+	close(start)
+	wg.Wait()
+	seen := map[string]bool{}
+	for i := range got {
+		if errs[i] != nil {
+			t.Fatalf("mint %d: %v", i, errs[i])
+		}
+		if got[i] == "" || seen[got[i]] {
+			t.Fatalf("mint %d: empty or duplicate token %q", i, got[i])
+		}
+		seen[got[i]] = true
+	}
+	if r := e.fake.RefreshCalls(); r != 1 {
+		t.Fatalf("refresh calls = %d, want exactly 1", r)
+	}
+	if r := e.fake.ReusedRefreshTokens(); r != 0 {
+		t.Fatalf("a rotated refresh token was reused %d times", r)
+	}
+}
+
+func TestRotatedRefreshTokenSurvivesReopen(t *testing.T) {
+	e := newEnv(t, 5*time.Second)
+	e.fake.InvalidateAccess(zoomtest.DefaultUserID)
+	if _, err := e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting); err != nil {
+		t.Fatal(err)
+	}
+	e.store.Close()
+	e.open(t)
+	// Force another refresh: it must use the rotated token from disk.
+	e.fake.InvalidateAccess(zoomtest.DefaultUserID)
+	if _, err := e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting); err != nil {
+		t.Fatal(err)
+	}
+	if e.fake.RefreshCalls() != 2 || e.fake.ReusedRefreshTokens() != 0 {
+		t.Fatalf("refreshes=%d reused=%d", e.fake.RefreshCalls(), e.fake.ReusedRefreshTokens())
+	}
+}
+
+func TestRevokedGrantDisconnects(t *testing.T) {
+	e := newEnv(t, 5*time.Second)
+	e.fake.RevokeGrant(zoomtest.DefaultUserID)
+	_, err := e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting)
+	if onbehalf.ErrorCode(err) != onbehalf.ECONFLICT {
+		t.Fatalf("got %v, want ECONFLICT", err)
+	}
+	c, _ := e.store.Connection(context.Background(), e.connID)
+	if c.Connected() || c.Token != (onbehalf.Token{}) || c.DisconnectedReason == "" {
+		t.Fatalf("connection not marked disconnected with tokens wiped: %+v", c)
+	}
+	calls := e.fake.RefreshCalls() + e.fake.MintCalls()
+	if _, err := e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting); onbehalf.ErrorCode(err) != onbehalf.ECONFLICT {
+		t.Fatalf("second mint: %v", err)
+	}
+	if e.fake.RefreshCalls()+e.fake.MintCalls() != calls {
+		t.Fatal("a dead connection still calls Zoom")
+	}
+}
+
+func TestUnknownConnection(t *testing.T) {
+	e := newEnv(t, 5*time.Second)
+	if _, err := e.mgr.Mint(context.Background(), "nope", onbehalf.KindOBF, meeting); onbehalf.ErrorCode(err) != onbehalf.ENOTFOUND {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestZoomTimeoutAndErrors(t *testing.T) {
+	e := newEnv(t, 100*time.Millisecond)
+	e.fake.SetMintDelay(2 * time.Second)
+	if _, err := e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting); onbehalf.ErrorCode(err) != onbehalf.ETIMEOUT {
+		t.Fatalf("got %v, want ETIMEOUT", err)
+	}
+	e.fake.SetMintDelay(0)
+	e.fake.FailMintEvery(1)
+	_, err := e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting)
+	if onbehalf.ErrorCode(err) != onbehalf.EUPSTREAM {
+		t.Fatalf("got %v, want EUPSTREAM", err)
+	}
+	t.Logf("zoom error message: %s", onbehalf.ErrorMessage(err))
+}
+
+func TestCallerGivingUpDoesNotLoseRotatedToken(t *testing.T) {
+	e := newEnv(t, 5*time.Second)
+	e.fake.InvalidateAccess(zoomtest.DefaultUserID)
+	e.fake.SetRefreshDelay(300 * time.Millisecond) // Zoom rotates, then answers late
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := e.mgr.Mint(ctx, e.connID, onbehalf.KindOBF, meeting); err == nil {
+		t.Fatal("expected the caller to time out")
+	}
+	// The refresh goes on without the caller and is committed.
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		c, _ := e.store.Connection(context.Background(), e.connID)
+		if c.Token.RefreshToken == e.fake.CurrentRefreshToken(zoomtest.DefaultUserID) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("rotated refresh token was never saved")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	e.fake.SetRefreshDelay(0)
+	if _, err := e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting); err != nil {
+		t.Fatal(err)
+	}
+	if e.fake.RefreshCalls() != 1 || e.fake.ReusedRefreshTokens() != 0 {
+		t.Fatalf("refreshes=%d reused=%d", e.fake.RefreshCalls(), e.fake.ReusedRefreshTokens())
+	}
+}

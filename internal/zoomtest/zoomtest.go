@@ -1,0 +1,328 @@
+// Package zoomtest is a fake Zoom for tests: the OAuth endpoints of a
+// user-level "General app" (authorize, token, revoke) and the two REST
+// endpoints onbehalf uses (GET /v2/users/me and GET /v2/users/me/token),
+// served by an httptest.Server on the loopback interface.
+//
+// It behaves like the real Zoom where that matters to a client:
+//
+//   - client authentication at /oauth/token and /oauth/revoke only through an
+//     HTTP Basic header;
+//   - authorization codes are single use, live 5 minutes and are bound to the
+//     redirect URI and the PKCE (S256) challenge given at authorize;
+//   - refresh tokens rotate: every refresh issues a new pair and kills the
+//     old refresh token and the old access token;
+//   - a user has at most one grant: authorizing again kills the old tokens;
+//   - REST errors are JSON {"code":124,"message":"Invalid access token."};
+//   - every call to /users/me/token mints a different token.
+//
+// Controls (InvalidateAccess, RevokeGrant, FailMintEvery, delays, a clock)
+// and counters (RefreshCalls, ReusedRefreshTokens, ...) let tests drive the
+// failure modes of the real service. Everything is safe for concurrent use.
+package zoomtest
+
+import (
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults of a new Server.
+const (
+	// DefaultUserID is the ID of the user that exists in every new Server
+	// and approves authorization requests without a fake_user parameter.
+	DefaultUserID = "zu_default"
+	// DefaultAccessTTL is the lifetime of access tokens when AccessTTL is
+	// zero; Zoom answers expires_in 3599.
+	DefaultAccessTTL = 3599 * time.Second
+	// CodeTTL is the lifetime of an authorization code.
+	CodeTTL = 5 * time.Minute
+	// Scope is the scope string of every token response.
+	Scope = "user:read:user user:read:token user:read:zak"
+)
+
+// User is a Zoom user known to the fake.
+type User struct {
+	ID          string
+	AccountID   string
+	Email       string
+	FirstName   string
+	LastName    string
+	DisplayName string
+}
+
+// Server is a running fake Zoom. Create it with New and stop it with Close.
+//
+// AccessTTL and AllowedRedirect must be set before the first request; the
+// control methods may be called at any time from any goroutine.
+type Server struct {
+	// URL is the OAuth base URL (http://127.0.0.1:port), the equivalent of
+	// https://zoom.us. The REST API lives at APIURL().
+	URL string
+	// AccessTTL is the lifetime of access tokens (DefaultAccessTTL if zero).
+	AccessTTL time.Duration
+	// AllowedRedirect, when set, is the only redirect_uri /oauth/authorize
+	// accepts, like the allow list of a Zoom app.
+	AllowedRedirect string
+
+	clientID, clientSecret string
+	ts                     *httptest.Server
+
+	mu        sync.Mutex
+	users     map[string]User
+	grants    map[string]*grant // by user ID
+	byAccess  map[string]*grant
+	byRefresh map[string]*grant
+	rotated   map[string]struct{} // refresh tokens killed by a rotation
+	codes     map[string]*authCode
+	minted    []string
+
+	denyNext     atomic.Bool
+	clock        atomic.Pointer[func() time.Time]
+	mintDelay    atomic.Int64
+	refreshDelay atomic.Int64
+	failEvery    atomic.Int64
+
+	refreshCalls  atomic.Int64
+	mintCalls     atomic.Int64
+	codeExchanges atomic.Int64
+	reused        atomic.Int64
+	revocations   atomic.Int64
+}
+
+// grant is one user's authorization of the client: the current token pair.
+type grant struct {
+	userID      string
+	access      string
+	refresh     string
+	accessExp   time.Time
+	accessValid bool
+}
+
+// authCode is an authorization code waiting to be exchanged.
+type authCode struct {
+	userID      string
+	redirectURI string
+	challenge   string
+	created     time.Time
+}
+
+// New starts a fake Zoom that knows one OAuth client and the default user
+// (ID DefaultUserID, default@example.com, "Default User", account acct_1).
+func New(clientID, clientSecret string) *Server {
+	s := &Server{
+		clientID:     clientID,
+		clientSecret: clientSecret,
+		users:        make(map[string]User),
+		grants:       make(map[string]*grant),
+		byAccess:     make(map[string]*grant),
+		byRefresh:    make(map[string]*grant),
+		rotated:      make(map[string]struct{}),
+		codes:        make(map[string]*authCode),
+	}
+	s.users[DefaultUserID] = User{
+		ID:          DefaultUserID,
+		AccountID:   "acct_1",
+		Email:       "default@example.com",
+		FirstName:   "Default",
+		LastName:    "User",
+		DisplayName: "Default User",
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /oauth/authorize", s.handleAuthorize)
+	mux.HandleFunc("POST /oauth/token", s.handleToken)
+	mux.HandleFunc("POST /oauth/revoke", s.handleRevoke)
+	mux.HandleFunc("GET /v2/users/me", s.handleUsersMe)
+	mux.HandleFunc("GET /v2/users/me/token", s.handleMint)
+	s.ts = httptest.NewServer(mux)
+	s.URL = s.ts.URL
+	return s
+}
+
+// Close shuts the server down and waits for pending requests.
+func (s *Server) Close() { s.ts.Close() }
+
+// APIURL returns the base URL of the REST API, the equivalent of
+// https://api.zoom.us/v2.
+func (s *Server) APIURL() string { return s.URL + "/v2" }
+
+// AddUser adds a user, or replaces the profile of the user with the same ID
+// (existing grants are kept).
+func (s *Server) AddUser(u User) {
+	if u.ID == "" {
+		panic("zoomtest: AddUser needs a user ID")
+	}
+	s.mu.Lock()
+	s.users[u.ID] = u
+	s.mu.Unlock()
+}
+
+// IssueGrant gives the client a fresh grant for an existing user, as if the
+// user had just authorized the app and the code had been exchanged, and
+// returns its tokens. Any previous grant of the user dies. It panics if the
+// user is unknown.
+func (s *Server) IssueGrant(userID string) (accessToken, refreshToken string) {
+	g, ok := s.newGrant(userID)
+	if !ok {
+		panic(fmt.Sprintf("zoomtest: IssueGrant: unknown user %q", userID))
+	}
+	return g.access, g.refresh
+}
+
+// DenyNext makes the next valid authorization request redirect back with
+// error=access_denied, as if the user clicked "Decline".
+func (s *Server) DenyNext() { s.denyNext.Store(true) }
+
+// SetClock replaces time.Now for access token and code expiry. nil restores
+// the real clock.
+func (s *Server) SetClock(now func() time.Time) {
+	if now == nil {
+		s.clock.Store(nil)
+		return
+	}
+	s.clock.Store(&now)
+}
+
+// InvalidateAccess makes the user's current access token answer 401 code
+// 124, as after a password change; the refresh token stays valid.
+func (s *Server) InvalidateAccess(userID string) {
+	s.mu.Lock()
+	if g := s.grants[userID]; g != nil {
+		g.accessValid = false
+	}
+	s.mu.Unlock()
+}
+
+// RevokeGrant kills the user's grant: its refresh token answers
+// invalid_grant and its access token 401, as when the user removes the app.
+func (s *Server) RevokeGrant(userID string) {
+	s.mu.Lock()
+	s.dropGrantLocked(userID)
+	s.mu.Unlock()
+}
+
+// SetMintDelay makes /users/me/token wait d before answering (a request
+// whose context ends first gets no answer).
+func (s *Server) SetMintDelay(d time.Duration) { s.mintDelay.Store(int64(d)) }
+
+// SetRefreshDelay makes refresh_token grants wait d before answering. The
+// rotation happens before the wait, like a Zoom that has committed the new
+// pair but whose answer is slow: a client that gives up loses the new pair.
+func (s *Server) SetRefreshDelay(d time.Duration) { s.refreshDelay.Store(int64(d)) }
+
+// FailMintEvery makes every n-th request to /users/me/token (counted as in
+// MintCalls) answer 500 {"code":500,...}. 0 turns it off.
+func (s *Server) FailMintEvery(n int) { s.failEvery.Store(int64(n)) }
+
+// RefreshCalls returns the number of refresh_token grant requests received,
+// successful or not.
+func (s *Server) RefreshCalls() int { return int(s.refreshCalls.Load()) }
+
+// MintCalls returns the number of requests to /users/me/token.
+func (s *Server) MintCalls() int { return int(s.mintCalls.Load()) }
+
+// AuthCodeExchanges returns the number of authorization_code grant requests
+// received, successful or not.
+func (s *Server) AuthCodeExchanges() int { return int(s.codeExchanges.Load()) }
+
+// ReusedRefreshTokens returns the number of refresh requests that presented
+// a refresh token killed by an earlier rotation: the bug a client must never
+// commit, since on the real Zoom it loses the connection for good.
+func (s *Server) ReusedRefreshTokens() int { return int(s.reused.Load()) }
+
+// Revocations returns the number of successful /oauth/revoke requests.
+func (s *Server) Revocations() int { return int(s.revocations.Load()) }
+
+// Minted returns a copy of every token minted by /users/me/token, in order.
+func (s *Server) Minted() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.minted...)
+}
+
+// CurrentRefreshToken returns the refresh token of the user's grant, or ""
+// when the user has no grant.
+func (s *Server) CurrentRefreshToken(userID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if g := s.grants[userID]; g != nil {
+		return g.refresh
+	}
+	return ""
+}
+
+// CurrentAccessToken returns the latest access token issued for the user's
+// grant (even if it was invalidated or has expired since), or "" when the
+// user has no grant.
+func (s *Server) CurrentAccessToken(userID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if g := s.grants[userID]; g != nil {
+		return g.access
+	}
+	return ""
+}
+
+// now returns the current time of the fake's clock.
+func (s *Server) now() time.Time {
+	if p := s.clock.Load(); p != nil {
+		return (*p)()
+	}
+	return time.Now()
+}
+
+// accessTTL returns the lifetime of new access tokens.
+func (s *Server) accessTTL() time.Duration {
+	if s.AccessTTL > 0 {
+		return s.AccessTTL
+	}
+	return DefaultAccessTTL
+}
+
+// newGrant replaces the user's grant with a fresh one and returns a copy of
+// it; ok is false when the user is unknown.
+func (s *Server) newGrant(userID string) (g grant, ok bool) {
+	access, refresh := "zat_"+rand.Text(), "zrt_"+rand.Text()
+	exp := s.now().Add(s.accessTTL())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[userID]; !ok {
+		return grant{}, false
+	}
+	s.dropGrantLocked(userID)
+	ng := &grant{userID: userID, access: access, refresh: refresh, accessExp: exp, accessValid: true}
+	s.grants[userID] = ng
+	s.byAccess[access] = ng
+	s.byRefresh[refresh] = ng
+	return *ng, true
+}
+
+// dropGrantLocked deletes the user's grant and its tokens. s.mu is held.
+func (s *Server) dropGrantLocked(userID string) {
+	g := s.grants[userID]
+	if g == nil {
+		return
+	}
+	delete(s.byAccess, g.access)
+	delete(s.byRefresh, g.refresh)
+	delete(s.grants, userID)
+}
+
+// sleep waits d or until the request context ends; it reports whether the
+// full delay elapsed.
+func sleep(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
