@@ -3,8 +3,10 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -53,6 +55,35 @@ type Config struct {
 
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
+
+	// ZoomWebhookSecretToken enables POST /zoom/webhook (deauthorization,
+	// URL validation). Empty: the route answers 404.
+	ZoomWebhookSecretToken string
+	// TokenEncryptionKeys seal tokens at rest: the first is used to seal,
+	// all are tried to open (rotation). Empty: a key file beside the
+	// database is used, generated on first start.
+	TokenEncryptionKeys [][]byte
+	// KeepAlive enables the background refresher; KeepAliveMargin is how
+	// long before expiry it refreshes, KeepAliveConcurrency how many
+	// refreshes run at once and KeepAliveRate how many start per second.
+	KeepAlive            bool
+	KeepAliveMargin      time.Duration
+	KeepAliveConcurrency int
+	KeepAliveRate        float64
+
+	// TokenURLTTL is the lifetime of signed token URLs.
+	TokenURLTTL time.Duration
+	// AllowSecretURLs keeps plain auth_token URLs working.
+	AllowSecretURLs bool
+	// RecallVerificationSecret (whsec_...) makes every token callback
+	// require a valid Standard Webhooks signature.
+	RecallVerificationSecret string
+	// TrustedProxies are CIDRs or IPs whose X-Forwarded-For is believed.
+	TrustedProxies []string
+	// RateLimitPerConnection and RateLimitPerIP are callback requests per
+	// minute (0 disables).
+	RateLimitPerConnection int
+	RateLimitPerIP         int
 }
 
 // Getenv looks up an environment variable; os.Getenv fits.
@@ -155,6 +186,43 @@ func Load(getenv Getenv) (Config, error) {
 	}
 	c.ZoomTimeout = parseDuration(&errs, "ZOOM_TIMEOUT", get("ZOOM_TIMEOUT", "10s"))
 	c.RecallTimeout = parseDuration(&errs, "RECALL_TIMEOUT", get("RECALL_TIMEOUT", "15s"))
+	c.ZoomWebhookSecretToken = get("ZOOM_WEBHOOK_SECRET_TOKEN", "")
+	if v := get("TOKEN_ENCRYPTION_KEY", ""); v != "" {
+		for i, part := range strings.Split(v, ",") {
+			k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(part))
+			if err != nil || len(k) != 32 {
+				errs = append(errs, fmt.Errorf("TOKEN_ENCRYPTION_KEY: key %d is not 32 bytes of base64 (make one with: openssl rand -base64 32)", i+1))
+				continue
+			}
+			c.TokenEncryptionKeys = append(c.TokenEncryptionKeys, k)
+		}
+	}
+	c.KeepAlive = parseBool(&errs, "KEEPALIVE", get("KEEPALIVE", "true"))
+	c.KeepAliveMargin = parseDuration(&errs, "KEEPALIVE_MARGIN", get("KEEPALIVE_MARGIN", "15m"))
+	c.KeepAliveConcurrency = parseInt(&errs, "KEEPALIVE_CONCURRENCY", get("KEEPALIVE_CONCURRENCY", "4"), 1, 256)
+	c.KeepAliveRate = float64(parseInt(&errs, "KEEPALIVE_RATE", get("KEEPALIVE_RATE", "10"), 1, 1000))
+	c.TokenURLTTL = parseDuration(&errs, "TOKEN_URL_TTL", get("TOKEN_URL_TTL", "168h"))
+	c.AllowSecretURLs = parseBool(&errs, "ALLOW_SECRET_URLS", get("ALLOW_SECRET_URLS", "true"))
+	c.RecallVerificationSecret = get("RECALL_VERIFICATION_SECRET", "")
+	if v := c.RecallVerificationSecret; v != "" && !strings.HasPrefix(v, "whsec_") {
+		errs = append(errs, errors.New("RECALL_VERIFICATION_SECRET: must start with whsec_ (Recall.ai dashboard → Webhooks / verification secret)"))
+	}
+	if v := get("TRUSTED_PROXIES", ""); v != "" {
+		for _, p := range strings.Split(v, ",") {
+			p = strings.TrimSpace(p)
+			if p == "" {
+				continue
+			}
+			if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+				errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is neither an IP nor a CIDR", p))
+				continue
+			}
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+	}
+	c.RateLimitPerConnection = parseInt(&errs, "RATE_LIMIT_PER_CONNECTION", get("RATE_LIMIT_PER_CONNECTION", "0"), 0, 1_000_000)
+	c.RateLimitPerIP = parseInt(&errs, "RATE_LIMIT_PER_IP", get("RATE_LIMIT_PER_IP", "0"), 0, 1_000_000)
+
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -209,6 +277,22 @@ func parseHTTPURL(name, v string) (*url.URL, error) {
 		return nil, fmt.Errorf("%s=%q: must be an absolute http(s) URL", name, v)
 	}
 	return u, nil
+}
+
+func parseBool(errs *[]error, name, v string) bool {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		*errs = append(*errs, fmt.Errorf("%s=%q: must be true or false", name, v))
+	}
+	return b
+}
+
+func parseInt(errs *[]error, name, v string, lo, hi int) int {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		*errs = append(*errs, fmt.Errorf("%s=%q: must be a whole number from %d to %d", name, v, lo, hi))
+	}
+	return n
 }
 
 func parseDuration(errs *[]error, name, v string) time.Duration {
