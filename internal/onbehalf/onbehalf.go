@@ -157,3 +157,24 @@ type Bot struct {
 type BotLauncher interface {
 	CreateBot(ctx context.Context, req BotRequest) (*Bot, error)
 }
+
+// Due is a connection whose access token expires at Expiry; the keep-alive
+// scheduler refreshes it before then.
+type Due struct {
+	ConnID string
+	Expiry time.Time
+}
+
+// DueLister lists connected connections whose access token expires before
+// a time, soonest first.
+type DueLister interface {
+	DueBefore(ctx context.Context, before time.Time, limit int) ([]Due, error)
+}
+
+// Refresher refreshes a connection's token pair when its access token
+// expires before a time. It shares the callbacks' single-flight path, so a
+// scheduled refresh and a callback never both spend one refresh token; a
+// connection refreshed meanwhile is skipped (refreshed is false).
+type Refresher interface {
+	RefreshIfExpiring(ctx context.Context, connID string, before time.Time) (refreshed bool, err error)
+}

@@ -37,7 +37,10 @@ type Manager struct {
 	group singleflight.Group
 }
 
-var _ onbehalf.TokenMinter = (*Manager)(nil)
+var (
+	_ onbehalf.TokenMinter = (*Manager)(nil)
+	_ onbehalf.Refresher   = (*Manager)(nil)
+)
 
 // Mint mints a token of the given kind for a connection. It refreshes the
 // pair first when the access token is about to expire, and once more (then
@@ -96,6 +99,28 @@ func (m *Manager) Refresh(ctx context.Context, connID, stale string) (*onbehalf.
 		// caller stops waiting.
 		return nil, onbehalf.WrapError(ctx.Err(), onbehalf.ETIMEOUT, "Timed out waiting for the Zoom token refresh.")
 	}
+}
+
+// RefreshIfExpiring refreshes a connection's pair when its access token
+// expires before the given time; the keep-alive scheduler calls it. It
+// reads the connection again first, so a connection that a callback
+// refreshed meanwhile is skipped.
+func (m *Manager) RefreshIfExpiring(ctx context.Context, connID string, before time.Time) (bool, error) {
+	c, err := m.Store.Connection(ctx, connID)
+	if err != nil {
+		return false, err
+	}
+	if !c.Connected() {
+		return false, disconnected(c)
+	}
+	if !c.Token.Expiry.Before(before) {
+		return false, nil
+	}
+	after, err := m.Refresh(ctx, connID, c.Token.AccessToken)
+	if err != nil {
+		return false, err
+	}
+	return after.Token.AccessToken != c.Token.AccessToken, nil
 }
 
 // refresh runs inside the singleflight for connID.
