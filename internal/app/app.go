@@ -73,7 +73,7 @@ func Start(ctx context.Context, getenv func(string) string, logOut io.Writer) (*
 	}
 	log := newLogger(logOut, cfg.LogLevel)
 
-	st, err := store.Open(cfg.DBPath, store.Options{})
+	st, err := store.Open(cfg.DBPath, store.Options{Keys: cfg.TokenEncryptionKeys})
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ type Connection struct {
 	State       ConnState `json:"state"`
 
 	// Token holds the OAuth token pair. It is empty when disconnected.
-	Token Token `json:"token"`
+	Token Token `json:"token,omitzero"`
 
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`

@@ -4,13 +4,16 @@
 // through save/load; every change touching several keys is one Update; a
 // missing key is an *onbehalf.Error with code ENOTFOUND. No network call ever
 // happens inside a write transaction.
+//
+// Token pairs and server secrets are sealed with AES-256-GCM (package seal)
+// before they reach the file; the connection ID is the associated data.
 package store
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -19,6 +22,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/seal"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 )
@@ -27,6 +31,7 @@ import (
 var (
 	bucketConnections = []byte("connections")
 	bucketByZoomUser  = []byte("by_zoom_user")
+	bucketByExpiry    = []byte("by_expiry")
 	bucketMeta        = []byte("meta")
 )
 
@@ -34,7 +39,8 @@ var (
 var keySchemaVersion = []byte("schema_version")
 
 // SchemaVersion is the version of the on-disk layout this code writes.
-const SchemaVersion = 1
+// 1: tokens in clear. 2: tokens sealed, by_expiry index, key use counts.
+const SchemaVersion = 2
 
 // Options configure Open.
 type Options struct {
@@ -43,23 +49,39 @@ type Options struct {
 	Timeout time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Keys seal tokens: the first seals, all open (rotation). When empty,
+	// the key in KeyFile is used, generated on first start.
+	Keys [][]byte
+	// KeyFile holds a generated key (base64, mode 0600). Default: the
+	// database path + ".key". Its key is also used to open values when Keys
+	// are given, so moving from the file to TOKEN_ENCRYPTION_KEY just works.
+	KeyFile string
 }
 
 // Store is the bbolt-backed implementation of onbehalf.ConnectionStore.
 type Store struct {
-	db  *bolt.DB
-	now func() time.Time
+	db   *bolt.DB
+	now  func() time.Time
+	keys *seal.Keyring
 }
 
-var _ onbehalf.ConnectionStore = (*Store)(nil)
+var (
+	_ onbehalf.ConnectionStore = (*Store)(nil)
+	_ onbehalf.DueLister       = (*Store)(nil)
+)
 
-// Open opens (creating if needed) the database at path and its folder.
+// Open opens (creating if needed) the database at path and its folder,
+// migrates it to the current schema and checks that every key that sealed
+// data in it is available.
 func Open(path string, opts Options) (*Store, error) {
 	if opts.Timeout == 0 {
 		opts.Timeout = 2 * time.Second
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.KeyFile == "" {
+		opts.KeyFile = path + ".key"
 	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -73,39 +95,63 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("opening database %s: %w", path, err)
 	}
 	s := &Store{db: db, now: opts.Now}
-	if err := s.init(); err != nil {
+	if err := s.init(opts); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
 	return s, nil
 }
 
-// init creates the buckets and checks the schema version, in one Update.
-func (s *Store) init() error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketConnections, bucketByZoomUser, bucketMeta} {
+// init creates the buckets, loads the keys, migrates and checks the keys.
+func (s *Store) init(opts Options) error {
+	var version int
+	var used map[string]int
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketConnections, bucketByZoomUser, bucketByExpiry, bucketMeta} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
 		meta := tx.Bucket(bucketMeta)
-		v := meta.Get(keySchemaVersion)
-		if v == nil {
-			return meta.Put(keySchemaVersion, []byte(strconv.Itoa(SchemaVersion)))
+		if v := meta.Get(keySchemaVersion); v != nil {
+			n, err := strconv.Atoi(string(v))
+			if err != nil {
+				return fmt.Errorf("unreadable schema version %q", v)
+			}
+			version = n
+		} else if tx.Bucket(bucketConnections).Stats().KeyN == 0 {
+			version = SchemaVersion // a new database
+			if err := meta.Put(keySchemaVersion, []byte(strconv.Itoa(version))); err != nil {
+				return err
+			}
+		} else {
+			version = 1
 		}
-		n, err := strconv.Atoi(string(v))
-		if err != nil {
-			return fmt.Errorf("unreadable schema version %q", v)
-		}
-		if n > SchemaVersion {
-			return fmt.Errorf("written by a newer onbehalf (schema %d, this build reads up to %d): upgrade onbehalf", n, SchemaVersion)
-		}
+		used = keyUse(meta)
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	if version > SchemaVersion {
+		return fmt.Errorf("written by a newer onbehalf (schema %d, this build reads up to %d): upgrade onbehalf", version, SchemaVersion)
+	}
+	if s.keys, err = loadKeys(opts, len(used) > 0); err != nil {
+		return err
+	}
+	for id, n := range used {
+		if n > 0 && !s.keys.Has(id) {
+			return fmt.Errorf("%d value(s) are sealed with key %s, which is not configured: set TOKEN_ENCRYPTION_KEY to the new key followed by the old one (comma-separated), or restore the key file %s. Refusing to start rather than lose connections", n, id, opts.KeyFile)
+		}
+	}
+	return s.migrate(version)
 }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
+
+// Path returns the database file path.
+func (s *Store) Path() string { return s.db.Path() }
 
 // Ping checks that the database can be read.
 func (s *Store) Ping(ctx context.Context) error {
@@ -117,133 +163,63 @@ func (s *Store) Ping(ctx context.Context) error {
 	})
 }
 
-// Connection returns the connection with the given ID.
-func (s *Store) Connection(ctx context.Context, id string) (*onbehalf.Connection, error) {
-	var c onbehalf.Connection
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return load(tx.Bucket(bucketConnections), id, &c)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &c, nil
-}
-
-// CountConnections returns the number of stored connections.
-func (s *Store) CountConnections(ctx context.Context) (int, error) {
-	var n int
-	err := s.db.View(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bucketConnections).Stats().KeyN
+// Secret returns the secret stored under name in the meta bucket (sealed),
+// creating it with generate on first use.
+func (s *Store) Secret(name string, generate func() (string, error)) (string, error) {
+	key := []byte("secret:" + name)
+	ad := []byte("meta:" + name)
+	var sealed string
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		sealed = string(tx.Bucket(bucketMeta).Get(key))
 		return nil
-	})
-	return n, err
-}
-
-// UpsertConnection stores a freshly authorized connection for a Zoom user,
-// keeping the ID of the connection that user already had, if any.
-func (s *Store) UpsertConnection(ctx context.Context, u onbehalf.ZoomUser, tok onbehalf.Token) (*onbehalf.Connection, error) {
-	if u.ID == "" {
-		return nil, onbehalf.Errorf(onbehalf.EINVALID, "Zoom user has no ID.")
+	}); err != nil {
+		return "", err
 	}
-	now := s.now().UTC()
-	var c onbehalf.Connection
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		conns, index := tx.Bucket(bucketConnections), tx.Bucket(bucketByZoomUser)
-		if id := index.Get([]byte(u.ID)); id != nil {
-			if err := load(conns, string(id), &c); err != nil && onbehalf.ErrorCode(err) != onbehalf.ENOTFOUND {
-				return err
+	if sealed == "" {
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			meta := tx.Bucket(bucketMeta)
+			if old := meta.Get(key); old != nil {
+				sealed = string(old)
+				return nil
 			}
-			c.ID = string(id)
-		}
-		if c.ID == "" {
-			id, err := NewID()
+			v, err := generate()
 			if err != nil {
 				return err
 			}
-			c = onbehalf.Connection{ID: id}
-		}
-		if c.CreatedAt.IsZero() {
-			c.CreatedAt = now
-		}
-		c.ZoomUserID, c.AccountID, c.Email, c.DisplayName = u.ID, u.AccountID, u.Email, u.Name()
-		c.State, c.Token = onbehalf.StateConnected, tok
-		c.UpdatedAt, c.RefreshedAt = now, now
-		c.DisconnectedAt, c.DisconnectedReason = time.Time{}, ""
-		if err := index.Put([]byte(u.ID), []byte(c.ID)); err != nil {
-			return err
-		}
-		return save(conns, c.ID, &c)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &c, nil
-}
-
-// SaveToken commits a refreshed token pair. The connection must still be
-// connected: a connection disconnected or deleted while the refresh was in
-// flight is not revived.
-func (s *Store) SaveToken(ctx context.Context, id string, tok onbehalf.Token) (*onbehalf.Connection, error) {
-	var c onbehalf.Connection
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		conns := tx.Bucket(bucketConnections)
-		if err := load(conns, id, &c); err != nil {
-			return err
-		}
-		if c.State != onbehalf.StateConnected {
-			return onbehalf.Errorf(onbehalf.ECONFLICT, "The Zoom connection was disconnected.")
-		}
-		now := s.now().UTC()
-		c.Token, c.UpdatedAt, c.RefreshedAt = tok, now, now
-		return save(conns, id, &c)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &c, nil
-}
-
-// MarkDisconnected wipes a connection's tokens and records why.
-func (s *Store) MarkDisconnected(ctx context.Context, id, reason string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		conns := tx.Bucket(bucketConnections)
-		var c onbehalf.Connection
-		if err := load(conns, id, &c); err != nil {
-			return err
-		}
-		now := s.now().UTC()
-		c.State, c.Token = onbehalf.StateDisconnected, onbehalf.Token{}
-		c.UpdatedAt, c.DisconnectedAt, c.DisconnectedReason = now, now, reason
-		return save(conns, id, &c)
-	})
-}
-
-// Secret returns the secret stored under name in the meta bucket, creating
-// it with generate on first use. Concurrent callers get the same value.
-func (s *Store) Secret(name string, generate func() (string, error)) (string, error) {
-	key := []byte("secret:" + name)
-	var v string
-	err := s.db.View(func(tx *bolt.Tx) error {
-		v = string(tx.Bucket(bucketMeta).Get(key))
-		return nil
-	})
-	if err != nil || v != "" {
-		return v, err
-	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		if old := meta.Get(key); old != nil {
-			v = string(old)
-			return nil
-		}
-		gen, err := generate()
+			if sealed, err = s.keys.Seal([]byte(v), ad); err != nil {
+				return err
+			}
+			if err := countKey(meta, "", sealed); err != nil {
+				return err
+			}
+			return meta.Put(key, []byte(sealed))
+		})
 		if err != nil {
-			return err
+			return "", err
 		}
-		v = gen
-		return meta.Put(key, []byte(v))
-	})
-	return v, err
+	}
+	v, err := s.keys.Open(sealed, ad)
+	if err != nil {
+		return "", fmt.Errorf("secret %s: %w", name, err)
+	}
+	if seal.SealedKeyID(sealed) != s.keys.Current() {
+		// Re-seal with the newest key (rotation).
+		_ = s.db.Update(func(tx *bolt.Tx) error {
+			meta := tx.Bucket(bucketMeta)
+			if string(meta.Get(key)) != sealed {
+				return nil
+			}
+			fresh, err := s.keys.Seal(v, ad)
+			if err != nil {
+				return err
+			}
+			if err := countKey(meta, sealed, fresh); err != nil {
+				return err
+			}
+			return meta.Put(key, []byte(fresh))
+		})
+	}
+	return string(v), nil
 }
 
 // NewID returns a random, opaque connection ID: 16 bytes from crypto/rand
@@ -261,23 +237,10 @@ func RandomString(n int) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// save writes v as JSON under key.
-func save(b *bolt.Bucket, key string, v any) error {
-	buf, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return b.Put([]byte(key), buf)
-}
-
-// load reads the JSON under key into v; a missing key is ENOTFOUND.
-func load(b *bolt.Bucket, key string, v any) error {
-	buf := b.Get([]byte(key))
-	if buf == nil {
-		return onbehalf.Errorf(onbehalf.ENOTFOUND, "No such connection.")
-	}
-	if err := json.Unmarshal(buf, v); err != nil {
-		return fmt.Errorf("decoding record %s: %w", key, err)
-	}
-	return nil
+// expiryKey is the by_expiry index key: big-endian unix nanoseconds, then
+// the connection ID, so a cursor walks connections soonest first.
+func expiryKey(t time.Time, id string) []byte {
+	k := make([]byte, 8, 8+len(id))
+	binary.BigEndian.PutUint64(k, uint64(t.UnixNano()))
+	return append(k, id...)
 }
