@@ -132,9 +132,13 @@ func start(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Lo
 		Store:         st,
 		Minter:        mgr,
 		Logger:        log,
+
+		ZoomWebhookSecret: cfg.ZoomWebhookSecretToken,
+		ZoomClientID:      cfg.ZoomClientID,
 	}
 	if cfg.ZoomConfigured() {
 		opts.OAuth = zc
+		opts.Revoker = zc
 	}
 	if cfg.RecallConfigured() {
 		opts.Bots = &recall.Client{BaseURL: cfg.RecallAPIURL, APIKey: cfg.RecallAPIKey,

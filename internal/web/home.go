@@ -19,7 +19,15 @@ const (
 // handleHome handles "GET /".
 func (s *Server) handleHome(c *gin.Context) {
 	conn, _ := s.sessionConnection(c)
+	var notice string
+	if c.Query("disconnected") == "1" {
+		notice = "Zoom disconnected: this server deleted your tokens and profile data."
+		if c.Query("revoke_failed") == "1" {
+			notice += " Zoom could not be told to revoke the grant; remove the app in Zoom (App Marketplace → Manage → Added Apps) to be sure."
+		}
+	}
 	s.render(c, http.StatusOK, s.pages.home, homeData{
+		Notice:         notice,
 		Conn:           conn,
 		ZoomConfigured: s.opts.OAuth != nil,
 		Missing:        s.opts.Hints,

@@ -39,6 +39,7 @@ func parsePages() (pages, error) {
 
 // homeData is the data of home.html.
 type homeData struct {
+	Notice         string
 	Conn           *onbehalf.Connection
 	ZoomConfigured bool
 	Missing        []Hint

@@ -23,7 +23,14 @@ import (
 type Store interface {
 	Connection(ctx context.Context, id string) (*onbehalf.Connection, error)
 	UpsertConnection(ctx context.Context, u onbehalf.ZoomUser, tok onbehalf.Token) (*onbehalf.Connection, error)
+	DeleteConnection(ctx context.Context, id string) (*onbehalf.Connection, error)
+	DeleteByZoomUser(ctx context.Context, zoomUserID string) (string, error)
 	Ping(ctx context.Context) error
+}
+
+// Revoker revokes a Zoom grant (POST /oauth/revoke).
+type Revoker interface {
+	Revoke(ctx context.Context, token string) error
 }
 
 // OAuth is what the handlers need from the Zoom client for the browser flow.
@@ -56,6 +63,15 @@ type Options struct {
 	Minter onbehalf.TokenMinter
 	Bots   onbehalf.BotLauncher // nil when no bot platform is configured
 	Logger *slog.Logger
+
+	// Revoker revokes grants when a person disconnects; nil skips it.
+	Revoker Revoker
+	// ZoomWebhookSecret enables POST /zoom/webhook; ZoomClientID is
+	// checked against deauthorization events.
+	ZoomWebhookSecret string
+	ZoomClientID      string
+	// Now is the clock (webhook timestamps); default time.Now.
+	Now func() time.Time
 }
 
 // Server holds the handlers' dependencies.
@@ -116,6 +132,8 @@ func (s *Server) engine() *gin.Engine {
 	browser.GET("/zoom/oauth-callback", s.handleOAuthCallback)
 	browser.GET("/launch", s.handleLaunchForm)
 	browser.POST("/launch", s.csrf, s.handleLaunch)
+	browser.POST("/zoom/disconnect", s.csrf, s.handleDisconnect)
+	r.POST("/zoom/webhook", s.handleZoomWebhook)
 
 	for _, rt := range callbackRoutes {
 		r.Handle(rt.method, rt.path, s.tokenCallback(rt))

@@ -40,6 +40,8 @@ type testEnv struct {
 
 type envOpts struct {
 	noZoom, noRecall bool
+	webhookSecret    string
+	now              func() time.Time
 	zoomTimeout      time.Duration
 }
 
@@ -74,7 +76,10 @@ func newEnv(t *testing.T, o envOpts) *testEnv {
 	}
 	if !o.noZoom {
 		opts.OAuth = zc
+		opts.Revoker = zc
+		opts.ZoomClientID = "cid"
 	}
+	opts.ZoomWebhookSecret, opts.Now = o.webhookSecret, o.now
 	if !o.noRecall {
 		opts.Bots = &recall.Client{BaseURL: e.recall.URL, APIKey: "rkey"}
 	}

@@ -1,0 +1,188 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/zoomtest"
+)
+
+const webhookSecret = "zoom-webhook-secret-token"
+
+func sign(secret, ts string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("v0:" + ts + ":"))
+	m.Write(body)
+	return "v0=" + hex.EncodeToString(m.Sum(nil))
+}
+
+func postWebhook(t *testing.T, e *testEnv, payload []byte, hdr map[string]string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/zoom/webhook", bytes.NewReader(payload))
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	return resp.StatusCode, body(resp)
+}
+
+func TestZoomWebhookURLValidation(t *testing.T) {
+	e := newEnv(t, envOpts{webhookSecret: webhookSecret})
+	code, got := postWebhook(t, e, []byte(`{"event":"endpoint.url_validation","payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1654503849680}`), nil)
+	var out map[string]string
+	if code != 200 || json.Unmarshal([]byte(got), &out) != nil {
+		t.Fatalf("%d %s", code, got)
+	}
+	m := hmac.New(sha256.New, []byte(webhookSecret))
+	m.Write([]byte("qgg8vlvZRS6UYooatFL8Aw"))
+	if out["plainToken"] != "qgg8vlvZRS6UYooatFL8Aw" || out["encryptedToken"] != hex.EncodeToString(m.Sum(nil)) {
+		t.Fatalf("answer %v", out)
+	}
+	if code, _ := postWebhook(t, e, []byte(`{"event":"endpoint.url_validation","payload":{}}`), nil); code != 400 {
+		t.Fatalf("no plainToken: %d", code)
+	}
+}
+
+func TestZoomWebhookDisabledWithoutSecret(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	if code, got := postWebhook(t, e, []byte(`{"event":"endpoint.url_validation","payload":{"plainToken":"x"}}`), nil); code != 404 || !strings.Contains(got, "ZOOM_WEBHOOK_SECRET_TOKEN") {
+		t.Fatalf("%d %s", code, got)
+	}
+}
+
+func TestZoomDeauthorization(t *testing.T) {
+	now := time.Now()
+	e := newEnv(t, envOpts{webhookSecret: webhookSecret, now: func() time.Time { return now }})
+	tokenURL := e.tokenURL(t)
+	ev := []byte(`{"event":"app_deauthorized","event_ts":1,"payload":{"account_id":"acct_1","user_id":"` + zoomtest.DefaultUserID +
+		`","client_id":"cid","deauthorization_time":"2026-11-23T08:00:00Z"}}`)
+	ts := strconv.FormatInt(now.Unix(), 10)
+	stale := strconv.FormatInt(now.Add(-6*time.Minute).Unix(), 10)
+	future := strconv.FormatInt(now.Add(6*time.Minute).Unix(), 10)
+	bad := []struct {
+		name string
+		hdr  map[string]string
+		body []byte
+	}{
+		{"unsigned", nil, ev},
+		{"wrong secret", map[string]string{"x-zm-request-timestamp": ts, "x-zm-signature": sign("other", ts, ev)}, ev},
+		{"stale", map[string]string{"x-zm-request-timestamp": stale, "x-zm-signature": sign(webhookSecret, stale, ev)}, ev},
+		{"future", map[string]string{"x-zm-request-timestamp": future, "x-zm-signature": sign(webhookSecret, future, ev)}, ev},
+		{"body changed", map[string]string{"x-zm-request-timestamp": ts, "x-zm-signature": sign(webhookSecret, ts, ev)}, bytes.Replace(ev, []byte("acct_1"), []byte("acct_2"), 1)},
+		{"timestamp changed", map[string]string{"x-zm-request-timestamp": strconv.FormatInt(now.Unix()-1, 10), "x-zm-signature": sign(webhookSecret, ts, ev)}, ev},
+	}
+	for _, b := range bad {
+		if code, _ := postWebhook(t, e, b.body, b.hdr); code != 401 {
+			t.Fatalf("%s: %d, want 401", b.name, code)
+		}
+		if resp := get(t, http.DefaultClient, tokenURL); resp.StatusCode != 200 {
+			t.Fatalf("after %s the connection no longer works: %d", b.name, resp.StatusCode)
+		}
+	}
+	// Another app's deauthorization changes nothing.
+	other := bytes.Replace(ev, []byte(`"client_id":"cid"`), []byte(`"client_id":"other"`), 1)
+	if code, _ := postWebhook(t, e, other, map[string]string{"x-zm-request-timestamp": ts, "x-zm-signature": sign(webhookSecret, ts, other)}); code != 200 {
+		t.Fatalf("other app: %d", code)
+	}
+	if resp := get(t, http.DefaultClient, tokenURL); resp.StatusCode != 200 {
+		t.Fatal("another app's event deleted the connection")
+	}
+	// A correctly signed one deletes at once.
+	code, _ := postWebhook(t, e, ev, map[string]string{"x-zm-request-timestamp": ts, "x-zm-signature": sign(webhookSecret, ts, ev)})
+	if code != 200 {
+		t.Fatalf("signed: %d", code)
+	}
+	resp := get(t, http.DefaultClient, tokenURL)
+	if resp.StatusCode != 404 {
+		t.Fatalf("callback after deauthorization: %d", resp.StatusCode)
+	}
+	u, _ := url.Parse(tokenURL)
+	if _, err := e.store.Connection(context.Background(), u.Query().Get("user_id")); onbehalf.ErrorCode(err) != onbehalf.ENOTFOUND {
+		t.Fatalf("connection still readable: %v", err)
+	}
+	// Unknown events are acknowledged and ignored; oversized bodies refused.
+	unknown := []byte(`{"event":"meeting.started","payload":{}}`)
+	if code, _ := postWebhook(t, e, unknown, map[string]string{"x-zm-request-timestamp": ts, "x-zm-signature": sign(webhookSecret, ts, unknown)}); code != 200 {
+		t.Fatalf("unknown event: %d", code)
+	}
+	if code, _ := postWebhook(t, e, bytes.Repeat([]byte("x"), 100<<10), nil); code != 413 {
+		t.Fatalf("huge body: %d", code)
+	}
+}
+
+func TestDeadGrantThenReconnectRevivesSameURL(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	b := browser(t)
+	e.connect(t, b)
+	e.launch(t, b, "https://zoom.us/j/"+meeting, nil)
+	tokenURL := e.recall.Bots()[0].Zoom.OBFTokenURL
+	e.zoom.RevokeGrant(zoomtest.DefaultUserID)
+	resp := get(t, http.DefaultClient, tokenURL)
+	if got := body(resp); resp.StatusCode != 409 || !strings.Contains(got, "/zoom/oauth") {
+		t.Fatalf("dead grant: %d %q", resp.StatusCode, got)
+	}
+	home := body(get(t, b, e.srv.URL+"/"))
+	if !strings.Contains(home, "Reconnect Zoom") || !strings.Contains(home, "invalid_grant") {
+		t.Fatalf("home does not offer reconnecting with the reason:\n%s", home)
+	}
+	e.connect(t, b) // same Zoom user authorizes again
+	resp = get(t, http.DefaultClient, tokenURL)
+	if got := body(resp); resp.StatusCode != 200 || got == "" {
+		t.Fatalf("revived token URL: %d %q", resp.StatusCode, got)
+	}
+}
+
+func TestUserDisconnect(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	b := browser(t)
+	e.connect(t, b)
+	e.launch(t, b, "https://zoom.us/j/"+meeting, nil)
+	tokenURL := e.recall.Bots()[0].Zoom.OBFTokenURL
+
+	// Cross-origin POST refused, nothing changes.
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/zoom/disconnect", nil)
+	req.Header.Set("Origin", "https://evil.example")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := b.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 || get(t, http.DefaultClient, tokenURL).StatusCode != 200 {
+		t.Fatalf("cross-origin disconnect: %d", resp.StatusCode)
+	}
+
+	resp, err = b.PostForm(e.srv.URL+"/zoom/disconnect", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := body(resp)
+	if resp.StatusCode != 200 || !strings.Contains(page, "Zoom disconnected") || !strings.Contains(page, "Connect Zoom") {
+		t.Fatalf("after disconnect: %d\n%s", resp.StatusCode, page)
+	}
+	if e.zoom.Revocations() != 1 {
+		t.Fatalf("revocations = %d", e.zoom.Revocations())
+	}
+	if resp := get(t, http.DefaultClient, tokenURL); resp.StatusCode != 404 {
+		t.Fatalf("callback after disconnect: %d", resp.StatusCode)
+	}
+	if resp := get(t, b, e.srv.URL+"/launch"); resp.Request.URL.Path != "/" {
+		t.Fatal("session not cleared")
+	}
+}
