@@ -58,6 +58,7 @@ type App struct {
 	baseURL string
 	ctx     context.Context
 	served  chan error
+	mgr     *tokens.Manager
 }
 
 // Start loads the configuration, opens the store and starts serving. The
@@ -158,7 +159,7 @@ func start(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Lo
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
-	a := &App{Store: st, Config: cfg, log: log, srv: srv, ln: ln, baseURL: cfg.BaseURL, ctx: ctx, served: make(chan error, 1)}
+	a := &App{Store: st, Config: cfg, log: log, srv: srv, ln: ln, baseURL: cfg.BaseURL, ctx: ctx, served: make(chan error, 1), mgr: mgr}
 	go func() { a.served <- srv.Serve(ln) }()
 	for _, h := range opts.Hints {
 		log.Warn("configuration incomplete", "set", h.Var, "why", h.Why)
@@ -193,6 +194,7 @@ func (a *App) Wait() error {
 	} else if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
 	}
+	a.mgr.Close() // refreshes still in flight are committed before the store closes
 	closeErr := a.Store.Close()
 	a.log.Info("stopped")
 	return errors.Join(serveErr, shutErr, closeErr)

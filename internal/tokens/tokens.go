@@ -13,6 +13,7 @@ package tokens
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
@@ -35,6 +36,10 @@ type Manager struct {
 	Logger *slog.Logger
 
 	group singleflight.Group
+
+	mu       sync.Mutex
+	closed   bool
+	inflight sync.WaitGroup
 }
 
 var (
@@ -86,6 +91,14 @@ func (m *Manager) Mint(ctx context.Context, connID string, kind onbehalf.TokenKi
 // the connection with a usable pair.
 func (m *Manager) Refresh(ctx context.Context, connID, stale string) (*onbehalf.Connection, error) {
 	ch := m.group.DoChan(connID, func() (any, error) {
+		m.mu.Lock()
+		if m.closed {
+			m.mu.Unlock()
+			return nil, onbehalf.Errorf(onbehalf.EUNAVAILABLE, "The server is shutting down.")
+		}
+		m.inflight.Add(1)
+		m.mu.Unlock()
+		defer m.inflight.Done()
 		return m.refresh(context.WithoutCancel(ctx), connID, stale)
 	})
 	select {
@@ -99,6 +112,16 @@ func (m *Manager) Refresh(ctx context.Context, connID, stale string) (*onbehalf.
 		// caller stops waiting.
 		return nil, onbehalf.WrapError(ctx.Err(), onbehalf.ETIMEOUT, "Timed out waiting for the Zoom token refresh.")
 	}
+}
+
+// Close stops new refreshes and waits for those in flight to be committed.
+// Call it before closing the store: a refresh whose new pair cannot be
+// saved loses the connection.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	m.closed = true
+	m.mu.Unlock()
+	m.inflight.Wait()
 }
 
 // RefreshIfExpiring refreshes a connection's pair when its access token

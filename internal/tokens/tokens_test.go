@@ -244,3 +244,20 @@ func TestCallerGivingUpDoesNotLoseRotatedToken(t *testing.T) {
 		t.Fatalf("refreshes=%d reused=%d", e.fake.RefreshCalls(), e.fake.ReusedRefreshTokens())
 	}
 }
+
+func TestCloseWaitsForInFlightRefresh(t *testing.T) {
+	e := newEnv(t, 5*time.Second)
+	e.fake.InvalidateAccess(zoomtest.DefaultUserID)
+	e.fake.SetRefreshDelay(200 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	e.mgr.Mint(ctx, e.connID, onbehalf.KindOBF, meeting) // caller gives up; refresh goes on
+	e.mgr.Close()                                        // must wait for the commit
+	c, _ := e.store.Connection(context.Background(), e.connID)
+	if c.Token.RefreshToken != e.fake.CurrentRefreshToken(zoomtest.DefaultUserID) {
+		t.Fatal("Close returned before the rotated pair was committed")
+	}
+	if _, err := e.mgr.Refresh(context.Background(), e.connID, "x"); onbehalf.ErrorCode(err) != onbehalf.EUNAVAILABLE {
+		t.Fatalf("refresh after Close: %v", err)
+	}
+}
