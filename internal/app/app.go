@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/config"
+	"github.com/onbehalf/onbehalf/internal/keepalive"
 	"github.com/onbehalf/onbehalf/internal/recall"
 	"github.com/onbehalf/onbehalf/internal/store"
 	"github.com/onbehalf/onbehalf/internal/tokens"
@@ -58,6 +59,8 @@ type App struct {
 	baseURL string
 	ctx     context.Context
 	served  chan error
+	// stopKeepAlive stops the keep-alive scheduler and waits for it.
+	stopKeepAlive func()
 	mgr     *tokens.Manager
 }
 
@@ -160,6 +163,7 @@ func start(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Lo
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	a := &App{Store: st, Config: cfg, log: log, srv: srv, ln: ln, baseURL: cfg.BaseURL, ctx: ctx, served: make(chan error, 1), mgr: mgr}
+	a.stopKeepAlive = startKeepAlive(cfg, st, mgr, log)
 	go func() { a.served <- srv.Serve(ln) }()
 	for _, h := range opts.Hints {
 		log.Warn("configuration incomplete", "set", h.Var, "why", h.Why)
@@ -194,10 +198,36 @@ func (a *App) Wait() error {
 	} else if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
 	}
+	a.stopKeepAlive()
 	a.mgr.Close() // refreshes still in flight are committed before the store closes
 	closeErr := a.Store.Close()
 	a.log.Info("stopped")
 	return errors.Join(serveErr, shutErr, closeErr)
+}
+
+// startKeepAlive starts the scheduler that refreshes every connection
+// before its access token expires, and returns what stops it.
+func startKeepAlive(cfg config.Config, st *store.Store, mgr *tokens.Manager, log *slog.Logger) func() {
+	if !cfg.KeepAlive || !cfg.ZoomConfigured() {
+		return func() {}
+	}
+	s := &keepalive.Scheduler{
+		Lister:      st,
+		Refresher:   mgr,
+		Margin:      cfg.KeepAliveMargin,
+		Concurrency: cfg.KeepAliveConcurrency,
+		Rate:        cfg.KeepAliveRate,
+		Logger:      log,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := s.Run(ctx); err != nil {
+			log.Error("keep-alive scheduler stopped", "err", err)
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // hints lists the configuration a person still has to set.

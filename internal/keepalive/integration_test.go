@@ -1,0 +1,128 @@
+package keepalive_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/onbehalf/onbehalf/internal/keepalive"
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/store"
+	"github.com/onbehalf/onbehalf/internal/tokens"
+	"github.com/onbehalf/onbehalf/internal/zoom"
+	"github.com/onbehalf/onbehalf/internal/zoomtest"
+)
+
+// clockedZoom moves the expiry of refreshed tokens onto the fake clock:
+// the Zoom client computes it from the real time.
+type clockedZoom struct {
+	*zoom.Client
+	now func() time.Time
+}
+
+func (z clockedZoom) Refresh(ctx context.Context, refreshToken string) (onbehalf.Token, error) {
+	tok, err := z.Client.Refresh(ctx, refreshToken)
+	if err == nil {
+		tok.Expiry = z.now().Add(time.Until(tok.Expiry)).UTC()
+	}
+	return tok, err
+}
+
+func TestInlineMarginMatchesTokenManager(t *testing.T) {
+	if keepalive.InlineMargin != tokens.DefaultMargin {
+		t.Fatalf("keepalive.InlineMargin %s != tokens.DefaultMargin %s", keepalive.InlineMargin, tokens.DefaultMargin)
+	}
+}
+
+func TestRealManagerStoreAndZoom(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock(time.Now().UTC())
+	fake := zoomtest.New("cid", "csecret")
+	t.Cleanup(fake.Close)
+	fake.SetClock(clk.Now)
+	st, err := store.Open(filepath.Join(t.TempDir(), "k.db"), store.Options{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	zc := zoom.New(zoom.Options{ClientID: "cid", ClientSecret: "csecret", OAuthURL: fake.URL, APIURL: fake.APIURL(), Timeout: 5 * time.Second})
+	mgr := &tokens.Manager{Store: st, Zoom: clockedZoom{zc, clk.Now}, Now: clk.Now, Logger: discard()}
+
+	// Five connections made together.
+	const n = 5
+	ids, users := make([]string, n), make([]string, n)
+	for i := range n {
+		users[i] = fmt.Sprintf("zu_%d", i)
+		fake.AddUser(zoomtest.User{ID: users[i], Email: users[i] + "@example.com"})
+		at, rt := fake.IssueGrant(users[i])
+		c, err := st.UpsertConnection(ctx, onbehalf.ZoomUser{ID: users[i], Email: users[i] + "@example.com"},
+			onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: clk.Now().Add(zoomtest.DefaultAccessTTL)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = c.ID
+	}
+	s := &keepalive.Scheduler{Lister: st, Refresher: mgr, Logger: discard()}
+	s.Now = clk.Now
+	s.Sleep = clk.sleeper(clk.Now().Add(24*time.Hour), func() {}, nil)
+
+	pass := func(wantRefreshed int) {
+		t.Helper()
+		stats, err := s.Pass(ctx)
+		if err != nil || stats.Refreshed != wantRefreshed || stats.Failed != 0 {
+			t.Fatalf("pass: %+v %v, want %d refreshed", stats, err, wantRefreshed)
+		}
+	}
+	pass(0) // nothing due for an hour
+
+	// 20 minutes before expiry a callback refreshes the first one (Zoom
+	// rejected its access token); 10 minutes before expiry all are due.
+	clk.Advance(zoomtest.DefaultAccessTTL - 20*time.Minute)
+	c0, _ := st.Connection(ctx, ids[0])
+	fake.InvalidateAccess(users[0])
+	if _, err := mgr.Refresh(ctx, ids[0], c0.Token.AccessToken); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(10 * time.Minute)
+	pass(n - 1)
+	pass(0)
+	if got := fake.RefreshCalls(); got != n {
+		t.Fatalf("zoom saw %d refreshes, want %d (one each)", got, n)
+	}
+	checkStored := func() {
+		t.Helper()
+		for i, id := range ids {
+			c, err := st.Connection(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Token.RefreshToken != fake.CurrentRefreshToken(users[i]) {
+				t.Fatalf("%s: stored refresh token is not Zoom's current one", id)
+			}
+			if left := c.Token.Expiry.Sub(clk.Now()); left <= keepalive.InlineMargin {
+				t.Fatalf("%s: access token expires in %s: the scheduler is late", id, left)
+			}
+		}
+	}
+	checkStored()
+
+	// Three idle hours: the scheduler alone keeps every connection alive,
+	// refreshing each about once an hour, never late, never twice.
+	before := fake.RefreshCalls()
+	ctx3, cancel := context.WithCancel(ctx)
+	s.Sleep = clk.sleeper(clk.Now().Add(3*time.Hour), cancel, func(time.Time) { checkStored() })
+	if err := s.Run(ctx3); err != nil {
+		t.Fatal(err)
+	}
+	checkStored()
+	// A token lives an hour and is refreshed 10-15 minutes before it
+	// expires: every 45-50 minutes, so 3 or 4 times in three hours.
+	if got := fake.RefreshCalls() - before; got < 3*n || got > 4*n {
+		t.Errorf("%d refreshes in three hours for %d connections, want %d..%d", got, n, 3*n, 4*n)
+	}
+	if r := fake.ReusedRefreshTokens(); r != 0 {
+		t.Fatalf("%d refresh tokens reused", r)
+	}
+}

@@ -1,0 +1,405 @@
+// Package keepalive is the background refresher: one scheduler for all
+// connections that refreshes every connected connection's token pair well
+// before its access token expires, even when no bot asks for a token for
+// weeks. Zoom's refresh tokens die when they are not used for long, so a
+// connection nobody touches would otherwise be lost.
+//
+// The scheduler never talks to Zoom itself: it goes through an
+// onbehalf.Refresher (the token manager), which shares the token callbacks'
+// single-flight path, so a scheduled refresh and a callback never spend the
+// same refresh token. It bounds the load it puts on Zoom: at most
+// Concurrency refreshes in flight and at most Rate started per second, and
+// connections authorized together are spread over a jitter window.
+package keepalive
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
+)
+
+// Defaults of a Scheduler.
+const (
+	// DefaultMargin is how long before expiry a connection becomes due.
+	DefaultMargin = 15 * time.Minute
+	// InlineMargin is how long before expiry the token callbacks refresh
+	// inline (tokens.DefaultMargin). The scheduler always refreshes before
+	// that point, so that callbacks find a fresh token.
+	InlineMargin = 5 * time.Minute
+	// DefaultConcurrency is the maximum number of refreshes in flight.
+	DefaultConcurrency = 4
+	// DefaultRate is the maximum number of refreshes started per second.
+	DefaultRate = 10
+	// DefaultBatch is how many due connections one pass handles.
+	DefaultBatch = 500
+	// DefaultMaxPoll is the longest Run sleeps between passes.
+	DefaultMaxPoll = 30 * time.Second
+	// DefaultBackoff is how long a connection whose refresh failed waits
+	// before the next try; it doubles with each failure in a row.
+	DefaultBackoff = 30 * time.Second
+	// DefaultMaxBackoff caps the wait after failures.
+	DefaultMaxBackoff = 10 * time.Minute
+)
+
+const (
+	// minPoll is the shortest Run sleeps between passes that found no
+	// more work: due connections are handled in small groups, not one pass
+	// per connection.
+	minPoll = 2 * time.Second
+	// maxGrowth bounds how far one pass widens its listing (in batches)
+	// when the first batch is full of connections that are not due yet.
+	maxGrowth = 8
+	// maxHolds bounds the in-memory map of connections waiting after a
+	// failure.
+	maxHolds = 10000
+)
+
+// Scheduler refreshes every connection before its access token expires.
+// Set Lister and Refresher; every other field has a default. Run runs it;
+// Pass runs one pass. The fields must not change once Run or Pass started.
+type Scheduler struct {
+	// Lister lists connected connections by access token expiry, soonest
+	// first (the store).
+	Lister onbehalf.DueLister
+	// Refresher refreshes one connection (the token manager).
+	Refresher onbehalf.Refresher
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Sleep waits d or until ctx ends, when it returns ctx's error. Run
+	// sleeps between passes and a pass sleeps to respect Rate. Default: a
+	// timer. Tests inject one that advances a fake clock.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Margin: a connection becomes due when its access token expires
+	// within Margin (plus its jitter offset). Default DefaultMargin.
+	Margin time.Duration
+	// Jitter spreads connections made together: a connection becomes due
+	// at Expiry - Margin + offset, where offset in [0, Jitter) is derived
+	// from a hash of its ID. Default Margin/3; capped at Margin -
+	// InlineMargin so that a connection is always due before callbacks
+	// refresh it inline.
+	Jitter time.Duration
+	// Concurrency is the maximum number of refreshes in flight. Default 4.
+	Concurrency int
+	// Rate is the maximum number of refreshes started per second, on
+	// average; bursts never exceed Concurrency. Default 10.
+	Rate float64
+	// Batch is how many due connections one pass handles. Default 500.
+	Batch int
+	// MaxPoll is the longest Run sleeps between passes. Default 30s.
+	MaxPoll time.Duration
+	// Backoff is the wait after a failed refresh before the connection is
+	// tried again; it doubles with each failure in a row up to MaxBackoff.
+	// Defaults 30s and 10m. A connection whose grant is dead (ECONFLICT)
+	// waits MaxBackoff; the store stops listing it anyway.
+	Backoff, MaxBackoff time.Duration
+	// Logger gets refresh failures and pass summaries, never a token.
+	// Default slog.Default().
+	Logger *slog.Logger
+
+	passMu    sync.Mutex // one pass at a time; guards limiter and listLimit
+	limiter   bucket
+	listLimit int // how many the last pass listed
+
+	mu    sync.Mutex // guards holds
+	holds map[string]hold
+}
+
+// hold keeps a connection out of passes until a time, after a failure or
+// a skip.
+type hold struct {
+	until time.Time
+	fails int  // failures in a row
+	dead  bool // the grant is dead (ECONFLICT); already warned
+}
+
+// Stats counts what one pass did.
+type Stats struct {
+	// Listed is how many connections the pass listed.
+	Listed int
+	// Refreshed is how many token pairs were refreshed.
+	Refreshed int
+	// Skipped is how many due connections needed nothing: refreshed by a
+	// callback meanwhile, or deleted.
+	Skipped int
+	// Failed is how many refreshes failed (dead grants included).
+	Failed int
+	// Waiting is how many listed connections are not due yet or wait
+	// after a failure.
+	Waiting int
+	// Next is when the next pass should run: the soonest due time seen,
+	// at most MaxPoll after the pass started.
+	Next time.Time
+	// More reports that due connections were left for the next pass,
+	// which should run right away.
+	More bool
+}
+
+// Run runs passes until ctx ends, then returns nil. After a pass it sleeps
+// until the next due time or MaxPoll, whichever is sooner (at least two
+// seconds), unless the pass left due connections behind. A failing Lister
+// is logged and retried after MaxPoll.
+func (s *Scheduler) Run(ctx context.Context) error {
+	log := s.logger()
+	log.Info("keep-alive scheduler started", "margin", s.margin(), "jitter", s.jitter(),
+		"concurrency", s.concurrency(), "rate", s.rate())
+	defer log.Info("keep-alive scheduler stopped")
+	for {
+		st, err := s.Pass(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		var wait time.Duration
+		switch {
+		case err != nil:
+			log.Error("keep-alive: listing due connections", "err", err)
+			wait = s.maxPoll()
+		case st.More:
+			wait = 0
+		default:
+			wait = min(max(st.Next.Sub(s.now()), minPoll), s.maxPoll())
+		}
+		if st.Refreshed+st.Skipped+st.Failed > 0 {
+			log.Debug("keep-alive pass", "refreshed", st.Refreshed, "skipped", st.Skipped,
+				"failed", st.Failed, "waiting", st.Waiting, "next_in", wait)
+		}
+		if wait > 0 {
+			if err := s.sleep(ctx, wait); err != nil {
+				return nil
+			}
+		}
+	}
+}
+
+// Pass runs one pass: it lists the connections that are due, refreshes
+// them (at most Concurrency at once and Rate started per second) and
+// returns what it did. Passes never overlap; a pass waits for its
+// refreshes. An error means the Lister failed; refresh failures are
+// logged and counted, never returned.
+func (s *Scheduler) Pass(ctx context.Context) (Stats, error) {
+	s.passMu.Lock()
+	defer s.passMu.Unlock()
+	var st Stats
+	now := s.now()
+	margin, batch := s.margin(), s.batch()
+	st.Next = now.Add(s.maxPoll())
+
+	// List everything that may become due before the next poll. When the
+	// batch is full and connections beyond it may already be due (the
+	// batch is mostly not due yet because of jitter), list wider.
+	horizon := st.Next.Add(margin)
+	// Start from the width the last pass needed.
+	var list []onbehalf.Due
+	limit := max(batch, s.listLimit)
+	for {
+		var err error
+		if list, err = s.Lister.DueBefore(ctx, horizon, limit); err != nil {
+			return st, err
+		}
+		if len(list) < limit || limit >= maxGrowth*batch ||
+			list[len(list)-1].Expiry.Add(-margin).After(now) {
+			break
+		}
+		limit *= 2
+	}
+	s.listLimit = limit
+	if len(list) < limit/2 {
+		s.listLimit = limit / 2
+	}
+	st.Listed = len(list)
+	// Connections not listed expire after the last one listed; some may
+	// be due already when the list had to stop growing.
+	hidden := false
+	if len(list) == limit {
+		at := list[len(list)-1].Expiry.Add(-margin)
+		st.Next = earliest(st.Next, at)
+		hidden = !at.After(now)
+	}
+
+	due := make([]onbehalf.Due, 0, min(len(list), batch))
+	s.mu.Lock()
+	for _, d := range list {
+		at := s.DueAt(d)
+		if h, ok := s.holds[d.ConnID]; ok && h.until.After(at) {
+			at = h.until
+		}
+		switch {
+		case at.After(now):
+			st.Waiting++
+			st.Next = earliest(st.Next, at)
+		case len(due) == batch:
+			st.More = true
+		default:
+			due = append(due, d)
+		}
+	}
+	s.mu.Unlock()
+
+	var (
+		wg    sync.WaitGroup
+		statM sync.Mutex
+		sem   = make(chan struct{}, s.concurrency())
+	)
+	s.limiter.configure(s.rate(), s.burst())
+dispatch:
+	for _, d := range due {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			break dispatch
+		}
+		if wait := s.limiter.reserve(s.now()); wait > 0 {
+			if err := s.sleep(ctx, wait); err != nil {
+				<-sem
+				break dispatch
+			}
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			res := s.refresh(ctx, d)
+			statM.Lock()
+			defer statM.Unlock()
+			switch res {
+			case refreshed:
+				st.Refreshed++
+			case skipped:
+				st.Skipped++
+			case failed:
+				st.Failed++
+			}
+		})
+	}
+	wg.Wait()
+	if hidden && st.Refreshed+st.Failed > 0 {
+		st.More = true // refreshed ones left the list: look behind it
+	}
+	if ctx.Err() != nil {
+		st.More = false
+	}
+	return st, nil
+}
+
+// DueAt returns when a connection becomes due: Expiry - Margin + its jitter
+// offset, always before Expiry - InlineMargin when Margin exceeds it.
+func (s *Scheduler) DueAt(d onbehalf.Due) time.Time {
+	return d.Expiry.Add(-s.margin() + s.Offset(d.ConnID))
+}
+
+// Offset returns the jitter offset of a connection: a deterministic value
+// in [0, Jitter) derived from a hash of its ID.
+func (s *Scheduler) Offset(connID string) time.Duration {
+	j := s.jitter()
+	if j <= 0 {
+		return 0
+	}
+	// FNV-1a, inline: no allocation in the hot loop of a pass.
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(connID); i++ {
+		h ^= uint64(connID[i])
+		h *= 1099511628211
+	}
+	return time.Duration(h % uint64(j))
+}
+
+// result is the outcome of one refresh.
+type result int
+
+const (
+	refreshed result = iota
+	skipped
+	failed
+)
+
+// refresh refreshes one due connection and updates its hold.
+func (s *Scheduler) refresh(ctx context.Context, d onbehalf.Due) result {
+	log := s.logger()
+	// Refresh when the token still expires within Margin: a connection a
+	// callback refreshed meanwhile (an hour later) is skipped. The bound
+	// is past the listed expiry even when the pass runs exactly at it.
+	before := s.now().Add(s.margin())
+	if !d.Expiry.Before(before) {
+		before = d.Expiry.Add(time.Nanosecond)
+	}
+	ok, err := s.Refresher.RefreshIfExpiring(ctx, d.ConnID, before)
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := s.holds[d.ConnID]
+	switch code := onbehalf.ErrorCode(err); {
+	case err == nil && ok:
+		delete(s.holds, d.ConnID)
+		return refreshed
+	case err == nil:
+		// Refreshed by a callback since it was listed: it leaves the list.
+		// Should the list be stale, do not ask again before the next poll.
+		delete(s.holds, d.ConnID)
+		s.setHold(d.ConnID, hold{until: now.Add(s.maxPoll())}, now)
+		return skipped
+	case code == onbehalf.ENOTFOUND:
+		log.Debug("keep-alive: connection deleted meanwhile", "conn", d.ConnID)
+		s.setHold(d.ConnID, hold{until: now.Add(s.maxBackoff())}, now)
+		return skipped
+	case ctx.Err() != nil:
+		// Shutting down: the refresh itself carries on and is committed
+		// by the token manager.
+		return failed
+	case code == onbehalf.ECONFLICT:
+		if !h.dead {
+			log.Warn("keep-alive: Zoom grant is dead; the user must reconnect", "conn", d.ConnID,
+				"reason", onbehalf.ErrorMessage(err))
+		}
+		h.dead, h.until = true, now.Add(s.maxBackoff())
+		s.setHold(d.ConnID, h, now)
+		return failed
+	default:
+		h.fails++
+		wait := s.backoff(h.fails)
+		h.until = now.Add(wait)
+		log.Warn("keep-alive: refresh failed", "conn", d.ConnID, "code", code, "err", err,
+			"failures", h.fails, "retry_in", wait)
+		s.setHold(d.ConnID, h, now)
+		return failed
+	}
+}
+
+// setHold records a hold, keeping the map bounded: when full, holds that
+// have run out are dropped, and if it is still full the new one is not
+// kept (the connection is then retried at the next pass, under Rate).
+// s.mu is held.
+func (s *Scheduler) setHold(id string, h hold, now time.Time) {
+	if s.holds == nil {
+		s.holds = make(map[string]hold)
+	}
+	if _, ok := s.holds[id]; !ok && len(s.holds) >= maxHolds {
+		for k, v := range s.holds {
+			if !v.until.After(now) {
+				delete(s.holds, k)
+			}
+		}
+		if len(s.holds) >= maxHolds {
+			return
+		}
+	}
+	s.holds[id] = h
+}
+
+// backoff returns the wait after n failures in a row.
+func (s *Scheduler) backoff(n int) time.Duration {
+	d, ceil := s.Backoff, s.maxBackoff()
+	if d <= 0 {
+		d = DefaultBackoff
+	}
+	for i := 1; i < n && d < ceil; i++ {
+		d *= 2
+	}
+	return min(d, ceil)
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
