@@ -14,6 +14,7 @@ package keepalive
 
 import (
 	"context"
+	"golang.org/x/time/rate"
 	"log/slog"
 	"sync"
 	"time"
@@ -99,9 +100,9 @@ type Scheduler struct {
 	// Default slog.Default().
 	Logger *slog.Logger
 
-	passMu    sync.Mutex // one pass at a time; guards limiter and listLimit
-	limiter   bucket
-	listLimit int // how many the last pass listed
+	passMu    sync.Mutex    // one pass at a time; guards limiter and listLimit
+	limiter   *rate.Limiter // global start rate; driven with explicit times so a fake clock works
+	listLimit int           // how many the last pass listed
 
 	mu    sync.Mutex // guards holds
 	holds map[string]hold
@@ -242,7 +243,9 @@ func (s *Scheduler) Pass(ctx context.Context) (Stats, error) {
 		statM sync.Mutex
 		sem   = make(chan struct{}, s.concurrency())
 	)
-	s.limiter.configure(s.rate(), s.burst())
+	if s.limiter == nil || s.limiter.Limit() != rate.Limit(s.rate()) || s.limiter.Burst() != s.burst() {
+		s.limiter = rate.NewLimiter(rate.Limit(s.rate()), s.burst())
+	}
 dispatch:
 	for _, d := range due {
 		select {
@@ -250,7 +253,8 @@ dispatch:
 		case <-ctx.Done():
 			break dispatch
 		}
-		if wait := s.limiter.reserve(s.now()); wait > 0 {
+		now := s.now()
+		if wait := s.limiter.ReserveN(now, 1).DelayFrom(now); wait > 0 {
 			if err := s.sleep(ctx, wait); err != nil {
 				<-sem
 				break dispatch
