@@ -14,12 +14,12 @@ package keepalive
 
 import (
 	"context"
-	"golang.org/x/time/rate"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"golang.org/x/time/rate"
 )
 
 // Defaults of a Scheduler.
