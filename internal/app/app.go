@@ -61,7 +61,7 @@ type App struct {
 	served  chan error
 	// stopKeepAlive stops the keep-alive scheduler and waits for it.
 	stopKeepAlive func()
-	mgr     *tokens.Manager
+	mgr           *tokens.Manager
 }
 
 // Start loads the configuration, opens the store and starts serving. The
@@ -139,6 +139,13 @@ func start(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Lo
 
 		ZoomWebhookSecret: cfg.ZoomWebhookSecretToken,
 		ZoomClientID:      cfg.ZoomClientID,
+
+		TokenURLTTL:              cfg.TokenURLTTL,
+		DisableSecretURLs:        !cfg.AllowSecretURLs,
+		RecallVerificationSecret: cfg.RecallVerificationSecret,
+		TrustedProxies:           cfg.TrustedProxies,
+		RateLimitPerConnection:   cfg.RateLimitPerConnection,
+		RateLimitPerIP:           cfg.RateLimitPerIP,
 	}
 	if cfg.ZoomConfigured() {
 		opts.OAuth = zc
@@ -153,15 +160,7 @@ func start(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Lo
 		ln.Close()
 		return nil, err
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      cfg.ZoomTimeout*2 + 30*time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
-	}
+	srv := NewHTTPServer(h, DefaultServerLimits(cfg), log)
 	a := &App{Store: st, Config: cfg, log: log, srv: srv, ln: ln, baseURL: cfg.BaseURL, ctx: ctx, served: make(chan error, 1), mgr: mgr}
 	a.stopKeepAlive = startKeepAlive(cfg, st, mgr, log)
 	go func() { a.served <- srv.Serve(ln) }()
@@ -256,4 +255,50 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// ServerLimits are the http.Server's defenses against slow or stuck
+// clients (Slowloris and the like) and oversized headers.
+type ServerLimits struct {
+	// ReadHeaderTimeout bounds reading a request's headers: a client that
+	// drips them is disconnected.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds reading a whole request, body included.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds a request from the end of its headers to the end
+	// of the reply, so it must cover the slowest handler.
+	WriteTimeout time.Duration
+	// IdleTimeout bounds waiting for the next request on a keep-alive
+	// connection.
+	IdleTimeout time.Duration
+	// MaxHeaderBytes bounds the request line and headers.
+	MaxHeaderBytes int
+}
+
+// DefaultServerLimits returns the limits for cfg. The slowest handler is a
+// token callback that refreshes, mints, is told the new token is bad,
+// refreshes and mints again: four Zoom calls of up to ZOOM_TIMEOUT each;
+// POST /launch makes one Recall call of up to RECALL_TIMEOUT.
+func DefaultServerLimits(cfg config.Config) ServerLimits {
+	return ServerLimits{
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      max(4*cfg.ZoomTimeout, cfg.RecallTimeout) + 10*time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+// NewHTTPServer returns the http.Server that serves h with the limits l and
+// logs its connection errors at debug level.
+func NewHTTPServer(h http.Handler, l ServerLimits, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: l.ReadHeaderTimeout,
+		ReadTimeout:       l.ReadTimeout,
+		WriteTimeout:      l.WriteTimeout,
+		IdleTimeout:       l.IdleTimeout,
+		MaxHeaderBytes:    l.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
 }

@@ -146,7 +146,7 @@ func TestEndToEndBrowserFlowAndGracefulRestart(t *testing.T) {
 	tokenURL := walk(t, base, f)
 	u, _ := url.Parse(tokenURL)
 	q := u.Query()
-	if u.Path != "/obf-callback" || q.Get("meeting_id") != "85012345678" || len(q.Get("user_id")) != 22 || len(q.Get("auth_token")) < 32 {
+	if u.Path != "/obf-callback" || q.Get("meeting_id") != "85012345678" || len(q.Get("user_id")) != 22 || q.Get("exp") == "" || len(q.Get("sig")) != 43 || q.Has("auth_token") {
 		t.Fatalf("token URL shape: %s", u.Path)
 	}
 	tok := fetch(t, base, tokenURL, f)
@@ -173,7 +173,7 @@ func TestEndToEndBrowserFlowAndGracefulRestart(t *testing.T) {
 	}
 	// Nothing secret in the logs.
 	out := logs.String()
-	for _, s := range []string{q.Get("auth_token"), "auth_token=", f.zoom.CurrentAccessToken(zoomtest.DefaultUserID),
+	for _, s := range []string{q.Get("sig"), "sig=", "auth_token=", f.zoom.CurrentAccessToken(zoomtest.DefaultUserID),
 		f.zoom.CurrentRefreshToken(zoomtest.DefaultUserID), tok, tok2} {
 		if s != "" && strings.Contains(out, s) {
 			t.Errorf("logs contain a secret or token (%.12s…)", s)

@@ -16,6 +16,7 @@ const (
 	EUNAVAILABLE  = "unavailable"  // not configured yet
 	EUPSTREAM     = "upstream"     // Zoom or the bot platform said no
 	ETIMEOUT      = "timeout"      // Zoom or the bot platform did not answer in time
+	ETOOMANY      = "too_many"     // rate limited: try again later
 )
 
 // Error is an error with a code from the vocabulary above and a message that

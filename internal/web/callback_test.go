@@ -2,19 +2,31 @@ package web_test
 
 import (
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/onbehalf/onbehalf/internal/web"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
 )
 
+// TestCallbackStatusTable covers the contract's §3 table in both
+// authorization modes: the signed URL /launch gives, and the plain
+// auth_token URL.
 func TestCallbackStatusTable(t *testing.T) {
-	e := newEnv(t, envOpts{zoomTimeout: 300 * time.Millisecond})
+	clk := newClock()
+	e := newEnv(t, envOpts{zoomTimeout: 300 * time.Millisecond, now: clk.Now})
 	good := e.tokenURL(t)
-	if !strings.HasPrefix(good, e.srv.URL+"/obf-callback?") || !strings.Contains(good, "meeting_id="+meeting) {
+	p, _ := url.Parse(good)
+	q := p.Query()
+	if !strings.HasPrefix(good, e.srv.URL+"/obf-callback?user_id=") || q.Get("meeting_id") != meeting ||
+		q.Get("exp") == "" || len(q.Get("sig")) != 43 || q.Has("auth_token") || strings.Contains(good, secret) {
 		t.Fatalf("token URL %q", good)
 	}
+	sig := q.Get("sig")
+	plainGood := plainURL(good)
 	c := &http.Client{Timeout: 5 * time.Second}
 
 	rows := []struct {
@@ -24,20 +36,48 @@ func TestCallbackStatusTable(t *testing.T) {
 		status int
 		want   string // substring of the body
 	}{
-		{"missing auth_token", with(good, "auth_token", "-"), nil, 401, "auth_token"},
-		{"wrong auth_token", with(good, "auth_token", "nope"), nil, 401, "auth_token"},
-		{"wrong auth_token same length", with(good, "auth_token", strings.Repeat("x", len(secret))), nil, 401, "auth_token"},
-		{"missing user_id", with(good, "user_id", "-"), nil, 400, "user_id"},
-		{"missing meeting_id", with(good, "meeting_id", "-"), nil, 400, "meeting_id"},
-		{"non-numeric meeting_id", with(good, "meeting_id", "85O12345678"), nil, 400, "meeting_id"},
-		{"short meeting_id", with(good, "meeting_id", "12345"), nil, 400, "meeting_id"},
-		{"unknown user_id", with(good, "user_id", "AAAAAAAAAAAAAAAAAAAAAA"), nil, 404, "/zoom/oauth"},
+		// Plain secret URLs: the contract's rows.
+		{"plain: missing auth_token", with(plainGood, "auth_token", "-"), nil, 401, "auth_token"},
+		{"plain: wrong auth_token", with(plainGood, "auth_token", "nope"), nil, 401, "auth_token"},
+		{"plain: wrong auth_token same length", with(plainGood, "auth_token", strings.Repeat("x", len(secret))), nil, 401, "auth_token"},
+		{"plain: auth_token twice", plainGood + "&auth_token=" + secret, nil, 401, "auth_token"},
+		{"plain: missing user_id", with(plainGood, "user_id", "-"), nil, 400, "user_id"},
+		{"plain: user_id twice", plainGood + "&user_id=x", nil, 400, "user_id"},
+		{"plain: missing meeting_id", with(plainGood, "meeting_id", "-"), nil, 400, "meeting_id"},
+		{"plain: non-numeric meeting_id", with(plainGood, "meeting_id", "85O12345678"), nil, 400, "meeting_id"},
+		{"plain: short meeting_id", with(plainGood, "meeting_id", "12345"), nil, 400, "meeting_id"},
+		{"plain: unknown user_id", with(plainGood, "user_id", "AAAAAAAAAAAAAAAAAAAAAA"), nil, 404, "/zoom/oauth"},
+
+		// Signed URLs: any change is a 401 that names the problem.
+		{"signed: user_id changed", with(good, "user_id", "AAAAAAAAAAAAAAAAAAAAAA"), nil, 401, "bad signature"},
+		{"signed: user_id missing", with(good, "user_id", "-"), nil, 401, "bad signature"},
+		{"signed: user_id twice", good + "&user_id=AAAAAAAAAAAAAAAAAAAAAA", nil, 401, "more than once"},
+		{"signed: meeting_id changed", with(good, "meeting_id", "85012345679"), nil, 401, "bad signature"},
+		{"signed: meeting_id leading zero", with(good, "meeting_id", "0"+meeting), nil, 401, "bad signature"},
+		{"signed: meeting_id missing", with(good, "meeting_id", "-"), nil, 401, "bad signature"},
+		{"signed: meeting_id non-numeric", with(good, "meeting_id", "85O12345678"), nil, 401, "bad signature"},
+		{"signed: exp later", with(good, "exp", strconv.FormatInt(clk.Now().Add(200*time.Hour).Unix(), 10)), nil, 401, "bad signature"},
+		{"signed: exp leading zero", with(good, "exp", "0"+q.Get("exp")), nil, 401, "exp"},
+		{"signed: exp missing", with(good, "exp", "-"), nil, 401, "no exp"},
+		{"signed: sig changed", with(good, "sig", strings.Repeat("A", 43)), nil, 401, "bad signature"},
+		{"signed: sig as %2B", strings.Replace(good, "sig="+sig[:2], "sig=%2B"+sig[1:2], 1), nil, 401, "bad signature"},
+		{"signed: sig missing", with(good, "sig", "-"), nil, 401, "no sig"},
+		{"signed: sig twice", good + "&sig=" + sig, nil, 401, "more than once"},
+		{"signed: OBF URL on the ZAK path", strings.Replace(good, "/obf-callback", "/zak-callback", 1), nil, 401, "bad signature"},
+		{"both: bad sig with the right auth_token", with(good, "sig", strings.Repeat("A", 43)) + "&auth_token=" + secret, nil, 401, "bad signature"},
+		{"neither sig nor auth_token", with(with(good, "sig", "-"), "exp", "-"), nil, 401, "auth_token"},
+
+		// Upstream failures, through a signed URL.
 		{"zoom error", good, func() { e.zoom.FailMintEvery(1) }, 502, "Zoom error 500"},
 		{"zoom timeout", good, func() { e.zoom.FailMintEvery(0); e.zoom.SetMintDelay(2 * time.Second) }, 504, "did not answer"},
 		{"dead connection", good, func() { e.zoom.SetMintDelay(0); e.zoom.RevokeGrant(zoomtest.DefaultUserID) }, 409, "reconnect at " + e.srv.URL + "/zoom/oauth"},
+		{"dead connection, plain", plainGood, nil, 409, "reconnect at"},
 	}
-	// Success first, on both paths.
-	for _, u := range []string{good, strings.Replace(good, "/obf-callback", "/recall/obf-callback", 1)} {
+	// Success first, on both paths, in both modes; a valid signature wins
+	// over a wrong auth_token.
+	for _, u := range []string{good, strings.Replace(good, "/obf-callback", "/recall/obf-callback", 1),
+		plainGood, strings.Replace(plainGood, "/obf-callback", "/recall/obf-callback", 1),
+		good + "&auth_token=wrong"} {
 		resp := get(t, c, u)
 		got := body(resp)
 		minted := e.zoom.Minted()
@@ -50,6 +90,7 @@ func TestCallbackStatusTable(t *testing.T) {
 	}
 	for _, r := range rows {
 		t.Run(r.name, func(t *testing.T) {
+			clk.Add(time.Minute) // refills the failed-authorization budget
 			if r.setup != nil {
 				r.setup()
 			}
@@ -59,17 +100,17 @@ func TestCallbackStatusTable(t *testing.T) {
 			if resp.StatusCode != r.status || !strings.Contains(got, r.want) {
 				t.Fatalf("got %d %q, want %d containing %q", resp.StatusCode, got, r.status, r.want)
 			}
-			if strings.Contains(got, secret) {
-				t.Fatal("body holds the secret")
+			if strings.Contains(got, secret) || strings.Contains(got, sig) {
+				t.Fatal("body holds the secret or the signature")
 			}
 			if r.status < 404 && e.zoom.MintCalls() != mints {
 				t.Fatal("a rejected request reached Zoom")
 			}
 		})
 	}
-	// The logs never hold the secret or a callback query string.
+	// The logs never hold the secret, the signature or a callback query.
 	logs := e.logs.String()
-	for _, bad := range []string{secret, "auth_token=", "meeting_id="} {
+	for _, bad := range []string{secret, sig, "auth_token=", "meeting_id=", "sig="} {
 		if strings.Contains(logs, bad) {
 			t.Errorf("logs contain %q", bad)
 		}
@@ -78,6 +119,85 @@ func TestCallbackStatusTable(t *testing.T) {
 		if strings.Contains(logs, tok) {
 			t.Errorf("logs contain a minted token")
 		}
+	}
+}
+
+func TestSignedURLExpires(t *testing.T) {
+	clk := newClock()
+	e := newEnv(t, envOpts{now: clk.Now, opts: func(o *web.Options) { o.TokenURLTTL = 2 * time.Hour }})
+	u := e.tokenURL(t)
+	p, _ := url.Parse(u)
+	exp, _ := strconv.ParseInt(p.Query().Get("exp"), 10, 64)
+	if d := time.Unix(exp, 0).Sub(clk.Now()); d <= 2*time.Hour-time.Second || d > 2*time.Hour {
+		t.Fatalf("exp is %s away, want TOKEN_URL_TTL", d)
+	}
+	clk.Add(time.Unix(exp, 0).Sub(clk.Now()) - time.Millisecond)
+	if resp := get(t, http.DefaultClient, u); resp.StatusCode != 200 {
+		t.Fatalf("just before exp: %d %s", resp.StatusCode, body(resp))
+	}
+	clk.Add(time.Millisecond)
+	resp := get(t, http.DefaultClient, u)
+	if got := body(resp); resp.StatusCode != 401 || !strings.Contains(got, "token URL expired") {
+		t.Fatalf("at exp: %d %q", resp.StatusCode, got)
+	}
+}
+
+func TestPlainSecretURLsCanBeDisabled(t *testing.T) {
+	e := newEnv(t, envOpts{opts: func(o *web.Options) { o.DisableSecretURLs = true }})
+	urls := e.tokenURLs(t, true)
+	for _, u := range []string{plainURL(urls.OBFTokenURL), plainURL(urls.ZAKURL)} {
+		resp := get(t, http.DefaultClient, u)
+		if got := body(resp); resp.StatusCode != 401 || !strings.Contains(got, "plain secret URLs are disabled") {
+			t.Fatalf("%s: %d %q", u, resp.StatusCode, got)
+		}
+	}
+	for _, u := range []string{urls.OBFTokenURL, urls.ZAKURL} {
+		if resp := get(t, http.DefaultClient, u); resp.StatusCode != 200 {
+			t.Fatalf("signed URL: %d %s", resp.StatusCode, body(resp))
+		}
+	}
+	if resp := get(t, http.DefaultClient, with(with(urls.OBFTokenURL, "sig", "-"), "exp", "-")); resp.StatusCode != 401 {
+		t.Fatalf("no credentials: %d", resp.StatusCode)
+	}
+}
+
+func TestZAKCallback(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	// Without the box, no ZAK URL.
+	if z := e.tokenURLs(t, false); z.ZAKURL != "" || z.OBFTokenURL == "" {
+		t.Fatalf("recall got %+v", z)
+	}
+	z := e.tokenURLs(t, true)
+	p, err := url.Parse(z.ZAKURL)
+	if err != nil || p.Path != "/zak-callback" || p.Query().Has("meeting_id") || p.Query().Get("sig") == "" || strings.Contains(z.ZAKURL, secret) {
+		t.Fatalf("ZAK URL %q", z.ZAKURL)
+	}
+	for _, u := range []string{z.ZAKURL, strings.Replace(z.ZAKURL, "/zak-callback", "/recall/zak-callback", 1), plainURL(z.ZAKURL)} {
+		resp := get(t, http.DefaultClient, u)
+		got := body(resp)
+		minted := e.zoom.Minted()
+		if resp.StatusCode != 200 || !strings.HasPrefix(got, "zak_") || got != minted[len(minted)-1] {
+			t.Fatalf("%s: %d %q", u, resp.StatusCode, got)
+		}
+	}
+	// Kind confusion: the ZAK URL's query on the OBF path, with or without
+	// a meeting ID, and a meeting ID added to the ZAK URL.
+	for _, u := range []string{
+		strings.Replace(z.ZAKURL, "/zak-callback", "/obf-callback", 1),
+		strings.Replace(z.ZAKURL, "/zak-callback", "/obf-callback", 1) + "&meeting_id=" + meeting,
+		z.ZAKURL + "&meeting_id=" + meeting,
+	} {
+		resp := get(t, http.DefaultClient, u)
+		if got := body(resp); resp.StatusCode != 401 || !strings.Contains(got, "bad signature") {
+			t.Fatalf("%s: %d %q", u, resp.StatusCode, got)
+		}
+	}
+	// The page says the bot signs in; the form keeps the box.
+	b := browser(t)
+	e.connect(t, b)
+	_, page := e.launchForm(t, b, url.Values{"meeting_url": {"https://zoom.us/j/" + meeting}, "use_zak": {"1"}}, nil)
+	if !strings.Contains(page, "signs in as you") || !strings.Contains(page, `name="use_zak" value="1" checked`) {
+		t.Fatalf("launch page:\n%s", page)
 	}
 }
 
@@ -126,6 +246,8 @@ func TestMalformedRequestsNever5xx(t *testing.T) {
 		"/obf-callback?user_id=x&meeting_id=-123456789&auth_token=" + secret,
 		"/obf-callback?user_id=x&meeting_id=1234567890123&auth_token=" + secret,
 		"/obf-callback?user_id=x&user_id=y&meeting_id=123456789&auth_token=" + secret,
+		"/obf-callback?user_id=x&meeting_id=123456789&exp=99999999999999999999999&sig=%ff",
+		"/zak-callback?user_id=x&exp=&sig=", "/zak-callback?user_id=x&exp=1&sig=" + strings.Repeat("_", 43),
 		"/zoom/oauth-callback", "/zoom/oauth-callback?code=x&state=y", "/zoom/oauth-callback?error=access_denied",
 		"/launch", "/nope", "/%2e%2e/etc/passwd", "/healthz?x=1",
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/onbehalf/onbehalf/internal/meetingurl"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/tokenurl"
 )
 
 // defaultBotName is the bot name when the form leaves it empty.
@@ -48,6 +49,7 @@ func (s *Server) handleLaunch(c *gin.Context) {
 	}
 	data.MeetingURL = clip(strings.TrimSpace(c.Request.PostForm.Get("meeting_url")), 2048)
 	data.BotName = strings.TrimSpace(c.Request.PostForm.Get("bot_name"))
+	data.UseZAK = c.Request.PostForm.Get("use_zak") == "1"
 	fail := func(err error) {
 		data.Error = onbehalf.ErrorMessage(err)
 		s.render(c, statusOf(err), s.pages.launch, data)
@@ -72,26 +74,47 @@ func (s *Server) handleLaunch(c *gin.Context) {
 		fail(onbehalf.Errorf(onbehalf.ECONFLICT, "Your Zoom connection stopped working: reconnect Zoom first."))
 		return
 	}
-	bot, err := s.opts.Bots.CreateBot(c.Request.Context(), onbehalf.BotRequest{
+	if data.UseZAK && conn.Token.Scope != "" && !strings.Contains(strings.ToLower(conn.Token.Scope), "zak") {
+		fail(onbehalf.Errorf(onbehalf.EINVALID, "Your Zoom connection cannot mint a ZAK: add the user:read:zak scope to the Zoom app, reconnect Zoom, then try again (or leave the ZAK box unchecked)."))
+		return
+	}
+	req := onbehalf.BotRequest{
 		MeetingURL:  data.MeetingURL,
 		BotName:     data.BotName,
 		OBFTokenURL: s.tokenURL("/obf-callback", conn.ID, meetingID),
-	})
+	}
+	if data.UseZAK {
+		req.ZAKURL = s.tokenURL("/zak-callback", conn.ID, "")
+	}
+	bot, err := s.opts.Bots.CreateBot(c.Request.Context(), req)
 	if err != nil {
 		s.logError(c, "creating bot failed", err)
 		fail(err)
 		return
 	}
-	s.log.Info("bot created", "conn", conn.ID, "bot", bot.ID)
+	s.log.Info("bot created", "conn", conn.ID, "bot", bot.ID, "zak", data.UseZAK)
 	data.BotID, data.MeetingID = bot.ID, meetingID
 	s.render(c, http.StatusOK, s.pages.launch, data)
 }
 
-// tokenURL builds the token URL handed to a bot platform.
+// tokenURL builds the signed token URL handed to a bot platform for the
+// callback at path (its route gives the token kind) and a connection and
+// meeting (none for ZAK): BASE_URL/path?user_id=…&meeting_id=…&exp=…&sig=….
+// It never carries the secret itself.
 func (s *Server) tokenURL(path, connID, meetingID string) string {
-	q := url.Values{"user_id": {connID}, "auth_token": {s.opts.OBFSecret}}
-	if meetingID != "" {
-		q.Set("meeting_id", meetingID)
+	kind, ok := callbackKind(path)
+	if !ok {
+		panic("web: tokenURL for a path that is not a token callback: " + path)
 	}
-	return s.opts.BaseURL + path + "?" + q.Encode()
+	q := s.sec.signer.Sign(kind, connID, meetingID)
+	var b strings.Builder
+	b.WriteString(s.opts.BaseURL + path)
+	sep := "?"
+	for _, k := range []string{tokenurl.ParamConnID, tokenurl.ParamMeetingID, tokenurl.ParamExp, tokenurl.ParamSig} {
+		if v, ok := q[k]; ok {
+			b.WriteString(sep + k + "=" + url.QueryEscape(v[0]))
+			sep = "&"
+		}
+	}
+	return b.String()
 }

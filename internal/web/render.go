@@ -54,9 +54,12 @@ type launchData struct {
 	RecallConfigured bool
 	MeetingURL       string
 	BotName          string
-	Error            string
-	BotID            string
-	MeetingID        string
+	// UseZAK is the "bot signs in as me" checkbox: the bot also gets a
+	// ZAK token URL.
+	UseZAK    bool
+	Error     string
+	BotID     string
+	MeetingID string
 }
 
 // errorData is the data of error.html.

@@ -58,6 +58,21 @@ type Options struct {
 	// Hints are shown on pages: configuration still missing.
 	Hints []Hint
 
+	// TokenURLTTL is the lifetime of signed token URLs; zero means 168h.
+	TokenURLTTL time.Duration
+	// DisableSecretURLs refuses plain auth_token URLs
+	// (ALLOW_SECRET_URLS=false); signed URLs keep working.
+	DisableSecretURLs bool
+	// RecallVerificationSecret (whsec_…), when set, makes every token
+	// callback require a valid Standard Webhooks signature from Recall.
+	RecallVerificationSecret string
+	// TrustedProxies are the IPs and CIDRs whose X-Forwarded-For is
+	// believed for the client IP; none by default.
+	TrustedProxies []string
+	// RateLimitPerConnection and RateLimitPerIP are token callback
+	// requests per minute; 0 turns a limit off.
+	RateLimitPerConnection, RateLimitPerIP int
+
 	Store  Store
 	OAuth  OAuth // nil when Zoom credentials are not set
 	Minter onbehalf.TokenMinter
@@ -70,7 +85,8 @@ type Options struct {
 	// checked against deauthorization events.
 	ZoomWebhookSecret string
 	ZoomClientID      string
-	// Now is the clock (webhook timestamps); default time.Now.
+	// Now is the clock (webhook timestamps, signed token URLs, Recall
+	// signatures, rate limits, session lifetime); default time.Now.
 	Now func() time.Time
 }
 
@@ -82,6 +98,7 @@ type Server struct {
 	cop       *http.CrossOriginProtection
 	secretSum [sha256.Size]byte
 	secure    bool
+	sec       *security
 }
 
 // New returns the HTTP handler of the whole server.
@@ -101,6 +118,9 @@ func New(o Options) (http.Handler, error) {
 		secretSum: sha256.Sum256([]byte(o.OBFSecret)),
 		secure:    strings.HasPrefix(o.BaseURL, "https://"),
 	}
+	if s.sec, err = newSecurity(o, s.now); err != nil {
+		return nil, err
+	}
 	if u, err := url.Parse(o.BaseURL); err == nil && u.Host != "" {
 		// Behind a proxy that rewrites Host, the public origin is still ours.
 		_ = s.cop.AddTrustedOrigin(u.Scheme + "://" + u.Host)
@@ -113,10 +133,10 @@ func (s *Server) engine() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	// No proxy is trusted: the client IP is the peer address, never a
-	// header a client can forge.
-	_ = r.SetTrustedProxies(nil)
-	r.Use(s.accessLog, s.recover)
+	// Unless TRUSTED_PROXIES lists the peer, the client IP is the peer
+	// address, never a header a client can forge. (Checked in newSecurity.)
+	_ = r.SetTrustedProxies(s.opts.TrustedProxies)
+	r.Use(s.accessLog, s.recover, s.securityHeaders, s.limitRequest)
 
 	store := cookie.NewStore(sessionKeys(s.opts.SessionSecret)...)
 	store.Options(sessions.Options{
@@ -126,7 +146,7 @@ func (s *Server) engine() *gin.Engine {
 		Secure:   s.secure,
 		SameSite: http.SameSiteLaxMode,
 	})
-	browser := r.Group("/", sessions.Sessions(sessionCookie, store))
+	browser := r.Group("/", sessions.Sessions(sessionCookie, store), s.sessionLifetime)
 	browser.GET("/", s.handleHome)
 	browser.GET("/zoom/oauth", s.handleOAuthStart)
 	browser.GET("/zoom/oauth-callback", s.handleOAuthCallback)
@@ -172,6 +192,8 @@ func statusOf(err error) int {
 		return http.StatusBadGateway
 	case onbehalf.ETIMEOUT:
 		return http.StatusGatewayTimeout
+	case onbehalf.ETOOMANY:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }

@@ -43,6 +43,31 @@ type envOpts struct {
 	webhookSecret    string
 	now              func() time.Time
 	zoomTimeout      time.Duration
+	// opts edits the web options before the server is built.
+	opts func(*web.Options)
+}
+
+// fakeClock is a settable clock, safe for concurrent use; pass its Now as
+// envOpts.now.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *fakeClock { return &fakeClock{t: time.Now()} }
+
+// Now returns the clock's time.
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Add moves the clock forward.
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
 
 func newEnv(t *testing.T, o envOpts) *testEnv {
@@ -83,6 +108,9 @@ func newEnv(t *testing.T, o envOpts) *testEnv {
 	if !o.noRecall {
 		opts.Bots = &recall.Client{BaseURL: e.recall.URL, APIKey: "rkey"}
 	}
+	if o.opts != nil {
+		o.opts(&opts)
+	}
 	h, err = web.New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +136,12 @@ func (e *testEnv) connect(t *testing.T, b *http.Client) {
 // launch posts the launch form and returns the response and its body.
 func (e *testEnv) launch(t *testing.T, b *http.Client, meetingURL string, hdr map[string]string) (*http.Response, string) {
 	t.Helper()
-	form := url.Values{"meeting_url": {meetingURL}, "bot_name": {"Notes"}}
+	return e.launchForm(t, b, url.Values{"meeting_url": {meetingURL}, "bot_name": {"Notes"}}, hdr)
+}
+
+// launchForm posts a launch form and returns the response and its body.
+func (e *testEnv) launchForm(t *testing.T, b *http.Client, form url.Values, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/launch", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	for k, v := range hdr {
@@ -122,13 +155,24 @@ func (e *testEnv) launch(t *testing.T, b *http.Client, meetingURL string, hdr ma
 	return resp, body(resp)
 }
 
-// tokenURL connects a browser, launches a bot and returns the token URL
-// the fake Recall received.
+// tokenURL connects a browser, launches a bot and returns the (signed)
+// token URL the fake Recall received.
 func (e *testEnv) tokenURL(t *testing.T) string {
+	t.Helper()
+	return e.tokenURLs(t, false).OBFTokenURL
+}
+
+// tokenURLs connects a browser, launches a bot (asking for a ZAK when zak
+// is set) and returns the token URLs the fake Recall received.
+func (e *testEnv) tokenURLs(t *testing.T, zak bool) recalltest.Zoom {
 	t.Helper()
 	b := browser(t)
 	e.connect(t, b)
-	resp, page := e.launch(t, b, "https://us02web.zoom.us/j/"+meeting+"?pwd=abc", nil)
+	form := url.Values{"meeting_url": {"https://us02web.zoom.us/j/" + meeting + "?pwd=abc"}, "bot_name": {"Notes"}}
+	if zak {
+		form.Set("use_zak", "1")
+	}
+	resp, page := e.launchForm(t, b, form, nil)
 	if resp.StatusCode != 200 {
 		t.Fatalf("launch: %d %s", resp.StatusCode, page)
 	}
@@ -136,7 +180,19 @@ func (e *testEnv) tokenURL(t *testing.T) string {
 	if len(bots) == 0 {
 		t.Fatal("recall got no bot")
 	}
-	return bots[len(bots)-1].Zoom.OBFTokenURL
+	return bots[len(bots)-1].Zoom
+}
+
+// plainURL is the contract's plain token URL (user_id, meeting_id,
+// auth_token) for the connection and path of a signed URL.
+func plainURL(signed string) string {
+	p, _ := url.Parse(signed)
+	q := url.Values{"user_id": {p.Query().Get("user_id")}, "auth_token": {secret}}
+	if strings.Contains(p.Path, "obf") {
+		q.Set("meeting_id", meeting)
+	}
+	p.RawQuery = q.Encode()
+	return p.String()
 }
 
 func get(t *testing.T, c *http.Client, u string) *http.Response {

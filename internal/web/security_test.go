@@ -1,0 +1,150 @@
+package web_test
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/onbehalf/onbehalf/internal/web"
+)
+
+var (
+	styleRE       = regexp.MustCompile(`(?s)<style>(.*?)</style>`)
+	inlineHandler = regexp.MustCompile(`\son[a-z]+=`)
+)
+
+func TestSecurityHeadersAndCSP(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	b := browser(t)
+	home := get(t, b, e.srv.URL+"/")
+	page := body(home)
+	csp := home.Header.Get("Content-Security-Policy")
+	for _, d := range []string{"default-src 'none'", "form-action 'self'", "frame-ancestors 'none'", "base-uri 'none'"} {
+		if !strings.Contains(csp, d) {
+			t.Errorf("CSP %q lacks %q", csp, d)
+		}
+	}
+	// Every inline <style> of the page is allowed by its hash, and
+	// nothing else is inline.
+	styles := styleRE.FindAllStringSubmatch(page, -1)
+	if len(styles) == 0 {
+		t.Fatal("no <style> on the page")
+	}
+	for _, s := range styles {
+		sum := sha256.Sum256([]byte(s[1]))
+		if h := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"; !strings.Contains(csp, "style-src "+h) {
+			t.Errorf("CSP %q does not allow the page's <style> (%s)", csp, h)
+		}
+	}
+	if strings.Contains(csp, "unsafe-inline") {
+		t.Error("CSP allows unsafe-inline")
+	}
+	if home.Header.Get("Strict-Transport-Security") != "" {
+		t.Error("HSTS over http")
+	}
+	// The headers are on every reply: pages, errors, token callbacks.
+	e.connect(t, b)
+	for _, u := range []string{"/", "/launch", "/zoom/oauth-callback?error=x", "/obf-callback", "/nope"} {
+		resp := get(t, b, e.srv.URL+u)
+		got := body(resp)
+		for k, want := range map[string]string{"X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
+			"X-Content-Type-Options": "nosniff", "Content-Security-Policy": csp} {
+			if v := resp.Header.Get(k); v != want {
+				t.Errorf("%s: %s = %q, want %q", u, k, v, want)
+			}
+		}
+		if strings.Contains(got, "<script") || strings.Contains(got, " style=") || inlineHandler.MatchString(got) {
+			t.Errorf("%s: inline script, style attribute or event handler would be blocked by the CSP", u)
+		}
+	}
+}
+
+func TestHSTSWhenBaseURLIsHTTPS(t *testing.T) {
+	e := newEnv(t, envOpts{opts: func(o *web.Options) { o.BaseURL = "https://onbehalf.example" }})
+	resp := get(t, http.DefaultClient, e.srv.URL+"/")
+	if v := resp.Header.Get("Strict-Transport-Security"); !strings.HasPrefix(v, "max-age=") {
+		t.Fatalf("HSTS %q", v)
+	}
+}
+
+// TestEveryBrowserPostIsCSRFProtected walks the engine's routes: every
+// POST except the signed server-to-server webhook refuses a cross-site
+// form post.
+func TestEveryBrowserPostIsCSRFProtected(t *testing.T) {
+	h, err := web.New(web.Options{BaseURL: "http://localhost:8080", OBFSecret: secret, SessionSecret: strings.Repeat("s", 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exempt := map[string]bool{"/zoom/webhook": true} // signed by Zoom, no cookies
+	checked := map[string]bool{}
+	for _, r := range h.(*gin.Engine).Routes() {
+		if r.Method != http.MethodPost || exempt[r.Path] {
+			continue
+		}
+		checked[r.Path] = true
+		req := httptest.NewRequest(http.MethodPost, r.Path, strings.NewReader("x=1"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", "https://evil.example")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusForbidden {
+			t.Errorf("POST %s cross-site: %d, want 403", r.Path, w.Code)
+		}
+	}
+	if !checked["/launch"] || !checked["/zoom/disconnect"] {
+		t.Fatalf("checked %v", checked)
+	}
+}
+
+func TestSessionLifetime(t *testing.T) {
+	clk := newClock()
+	e := newEnv(t, envOpts{now: clk.Now})
+	onLaunch := func(b *http.Client) bool {
+		resp := get(t, b, e.srv.URL+"/launch")
+		return resp.StatusCode == 200 && resp.Request.URL.Path == "/launch"
+	}
+
+	// Used every 23 h: alive until 7 days after connecting.
+	b := browser(t)
+	e.connect(t, b)
+	for i := 0; i < 7; i++ {
+		clk.Add(23 * time.Hour)
+		if !onLaunch(b) {
+			t.Fatalf("session ended after %d h of regular use", 23*(i+1))
+		}
+	}
+	clk.Add(23 * time.Hour) // 184 h > 7 days
+	if onLaunch(b) {
+		t.Fatal("session older than 7 days still accepted")
+	}
+	if onLaunch(b) {
+		t.Fatal("expired session came back")
+	}
+	if !strings.Contains(e.logs.String(), "session expired") {
+		t.Error("expiry not logged")
+	}
+
+	// Idle for more than 24 h: ended; just under: kept.
+	b = browser(t)
+	e.connect(t, b)
+	clk.Add(24*time.Hour - time.Minute)
+	if !onLaunch(b) {
+		t.Fatal("session idle for 23:59 ended")
+	}
+	clk.Add(24*time.Hour + time.Minute)
+	if onLaunch(b) {
+		t.Fatal("session idle for 24:01 accepted")
+	}
+	// Connecting again starts a new session.
+	e.connect(t, b)
+	if !onLaunch(b) {
+		t.Fatal("reconnected session refused")
+	}
+}
