@@ -169,7 +169,8 @@ func TestNothingSecretLeaks(t *testing.T) {
 	}{
 		{"sig changed", strings.Replace(obfURL, "sig=", "sig=A", 1), 401},
 		{"meeting changed", strings.Replace(obfURL, "meeting_id=8", "meeting_id=9", 1), 401},
-		{"ZAK URL as OBF", strings.Replace(zakURL, "/zak-callback", "/obf-callback", 1), 401},
+		{"ZAK URL as OBF", strings.Replace(zakURL, "/zak-callback", "/obf-callback", 1) + "&meeting_id=85012345678", 401},
+		{"signed URL with a wrong auth_token", obfURL + "&auth_token=wrong", 401},
 		{"wrong auth_token", plain + "wrong-" + obfSecret[:10], 401},
 		{"plain URL", plain + url.QueryEscape(obfSecret), 200},
 		{"auth_token holding the secret", plain + url.QueryEscape(obfSecret) + "x", 401},

@@ -134,13 +134,15 @@ func (s *Server) serveToken(c *gin.Context, rt callbackRoute) (token string, err
 		}()
 	}
 	req := rt.read(c)
+	// Syntax first: a missing or malformed parameter is a 400 whatever the
+	// authorization mode, and says nothing about secrets or connections.
+	if err := validate(rt.kind, req); err != nil {
+		return "", err
+	}
 	if err := s.authorize(rt.kind, req); err != nil {
 		return "", err
 	}
 	if err := s.sec.limits.perConn(c, req.ConnID, now); err != nil {
-		return "", err
-	}
-	if err := validate(rt.kind, req); err != nil {
 		return "", err
 	}
 	token, err = s.opts.Minter.Mint(c.Request.Context(), req.ConnID, rt.kind, req.MeetingID)
@@ -162,9 +164,10 @@ func (s *Server) serveToken(c *gin.Context, rt callbackRoute) (token string, err
 }
 
 // authorize checks a token request in one of two modes. A signed URL (exp
-// and sig) is preferred whenever the request carries either: tokenurl
+// and sig) is checked whenever the request carries either: tokenurl
 // checks that this server signed exactly these parameters for this token
-// kind and that it has not expired. Otherwise the plain auth_token is
+// kind and that it has not expired; an auth_token next to them must be
+// right too. Otherwise the plain auth_token is
 // compared with OBF_CALLBACK_SECRET in constant time (both sides are
 // hashed first so that the comparison does not leak the secret's length),
 // unless plain URLs are disabled.
@@ -173,7 +176,13 @@ func (s *Server) authorize(kind onbehalf.TokenKind, req tokenRequest) error {
 		if req.Dup != "" && req.Dup != "auth_token" {
 			return onbehalf.Errorf(onbehalf.EUNAUTHORIZED, "Token URL refused: %s appears more than once, so the URL was changed.", req.Dup)
 		}
-		return s.sec.signer.Verify(kind, req.ConnID, req.MeetingID, req.Exp, req.Sig)
+		if err := s.sec.signer.Verify(kind, req.ConnID, req.MeetingID, req.Exp, req.Sig); err != nil {
+			return err
+		}
+		if req.Secret == "" {
+			return nil
+		}
+		// A signed URL that also carries auth_token must carry the right one.
 	}
 	if req.Secret == "" {
 		return onbehalf.Errorf(onbehalf.EUNAUTHORIZED, "Missing auth_token: the token URL must carry the server's secret, or be a signed URL (exp and sig) as /launch gives.")

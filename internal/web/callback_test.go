@@ -50,12 +50,13 @@ func TestCallbackStatusTable(t *testing.T) {
 
 		// Signed URLs: any change is a 401 that names the problem.
 		{"signed: user_id changed", with(good, "user_id", "AAAAAAAAAAAAAAAAAAAAAA"), nil, 401, "bad signature"},
-		{"signed: user_id missing", with(good, "user_id", "-"), nil, 401, "bad signature"},
-		{"signed: user_id twice", good + "&user_id=AAAAAAAAAAAAAAAAAAAAAA", nil, 401, "more than once"},
+		{"signed: user_id missing", with(good, "user_id", "-"), nil, 400, "user_id"},
+		{"signed: user_id twice", good + "&user_id=AAAAAAAAAAAAAAAAAAAAAA", nil, 400, "more than once"},
+		{"signed: sig twice", good + "&sig=AAAA", nil, 401, "more than once"},
 		{"signed: meeting_id changed", with(good, "meeting_id", "85012345679"), nil, 401, "bad signature"},
 		{"signed: meeting_id leading zero", with(good, "meeting_id", "0"+meeting), nil, 401, "bad signature"},
-		{"signed: meeting_id missing", with(good, "meeting_id", "-"), nil, 401, "bad signature"},
-		{"signed: meeting_id non-numeric", with(good, "meeting_id", "85O12345678"), nil, 401, "bad signature"},
+		{"signed: meeting_id missing", with(good, "meeting_id", "-"), nil, 400, "meeting_id"},
+		{"signed: meeting_id non-numeric", with(good, "meeting_id", "85O12345678"), nil, 400, "meeting_id"},
 		{"signed: exp later", with(good, "exp", strconv.FormatInt(clk.Now().Add(200*time.Hour).Unix(), 10)), nil, 401, "bad signature"},
 		{"signed: exp leading zero", with(good, "exp", "0"+q.Get("exp")), nil, 401, "exp"},
 		{"signed: exp missing", with(good, "exp", "-"), nil, 401, "no exp"},
@@ -73,11 +74,11 @@ func TestCallbackStatusTable(t *testing.T) {
 		{"dead connection", good, func() { e.zoom.SetMintDelay(0); e.zoom.RevokeGrant(zoomtest.DefaultUserID) }, 409, "reconnect at " + e.srv.URL + "/zoom/oauth"},
 		{"dead connection, plain", plainGood, nil, 409, "reconnect at"},
 	}
-	// Success first, on both paths, in both modes; a valid signature wins
-	// over a wrong auth_token.
+	// Success first, on both paths, in both modes; a signed URL may also
+	// carry the right auth_token.
 	for _, u := range []string{good, strings.Replace(good, "/obf-callback", "/recall/obf-callback", 1),
 		plainGood, strings.Replace(plainGood, "/obf-callback", "/recall/obf-callback", 1),
-		good + "&auth_token=wrong"} {
+		good + "&auth_token=" + secret} {
 		resp := get(t, c, u)
 		got := body(resp)
 		minted := e.zoom.Minted()
@@ -180,10 +181,13 @@ func TestZAKCallback(t *testing.T) {
 			t.Fatalf("%s: %d %q", u, resp.StatusCode, got)
 		}
 	}
-	// Kind confusion: the ZAK URL's query on the OBF path, with or without
-	// a meeting ID, and a meeting ID added to the ZAK URL.
+	// Kind confusion: the ZAK URL's query on the OBF path lacks a meeting
+	// ID (400); with one added, or a meeting ID added to the ZAK URL, the
+	// signature does not match (401).
+	if resp := get(t, http.DefaultClient, strings.Replace(z.ZAKURL, "/zak-callback", "/obf-callback", 1)); resp.StatusCode != 400 {
+		t.Fatalf("ZAK URL on the OBF path: %d", resp.StatusCode)
+	}
 	for _, u := range []string{
-		strings.Replace(z.ZAKURL, "/zak-callback", "/obf-callback", 1),
 		strings.Replace(z.ZAKURL, "/zak-callback", "/obf-callback", 1) + "&meeting_id=" + meeting,
 		z.ZAKURL + "&meeting_id=" + meeting,
 	} {
