@@ -204,8 +204,11 @@ func Load(getenv Getenv) (Config, error) {
 	c.TokenURLTTL = parseDuration(&errs, "TOKEN_URL_TTL", get("TOKEN_URL_TTL", "168h"))
 	c.AllowSecretURLs = parseBool(&errs, "ALLOW_SECRET_URLS", get("ALLOW_SECRET_URLS", "true"))
 	c.RecallVerificationSecret = get("RECALL_VERIFICATION_SECRET", "")
-	if v := c.RecallVerificationSecret; v != "" && !strings.HasPrefix(v, "whsec_") {
-		errs = append(errs, errors.New("RECALL_VERIFICATION_SECRET: must start with whsec_ (Recall.ai dashboard → Webhooks / verification secret)"))
+	if v := c.RecallVerificationSecret; v != "" {
+		rest, ok := strings.CutPrefix(v, "whsec_")
+		if _, err := base64.StdEncoding.DecodeString(rest); !ok || err != nil || rest == "" {
+			errs = append(errs, errors.New("RECALL_VERIFICATION_SECRET: must be whsec_ followed by base64, as Recall.ai shows it (dashboard → Webhooks / verification secret)"))
+		}
 	}
 	if v := get("TRUSTED_PROXIES", ""); v != "" {
 		for _, p := range strings.Split(v, ",") {

@@ -41,20 +41,21 @@ func TestRegionAndOverride(t *testing.T) {
 
 func TestEveryProblemReportedAtOnce(t *testing.T) {
 	_, err := Load(env(map[string]string{
-		"PORT":                "http",
-		"BASE_URL":            "ngrok.app",
-		"RECALL_REGION":       "mars",
-		"ZOOM_CLIENT_ID":      "id-only",
-		"OBF_CALLBACK_SECRET": "short-secret-x",
-		"ZOOM_TIMEOUT":        "-1s",
-		"ZOOM_API_URL":        "ftp://x",
-		"LOG_LEVEL":           "loud",
+		"PORT":                       "http",
+		"BASE_URL":                   "ngrok.app",
+		"RECALL_REGION":              "mars",
+		"ZOOM_CLIENT_ID":             "id-only",
+		"OBF_CALLBACK_SECRET":        "short-secret-x",
+		"ZOOM_TIMEOUT":               "-1s",
+		"ZOOM_API_URL":               "ftp://x",
+		"LOG_LEVEL":                  "loud",
+		"RECALL_VERIFICATION_SECRET": "whsec_not*base64",
 	}))
 	if err == nil {
 		t.Fatal("no error")
 	}
 	msg := err.Error()
-	for _, want := range []string{"PORT", "BASE_URL", "RECALL_REGION", "ZOOM_CLIENT_SECRET", "OBF_CALLBACK_SECRET", "ZOOM_TIMEOUT", "ZOOM_API_URL", "LOG_LEVEL", "8 problem"} {
+	for _, want := range []string{"PORT", "BASE_URL", "RECALL_REGION", "ZOOM_CLIENT_SECRET", "OBF_CALLBACK_SECRET", "ZOOM_TIMEOUT", "ZOOM_API_URL", "LOG_LEVEL", "RECALL_VERIFICATION_SECRET", "9 problem"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error does not mention %s:\n%s", want, msg)
 		}

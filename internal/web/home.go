@@ -69,9 +69,13 @@ func (s *Server) csrf(c *gin.Context) {
 	}
 }
 
-// obfTemplate is the token URL template shown on the home page, with the
-// connection ID filled in for a connected person. The secret is never shown.
+// obfTemplate is the plain token URL template shown on the home page, with
+// the connection ID filled in for a connected person; "" when plain URLs
+// are disabled. The secret is never shown.
 func (s *Server) obfTemplate(conn *onbehalf.Connection) string {
+	if s.opts.DisableSecretURLs {
+		return ""
+	}
 	id := "{connection_id}"
 	if conn != nil {
 		id = conn.ID
