@@ -206,7 +206,11 @@ func Load(getenv Getenv) (Config, error) {
 	c.RecallVerificationSecret = get("RECALL_VERIFICATION_SECRET", "")
 	if v := c.RecallVerificationSecret; v != "" {
 		rest, ok := strings.CutPrefix(v, "whsec_")
-		if _, err := base64.StdEncoding.DecodeString(rest); !ok || err != nil || rest == "" {
+		_, err := base64.StdEncoding.DecodeString(rest)
+		if err != nil {
+			_, err = base64.RawStdEncoding.DecodeString(rest)
+		}
+		if !ok || err != nil || rest == "" {
 			errs = append(errs, errors.New("RECALL_VERIFICATION_SECRET: must be whsec_ followed by base64, as Recall.ai shows it (dashboard → Webhooks / verification secret)"))
 		}
 	}
