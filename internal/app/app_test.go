@@ -12,10 +12,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/onbehalf/onbehalf/internal/logtest"
 
 	"github.com/onbehalf/onbehalf/internal/app"
 	"github.com/onbehalf/onbehalf/internal/recalltest"
@@ -48,24 +49,6 @@ func newFakes(t *testing.T) *fakes {
 }
 
 func (f *fakes) getenv(k string) string { return f.env[k] }
-
-// syncBuf is a log sink safe for concurrent writes.
-type syncBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // walk connects Zoom and launches a bot as a browser with a cookie jar, and
 // returns the token URL Recall received.
@@ -136,7 +119,7 @@ func read(resp *http.Response) string {
 
 func TestEndToEndBrowserFlowAndGracefulRestart(t *testing.T) {
 	f := newFakes(t)
-	logs := &syncBuf{}
+	logs := &logtest.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.Start(ctx, f.getenv, logs)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/app"
+	"github.com/onbehalf/onbehalf/internal/logtest"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
 )
 
@@ -139,7 +140,7 @@ func TestNothingSecretLeaks(t *testing.T) {
 	f.env["BASE_URL"] = p.URL
 	f.env["OBF_CALLBACK_SECRET"] = obfSecret
 	f.env["SESSION_SECRET"] = sessionSecret
-	logs := &syncBuf{}
+	logs := &logtest.Buffer{}
 	secrets := map[string]string{"OBF_CALLBACK_SECRET": obfSecret, "SESSION_SECRET": sessionSecret,
 		"RECALL_VERIFICATION_SECRET": whsec[6:], "Recall API key header": "Token rkey"}
 	zoomTokens := func(when string) {

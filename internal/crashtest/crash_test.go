@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onbehalf/onbehalf/internal/logtest"
+
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/store"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
@@ -111,7 +113,7 @@ func runAndKill(t *testing.T, env []string, delay time.Duration) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelperProcess$", "-test.count=1")
 	cmd.Env = env
-	var stderr syncBuf
+	var stderr logtest.Buffer
 	cmd.Stderr = &stderr
 	stdout := &readyWriter{ready: make(chan struct{})}
 	cmd.Stdout = stdout
@@ -243,22 +245,4 @@ func (r *readyWriter) Write(p []byte) (int, error) {
 		close(r.ready)
 	}
 	return len(p), nil
-}
-
-// syncBuf collects a child's stderr.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/keepalive"
+	"github.com/onbehalf/onbehalf/internal/logtest"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
 
@@ -202,7 +203,7 @@ func TestFailuresBackOffAndDeadGrantsWarnOnce(t *testing.T) {
 	f.fail["c02"] = onbehalf.Errorf(onbehalf.ECONFLICT, "Invalid Token!")
 	f.fail["c03"] = onbehalf.Errorf(onbehalf.ECONFLICT, "Invalid Token!")
 	f.keepListed["c03"] = true // a store that keeps listing it
-	var logs logBuf
+	var logs logtest.Buffer
 	s := &keepalive.Scheduler{Lister: f, Refresher: f, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 	runUntil(t, s, clk, start.Add(50*time.Minute), nil)
 

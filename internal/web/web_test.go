@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onbehalf/onbehalf/internal/logtest"
+
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/recall"
 	"github.com/onbehalf/onbehalf/internal/recalltest"
@@ -35,7 +37,7 @@ type testEnv struct {
 	zoom   *zoomtest.Server
 	recall *recalltest.Server
 	store  *store.Store
-	logs   *lockedWriter
+	logs   *logtest.Buffer
 }
 
 type envOpts struct {
@@ -75,7 +77,7 @@ func newEnv(t *testing.T, o envOpts) *testEnv {
 	if o.zoomTimeout == 0 {
 		o.zoomTimeout = 5 * time.Second
 	}
-	e := &testEnv{zoom: zoomtest.New("cid", "csecret"), recall: recalltest.New("rkey"), logs: &lockedWriter{b: &strings.Builder{}}}
+	e := &testEnv{zoom: zoomtest.New("cid", "csecret"), recall: recalltest.New("rkey"), logs: &logtest.Buffer{}}
 	t.Cleanup(e.zoom.Close)
 	t.Cleanup(e.recall.Close)
 	st, err := store.Open(filepath.Join(t.TempDir(), "w.db"), store.Options{})
@@ -221,24 +223,6 @@ func with(u, k, v string) string {
 	}
 	p.RawQuery = q.Encode()
 	return p.String()
-}
-
-// lockedWriter lets concurrent handlers log into one builder.
-type lockedWriter struct {
-	mu sync.Mutex
-	b  *strings.Builder
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
 }
 
 var _ = onbehalf.KindOBF
