@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	bolt "go.etcd.io/bbolt"
@@ -23,8 +22,7 @@ type ConnectionImport struct {
 // Each connection is stored exactly as UpsertConnection stores it: a Zoom
 // user that already has a connection keeps its ID and is revived; tokens
 // and personal data are sealed; the Zoom user and expiry indexes and the
-// key use counts are kept. Keep the loop body in step with
-// UpsertConnection. Either every connection is stored or none is (a
+// key use counts are kept (both use upsert). Either every connection is stored or none is (a
 // cancelled ctx stops the import and stores nothing).
 func (s *Store) ImportConnections(ctx context.Context, items []ConnectionImport) ([]string, error) {
 	for _, it := range items {
@@ -35,40 +33,14 @@ func (s *Store) ImportConnections(ctx context.Context, items []ConnectionImport)
 	now := s.now().UTC()
 	ids := make([]string, len(items))
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		index := tx.Bucket(bucketByZoomUser)
 		for i, it := range items {
 			if i%1024 == 0 {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
 			}
-			u := it.User
-			var old *record
-			var c onbehalf.Connection
-			if id := index.Get([]byte(u.ID)); id != nil {
-				r, err := s.load(tx, string(id))
-				if err != nil && onbehalf.ErrorCode(err) != onbehalf.ENOTFOUND {
-					return err
-				}
-				if err == nil {
-					old, c = r, r.Connection
-				}
-			}
-			if old == nil {
-				id, err := NewID()
-				if err != nil {
-					return err
-				}
-				c = onbehalf.Connection{ID: id, CreatedAt: now}
-			}
-			c.ZoomUserID, c.AccountID, c.Email, c.DisplayName = u.ID, u.AccountID, u.Email, u.Name()
-			c.State, c.Token = onbehalf.StateConnected, it.Token
-			c.UpdatedAt, c.RefreshedAt = now, now
-			c.DisconnectedAt, c.DisconnectedReason = time.Time{}, ""
-			if err := index.Put([]byte(u.ID), []byte(c.ID)); err != nil {
-				return err
-			}
-			if err := s.save(tx, old, &c); err != nil {
+			c, err := s.upsert(tx, it.User, it.Token, now)
+			if err != nil {
 				return err
 			}
 			ids[i] = c.ID

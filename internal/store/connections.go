@@ -58,36 +58,48 @@ func (s *Store) UpsertConnection(ctx context.Context, u onbehalf.ZoomUser, tok o
 		return nil, onbehalf.Errorf(onbehalf.EINVALID, "Zoom user has no ID.")
 	}
 	now := s.now().UTC()
-	var c onbehalf.Connection
+	var c *onbehalf.Connection
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		index := tx.Bucket(bucketByZoomUser)
-		var old *record
-		if id := index.Get([]byte(u.ID)); id != nil {
-			r, err := s.load(tx, string(id))
-			if err != nil && onbehalf.ErrorCode(err) != onbehalf.ENOTFOUND {
-				return err
-			}
-			if err == nil {
-				old, c = r, r.Connection
-			}
-		}
-		if old == nil {
-			id, err := NewID()
-			if err != nil {
-				return err
-			}
-			c = onbehalf.Connection{ID: id, CreatedAt: now}
-		}
-		c.ZoomUserID, c.AccountID, c.Email, c.DisplayName = u.ID, u.AccountID, u.Email, u.Name()
-		c.State, c.Token = onbehalf.StateConnected, tok
-		c.UpdatedAt, c.RefreshedAt = now, now
-		c.DisconnectedAt, c.DisconnectedReason = time.Time{}, ""
-		if err := index.Put([]byte(u.ID), []byte(c.ID)); err != nil {
-			return err
-		}
-		return s.save(tx, old, &c)
+		var err error
+		c, err = s.upsert(tx, u, tok, now)
+		return err
 	})
 	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// upsert stores a freshly authorized connection inside tx: the Zoom user's
+// existing connection keeps its ID and is revived, else a new ID is made.
+func (s *Store) upsert(tx *bolt.Tx, u onbehalf.ZoomUser, tok onbehalf.Token, now time.Time) (*onbehalf.Connection, error) {
+	index := tx.Bucket(bucketByZoomUser)
+	var old *record
+	var c onbehalf.Connection
+	if id := index.Get([]byte(u.ID)); id != nil {
+		r, err := s.load(tx, string(id))
+		if err != nil && onbehalf.ErrorCode(err) != onbehalf.ENOTFOUND {
+			return nil, err
+		}
+		if err == nil {
+			old, c = r, r.Connection
+		}
+	}
+	if old == nil {
+		id, err := NewID()
+		if err != nil {
+			return nil, err
+		}
+		c = onbehalf.Connection{ID: id, CreatedAt: now}
+	}
+	c.ZoomUserID, c.AccountID, c.Email, c.DisplayName = u.ID, u.AccountID, u.Email, u.Name()
+	c.State, c.Token = onbehalf.StateConnected, tok
+	c.UpdatedAt, c.RefreshedAt = now, now
+	c.DisconnectedAt, c.DisconnectedReason = time.Time{}, ""
+	if err := index.Put([]byte(u.ID), []byte(c.ID)); err != nil {
+		return nil, err
+	}
+	if err := s.save(tx, old, &c); err != nil {
 		return nil, err
 	}
 	return &c, nil
