@@ -30,15 +30,28 @@ type sealedPart struct {
 
 // Connection returns the connection with the given ID.
 func (s *Store) Connection(ctx context.Context, id string) (*onbehalf.Connection, error) {
-	var c *onbehalf.Connection
+	var c onbehalf.Connection
 	err := s.db.View(func(tx *bolt.Tx) error {
-		r, err := s.load(tx, id)
-		if err == nil {
-			c = &r.Connection
+		raw := tx.Bucket(bucketConnections).Get([]byte(id))
+		if raw == nil {
+			return onbehalf.Errorf(onbehalf.ENOTFOUND, "No such connection.")
 		}
-		return err
+		if cached, ok := s.cache.get(id, raw); ok {
+			c = cached
+			return nil
+		}
+		r, err := s.decode(id, raw)
+		if err != nil {
+			return err
+		}
+		c = r.Connection
+		s.cache.put(id, raw, c)
+		return nil
 	})
-	return c, err
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
 }
 
 // CountConnections returns the number of stored connections.
@@ -208,6 +221,7 @@ func (s *Store) DueBefore(ctx context.Context, before time.Time, limit int) ([]o
 // save writes c, replacing old (nil for a new record): it seals the token,
 // moves the due index entry and keeps the key use counts.
 func (s *Store) save(tx *bolt.Tx, old *record, c *onbehalf.Connection) error {
+	s.cache.drop(c.ID)
 	r := record{Connection: *c}
 	part := sealedPart{Token: c.Token, Email: c.Email, DisplayName: c.DisplayName, AccountID: c.AccountID}
 	r.Token, r.Email, r.DisplayName, r.AccountID = onbehalf.Token{}, "", "", ""
@@ -250,6 +264,7 @@ func (s *Store) save(tx *bolt.Tx, old *record, c *onbehalf.Connection) error {
 
 // delete removes a record and every index entry pointing to it.
 func (s *Store) delete(tx *bolt.Tx, r *record) error {
+	s.cache.drop(r.ID)
 	if !r.Due.IsZero() {
 		if err := tx.Bucket(bucketByExpiry).Delete(expiryKey(r.Due, r.ID)); err != nil {
 			return err
@@ -273,6 +288,11 @@ func (s *Store) load(tx *bolt.Tx, id string) (*record, error) {
 	if buf == nil {
 		return nil, onbehalf.Errorf(onbehalf.ENOTFOUND, "No such connection.")
 	}
+	return s.decode(id, buf)
+}
+
+// decode unseals a stored record.
+func (s *Store) decode(id string, buf []byte) (*record, error) {
 	var r record
 	if err := json.Unmarshal(buf, &r); err != nil {
 		return nil, fmt.Errorf("decoding connection %s: %w", id, err)

@@ -56,13 +56,17 @@ type Options struct {
 	// database path + ".key". Its key is also used to open values when Keys
 	// are given, so moving from the file to TOKEN_ENCRYPTION_KEY just works.
 	KeyFile string
+	// CacheSize bounds how many decoded connections are kept in memory
+	// for the token callback's reads; default 10,000, negative disables.
+	CacheSize int
 }
 
 // Store is the bbolt-backed implementation of onbehalf.ConnectionStore.
 type Store struct {
-	db   *bolt.DB
-	now  func() time.Time
-	keys *seal.Keyring
+	db    *bolt.DB
+	now   func() time.Time
+	keys  *seal.Keyring
+	cache *connCache
 }
 
 var (
@@ -94,7 +98,10 @@ func Open(path string, opts Options) (*Store, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("opening database %s: %w", path, err)
 	}
-	s := &Store{db: db, now: opts.Now}
+	if opts.CacheSize == 0 {
+		opts.CacheSize = defaultCacheSize
+	}
+	s := &Store{db: db, now: opts.Now, cache: newConnCache(opts.CacheSize)}
 	if err := s.init(opts); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("database %s: %w", path, err)

@@ -189,3 +189,48 @@ func TestConcurrentReadersAndWriter(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+func TestCachedReadsFollowWrites(t *testing.T) {
+	s, _ := openTemp(t)
+	c, _ := s.UpsertConnection(ctx, user("zu1"), tok("1"))
+	for i := 0; i < 3; i++ { // warm the cache
+		got, _ := s.Connection(ctx, c.ID)
+		got.Token.AccessToken = "mutated by a caller"
+	}
+	if got, _ := s.Connection(ctx, c.ID); got.Token != tok("1") {
+		t.Fatalf("a caller's change leaked into the cache: %+v", got.Token)
+	}
+	s.SaveToken(ctx, c.ID, tok("2"))
+	if got, _ := s.Connection(ctx, c.ID); got.Token != tok("2") {
+		t.Fatalf("stale after SaveToken: %+v", got.Token)
+	}
+	s.MarkDisconnected(ctx, c.ID, "gone")
+	if got, _ := s.Connection(ctx, c.ID); got.Connected() {
+		t.Fatal("stale after MarkDisconnected")
+	}
+	s.DeleteConnection(ctx, c.ID)
+	if _, err := s.Connection(ctx, c.ID); onbehalf.ErrorCode(err) != onbehalf.ENOTFOUND {
+		t.Fatalf("after delete: %v", err)
+	}
+	// A bounded cache keeps working past its size.
+	small, err := Open(filepath.Join(t.TempDir(), "small.db"), Options{CacheSize: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer small.Close()
+	var ids []string
+	for _, u := range []string{"a", "b", "c", "d"} {
+		c, _ := small.UpsertConnection(ctx, user(u), tok(u))
+		ids = append(ids, c.ID)
+	}
+	for round := 0; round < 2; round++ {
+		for i, id := range ids {
+			if got, err := small.Connection(ctx, id); err != nil || got.Token != tok(string("abcd"[i])) {
+				t.Fatalf("small cache read %d: %v", i, err)
+			}
+		}
+	}
+	if n := len(small.cache.m); n > 2 {
+		t.Fatalf("cache holds %d entries, bound 2", n)
+	}
+}

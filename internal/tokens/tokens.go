@@ -90,6 +90,12 @@ func (m *Manager) Mint(ctx context.Context, connID string, kind onbehalf.TokenKi
 // saw. Concurrent calls for one connection share one refresh. It returns
 // the connection with a usable pair.
 func (m *Manager) Refresh(ctx context.Context, connID, stale string) (*onbehalf.Connection, error) {
+	m.mu.Lock()
+	closed := m.closed
+	m.mu.Unlock()
+	if closed {
+		return nil, onbehalf.Errorf(onbehalf.EUNAVAILABLE, "The server is shutting down.")
+	}
 	ch := m.group.DoChan(connID, func() (any, error) {
 		m.mu.Lock()
 		if m.closed {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net"
+	"net/http"
 	"regexp"
 	"strings"
 	"time"
@@ -45,6 +46,9 @@ type security struct {
 	recall  *recallVerifier // nil: Recall signatures not required
 	limits  *limits
 	headers map[string]string
+	// headerValues is headers in the form http.Header stores, built once:
+	// setting them costs no allocation per reply.
+	headerValues http.Header
 }
 
 // newSecurity builds the protections from the options.
@@ -85,6 +89,10 @@ func newSecurity(o Options, now func() time.Time) (*security, error) {
 	if strings.HasPrefix(o.BaseURL, "https://") {
 		sec.headers["Strict-Transport-Security"] = hstsValue
 	}
+	sec.headerValues = http.Header{}
+	for k, v := range sec.headers {
+		sec.headerValues[http.CanonicalHeaderKey(k)] = []string{v}[:1:1]
+	}
 	return sec, nil
 }
 
@@ -120,8 +128,8 @@ func contentSecurityPolicy() (string, error) {
 // callbacks and errors alike.
 func (s *Server) securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
-	for k, v := range s.sec.headers {
-		h.Set(k, v)
+	for k, v := range s.sec.headerValues {
+		h[k] = v
 	}
 	c.Next()
 }
