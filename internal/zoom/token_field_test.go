@@ -11,7 +11,7 @@ func TestTokenField(t *testing.T) {
 		{`{"token":"obf_abc.def-123"}`, "obf_abc.def-123", true},
 		{" {\"token\":\"x\"}\n", "x", true},
 		{`{"token":""}`, "", true},
-		{`{"token":"a\"b"}`, "", false},     // escaped: encoding/json decides
+		{`{"token":"a\"b"}`, "", false},    // escaped: encoding/json decides
 		{`{"token":"a\u0041"}`, "", false}, // escaped
 		{`{"token":"a","x":1}`, "", false},
 		{`{"x":1,"token":"a"}`, "", false},
