@@ -28,9 +28,9 @@ const (
 type Connection struct {
 	ID          string    `json:"id"`
 	ZoomUserID  string    `json:"zoom_user_id"`
-	AccountID   string    `json:"account_id"`
-	Email       string    `json:"email"`
-	DisplayName string    `json:"display_name"`
+	AccountID   string    `json:"account_id,omitempty"`
+	Email       string    `json:"email,omitempty"`
+	DisplayName string    `json:"display_name,omitempty"`
 	State       ConnState `json:"state"`
 
 	// Token holds the OAuth token pair. It is empty when disconnected.
