@@ -23,6 +23,12 @@ import (
 // DefaultMargin is how long before expiry an access token is refreshed.
 const DefaultMargin = 5 * time.Minute
 
+// KeepAliveMinInterval is the least time between two keep-alive refreshes
+// of one connection: when Zoom's tokens live shorter than the keep-alive
+// margin, the scheduler must not refresh them over and over (callbacks
+// still refresh inline when the token is about to expire).
+const KeepAliveMinInterval = 10 * time.Minute
+
 // Manager mints tokens and refreshes token pairs. The zero value is not
 // usable; set Store and Zoom.
 type Manager struct {
@@ -133,7 +139,8 @@ func (m *Manager) Close() {
 // RefreshIfExpiring refreshes a connection's pair when its access token
 // expires before the given time; the keep-alive scheduler calls it. It
 // reads the connection again first, so a connection that a callback
-// refreshed meanwhile is skipped.
+// refreshed meanwhile is skipped, and so is one refreshed less than
+// KeepAliveMinInterval ago.
 func (m *Manager) RefreshIfExpiring(ctx context.Context, connID string, before time.Time) (bool, error) {
 	c, err := m.Store.Connection(ctx, connID)
 	if err != nil {
@@ -142,7 +149,7 @@ func (m *Manager) RefreshIfExpiring(ctx context.Context, connID string, before t
 	if !c.Connected() {
 		return false, disconnected(c)
 	}
-	if !c.Token.Expiry.Before(before) {
+	if !c.Token.Expiry.Before(before) || m.now().Sub(c.RefreshedAt) < KeepAliveMinInterval {
 		return false, nil
 	}
 	after, err := m.Refresh(ctx, connID, c.Token.AccessToken)

@@ -261,3 +261,22 @@ func TestCloseWaitsForInFlightRefresh(t *testing.T) {
 		t.Fatalf("refresh after Close: %v", err)
 	}
 }
+
+func TestKeepAliveSkipsRecentlyRefreshed(t *testing.T) {
+	e := newEnv(t, 5*time.Second)
+	ctx := context.Background()
+	// The connection was made just now; even if Zoom's tokens lived
+	// shorter than the keep-alive margin, it is not refreshed yet.
+	if ok, err := e.mgr.RefreshIfExpiring(ctx, e.connID, e.clock().Add(2*time.Hour)); ok || err != nil || e.fake.RefreshCalls() != 0 {
+		t.Fatalf("refreshed a fresh connection: %v %v", ok, err)
+	}
+	e.advance(tokens.KeepAliveMinInterval + time.Minute)
+	if ok, err := e.mgr.RefreshIfExpiring(ctx, e.connID, e.clock().Add(2*time.Hour)); !ok || err != nil || e.fake.RefreshCalls() != 1 {
+		t.Fatalf("not refreshed after the interval: %v %v", ok, err)
+	}
+	// Not due: nothing happens.
+	e.advance(tokens.KeepAliveMinInterval + time.Minute)
+	if ok, _ := e.mgr.RefreshIfExpiring(ctx, e.connID, e.clock()); ok || e.fake.RefreshCalls() != 1 {
+		t.Fatal("refreshed a connection that is not due")
+	}
+}
