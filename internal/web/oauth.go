@@ -104,6 +104,9 @@ func (s *Server) handleOAuthCallback(c *gin.Context) {
 	// is carried over.
 	sess.Clear()
 	sess.Set(sessConn, conn.ID)
+	now := s.now().Unix()
+	sess.Set(sessCreated, now) // the session's lifetime starts at connect
+	sess.Set(sessSeen, now)
 	if err := sess.Save(); err != nil {
 		s.renderError(c, title, onbehalf.WrapError(err, onbehalf.EINTERNAL, "Could not save the session."), "/zoom/oauth")
 		return
