@@ -79,8 +79,6 @@ func (s *Server) render(c *gin.Context, status int, t *template.Template, data a
 		plain(c, http.StatusInternalServerError, "internal error rendering the page")
 		return
 	}
-	c.Header("Cache-Control", "no-store")
-	c.Header("X-Content-Type-Options", "nosniff")
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
-	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -42,13 +41,12 @@ const hstsValue = "max-age=31536000"
 // security is the state of the protections: token URL signer, Recall
 // signature verifier, rate limits and the page headers.
 type security struct {
-	signer  *tokenurl.Signer
-	recall  *recallVerifier // nil: Recall signatures not required
-	limits  *limits
-	headers map[string]string
-	// headerValues is headers in the form http.Header stores, built once:
-	// setting them costs no allocation per reply.
-	headerValues http.Header
+	signer *tokenurl.Signer
+	recall *recallVerifier // nil: Recall signatures not required
+	limits *limits
+	// headers are set on every reply, built once in the form http.Header
+	// stores, so that setting them costs no allocation per reply.
+	headers http.Header
 }
 
 // newSecurity builds the protections from the options.
@@ -71,27 +69,21 @@ func newSecurity(o Options, now func() time.Time) (*security, error) {
 		}
 		sec.recall = v
 	}
-	for _, p := range o.TrustedProxies {
-		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
-			return nil, fmt.Errorf("TRUSTED_PROXIES: %q is neither an IP nor a CIDR", p)
-		}
-	}
 	csp, err := contentSecurityPolicy()
 	if err != nil {
 		return nil, err
 	}
-	sec.headers = map[string]string{
-		"Content-Security-Policy": csp,
-		"X-Frame-Options":         "DENY",
-		"Referrer-Policy":         "no-referrer",
-		"X-Content-Type-Options":  "nosniff",
+	// No reply of this server may be cached: pages show token URLs and
+	// callbacks return single-use tokens.
+	sec.headers = http.Header{
+		"Cache-Control":           {"no-store"},
+		"Content-Security-Policy": {csp},
+		"X-Frame-Options":         {"DENY"},
+		"Referrer-Policy":         {"no-referrer"},
+		"X-Content-Type-Options":  {"nosniff"},
 	}
 	if strings.HasPrefix(o.BaseURL, "https://") {
-		sec.headers["Strict-Transport-Security"] = hstsValue
-	}
-	sec.headerValues = http.Header{}
-	for k, v := range sec.headers {
-		sec.headerValues[http.CanonicalHeaderKey(k)] = []string{v}[:1:1]
+		sec.headers["Strict-Transport-Security"] = []string{hstsValue}
 	}
 	return sec, nil
 }
@@ -124,11 +116,12 @@ func contentSecurityPolicy() (string, error) {
 	return "default-src 'none'; style-src " + style + "; form-action 'self'; frame-ancestors 'none'; base-uri 'none'", nil
 }
 
-// securityHeaders sets the security headers on every reply: pages, token
-// callbacks and errors alike.
+// securityHeaders sets the security headers (and Cache-Control: no-store)
+// on every reply: pages, token callbacks and errors alike. The value slices
+// are shared; they have no spare capacity, so an Add appends to a copy.
 func (s *Server) securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
-	for k, v := range s.sec.headerValues {
+	for k, v := range s.sec.headers {
 		h[k] = v
 	}
 	c.Next()

@@ -19,6 +19,12 @@ var (
 	inlineHandler = regexp.MustCompile(`\son[a-z]+=`)
 )
 
+func TestBadTrustedProxyRefused(t *testing.T) {
+	if _, err := web.New(web.Options{TrustedProxies: []string{"not-an-ip"}}); err == nil || !strings.Contains(err.Error(), "TRUSTED_PROXIES") {
+		t.Fatalf("got %v", err)
+	}
+}
+
 func TestSecurityHeadersAndCSP(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	b := browser(t)
@@ -54,8 +60,8 @@ func TestSecurityHeadersAndCSP(t *testing.T) {
 		resp := get(t, b, e.srv.URL+u)
 		got := body(resp)
 		for k, want := range map[string]string{"X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
-			"X-Content-Type-Options": "nosniff", "Content-Security-Policy": csp} {
-			if v := resp.Header.Get(k); v != want {
+			"X-Content-Type-Options": "nosniff", "Content-Security-Policy": csp, "Cache-Control": "no-store"} {
+			if v := resp.Header.Values(k); len(v) != 1 || v[0] != want {
 				t.Errorf("%s: %s = %q, want %q", u, k, v, want)
 			}
 		}

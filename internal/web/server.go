@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -125,17 +126,19 @@ func New(o Options) (http.Handler, error) {
 		// Behind a proxy that rewrites Host, the public origin is still ours.
 		_ = s.cop.AddTrustedOrigin(u.Scheme + "://" + u.Host)
 	}
-	return s.engine(), nil
+	return s.engine()
 }
 
 // engine builds the Gin engine and its routes.
-func (s *Server) engine() *gin.Engine {
+func (s *Server) engine() (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	// Unless TRUSTED_PROXIES lists the peer, the client IP is the peer
-	// address, never a header a client can forge. (Checked in newSecurity.)
-	_ = r.SetTrustedProxies(s.opts.TrustedProxies)
+	// address, never a header a client can forge.
+	if err := r.SetTrustedProxies(s.opts.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
+	}
 	r.Use(s.accessLog, s.recover, s.securityHeaders, s.limitRequest)
 
 	store := cookie.NewStore(sessionKeys(s.opts.SessionSecret)...)
@@ -161,7 +164,7 @@ func (s *Server) engine() *gin.Engine {
 	r.GET("/healthz", s.handleHealthz)
 	r.NoRoute(func(c *gin.Context) { plain(c, http.StatusNotFound, "404 page not found") })
 	r.NoMethod(func(c *gin.Context) { plain(c, http.StatusMethodNotAllowed, "405 method not allowed") })
-	return r
+	return r, nil
 }
 
 // handleHealthz handles "GET /healthz".
@@ -247,10 +250,8 @@ func (s *Server) recover(c *gin.Context) {
 	c.Next()
 }
 
-// plain writes a text/plain reply that no cache keeps.
+// plain writes a text/plain reply (securityHeaders has made it no-store).
 func plain(c *gin.Context, status int, body string) {
-	c.Header("Cache-Control", "no-store")
-	c.Header("X-Content-Type-Options", "nosniff")
 	c.Data(status, "text/plain; charset=utf-8", []byte(body))
 }
 

@@ -63,7 +63,6 @@ func (s *Server) handleZoomWebhook(c *gin.Context) {
 			plain(c, http.StatusBadRequest, "url_validation without a usable payload.plainToken")
 			return
 		}
-		c.Header("Cache-Control", "no-store")
 		c.JSON(http.StatusOK, gin.H{"plainToken": ev.Payload.PlainToken, "encryptedToken": zoomHMAC(secret, ev.Payload.PlainToken)})
 		return
 	}
