@@ -26,9 +26,10 @@ import (
 // edges can be tested, and it has no replay protection. The tests check
 // this verifier against the reference vectors.
 const (
-	// recallTolerance is how far webhook-timestamp may be from our clock,
-	// either way.
-	recallTolerance = 5 * time.Minute
+	// signatureWindow is how far a signed request's timestamp (Recall's
+	// webhook-timestamp, Zoom's x-zm-request-timestamp) may be from our
+	// clock, either way.
+	signatureWindow = 5 * time.Minute
 	// maxWebhookID bounds webhook-id (and so the replay cache's memory).
 	maxWebhookID = 256
 	// maxReplayIDs bounds the replay cache.
@@ -76,12 +77,10 @@ func (v *recallVerifier) verify(h http.Header, body []byte, now time.Time) (rele
 	if len(id) > maxWebhookID {
 		return nil, onbehalf.Errorf(onbehalf.EUNAUTHORIZED, "Bad webhook-id: longer than %d bytes.", maxWebhookID)
 	}
-	sec, ok := parseUnixSeconds(ts)
-	if !ok {
+	at, err := signedAt(ts, now)
+	if err == errBadTimestamp {
 		return nil, onbehalf.Errorf(onbehalf.EUNAUTHORIZED, "Bad webhook-timestamp: it must be a Unix time in seconds.")
-	}
-	at := time.Unix(sec, 0)
-	if d := now.Sub(at); d > recallTolerance || d < -recallTolerance {
+	} else if err != nil {
 		return nil, onbehalf.Errorf(onbehalf.EUNAUTHORIZED, "Stale Recall signature: webhook-timestamp is more than 5 minutes from this server's clock (a replayed request, or a clock out of sync).")
 	}
 	m := hmac.New(sha256.New, v.key)
@@ -96,7 +95,7 @@ func (v *recallVerifier) verify(h http.Header, body []byte, now time.Time) (rele
 	}
 	// Until the timestamp is stale, the same signed request could be sent
 	// again: remember the ID until then.
-	if !v.seen.claim(id, at.Add(recallTolerance), now) {
+	if !v.seen.claim(id, at.Add(signatureWindow), now) {
 		return nil, onbehalf.Errorf(onbehalf.EUNAUTHORIZED, "Replayed Recall request: this webhook-id was already used.")
 	}
 	return func() { v.seen.release(id) }, nil
@@ -119,6 +118,26 @@ func anyMatch(sigs string, want []byte) bool {
 		}
 	}
 	return false
+}
+
+// Errors of signedAt.
+var (
+	errBadTimestamp   = errors.New("not a Unix time in seconds")
+	errStaleTimestamp = errors.New("more than 5 minutes from this server's clock")
+)
+
+// signedAt parses a signed request's timestamp (Unix seconds) and checks
+// it is within signatureWindow of now.
+func signedAt(ts string, now time.Time) (time.Time, error) {
+	sec, ok := parseUnixSeconds(ts)
+	if !ok {
+		return time.Time{}, errBadTimestamp
+	}
+	at := time.Unix(sec, 0)
+	if d := now.Sub(at); d > signatureWindow || d < -signatureWindow {
+		return time.Time{}, errStaleTimestamp
+	}
+	return at, nil
 }
 
 // parseUnixSeconds parses canonical non-negative decimal seconds (no sign, no

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-contrib/sessions"
@@ -16,11 +15,8 @@ import (
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
 
-// Webhook limits.
-const (
-	maxWebhookBytes = 64 << 10
-	webhookMaxSkew  = 5 * time.Minute
-)
+// maxWebhookBytes bounds a Zoom webhook body.
+const maxWebhookBytes = 64 << 10
 
 // zoomEvent is the envelope of a Zoom webhook event.
 type zoomEvent struct {
@@ -107,24 +103,19 @@ func (s *Server) deauthorize(c *gin.Context, ev zoomEvent) {
 }
 
 // verifyZoomSignature checks x-zm-signature over "v0:{timestamp}:{body}"
-// and that the timestamp is within five minutes of now.
+// and that the timestamp is within the signature window of now.
 func (s *Server) verifyZoomSignature(c *gin.Context, body []byte) error {
 	ts := c.GetHeader("x-zm-request-timestamp")
 	sig := c.GetHeader("x-zm-signature")
 	if ts == "" || sig == "" {
 		return onbehalf.Errorf(onbehalf.EUNAUTHORIZED, "missing x-zm-signature or x-zm-request-timestamp")
 	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
+	if _, err := signedAt(ts, s.now()); err == errBadTimestamp {
 		return onbehalf.Errorf(onbehalf.EUNAUTHORIZED, "bad x-zm-request-timestamp")
-	}
-	if d := s.now().Sub(time.Unix(sec, 0)); d > webhookMaxSkew || d < -webhookMaxSkew {
+	} else if err != nil {
 		return onbehalf.Errorf(onbehalf.EUNAUTHORIZED, "stale x-zm-request-timestamp (more than 5 minutes off)")
 	}
-	m := hmac.New(sha256.New, []byte(s.opts.ZoomWebhookSecret))
-	m.Write([]byte("v0:" + ts + ":"))
-	m.Write(body)
-	want := "v0=" + hex.EncodeToString(m.Sum(nil))
+	want := "v0=" + zoomHMAC(s.opts.ZoomWebhookSecret, "v0:"+ts+":"+string(body))
 	if !hmac.Equal([]byte(sig), []byte(want)) {
 		return onbehalf.Errorf(onbehalf.EUNAUTHORIZED, "bad x-zm-signature")
 	}
