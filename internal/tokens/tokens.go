@@ -96,20 +96,15 @@ func (m *Manager) Mint(ctx context.Context, connID string, kind onbehalf.TokenKi
 // saw. Concurrent calls for one connection share one refresh. It returns
 // the connection with a usable pair.
 func (m *Manager) Refresh(ctx context.Context, connID, stale string) (*onbehalf.Connection, error) {
-	m.mu.Lock()
-	closed := m.closed
-	m.mu.Unlock()
-	if closed {
-		return nil, onbehalf.Errorf(onbehalf.EUNAVAILABLE, "The server is shutting down.")
+	// Checked here too: a caller arriving after Close must not join the
+	// result of a flight that finished during it.
+	if err := m.checkOpen(); err != nil {
+		return nil, err
 	}
 	ch := m.group.DoChan(connID, func() (any, error) {
-		m.mu.Lock()
-		if m.closed {
-			m.mu.Unlock()
-			return nil, onbehalf.Errorf(onbehalf.EUNAVAILABLE, "The server is shutting down.")
+		if err := m.begin(); err != nil {
+			return nil, err
 		}
-		m.inflight.Add(1)
-		m.mu.Unlock()
 		defer m.inflight.Done()
 		return m.refresh(context.WithoutCancel(ctx), connID, stale)
 	})
@@ -124,6 +119,33 @@ func (m *Manager) Refresh(ctx context.Context, connID, stale string) (*onbehalf.
 		// caller stops waiting.
 		return nil, onbehalf.WrapError(ctx.Err(), onbehalf.ETIMEOUT, "Timed out waiting for the Zoom token refresh.")
 	}
+}
+
+// begin counts a refresh in flight, or fails once Close was called; the
+// caller calls m.inflight.Done when the refresh is over.
+func (m *Manager) begin() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.closedErr(); err != nil {
+		return err
+	}
+	m.inflight.Add(1)
+	return nil
+}
+
+// checkOpen fails once Close was called.
+func (m *Manager) checkOpen() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.closedErr()
+}
+
+// closedErr is the error of a closed manager; m.mu is held.
+func (m *Manager) closedErr() error {
+	if m.closed {
+		return onbehalf.Errorf(onbehalf.EUNAVAILABLE, "The server is shutting down.")
+	}
+	return nil
 }
 
 // Close stops new refreshes and waits for those in flight to be committed.
