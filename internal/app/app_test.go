@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -117,14 +118,34 @@ func read(resp *http.Response) string {
 	return string(b)
 }
 
-func TestEndToEndBrowserFlowAndGracefulRestart(t *testing.T) {
-	f := newFakes(t)
-	logs := &logtest.Buffer{}
+// startApp starts the real app in this process on the fakes and returns
+// it with a stop func: graceful shutdown, failing the test if it errs.
+// Stop runs at cleanup too if the test did not call it.
+func startApp(t *testing.T, f *fakes, logs io.Writer) (*app.App, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.Start(ctx, f.getenv, logs)
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := a.Wait(); err != nil {
+				t.Errorf("graceful stop: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return a, stop
+}
+
+func TestEndToEndBrowserFlowAndGracefulRestart(t *testing.T) {
+	f := newFakes(t)
+	logs := &logtest.Buffer{}
+	a, stop := startApp(t, f, logs)
 	base := a.BaseURL()
 	tokenURL := walk(t, base, f)
 	u, _ := url.Parse(tokenURL)
@@ -136,21 +157,10 @@ func TestEndToEndBrowserFlowAndGracefulRestart(t *testing.T) {
 
 	// Graceful stop, then a restart on the same database: the generated
 	// secret and the connection survive, so the same token URL works.
-	cancel()
-	if err := a.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	ctx2, cancel2 := context.WithCancel(context.Background())
-	defer cancel2()
-	a2, err := app.Start(ctx2, f.getenv, logs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stop()
+	a2, stop2 := startApp(t, f, logs)
 	tok2 := fetch(t, a2.BaseURL(), tokenURL, f)
-	cancel2()
-	if err := a2.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	stop2()
 	if tok == tok2 {
 		t.Fatal("OBF tokens must be minted per request")
 	}
@@ -166,12 +176,7 @@ func TestEndToEndBrowserFlowAndGracefulRestart(t *testing.T) {
 
 func TestSecondInstanceOnSameDatabaseFailsFast(t *testing.T) {
 	f := newFakes(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Start(ctx, f.getenv, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cancel(); a.Wait() }()
+	startApp(t, f, io.Discard)
 	start := time.Now()
 	var stderr strings.Builder
 	code := app.Run(context.Background(), nil, f.getenv, io.Discard, &stderr)

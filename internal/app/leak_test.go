@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -19,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onbehalf/onbehalf/internal/app"
 	"github.com/onbehalf/onbehalf/internal/logtest"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
 )
@@ -63,19 +61,10 @@ func newRecordingProxy(t *testing.T) *recordingProxy {
 // start starts the app and points the proxy at it.
 func (p *recordingProxy) start(t *testing.T, f *fakes, logs io.Writer) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Start(ctx, f.getenv, logs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, stop := startApp(t, f, logs)
 	u, _ := url.Parse("http://" + strings.Replace(a.Addr(), "[::]", "127.0.0.1", 1))
 	p.target.Store(u)
-	return func() {
-		cancel()
-		if err := a.Wait(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	return stop
 }
 
 // launchWithZAK connects as a new browser and launches a bot with the

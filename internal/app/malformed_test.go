@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -11,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/onbehalf/onbehalf/internal/app"
 )
 
 // TestHundredsOfMalformedRequests throws random junk at the real server:
@@ -20,12 +17,7 @@ import (
 // answers its token afterwards.
 func TestHundredsOfMalformedRequests(t *testing.T) {
 	f := newFakes(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Start(ctx, f.getenv, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cancel(); a.Wait() }()
+	a, _ := startApp(t, f, io.Discard)
 	base := a.BaseURL()
 	tokenURL := walk(t, base, f)
 	u, _ := url.Parse(tokenURL)
