@@ -195,6 +195,7 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request, old string) {
 	delete(s.byRefresh, old)
 	delete(s.byAccess, g.access)
 	s.rotated[old] = struct{}{}
+	s.replaced[refresh] = old
 	g.access, g.refresh, g.accessExp, g.accessValid = access, refresh, exp, true
 	s.byAccess[access] = g
 	s.byRefresh[refresh] = g

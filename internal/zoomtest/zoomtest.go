@@ -23,6 +23,7 @@ package zoomtest
 import (
 	"crypto/rand"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -77,6 +78,7 @@ type Server struct {
 	byAccess  map[string]*grant
 	byRefresh map[string]*grant
 	rotated   map[string]struct{} // refresh tokens killed by a rotation
+	replaced  map[string]string   // refresh token issued by a rotation → the one it replaced
 	codes     map[string]*authCode
 	minted    []string
 
@@ -91,6 +93,7 @@ type Server struct {
 	codeExchanges atomic.Int64
 	reused        atomic.Int64
 	revocations   atomic.Int64
+	openConns     atomic.Int64
 }
 
 // grant is one user's authorization of the client: the current token pair.
@@ -121,6 +124,7 @@ func New(clientID, clientSecret string) *Server {
 		byAccess:     make(map[string]*grant),
 		byRefresh:    make(map[string]*grant),
 		rotated:      make(map[string]struct{}),
+		replaced:     make(map[string]string),
 		codes:        make(map[string]*authCode),
 	}
 	s.users[DefaultUserID] = User{
@@ -137,7 +141,16 @@ func New(clientID, clientSecret string) *Server {
 	mux.HandleFunc("POST /oauth/revoke", s.handleRevoke)
 	mux.HandleFunc("GET /v2/users/me", s.handleUsersMe)
 	mux.HandleFunc("GET /v2/users/me/token", s.handleMint)
-	s.ts = httptest.NewServer(mux)
+	s.ts = httptest.NewUnstartedServer(mux)
+	s.ts.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		switch st {
+		case http.StateNew:
+			s.openConns.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			s.openConns.Add(-1)
+		}
+	}
+	s.ts.Start()
 	s.URL = s.ts.URL
 	return s
 }
@@ -232,6 +245,29 @@ func (s *Server) AuthCodeExchanges() int { return int(s.codeExchanges.Load()) }
 // a refresh token killed by an earlier rotation: the bug a client must never
 // commit, since on the real Zoom it loses the connection for good.
 func (s *Server) ReusedRefreshTokens() int { return int(s.reused.Load()) }
+
+// PreviousRefreshToken returns the refresh token that tok replaced, when
+// the fake issued tok by rotating it.
+func (s *Server) PreviousRefreshToken(tok string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.replaced[tok]
+	return old, ok
+}
+
+// WaitIdle waits until no client connection is open (a client that died
+// has then had every request it sent answered), at most timeout; it
+// reports whether that happened.
+func (s *Server) WaitIdle(timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for s.openConns.Load() > 0 {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
+}
 
 // Revocations returns the number of successful /oauth/revoke requests.
 func (s *Server) Revocations() int { return int(s.revocations.Load()) }

@@ -376,3 +376,23 @@ func TestRevoke(t *testing.T) {
 		t.Fatal("a revoked token counted as reused")
 	}
 }
+
+func TestPreviousRefreshTokenAndWaitIdle(t *testing.T) {
+	s := New(testID, testSecret)
+	defer s.Close()
+	_, rt1 := s.IssueGrant(DefaultUserID)
+	if _, ok := s.PreviousRefreshToken(rt1); ok {
+		t.Fatal("a granted token has no predecessor")
+	}
+	if status, _ := refresh(t, s, rt1); status != 200 {
+		t.Fatalf("refresh: %d", status)
+	}
+	rt2 := s.CurrentRefreshToken(DefaultUserID)
+	if prev, ok := s.PreviousRefreshToken(rt2); !ok || prev != rt1 {
+		t.Fatalf("previous of the rotated token: %q %v", prev, ok)
+	}
+	http.DefaultClient.CloseIdleConnections()
+	if !s.WaitIdle(5 * time.Second) {
+		t.Fatal("connections still open after the client closed them")
+	}
+}
