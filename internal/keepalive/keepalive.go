@@ -50,9 +50,9 @@ const (
 	// more work: due connections are handled in small groups, not one pass
 	// per connection.
 	minPoll = 2 * time.Second
-	// maxGrowth bounds how far one pass widens its listing (in batches)
-	// when the first batch is full of connections that are not due yet.
-	maxGrowth = 8
+	// listBatches is how many batches one pass lists: with jitter, the
+	// soonest-expiring connections are not all due yet.
+	listBatches = 8
 	// maxHolds bounds the in-memory map of connections waiting after a
 	// failure.
 	maxHolds = 10000
@@ -100,9 +100,8 @@ type Scheduler struct {
 	// Default slog.Default().
 	Logger *slog.Logger
 
-	passMu    sync.Mutex    // one pass at a time; guards limiter and listLimit
-	limiter   *rate.Limiter // global start rate; driven with explicit times so a fake clock works
-	listLimit int           // how many the last pass listed
+	passMu  sync.Mutex    // one pass at a time; guards limiter
+	limiter *rate.Limiter // global start rate; driven with explicit times so a fake clock works
 
 	mu    sync.Mutex // guards holds
 	holds map[string]hold
@@ -187,31 +186,19 @@ func (s *Scheduler) Pass(ctx context.Context) (Stats, error) {
 	margin, batch := s.margin(), s.batch()
 	st.Next = now.Add(s.maxPoll())
 
-	// List everything that may become due before the next poll. When the
-	// batch is full and connections beyond it may already be due (the
-	// batch is mostly not due yet because of jitter), list wider.
+	// List everything that may become due before the next poll. Jitter
+	// means the soonest-expiring entries are not all due yet, so one pass
+	// lists up to listBatches batches (index keys only: cheap) to find
+	// Batch due ones.
 	horizon := st.Next.Add(margin)
-	// Start from the width the last pass needed.
-	var list []onbehalf.Due
-	limit := max(batch, s.listLimit)
-	for {
-		var err error
-		if list, err = s.Lister.DueBefore(ctx, horizon, limit); err != nil {
-			return st, err
-		}
-		if len(list) < limit || limit >= maxGrowth*batch ||
-			list[len(list)-1].Expiry.Add(-margin).After(now) {
-			break
-		}
-		limit *= 2
-	}
-	s.listLimit = limit
-	if len(list) < limit/2 {
-		s.listLimit = limit / 2
+	limit := listBatches * batch
+	list, err := s.Lister.DueBefore(ctx, horizon, limit)
+	if err != nil {
+		return st, err
 	}
 	st.Listed = len(list)
 	// Connections not listed expire after the last one listed; some may
-	// be due already when the list had to stop growing.
+	// be due already when the list was full.
 	hidden := false
 	if len(list) == limit {
 		at := list[len(list)-1].Expiry.Add(-margin)
