@@ -181,7 +181,7 @@ func runChild() int {
 		go profileOnSignal(sigs, path)
 	}
 	t0 := time.Now()
-	a, err := app.Start(ctx, os.Getenv, os.Stderr)
+	a, err := app.Start(ctx, app.Options{Getenv: os.Getenv, LogOut: os.Stderr})
 	took := time.Since(t0)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "onbehalf-bench child:", err)

@@ -11,7 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/onbehalf/onbehalf/internal/recalltest"
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/platform/recall/recallfake"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
 )
 
@@ -26,11 +27,11 @@ const (
 // 127.0.0.1 (httptest).
 type fakes struct {
 	zoom   *zoomtest.Server
-	recall *recalltest.Server
+	recall *recallfake.Fake
 }
 
 func newFakes() *fakes {
-	return &fakes{zoom: zoomtest.New(zoomClientID, zoomClientSecret), recall: recalltest.New(recallAPIKey)}
+	return &fakes{zoom: zoomtest.New(zoomClientID, zoomClientSecret), recall: recallfake.New(recallfake.Options{APIKey: recallAPIKey})}
 }
 
 func (f *fakes) Close() {
@@ -47,7 +48,7 @@ func (f *fakes) serverEnv(o options, work string) map[string]string {
 		"ZOOM_OAUTH_URL":     f.zoom.URL,
 		"ZOOM_API_URL":       f.zoom.APIURL(),
 		"RECALL_API_KEY":     recallAPIKey,
-		"RECALL_API_URL":     f.recall.URL,
+		"RECALL_API_URL":     f.recall.URL(),
 		"LOG_LEVEL":          o.logLevel,
 	}
 }
@@ -113,7 +114,7 @@ func connectOne(base string, f *fakes, userID, meetingID string) (string, error)
 		return "", fmt.Errorf("OAuth flow ended at %s with %d: %.300s", resp.Request.URL.Path, resp.StatusCode, page)
 	}
 
-	before := len(f.recall.Bots())
+	before := len(f.recall.Created())
 	resp, err = follow.PostForm(base+"/launch", url.Values{
 		"meeting_url": {"https://zoom.us/j/" + meetingID + "?pwd=bench"},
 		"bot_name":    {"Bench notetaker"},
@@ -122,12 +123,12 @@ func connectOne(base string, f *fakes, userID, meetingID string) (string, error)
 		return "", err
 	}
 	page = drain(resp)
-	bots := f.recall.Bots()
-	if resp.StatusCode != http.StatusOK || len(bots) != before+1 || !strings.Contains(page, bots[len(bots)-1].ID) {
+	bots := f.recall.Created()
+	if resp.StatusCode != http.StatusOK || len(bots) != before+1 || !strings.Contains(page, "Bot sent") {
 		return "", fmt.Errorf("POST /launch: %d, bots %d→%d: %.300s", resp.StatusCode, before, len(bots), page)
 	}
-	tokenURL := bots[len(bots)-1].Zoom.OBFTokenURL
-	if !strings.HasPrefix(tokenURL, base+"/obf-callback?") {
+	tokenURL := bots[len(bots)-1].TokenURLs[onbehalf.KindOBF]
+	if !strings.HasPrefix(tokenURL, base+"/recall/obf-callback?") {
 		return "", errors.New("the fake Recall got an unexpected token URL")
 	}
 	return tokenURL, nil

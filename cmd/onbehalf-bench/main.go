@@ -2,7 +2,7 @@
 // the loopback interface only.
 //
 // It starts the fake Zoom (internal/zoomtest) and the fake Recall.ai
-// (internal/recalltest), starts the real server (app.Start) on a temporary
+// (internal/platform/recall/recallfake), starts the real server (app.Start) on a temporary
 // database, connects -users users through the real browser OAuth flow, has
 // each one launch a bot so that the fake Recall receives the real token URL,
 // and then runs -c concurrent keep-alive clients against those token URLs
@@ -82,7 +82,7 @@ func main() {
 	flag.StringVar(&o.serverCPUs, "server-cpus", "", "child mode: CPU list for the server (runs it under taskset -c LIST), e.g. 0")
 	flag.StringVar(&o.loadCPUs, "load-cpus", "", "CPU list this process (load generator and fakes) pins itself to, e.g. 1")
 	flag.IntVar(&o.scale, "scale", 0, "scale run: write this many connections and compare against 1 (e.g. 100000)")
-	flag.StringVar(&o.fill, "fill", fillImport, "scale run: how filler connections are written: import (store.ImportConnections, 10,000 per transaction) or upsert (one store.UpsertConnection each, slow)")
+	flag.StringVar(&o.fill, "fill", fillImport, "scale run: how filler connections are written: import (store.ImportConnections, 10,000 per transaction) or upsert (one store.Connect each, slow)")
 	flag.IntVar(&o.tokenLen, "token-len", 0, "scale run: length of the filler access and refresh tokens (0: as long as the fake's)")
 	flag.IntVar(&o.maxRequests, "max-requests", 20_000_000, "upper bound on requests per run")
 	flag.StringVar(&o.logLevel, "log-level", "info", "LOG_LEVEL of the server (its log goes to a file in the work folder)")

@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/store"
+	"github.com/onbehalf/onbehalf/internal/store/bolt"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 )
 
 // scaleDB is one database of the scale run and the server started on it.
@@ -167,12 +167,13 @@ func runScale(o options, work string) error {
 // start times a store open, then starts the server on the database.
 func (db *scaleDB) start(o options, work string) error {
 	t0 := time.Now()
-	st, err := store.Open(db.path, store.Options{})
+	st, err := bolt.Open(db.path, bolt.Options{ReserveBytes: bolt.NoReserve})
 	if err != nil {
 		return err
 	}
 	db.storeOpen = time.Since(t0)
-	db.conns, err = st.CountConnections(context.Background())
+	counts, err := st.CountConnections(context.Background())
+	db.conns = counts[onbehalf.StateConnected] + counts[onbehalf.StateDisconnected]
 	st.Close()
 	if err != nil {
 		return err
@@ -213,14 +214,14 @@ func (ss serverSet) Stop() error               { return nil }
 
 // fill adds n filler connections to the database at dbPath with
 // store.ImportConnections, 10,000 per transaction, or (how = "upsert") one
-// store.UpsertConnection each, as OAuth callbacks write them. The records
+// store.Connect each, as OAuth callbacks write them. The records
 // are the same; their access tokens expire in 55 minutes, so no refresh
 // falls due while the bench runs.
 func fill(dbPath string, n, tokenLen int, how string) error {
 	if n <= 0 {
 		return nil
 	}
-	st, err := store.Open(dbPath, store.Options{})
+	st, err := bolt.Open(dbPath, bolt.Options{ReserveBytes: bolt.NoReserve})
 	if err != nil {
 		return err
 	}
@@ -231,15 +232,15 @@ func fill(dbPath string, n, tokenLen int, how string) error {
 	batchSize := 10_000
 	if how == fillUpsert {
 		batchSize = 1
-		fmt.Printf("\nwriting %d filler connections with store.UpsertConnection (one transaction each)…\n", n)
+		fmt.Printf("\nwriting %d filler connections with store.Connect (one transaction each)…\n", n)
 	} else {
 		fmt.Printf("\nwriting %d filler connections with store.ImportConnections (10,000 per transaction)…\n", n)
 	}
-	batch := make([]store.ConnectionImport, 0, batchSize)
+	batch := make([]onbehalf.Authorization, 0, batchSize)
 	exp := time.Now().Add(55 * time.Minute).UTC()
 	for i := 0; i < n; i++ {
 		id := fmt.Sprintf("zu_fill_%07d", i)
-		batch = append(batch, store.ConnectionImport{
+		batch = append(batch, onbehalf.Authorization{
 			User: onbehalf.ZoomUser{ID: id, AccountID: "acct_fill_0001", Email: id + "@example.com",
 				FirstName: "Filler", LastName: fmt.Sprint(i), DisplayName: "Filler User " + fmt.Sprint(i), Status: "active"},
 			Token: onbehalf.Token{AccessToken: "zat_" + randToken(tokenLen), RefreshToken: "zrt_" + randToken(tokenLen),
@@ -248,7 +249,7 @@ func fill(dbPath string, n, tokenLen int, how string) error {
 		if len(batch) == batchSize || i == n-1 {
 			var err error
 			if how == fillUpsert {
-				_, err = st.UpsertConnection(ctx, batch[0].User, batch[0].Token)
+				_, _, err = st.Connect(ctx, batch[0])
 			} else {
 				_, err = st.ImportConnections(ctx, batch)
 			}
@@ -268,7 +269,7 @@ func fill(dbPath string, n, tokenLen int, how string) error {
 // printDBStats prints what the bbolt file holds: per bucket, the keys and
 // the bytes allocated to and used by its pages, and the free pages.
 func printDBStats(path string) error {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
 		return err
 	}
@@ -276,8 +277,8 @@ func printDBStats(path string) error {
 	var conns int
 	fmt.Printf("  %-16s %9s %13s %13s\n", "bucket", "keys", "allocated", "in use")
 	var alloc, inuse int
-	err = db.View(func(tx *bolt.Tx) error {
-		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+	err = db.View(func(tx *bbolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bbolt.Bucket) error {
 			st := b.Stats()
 			a, u := st.BranchAlloc+st.LeafAlloc, st.BranchInuse+st.LeafInuse
 			alloc, inuse = alloc+a, inuse+u

@@ -81,7 +81,7 @@ func startInProcess(work string, env map[string]string) (server, startup, error)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t0 := time.Now()
-	a, err := app.Start(ctx, func(k string) string { return env[k] }, logf)
+	a, err := app.Start(ctx, app.Options{Getenv: func(k string) string { return env[k] }, LogOut: logf})
 	took := time.Since(t0)
 	if err != nil {
 		cancel()

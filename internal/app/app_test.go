@@ -20,19 +20,20 @@ import (
 	"github.com/onbehalf/onbehalf/internal/logtest"
 
 	"github.com/onbehalf/onbehalf/internal/app"
-	"github.com/onbehalf/onbehalf/internal/recalltest"
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/platform/recall/recallfake"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
 )
 
 // fakes are the outside world of one test.
 type fakes struct {
 	zoom   *zoomtest.Server
-	recall *recalltest.Server
+	recall *recallfake.Fake
 	env    map[string]string
 }
 
 func newFakes(t *testing.T) *fakes {
-	f := &fakes{zoom: zoomtest.New("cid", "csecret"), recall: recalltest.New("rkey")}
+	f := &fakes{zoom: zoomtest.New("cid", "csecret"), recall: recallfake.New(recallfake.Options{APIKey: "rkey"})}
 	t.Cleanup(f.zoom.Close)
 	t.Cleanup(f.recall.Close)
 	f.env = map[string]string{
@@ -43,7 +44,7 @@ func newFakes(t *testing.T) *fakes {
 		"ZOOM_OAUTH_URL":     f.zoom.URL,
 		"ZOOM_API_URL":       f.zoom.APIURL(),
 		"RECALL_API_KEY":     "rkey",
-		"RECALL_API_URL":     f.recall.URL,
+		"RECALL_API_URL":     f.recall.URL(),
 		"LOG_LEVEL":          "debug",
 	}
 	return f
@@ -80,15 +81,15 @@ func walk(t *testing.T, base string, f *fakes) string {
 		t.Fatal(err)
 	}
 	page = read(resp)
-	bots := f.recall.Bots()
-	if resp.StatusCode != 200 || len(bots) == 0 || !strings.Contains(page, bots[len(bots)-1].ID) {
+	bots := f.recall.Created()
+	if resp.StatusCode != 200 || len(bots) == 0 || !strings.Contains(page, "Bot sent on Recall.ai") {
 		t.Fatalf("launch: %d bots=%d\n%s", resp.StatusCode, len(bots), page)
 	}
 	bot := bots[len(bots)-1]
 	if bot.BotName != "Notes" || bot.MeetingURL != "https://acme.zoom.us/j/85012345678?pwd=xyz" || bot.Header.Get("Authorization") != "Token rkey" {
 		t.Fatalf("recall got %+v", bot)
 	}
-	return bot.Zoom.OBFTokenURL
+	return bot.TokenURLs[onbehalf.KindOBF]
 }
 
 // fetch GETs a token URL on base (the URL's own host is replaced, since a
@@ -124,7 +125,7 @@ func read(resp *http.Response) string {
 func startApp(t *testing.T, f *fakes, logs io.Writer) (*app.App, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Start(ctx, f.getenv, logs)
+	a, err := app.Start(ctx, app.Options{Getenv: f.getenv, LogOut: logs})
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -150,7 +151,8 @@ func TestEndToEndBrowserFlowAndGracefulRestart(t *testing.T) {
 	tokenURL := walk(t, base, f)
 	u, _ := url.Parse(tokenURL)
 	q := u.Query()
-	if u.Path != "/obf-callback" || q.Get("meeting_id") != "85012345678" || len(q.Get("user_id")) != 22 || q.Get("exp") == "" || len(q.Get("sig")) != 43 || q.Has("auth_token") {
+	if u.Path != "/recall/obf-callback" || q.Get("meeting_id") != "85012345678" || q.Get("kinds") != "obf" || q.Get("bot") == "" ||
+		len(q.Get("user_id")) != 22 || q.Get("exp") == "" || len(q.Get("sig")) != 43 || q.Has("auth_token") {
 		t.Fatalf("token URL shape: %s", u.Path)
 	}
 	tok := fetch(t, base, tokenURL, f)
@@ -191,12 +193,13 @@ func TestSecondInstanceOnSameDatabaseFailsFast(t *testing.T) {
 func TestConfigErrorsReportedAtOnce(t *testing.T) {
 	var stderr strings.Builder
 	code := app.Run(context.Background(), nil, func(k string) string {
-		return map[string]string{"PORT": "x", "RECALL_REGION": "mars", "BASE_URL": "nope", "DB_PATH": filepath.Join(t.TempDir(), "x.db")}[k]
+		return map[string]string{"PORT": "x", "RECALL_API_KEY": "k", "RECALL_REGION": "mars", "MEETSTREAM_API_KEY": "k", "MEETSTREAM_API_URL": "ftp://x",
+			"BASE_URL": "nope", "DB_PATH": filepath.Join(t.TempDir(), "x.db")}[k]
 	}, io.Discard, &stderr)
 	if code != 1 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, v := range []string{"PORT", "RECALL_REGION", "BASE_URL"} {
+	for _, v := range []string{"PORT", "RECALL_REGION", "BASE_URL", "MEETSTREAM_API_URL"} {
 		if !strings.Contains(stderr.String(), v) {
 			t.Errorf("%s not reported: %s", v, stderr.String())
 		}

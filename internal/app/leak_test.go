@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/logtest"
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
 )
 
@@ -88,11 +89,11 @@ func launchWithZAK(t *testing.T, base string, f *fakes) (obf, zak string) {
 		t.Fatalf("launch with ZAK: %d\n%s", resp.StatusCode, page)
 	}
 	bots := f.recall.Bots()
-	z := bots[len(bots)-1].Zoom
-	if z.OBFTokenURL == "" || !strings.HasPrefix(z.ZAKURL, base+"/zak-callback?") {
+	z := bots[len(bots)-1].TokenURLs
+	if z[onbehalf.KindOBF] == "" || !strings.HasPrefix(z[onbehalf.KindZAK], base+"/recall/zak-callback?") {
 		t.Fatalf("recall got %+v", z)
 	}
-	return z.OBFTokenURL, z.ZAKURL
+	return z[onbehalf.KindOBF], z[onbehalf.KindZAK]
 }
 
 // recallHeaders signs a GET like Recall does (Standard Webhooks).
@@ -159,7 +160,7 @@ func TestNothingSecretLeaks(t *testing.T) {
 	}{
 		{"sig changed", strings.Replace(obfURL, "sig=", "sig=A", 1), 401},
 		{"meeting changed", strings.Replace(obfURL, "meeting_id=8", "meeting_id=9", 1), 401},
-		{"ZAK URL as OBF", strings.Replace(zakURL, "/zak-callback", "/obf-callback", 1) + "&meeting_id=85012345678", 401},
+		{"ZAK URL as OBF", strings.Replace(zakURL, "/zak-callback", "/obf-callback", 1), 401},
 		{"signed URL with a wrong auth_token", obfURL + "&auth_token=wrong", 401},
 		{"wrong auth_token", plain + "wrong-" + obfSecret[:10], 401},
 		{"plain URL", plain + url.QueryEscape(obfSecret), 200},

@@ -25,10 +25,12 @@ func TestHundredsOfMalformedRequests(t *testing.T) {
 
 	rng := rand.New(rand.NewPCG(1, 2))
 	paths := []string{"/", "/obf-callback", "/recall/obf-callback", "/zak-callback", "/zoom/oauth", "/zoom/oauth-callback",
-		"/launch", "/zoom/disconnect", "/zoom/webhook", "/healthz", "/nope", "/obf-callback/", "//obf-callback", "/%2e%2e/"}
+		"/launch", "/zoom/disconnect", "/zoom/webhook", "/healthz", "/nope", "/obf-callback/", "//obf-callback", "/%2e%2e/",
+		"/recall/join-callback", "/recall/zak-callback", "/webhooks/recall", "/webhooks/nope", "/connect/x", "/launch/bots",
+		"/api/v1/tokens", "/api/v1/connections", "/api/v1/openapi.json", "/api/v1/nope"}
 	junk := []string{"", "%", "%zz", "\x00", "😀", strings.Repeat("A", 3000), "' OR 1=1 --", "<script>", "../../etc/passwd",
 		"123456789", "85012345678", q.Get("user_id"), q.Get("sig"), q.Get("exp"), "-1", "99999999999999999999", " "}
-	params := []string{"user_id", "meeting_id", "auth_token", "exp", "sig", "code", "state", "error", "meeting_url", "x"}
+	params := []string{"user_id", "meeting_id", "auth_token", "exp", "sig", "code", "state", "error", "meeting_url", "x", "kinds", "bot", "meeting_number"}
 	methods := []string{"GET", "GET", "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"}
 	pick := func(s []string) string { return s[rng.IntN(len(s))] }
 	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

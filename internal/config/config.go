@@ -14,10 +14,8 @@ import (
 	"time"
 
 	"github.com/joho/godotenv"
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
-
-// Recall regions and the default one.
-var recallRegions = []string{"us-east-1", "us-west-2", "eu-central-1", "ap-northeast-1"}
 
 // Config is the parsed configuration. Secrets that are empty here
 // (OBFCallbackSecret, SessionSecret) are generated and kept in the database
@@ -28,6 +26,9 @@ type Config struct {
 
 	// Port is the listen port; 0 picks a free one (tests).
 	Port int
+	// ListenAddr is the address to listen on (LISTEN_ADDR, default
+	// ":$PORT": all interfaces).
+	ListenAddr string
 	// BaseURL is the public URL of the server, without a trailing slash.
 	// Empty when BASE_URL is not set: the app then uses
 	// http://localhost:<actual port>.
@@ -39,22 +40,20 @@ type Config struct {
 	OBFCallbackSecret string
 	SessionSecret     string
 
-	RecallAPIKey string
-	RecallRegion string
-	RecallAPIURL string
-
 	ZoomOAuthURL string
 	ZoomAPIURL   string
 
 	DBPath string
 
-	// ZoomTimeout bounds every call to Zoom; RecallTimeout every call to
-	// Recall.
-	ZoomTimeout   time.Duration
-	RecallTimeout time.Duration
+	// ZoomTimeout bounds every call to Zoom, and how long a caller waits
+	// for a refresh; ZoomRefreshTimeout bounds a refresh itself, which
+	// runs detached from its callers.
+	ZoomTimeout        time.Duration
+	ZoomRefreshTimeout time.Duration
 
-	// LogLevel is debug, info, warn or error.
-	LogLevel string
+	// LogLevel is debug, info, warn or error; LogFormat text or json.
+	LogLevel  string
+	LogFormat string
 
 	// ZoomWebhookSecretToken enables POST /zoom/webhook (deauthorization,
 	// URL validation). Empty: the route answers 404.
@@ -73,17 +72,39 @@ type Config struct {
 
 	// TokenURLTTL is the lifetime of signed token URLs.
 	TokenURLTTL time.Duration
-	// AllowSecretURLs keeps plain auth_token URLs working.
-	AllowSecretURLs bool
-	// RecallVerificationSecret (whsec_...) makes every token callback
-	// require a valid Standard Webhooks signature.
-	RecallVerificationSecret string
+	// SecretURLKinds are the kinds plain auth_token URLs may serve
+	// (ALLOW_SECRET_URLS: true = OBF only, zak = OBF and ZAK, false =
+	// none).
+	SecretURLKinds []onbehalf.TokenKind
 	// TrustedProxies are CIDRs or IPs whose X-Forwarded-For is believed.
 	TrustedProxies []string
 	// RateLimitPerConnection and RateLimitPerIP are callback requests per
 	// minute (0 disables).
 	RateLimitPerConnection int
 	RateLimitPerIP         int
+
+	// APIKeys are integration API keys given in the environment
+	// (API_KEYS); more are created with `onbehalf apikey create`.
+	APIKeys []string
+	// APIReturnOrigins are the origins a connect link may send the
+	// browser back to.
+	APIReturnOrigins []string
+	// RateLimitPerAPIKey is API requests per minute per key (0: off).
+	RateLimitPerAPIKey int
+
+	// WebhookURL receives the outgoing events, signed with WebhookSecret
+	// (whsec_…).
+	WebhookURL, WebhookSecret string
+
+	// Account mode: a Server-to-Server OAuth app of one Zoom account.
+	ZoomAccountID, ZoomS2SClientID, ZoomS2SClientSecret string
+
+	// Metrics serves GET /metrics, on MetricsAddr when set.
+	Metrics     bool
+	MetricsAddr string
+
+	// DatabaseURL selects PostgreSQL (postgres://…); empty keeps bbolt.
+	DatabaseURL string
 }
 
 // Getenv looks up an environment variable; os.Getenv fits.
@@ -121,10 +142,9 @@ func Load(getenv Getenv) (Config, error) {
 		ZoomClientSecret:  get("ZOOM_CLIENT_SECRET", ""),
 		OBFCallbackSecret: get("OBF_CALLBACK_SECRET", ""),
 		SessionSecret:     get("SESSION_SECRET", ""),
-		RecallAPIKey:      get("RECALL_API_KEY", ""),
-		RecallRegion:      get("RECALL_REGION", "us-east-1"),
 		DBPath:            get("DB_PATH", "./data/onbehalf.db"),
 		LogLevel:          strings.ToLower(get("LOG_LEVEL", "info")),
+		LogFormat:         strings.ToLower(get("LOG_FORMAT", "text")),
 	}
 
 	port, err := strconv.Atoi(get("PORT", "8080"))
@@ -132,6 +152,12 @@ func Load(getenv Getenv) (Config, error) {
 		errs = append(errs, fmt.Errorf("PORT=%q: must be a number from 0 to 65535", getenv("PORT")))
 	}
 	c.Port = port
+	c.ListenAddr = get("LISTEN_ADDR", ":"+strconv.Itoa(port))
+	if _, p, err := net.SplitHostPort(c.ListenAddr); err != nil {
+		errs = append(errs, fmt.Errorf("LISTEN_ADDR=%q: must be host:port, e.g. 127.0.0.1:8080 or :8080", c.ListenAddr))
+	} else if n, err := strconv.Atoi(p); err != nil || n < 0 || n > 65535 {
+		errs = append(errs, fmt.Errorf("LISTEN_ADDR=%q: the port must be a number from 0 to 65535", c.ListenAddr))
+	}
 
 	if v := get("BASE_URL", ""); v != "" {
 		u, err := parseHTTPURL("BASE_URL", v)
@@ -161,17 +187,6 @@ func Load(getenv Getenv) (Config, error) {
 	}
 	c.ZoomAPIURL = strings.TrimRight(c.ZoomAPIURL, "/")
 
-	if v := get("RECALL_API_URL", ""); v != "" {
-		if _, err := parseHTTPURL("RECALL_API_URL", v); err != nil {
-			errs = append(errs, err)
-		}
-		c.RecallAPIURL = strings.TrimRight(v, "/")
-	} else if !validRegion(c.RecallRegion) {
-		errs = append(errs, fmt.Errorf("RECALL_REGION=%q: must be one of %s", c.RecallRegion, strings.Join(recallRegions, ", ")))
-	} else {
-		c.RecallAPIURL = "https://" + c.RecallRegion + ".recall.ai"
-	}
-
 	if (c.ZoomClientID == "") != (c.ZoomClientSecret == "") {
 		errs = append(errs, errors.New("ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET: set both or neither (Zoom Marketplace → your General app → App Credentials)"))
 	}
@@ -185,7 +200,7 @@ func Load(getenv Getenv) (Config, error) {
 		errs = append(errs, errors.New("DB_PATH: must not be empty"))
 	}
 	c.ZoomTimeout = parseDuration(&errs, "ZOOM_TIMEOUT", get("ZOOM_TIMEOUT", "10s"))
-	c.RecallTimeout = parseDuration(&errs, "RECALL_TIMEOUT", get("RECALL_TIMEOUT", "15s"))
+	c.ZoomRefreshTimeout = parseDuration(&errs, "ZOOM_REFRESH_TIMEOUT", get("ZOOM_REFRESH_TIMEOUT", "60s"))
 	c.ZoomWebhookSecretToken = get("ZOOM_WEBHOOK_SECRET_TOKEN", "")
 	if v := get("TOKEN_ENCRYPTION_KEY", ""); v != "" {
 		for i, part := range strings.Split(v, ",") {
@@ -202,17 +217,14 @@ func Load(getenv Getenv) (Config, error) {
 	c.KeepAliveConcurrency = parseInt(&errs, "KEEPALIVE_CONCURRENCY", get("KEEPALIVE_CONCURRENCY", "4"), 1, 256)
 	c.KeepAliveRate = float64(parseInt(&errs, "KEEPALIVE_RATE", get("KEEPALIVE_RATE", "10"), 1, 1000))
 	c.TokenURLTTL = parseDuration(&errs, "TOKEN_URL_TTL", get("TOKEN_URL_TTL", "168h"))
-	c.AllowSecretURLs = parseBool(&errs, "ALLOW_SECRET_URLS", get("ALLOW_SECRET_URLS", "true"))
-	c.RecallVerificationSecret = get("RECALL_VERIFICATION_SECRET", "")
-	if v := c.RecallVerificationSecret; v != "" {
-		rest, ok := strings.CutPrefix(v, "whsec_")
-		_, err := base64.StdEncoding.DecodeString(rest)
-		if err != nil {
-			_, err = base64.RawStdEncoding.DecodeString(rest)
-		}
-		if !ok || err != nil || rest == "" {
-			errs = append(errs, errors.New("RECALL_VERIFICATION_SECRET: must be whsec_ followed by base64, as Recall.ai shows it (dashboard → Webhooks / verification secret)"))
-		}
+	switch v := strings.ToLower(get("ALLOW_SECRET_URLS", "true")); v {
+	case "true", "1", "obf":
+		c.SecretURLKinds = []onbehalf.TokenKind{onbehalf.KindOBF}
+	case "zak":
+		c.SecretURLKinds = []onbehalf.TokenKind{onbehalf.KindOBF, onbehalf.KindZAK}
+	case "false", "0":
+	default:
+		errs = append(errs, fmt.Errorf("ALLOW_SECRET_URLS=%q: must be true (OBF only), zak (OBF and ZAK) or false", v))
 	}
 	if v := get("TRUSTED_PROXIES", ""); v != "" {
 		for _, p := range strings.Split(v, ",") {
@@ -229,6 +241,54 @@ func Load(getenv Getenv) (Config, error) {
 	}
 	c.RateLimitPerConnection = parseInt(&errs, "RATE_LIMIT_PER_CONNECTION", get("RATE_LIMIT_PER_CONNECTION", "0"), 0, 1_000_000)
 	c.RateLimitPerIP = parseInt(&errs, "RATE_LIMIT_PER_IP", get("RATE_LIMIT_PER_IP", "0"), 0, 1_000_000)
+
+	c.APIKeys = list(get("API_KEYS", ""))
+	for i, k := range c.APIKeys {
+		if len(k) < 24 {
+			errs = append(errs, fmt.Errorf("API_KEYS: key %d is shorter than 24 characters (make one with `onbehalf apikey create --name NAME`, or openssl rand -base64 32)", i+1))
+		}
+	}
+	for _, o := range list(get("API_RETURN_ORIGINS", "")) {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			errs = append(errs, fmt.Errorf("API_RETURN_ORIGINS: %q is not an origin (scheme://host[:port])", o))
+			continue
+		}
+		c.APIReturnOrigins = append(c.APIReturnOrigins, u.Scheme+"://"+u.Host)
+	}
+	c.RateLimitPerAPIKey = parseInt(&errs, "RATE_LIMIT_PER_API_KEY", get("RATE_LIMIT_PER_API_KEY", "600"), 0, 1_000_000)
+	if v := get("WEBHOOK_URL", ""); v != "" {
+		if _, err := parseHTTPURL("WEBHOOK_URL", v); err != nil {
+			errs = append(errs, err)
+		}
+		c.WebhookURL = v
+	}
+	c.WebhookSecret = get("WEBHOOK_SECRET", "")
+	if v := c.WebhookSecret; v != "" && !validWhsec(v) {
+		errs = append(errs, errors.New("WEBHOOK_SECRET: must be whsec_ followed by base64 (make one with `onbehalf webhook-secret`)"))
+	}
+	c.ZoomAccountID = get("ZOOM_ACCOUNT_ID", "")
+	c.ZoomS2SClientID = get("ZOOM_S2S_CLIENT_ID", "")
+	c.ZoomS2SClientSecret = get("ZOOM_S2S_CLIENT_SECRET", "")
+	if n := countSet(c.ZoomAccountID, c.ZoomS2SClientID, c.ZoomS2SClientSecret); n != 0 && n != 3 {
+		errs = append(errs, errors.New("ZOOM_ACCOUNT_ID, ZOOM_S2S_CLIENT_ID and ZOOM_S2S_CLIENT_SECRET: set all three or none (Zoom Marketplace → your Server-to-Server OAuth app → App Credentials)"))
+	}
+	c.Metrics = parseBool(&errs, "METRICS", get("METRICS", "false"))
+	if v := get("METRICS_ADDR", ""); v != "" {
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			errs = append(errs, fmt.Errorf("METRICS_ADDR=%q: must be host:port, e.g. 127.0.0.1:9090", v))
+		}
+		c.MetricsAddr = v
+	}
+	c.DatabaseURL = get("DATABASE_URL", "")
+	if v := c.DatabaseURL; v != "" && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
+		errs = append(errs, errors.New("DATABASE_URL: must start with postgres:// (unset it to use the bbolt file at DB_PATH)"))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("LOG_FORMAT=%q: must be text or json", c.LogFormat))
+	}
 
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
@@ -263,19 +323,45 @@ func (c Config) ZoomConfigured() bool {
 	return c.ZoomClientID != "" && c.ZoomClientSecret != ""
 }
 
-// RecallConfigured reports whether a Recall API key is set.
-func (c Config) RecallConfigured() bool { return c.RecallAPIKey != "" }
+// AccountMode reports whether a Server-to-Server app is configured.
+func (c Config) AccountMode() bool { return c.ZoomAccountID != "" }
 
 // Secure reports whether the public URL is https (cookies get Secure).
 func (c Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
 
-func validRegion(r string) bool {
-	for _, x := range recallRegions {
-		if r == x {
-			return true
+// list splits a comma-separated value, dropping blanks.
+func list(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
 		}
 	}
-	return false
+	return out
+}
+
+// countSet counts the non-empty values.
+func countSet(vs ...string) int {
+	n := 0
+	for _, v := range vs {
+		if v != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// validWhsec reports whether v is whsec_ followed by base64.
+func validWhsec(v string) bool {
+	rest, ok := strings.CutPrefix(v, "whsec_")
+	if !ok || rest == "" {
+		return false
+	}
+	if _, err := base64.StdEncoding.DecodeString(rest); err == nil {
+		return true
+	}
+	_, err := base64.RawStdEncoding.DecodeString(rest)
+	return err == nil
 }
 
 func parseHTTPURL(name, v string) (*url.URL, error) {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
 
 func env(m map[string]string) Getenv { return func(k string) string { return m[k] } }
@@ -15,47 +17,52 @@ func TestDefaultsWithNoConfiguration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Port != 8080 || c.BaseURL != "" || c.DBPath != "./data/onbehalf.db" ||
+	if c.Port != 8080 || c.ListenAddr != ":8080" || c.BaseURL != "" || c.DBPath != "./data/onbehalf.db" ||
 		c.ZoomOAuthURL != "https://zoom.us" || c.ZoomAPIURL != "https://api.zoom.us/v2" ||
-		c.RecallAPIURL != "https://us-east-1.recall.ai" || c.ZoomTimeout != 10*time.Second {
+		c.ZoomTimeout != 10*time.Second || c.ZoomRefreshTimeout != 60*time.Second || c.LogFormat != "text" ||
+		len(c.SecretURLKinds) != 1 || c.SecretURLKinds[0] != onbehalf.KindOBF || c.Metrics || c.DatabaseURL != "" {
 		t.Fatalf("defaults: %+v", c)
 	}
-	if c.ZoomConfigured() || c.RecallConfigured() {
+	if c.ZoomConfigured() || c.AccountMode() {
 		t.Fatal("nothing should be configured")
 	}
 }
 
-func TestRegionAndOverride(t *testing.T) {
-	c, err := Load(env(map[string]string{"RECALL_REGION": "eu-central-1", "BASE_URL": "https://x.ngrok.app/"}))
-	if err != nil {
-		t.Fatal(err)
+func TestListenAddrAndSecretURLs(t *testing.T) {
+	c, err := Load(env(map[string]string{"PORT": "9000", "BASE_URL": "https://x.ngrok.app/"}))
+	if err != nil || c.ListenAddr != ":9000" || c.BaseURL != "https://x.ngrok.app" || !c.Secure() {
+		t.Fatalf("%v %+v", err, c)
 	}
-	if c.RecallAPIURL != "https://eu-central-1.recall.ai" || c.BaseURL != "https://x.ngrok.app" || !c.Secure() {
-		t.Fatalf("%+v", c)
+	c, err = Load(env(map[string]string{"LISTEN_ADDR": "127.0.0.1:8081", "ALLOW_SECRET_URLS": "zak"}))
+	if err != nil || c.ListenAddr != "127.0.0.1:8081" || onbehalf.KindsString(c.SecretURLKinds) != "obf,zak" {
+		t.Fatalf("%v %+v", err, c)
 	}
-	c, err = Load(env(map[string]string{"RECALL_API_URL": "http://127.0.0.1:9/", "RECALL_REGION": "mars"}))
-	if err != nil || c.RecallAPIURL != "http://127.0.0.1:9" {
-		t.Fatalf("override: %v %+v", err, c)
+	c, err = Load(env(map[string]string{"ALLOW_SECRET_URLS": "false"}))
+	if err != nil || len(c.SecretURLKinds) != 0 {
+		t.Fatalf("%v %+v", err, c)
 	}
 }
 
 func TestEveryProblemReportedAtOnce(t *testing.T) {
 	_, err := Load(env(map[string]string{
-		"PORT":                       "http",
-		"BASE_URL":                   "ngrok.app",
-		"RECALL_REGION":              "mars",
-		"ZOOM_CLIENT_ID":             "id-only",
-		"OBF_CALLBACK_SECRET":        "short-secret-x",
-		"ZOOM_TIMEOUT":               "-1s",
-		"ZOOM_API_URL":               "ftp://x",
-		"LOG_LEVEL":                  "loud",
-		"RECALL_VERIFICATION_SECRET": "whsec_not*base64",
+		"PORT":                "http",
+		"BASE_URL":            "ngrok.app",
+		"LISTEN_ADDR":         "nowhere",
+		"ZOOM_CLIENT_ID":      "id-only",
+		"OBF_CALLBACK_SECRET": "short-secret-x",
+		"ZOOM_TIMEOUT":        "-1s",
+		"ZOOM_API_URL":        "ftp://x",
+		"LOG_LEVEL":           "loud",
+		"WEBHOOK_SECRET":      "whsec_not*base64",
+		"ALLOW_SECRET_URLS":   "maybe",
+		"ZOOM_ACCOUNT_ID":     "acct",
+		"DATABASE_URL":        "mysql://x",
 	}))
 	if err == nil {
 		t.Fatal("no error")
 	}
 	msg := err.Error()
-	for _, want := range []string{"PORT", "BASE_URL", "RECALL_REGION", "ZOOM_CLIENT_SECRET", "OBF_CALLBACK_SECRET", "ZOOM_TIMEOUT", "ZOOM_API_URL", "LOG_LEVEL", "RECALL_VERIFICATION_SECRET", "9 problem"} {
+	for _, want := range []string{"PORT", "BASE_URL", "LISTEN_ADDR", "ZOOM_CLIENT_SECRET", "OBF_CALLBACK_SECRET", "ZOOM_TIMEOUT", "ZOOM_API_URL", "LOG_LEVEL", "WEBHOOK_SECRET", "ALLOW_SECRET_URLS", "ZOOM_S2S_CLIENT_ID", "DATABASE_URL", "12 problem"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error does not mention %s:\n%s", want, msg)
 		}
@@ -68,7 +75,7 @@ func TestEveryProblemReportedAtOnce(t *testing.T) {
 func TestDotEnvLoadedAndEnvironmentWins(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, ".env")
-	if err := os.WriteFile(p, []byte("PORT=9999\n# comment\nRECALL_API_KEY=from-file\n"), 0o600); err != nil {
+	if err := os.WriteFile(p, []byte("PORT=9999\n# comment\nWEBHOOK_URL=https://from-file.example/hook\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	get, err := LoadDotEnv(p, env(map[string]string{"PORT": "7000"}))
@@ -79,7 +86,7 @@ func TestDotEnvLoadedAndEnvironmentWins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Port != 7000 || c.RecallAPIKey != "from-file" {
+	if c.Port != 7000 || c.WebhookURL != "https://from-file.example/hook" {
 		t.Fatalf("%+v", c)
 	}
 	if _, err := LoadDotEnv(filepath.Join(dir, "missing"), env(nil)); err != nil {

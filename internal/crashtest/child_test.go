@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onbehalf/onbehalf/internal/store"
+	"github.com/onbehalf/onbehalf/internal/store/bolt"
 	"github.com/onbehalf/onbehalf/internal/tokens"
 	"github.com/onbehalf/onbehalf/internal/zoom"
 )
@@ -41,7 +41,7 @@ func TestCrashHelperProcess(t *testing.T) {
 // robin until it is killed. Any error ends it with status 3 and a line on
 // stderr: the parent treats that as a failure.
 func child() int {
-	st, err := store.Open(os.Getenv(envDB), store.Options{Timeout: 10 * time.Second})
+	st, err := bolt.Open(os.Getenv(envDB), bolt.Options{Timeout: 10 * time.Second, ReserveBytes: bolt.NoReserve})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child: opening the store:", err)
 		return 2

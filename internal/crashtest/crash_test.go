@@ -20,7 +20,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/logtest"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/store"
+	"github.com/onbehalf/onbehalf/internal/store/bolt"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
 )
 
@@ -160,8 +160,8 @@ func checkAndRepair(t *testing.T, path string, fake *zoomtest.Server, conns []co
 	if err := st.Ping(ctx); err != nil {
 		t.Fatalf("ping after kill: %v", err)
 	}
-	if n, err := st.CountConnections(ctx); err != nil || n != len(conns) {
-		t.Fatalf("after kill: %d connections (%v), want %d", n, err, len(conns))
+	if n, err := st.CountConnections(ctx); err != nil || n[onbehalf.StateConnected]+n[onbehalf.StateDisconnected] != len(conns) {
+		t.Fatalf("after kill: %v connections (%v), want %d", n, err, len(conns))
 	}
 	due, err := st.DueBefore(ctx, time.Now().Add(1000*time.Hour), 10*len(conns))
 	if err != nil {
@@ -206,11 +206,11 @@ func checkAndRepair(t *testing.T, path string, fake *zoomtest.Server, conns []co
 
 // grant gives user a fresh grant at the fake Zoom and stores it, as if the
 // user connected again; id, when set, is the ID the connection must keep.
-func grant(t *testing.T, st *store.Store, fake *zoomtest.Server, user, id string) string {
+func grant(t *testing.T, st *bolt.Store, fake *zoomtest.Server, user, id string) string {
 	t.Helper()
 	at, rt := fake.IssueGrant(user)
-	c, err := st.UpsertConnection(context.Background(), onbehalf.ZoomUser{ID: user, Email: user + "@example.com"},
-		onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: time.Now().Add(zoomtest.DefaultAccessTTL)})
+	c, _, err := st.Connect(context.Background(), onbehalf.Authorization{User: onbehalf.ZoomUser{ID: user, Email: user + "@example.com"},
+		Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: time.Now().Add(zoomtest.DefaultAccessTTL)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,9 +220,9 @@ func grant(t *testing.T, st *store.Store, fake *zoomtest.Server, user, id string
 	return c.ID
 }
 
-func openStore(t *testing.T, path string) *store.Store {
+func openStore(t *testing.T, path string) *bolt.Store {
 	t.Helper()
-	st, err := store.Open(path, store.Options{})
+	st, err := bolt.Open(path, bolt.Options{ReserveBytes: bolt.NoReserve})
 	if err != nil {
 		t.Fatalf("opening the database: %v", err)
 	}

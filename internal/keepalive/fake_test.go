@@ -76,7 +76,7 @@ type fakeConns struct {
 	ver   map[string]*int // bumped on every change of a connection
 	order []entry         // sorted by expiry; may hold stale entries
 	fail  map[string]error
-	// keepListed: connections that stay listed after ECONFLICT, like a
+	// keepListed: connections that stay listed after EDISCONNECTED, like a
 	// store that would not drop a dead connection from its index.
 	keepListed map[string]bool
 	calls      []call
@@ -206,7 +206,7 @@ func (f *fakeConns) RefreshIfExpiring(ctx context.Context, id string, before tim
 		c.err = onbehalf.Errorf(onbehalf.ENOTFOUND, "No such connection.")
 	case f.fail[id] != nil:
 		c.err = f.fail[id]
-		if onbehalf.ErrorCode(c.err) == onbehalf.ECONFLICT && !f.keepListed[id] {
+		if onbehalf.ErrorCode(c.err) == onbehalf.EDISCONNECTED && !f.keepListed[id] {
 			f.deleteLocked(id)
 		}
 	case exp.Before(before):

@@ -9,7 +9,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/keepalive"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/store"
+	"github.com/onbehalf/onbehalf/internal/store/bolt"
 	"github.com/onbehalf/onbehalf/internal/tokens"
 	"github.com/onbehalf/onbehalf/internal/zoom"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
@@ -42,13 +42,14 @@ func TestRealManagerStoreAndZoom(t *testing.T) {
 	fake := zoomtest.New("cid", "csecret")
 	t.Cleanup(fake.Close)
 	fake.SetClock(clk.Now)
-	st, err := store.Open(filepath.Join(t.TempDir(), "k.db"), store.Options{Now: clk.Now})
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "k.db"), bolt.Options{Now: clk.Now, ReserveBytes: bolt.NoReserve})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
 	zc := zoom.New(zoom.Options{ClientID: "cid", ClientSecret: "csecret", OAuthURL: fake.URL, APIURL: fake.APIURL(), Timeout: 5 * time.Second})
 	mgr := &tokens.Manager{Store: st, Zoom: clockedZoom{zc, clk.Now}, Now: clk.Now, Logger: discard()}
+	t.Cleanup(mgr.Close)
 
 	// Five connections made together.
 	const n = 5
@@ -57,8 +58,8 @@ func TestRealManagerStoreAndZoom(t *testing.T) {
 		users[i] = fmt.Sprintf("zu_%d", i)
 		fake.AddUser(zoomtest.User{ID: users[i], Email: users[i] + "@example.com"})
 		at, rt := fake.IssueGrant(users[i])
-		c, err := st.UpsertConnection(ctx, onbehalf.ZoomUser{ID: users[i], Email: users[i] + "@example.com"},
-			onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: clk.Now().Add(zoomtest.DefaultAccessTTL)})
+		c, _, err := st.Connect(ctx, onbehalf.Authorization{User: onbehalf.ZoomUser{ID: users[i], Email: users[i] + "@example.com"},
+			Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: clk.Now().Add(zoomtest.DefaultAccessTTL)}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -93,7 +93,7 @@ type Scheduler struct {
 	MaxPoll time.Duration
 	// Backoff is the wait after a failed refresh before the connection is
 	// tried again; it doubles with each failure in a row up to MaxBackoff.
-	// Defaults 30s and 10m. A connection whose grant is dead (ECONFLICT)
+	// Defaults 30s and 10m. A connection whose grant is dead (EDISCONNECTED)
 	// waits MaxBackoff; the store stops listing it anyway.
 	Backoff, MaxBackoff time.Duration
 	// Logger gets refresh failures and pass summaries, never a token.
@@ -112,7 +112,7 @@ type Scheduler struct {
 type hold struct {
 	until time.Time
 	fails int  // failures in a row
-	dead  bool // the grant is dead (ECONFLICT); already warned
+	dead  bool // the grant is dead (EDISCONNECTED); already warned
 }
 
 // Stats counts what one pass did.
@@ -336,7 +336,7 @@ func (s *Scheduler) refresh(ctx context.Context, d onbehalf.Due) result {
 		// Shutting down: the refresh itself carries on and is committed
 		// by the token manager.
 		return failed
-	case code == onbehalf.ECONFLICT:
+	case code == onbehalf.EDISCONNECTED:
 		if !h.dead {
 			log.Warn("keep-alive: Zoom grant is dead; the user must reconnect", "conn", d.ConnID,
 				"reason", onbehalf.ErrorMessage(err))

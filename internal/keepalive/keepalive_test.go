@@ -200,8 +200,8 @@ func TestFailuresBackOffAndDeadGrantsWarnOnce(t *testing.T) {
 		f.set(fmt.Sprintf("c%02d", i), start.Add(12*time.Minute+time.Duration(i)*30*time.Second))
 	}
 	f.fail["c01"] = onbehalf.Errorf(onbehalf.EUPSTREAM, "Zoom said 500.")
-	f.fail["c02"] = onbehalf.Errorf(onbehalf.ECONFLICT, "Invalid Token!")
-	f.fail["c03"] = onbehalf.Errorf(onbehalf.ECONFLICT, "Invalid Token!")
+	f.fail["c02"] = onbehalf.Errorf(onbehalf.EDISCONNECTED, "Invalid Token!")
+	f.fail["c03"] = onbehalf.Errorf(onbehalf.EDISCONNECTED, "Invalid Token!")
 	f.keepListed["c03"] = true // a store that keeps listing it
 	var logs logtest.Buffer
 	s := &keepalive.Scheduler{Lister: f, Refresher: f, Logger: slog.New(slog.NewTextHandler(&logs, nil))}

@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/store"
+	"github.com/onbehalf/onbehalf/internal/store/bolt"
 	"github.com/onbehalf/onbehalf/internal/tokens"
 	"github.com/onbehalf/onbehalf/internal/zoom"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
@@ -40,9 +40,12 @@ func (benchZoom) MintToken(context.Context, string, onbehalf.TokenKind, string) 
 	return "obf_constant_benchmark_token", nil
 }
 
-// benchMemStore is an onbehalf.ConnectionStore over a map that returns a
-// copy of the connection, as a real store would.
+// benchMemStore is a store over a map that returns a copy of the
+// connection, as a real store would. It serves reads only: a warm mint
+// writes nothing (the embedded nil Store panics if anything else is
+// called).
 type benchMemStore struct {
+	tokens.Store
 	mu    sync.RWMutex
 	conns map[string]onbehalf.Connection
 }
@@ -57,41 +60,18 @@ func (m *benchMemStore) Connection(_ context.Context, id string) (*onbehalf.Conn
 	return &c, nil
 }
 
-func (m *benchMemStore) UpsertConnection(_ context.Context, u onbehalf.ZoomUser, tok onbehalf.Token) (*onbehalf.Connection, error) {
-	c := onbehalf.Connection{ID: "conn_" + u.ID, ZoomUserID: u.ID, State: onbehalf.StateConnected, Token: tok}
-	m.mu.Lock()
-	m.conns[c.ID] = c
-	m.mu.Unlock()
-	return &c, nil
-}
-
-func (m *benchMemStore) SaveToken(_ context.Context, id string, tok onbehalf.Token) (*onbehalf.Connection, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c := m.conns[id]
-	c.Token = tok
-	m.conns[id] = c
-	return &c, nil
-}
-
-func (m *benchMemStore) MarkDisconnected(_ context.Context, id, reason string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c := m.conns[id]
-	c.State, c.Token, c.DisconnectedReason = onbehalf.StateDisconnected, onbehalf.Token{}, reason
-	m.conns[id] = c
-	return nil
-}
+func (m *benchMemStore) Writable(context.Context) error { return nil }
 
 // benchManager returns a manager with one connected connection whose
 // access token is valid for an hour.
 func benchManager(b *testing.B, variant string) (*tokens.Manager, string) {
 	b.Helper()
-	var st onbehalf.ConnectionStore
+	var st tokens.Store
+	mem := &benchMemStore{conns: map[string]onbehalf.Connection{}}
 	if variant == "stubzoom+memstore" {
-		st = &benchMemStore{conns: map[string]onbehalf.Connection{}}
+		st = mem
 	} else {
-		s, err := store.Open(filepath.Join(b.TempDir(), "bench.db"), store.Options{})
+		s, err := bolt.Open(filepath.Join(b.TempDir(), "bench.db"), bolt.Options{ReserveBytes: bolt.NoReserve})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -107,12 +87,18 @@ func benchManager(b *testing.B, variant string) (*tokens.Manager, string) {
 		z = zc
 		at, rt = fake.IssueGrant(zoomtest.DefaultUserID)
 	}
-	c, err := st.UpsertConnection(context.Background(), onbehalf.ZoomUser{ID: zoomtest.DefaultUserID, Email: "d@example.com"},
-		onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: time.Now().Add(time.Hour)})
+	tok := onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: time.Now().Add(time.Hour)}
+	if st == mem {
+		mem.conns["conn_bench"] = onbehalf.Connection{ID: "conn_bench", ZoomUserID: zoomtest.DefaultUserID, State: onbehalf.StateConnected, Token: tok}
+		return &tokens.Manager{Store: st, Zoom: z}, "conn_bench"
+	}
+	c, _, err := st.Connect(context.Background(), onbehalf.Authorization{User: onbehalf.ZoomUser{ID: zoomtest.DefaultUserID, Email: "d@example.com"}, Token: tok})
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &tokens.Manager{Store: st, Zoom: z}, c.ID
+	m := &tokens.Manager{Store: st, Zoom: z}
+	b.Cleanup(m.Close)
+	return m, c.ID
 }
 
 // BenchmarkMintWarm mints with a warm access token, sequentially and from

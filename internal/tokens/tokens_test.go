@@ -2,13 +2,15 @@ package tokens_test
 
 import (
 	"context"
+	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/store"
+	"github.com/onbehalf/onbehalf/internal/store/bolt"
 	"github.com/onbehalf/onbehalf/internal/tokens"
 	"github.com/onbehalf/onbehalf/internal/zoom"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
@@ -17,9 +19,10 @@ import (
 const meeting = "85012345678"
 
 type env struct {
+	wait   time.Duration
 	fake   *zoomtest.Server
 	zoom   *zoom.Client
-	store  *store.Store
+	store  *bolt.Store
 	path   string
 	mgr    *tokens.Manager
 	connID string
@@ -43,29 +46,40 @@ func (e *env) advance(d time.Duration) {
 // connection for the fake's default user.
 func newEnv(t *testing.T, timeout time.Duration) *env {
 	t.Helper()
-	e := &env{fake: zoomtest.New("cid", "csecret"), path: filepath.Join(t.TempDir(), "t.db"), now: time.Now()}
+	e := &env{fake: zoomtest.New("cid", "csecret"), path: filepath.Join(t.TempDir(), "t.db"), now: time.Now(), wait: timeout}
 	t.Cleanup(e.fake.Close)
 	e.zoom = zoom.New(zoom.Options{ClientID: "cid", ClientSecret: "csecret", OAuthURL: e.fake.URL, APIURL: e.fake.APIURL(), Timeout: timeout})
 	e.open(t)
+	e.connID = e.connect(t).ID
+	return e
+}
+
+// connect gives the fake's default user a fresh grant and stores it, as
+// the OAuth callback does (through the manager, which serializes it with
+// refreshes).
+func (e *env) connect(t *testing.T) *onbehalf.Connection {
+	t.Helper()
 	at, rt := e.fake.IssueGrant(zoomtest.DefaultUserID)
-	c, err := e.store.UpsertConnection(context.Background(), onbehalf.ZoomUser{ID: zoomtest.DefaultUserID, Email: "d@example.com"},
-		onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: time.Now().Add(zoomtest.DefaultAccessTTL)})
+	c, _, err := e.mgr.Connect(context.Background(), onbehalf.Authorization{
+		User:  onbehalf.ZoomUser{ID: zoomtest.DefaultUserID, Email: "d@example.com"},
+		Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: e.clock().Add(zoomtest.DefaultAccessTTL), Scope: zoomtest.Scope},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.connID = c.ID
-	return e
+	return c
 }
 
 func (e *env) open(t *testing.T) {
 	t.Helper()
-	st, err := store.Open(e.path, store.Options{})
+	st, err := bolt.Open(e.path, bolt.Options{ReserveBytes: bolt.NoReserve, ProbeInterval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
 	e.store = st
-	e.mgr = &tokens.Manager{Store: st, Zoom: e.zoom, Now: e.clock}
+	e.mgr = &tokens.Manager{Store: st, Zoom: e.zoom, Revoker: e.zoom, Now: e.clock, Wait: e.wait, Logger: logger(t)}
+	mgr := e.mgr
+	t.Cleanup(func() { mgr.Close(); st.Close() })
 }
 
 func TestMintWarmTokenNoRefresh(t *testing.T) {
@@ -161,6 +175,7 @@ func TestRotatedRefreshTokenSurvivesReopen(t *testing.T) {
 	if _, err := e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting); err != nil {
 		t.Fatal(err)
 	}
+	e.mgr.Close()
 	e.store.Close()
 	e.open(t)
 	// Force another refresh: it must use the rotated token from disk.
@@ -177,15 +192,15 @@ func TestRevokedGrantDisconnects(t *testing.T) {
 	e := newEnv(t, 5*time.Second)
 	e.fake.RevokeGrant(zoomtest.DefaultUserID)
 	_, err := e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting)
-	if onbehalf.ErrorCode(err) != onbehalf.ECONFLICT {
-		t.Fatalf("got %v, want ECONFLICT", err)
+	if onbehalf.ErrorCode(err) != onbehalf.EDISCONNECTED {
+		t.Fatalf("got %v, want EDISCONNECTED", err)
 	}
 	c, _ := e.store.Connection(context.Background(), e.connID)
 	if c.Connected() || c.Token != (onbehalf.Token{}) || c.DisconnectedReason == "" {
 		t.Fatalf("connection not marked disconnected with tokens wiped: %+v", c)
 	}
 	calls := e.fake.RefreshCalls() + e.fake.MintCalls()
-	if _, err := e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting); onbehalf.ErrorCode(err) != onbehalf.ECONFLICT {
+	if _, err := e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting); onbehalf.ErrorCode(err) != onbehalf.EDISCONNECTED {
 		t.Fatalf("second mint: %v", err)
 	}
 	if e.fake.RefreshCalls()+e.fake.MintCalls() != calls {
@@ -279,4 +294,18 @@ func TestKeepAliveSkipsRecentlyRefreshed(t *testing.T) {
 	if ok, _ := e.mgr.RefreshIfExpiring(ctx, e.connID, e.clock()); ok || e.fake.RefreshCalls() != 1 {
 		t.Fatal("refreshed a connection that is not due")
 	}
+}
+
+// logger returns a logger writing into the test's log.
+func logger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tlog{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// tlog writes to t.Log.
+type tlog struct{ t *testing.T }
+
+func (w tlog) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }

@@ -1,51 +1,69 @@
 // Package tokenurl signs and verifies token URLs: the URLs that bot
-// platforms GET to fetch a Zoom token for one connection (and, for OBF
-// tokens, one meeting).
+// platforms fetch Zoom tokens from, for one connection, one meeting and a
+// set of token kinds (and, when the URL was made for a bot, that bot).
 //
 // A signed URL carries its parameters in the clear and two more:
 //
-//	user_id=<connection ID>&meeting_id=<digits>&exp=<unix seconds>&sig=<base64url>
+//	user_id=<connection ID>&meeting_id=<digits>&kinds=obf,join&bot=<bot ID>&exp=<unix seconds>&sig=<base64url>
 //
-// sig is HMAC-SHA256 under a key derived from OBF_CALLBACK_SECRET (see
-// DeriveKey) over a versioned, length-prefixed encoding of the token kind,
-// the connection ID, the meeting ID and exp (see mac). Changing any of them,
-// moving a URL from one token kind to another (OBF ↔ ZAK) or using it at or
-// after exp makes Verify fail. The secret itself never appears in a URL.
+// sig is HMAC-SHA256 over a versioned, length-prefixed encoding of the
+// fields (see mac). Changing any of them, moving a URL to other kinds or
+// using it at or after exp makes Verify fail. Parameters a platform appends
+// (meeting_number, bot_id, extra, …) are not signed and do not matter here.
+//
+// Two versions exist. Version 2 (this one; URLs that carry kinds=) is
+// signed with a random key generated once and kept in the database, which
+// nothing else uses. Version 1 (no kinds=, the kind given by the path) was
+// signed with a key derived from OBF_CALLBACK_SECRET; such URLs are only
+// verified, with the legacy keys the database recorded at the upgrade, so
+// that changing OBF_CALLBACK_SECRET never breaks a signed URL.
 package tokenurl
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"hash"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
 
-// Query parameter names of a signed token URL.
+// Query parameter names of a token URL.
 const (
 	ParamConnID    = "user_id"
 	ParamMeetingID = "meeting_id"
+	ParamKinds     = "kinds"
+	ParamBot       = "bot"
 	ParamExp       = "exp"
 	ParamSig       = "sig"
+	// ParamSecret is the plain secret of unsigned URLs (contract §3).
+	ParamSecret = "auth_token"
 )
 
 // DefaultTTL is the lifetime of a signed URL when Signer.TTL is zero
 // (TOKEN_URL_TTL's default).
 const DefaultTTL = 168 * time.Hour
 
-// keyLabel is the HMAC message that derives the signing key from the
-// secret. Its version changes whenever the signed encoding does.
+// KeySize is the size of a signing key.
+const KeySize = 32
+
+// keyLabel is the HMAC message that derived version 1 keys from
+// OBF_CALLBACK_SECRET.
 const keyLabel = "onbehalf token url v1"
 
-// domain starts every signed message: a version that the key label repeats,
-// so that a v2 encoding can never be confused with v1.
-const domain = "onbehalf-token-url\x00v1\x00"
+// Domains start every signed message, so that one version's message can
+// never be read as another's.
+const (
+	domainV1 = "onbehalf-token-url\x00v1\x00"
+	domainV2 = "onbehalf-token-url\x00v2\x00"
+)
 
 // maxExpDigits bounds exp: int64 Unix seconds have at most 19 digits.
 const maxExpDigits = 19
@@ -54,20 +72,82 @@ const maxExpDigits = 19
 // instance that signed the URL may run a little ahead.
 const skew = 5 * time.Minute
 
-// DeriveKey derives the signing key from the server's secret
-// (OBF_CALLBACK_SECRET): HMAC-SHA256(secret, "onbehalf token url v1"). The
-// secret that plain auth_token URLs carry is thus never the MAC key itself.
+// DeriveKey derives a version 1 key from an OBF_CALLBACK_SECRET:
+// HMAC-SHA256(secret, "onbehalf token url v1"). Only legacy URLs are
+// verified with such keys.
 func DeriveKey(secret string) []byte {
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write([]byte(keyLabel))
 	return m.Sum(nil)
 }
 
+// NewKey returns a random signing key.
+func NewKey() []byte {
+	k := make([]byte, KeySize)
+	_, _ = rand.Read(k) // never fails (crypto/rand panics on failure)
+	return k
+}
+
+// Params are the signed fields of a token URL.
+type Params struct {
+	// Kinds are the token kinds the URL serves.
+	Kinds []onbehalf.TokenKind
+	// ConnID is the connection (user_id).
+	ConnID string
+	// MeetingID binds the URL to one meeting; "" for a URL of a legacy
+	// ZAK route, which named none.
+	MeetingID string
+	// BotID is this server's bot the URL was made for, "" when none.
+	BotID string
+}
+
+// Query is a token URL's parameters as a request carries them.
+type Query struct {
+	ConnID, MeetingID, Kinds, BotID, Exp, Sig, Secret string
+	// HasKinds and HasBot tell a present-but-empty parameter from a
+	// missing one (they choose the version).
+	HasKinds, HasBot bool
+	// Dup names the first parameter given more than once, "" when none.
+	Dup string
+}
+
+// Signed reports whether the query claims to be a signed URL.
+func (q Query) Signed() bool { return q.Sig != "" || q.Exp != "" }
+
+// knownParams are the parameters ReadQuery reads, in the order a duplicate
+// is reported.
+var knownParams = []string{ParamConnID, ParamMeetingID, ParamKinds, ParamBot, ParamSecret, ParamExp, ParamSig}
+
+// ReadQuery reads a token URL's parameters from a parsed query. A
+// parameter given twice is reported in Dup, never silently resolved.
+func ReadQuery(v url.Values) Query {
+	q := Query{
+		ConnID:    v.Get(ParamConnID),
+		MeetingID: v.Get(ParamMeetingID),
+		Kinds:     v.Get(ParamKinds),
+		BotID:     v.Get(ParamBot),
+		Exp:       v.Get(ParamExp),
+		Sig:       v.Get(ParamSig),
+		Secret:    v.Get(ParamSecret),
+		HasKinds:  v.Has(ParamKinds),
+		HasBot:    v.Has(ParamBot),
+	}
+	for _, k := range knownParams {
+		if len(v[k]) > 1 {
+			q.Dup = k
+			break
+		}
+	}
+	return q
+}
+
 // Signer signs and verifies token URLs. Its fields must not change once it
 // is in use; its methods are safe for concurrent use.
 type Signer struct {
-	// Key is the HMAC key, normally DeriveKey(OBF_CALLBACK_SECRET).
+	// Key signs version 2 URLs and verifies them.
 	Key []byte
+	// LegacyKeys verify version 1 URLs (see DeriveKey); none signs.
+	LegacyKeys [][]byte
 	// TTL is the lifetime of the URLs it signs; zero means DefaultTTL.
 	TTL time.Duration
 	// Now is the clock; nil means time.Now.
@@ -76,88 +156,142 @@ type Signer struct {
 	pool sync.Pool // of hash.Hash keyed with Key
 }
 
-// Sign returns the query parameters of a signed URL for a token kind,
-// connection and meeting (empty meetingID: none, as for ZAK), valid for
-// TTL from now.
-func (s *Signer) Sign(kind onbehalf.TokenKind, connID, meetingID string) url.Values {
+// Sign returns the query parameters of a signed URL for p, valid for TTL
+// from now.
+func (s *Signer) Sign(p Params) url.Values {
 	exp := strconv.FormatInt(s.now().Add(s.ttl()).Unix(), 10)
+	kinds := onbehalf.KindsString(p.Kinds)
 	var sum [sha256.Size]byte
-	s.mac(sum[:0], kind, connID, meetingID, exp)
+	s.macV2(sum[:0], kinds, p.ConnID, p.MeetingID, p.BotID, exp)
 	v := url.Values{
-		ParamConnID: {connID},
+		ParamConnID: {p.ConnID},
+		ParamKinds:  {kinds},
 		ParamExp:    {exp},
 		ParamSig:    {base64.RawURLEncoding.EncodeToString(sum[:])},
 	}
-	if meetingID != "" {
-		v[ParamMeetingID] = []string{meetingID}
+	if p.MeetingID != "" {
+		v[ParamMeetingID] = []string{p.MeetingID}
+	}
+	if p.BotID != "" {
+		v[ParamBot] = []string{p.BotID}
 	}
 	return v
 }
 
+// URL returns base + path + "?" + the signed parameters of p, in a fixed
+// order. It never holds a secret.
+func (s *Signer) URL(base, path string, p Params) string {
+	v := s.Sign(p)
+	var b strings.Builder
+	b.WriteString(base + path)
+	sep := "?"
+	for _, k := range []string{ParamConnID, ParamMeetingID, ParamKinds, ParamBot, ParamExp, ParamSig} {
+		if x, ok := v[k]; ok {
+			b.WriteString(sep + k + "=" + url.QueryEscape(x[0]))
+			sep = "&"
+		}
+	}
+	return b.String()
+}
+
 // Verify checks a signed URL's parameters exactly as the request carried
-// them. It returns nil when sig is the MAC of (kind, connID, meetingID, exp)
-// and now is before exp; otherwise an *onbehalf.Error with code
-// EUNAUTHORIZED whose message names the problem and never the key.
+// them and returns what it grants. A URL that names no kinds and no bot is
+// a version 1 URL: legacyKind is the kind its path served ("" when the
+// path serves none that way), and it is checked with the legacy keys.
+// Errors are EUNAUTHORIZED and name the problem, never a key.
 //
 // The signature is checked (in constant time) before the expiry, so that
 // "expired" is only ever said of a URL this server really signed. exp must
-// be canonical decimal (no sign, no leading zeros): "0123" is refused, not
-// read as 123. An exp further away than TTL (plus a few minutes of clock
-// skew) is refused too, so lowering TOKEN_URL_TTL also shortens the URLs
-// already handed out.
-func (s *Signer) Verify(kind onbehalf.TokenKind, connID, meetingID, exp, sig string) error {
-	if exp == "" {
-		return unauthorized("Incomplete token URL: it has sig but no exp.")
+// be canonical decimal: "0123" is refused, not read as 123. An exp further
+// away than TTL (plus a few minutes of clock skew) is refused too, so
+// lowering TOKEN_URL_TTL also shortens the URLs already handed out.
+func (s *Signer) Verify(q Query, legacyKind onbehalf.TokenKind) (Params, error) {
+	if q.Exp == "" {
+		return Params{}, unauthorized("Incomplete token URL: it has sig but no exp.")
 	}
-	if sig == "" {
-		return unauthorized("Incomplete token URL: it has exp but no sig.")
+	if q.Sig == "" {
+		return Params{}, unauthorized("Incomplete token URL: it has exp but no sig.")
 	}
-	expUnix, ok := parseExp(exp)
+	expUnix, ok := parseExp(q.Exp)
 	if !ok {
-		return unauthorized("Bad exp: it must be a Unix time in seconds, as the server wrote it (the URL was changed).")
+		return Params{}, unauthorized("Bad exp: it must be a Unix time in seconds, as the server wrote it (the URL was changed).")
 	}
-	var want, got [sha256.Size]byte
-	if base64.RawURLEncoding.DecodedLen(len(sig)) != len(got) {
-		return badSignature()
+	var got, want [sha256.Size]byte
+	if base64.RawURLEncoding.DecodedLen(len(q.Sig)) != len(got) {
+		return Params{}, badSignature()
 	}
-	if n, err := base64.RawURLEncoding.Strict().Decode(got[:], []byte(sig)); err != nil || n != len(got) {
-		return badSignature()
+	if n, err := base64.RawURLEncoding.Strict().Decode(got[:], []byte(q.Sig)); err != nil || n != len(got) {
+		return Params{}, badSignature()
 	}
-	s.mac(want[:0], kind, connID, meetingID, exp)
-	if !hmac.Equal(got[:], want[:]) {
-		return badSignature()
+	var p Params
+	if !q.HasKinds && !q.HasBot {
+		if legacyKind == "" || !s.verifyV1(got[:], legacyKind, q) {
+			return Params{}, badSignature()
+		}
+		p = Params{Kinds: []onbehalf.TokenKind{legacyKind}, ConnID: q.ConnID, MeetingID: q.MeetingID}
+	} else {
+		kinds, err := onbehalf.ParseKinds(q.Kinds)
+		if err != nil || onbehalf.KindsString(kinds) != q.Kinds {
+			return Params{}, badSignature()
+		}
+		s.macV2(want[:0], q.Kinds, q.ConnID, q.MeetingID, q.BotID, q.Exp)
+		if !hmac.Equal(got[:], want[:]) {
+			return Params{}, badSignature()
+		}
+		p = Params{Kinds: kinds, ConnID: q.ConnID, MeetingID: q.MeetingID, BotID: q.BotID}
 	}
 	now := s.now()
 	at := time.Unix(expUnix, 0).UTC()
 	if !now.Before(at) {
-		return unauthorized("Signed token URL expired at %s: launch the bot again to get a new token URL (token URL expired).", at.Format(time.RFC3339))
+		return Params{}, unauthorized("Signed token URL expired at %s: launch the bot again to get a new token URL (token URL expired).", at.Format(time.RFC3339))
 	}
 	if at.After(now.Add(s.ttl() + skew)) {
-		return unauthorized("Signed token URL expires at %s, later than TOKEN_URL_TTL (%s) allows: launch the bot again to get a new token URL.", at.Format(time.RFC3339), s.ttl())
+		return Params{}, unauthorized("Signed token URL expires at %s, later than TOKEN_URL_TTL (%s) allows: launch the bot again to get a new token URL.", at.Format(time.RFC3339), s.ttl())
 	}
-	return nil
+	return p, nil
 }
 
-// mac appends HMAC-SHA256(Key, message) to dst, where message is the
-// domain string followed by each field as a 4-byte big-endian length and
-// its bytes. Length prefixes make the encoding injective: no two field
-// tuples share a message, whatever bytes the fields hold.
-func (s *Signer) mac(dst []byte, kind onbehalf.TokenKind, connID, meetingID, exp string) []byte {
+// verifyV1 reports whether sig is a version 1 signature of q under one of
+// the legacy keys.
+func (s *Signer) verifyV1(sig []byte, kind onbehalf.TokenKind, q Query) bool {
+	var buf [160]byte
+	msg := appendMessage(buf[:0], domainV1, string(kind), q.ConnID, q.MeetingID, q.Exp)
+	ok := false
+	for _, k := range s.LegacyKeys {
+		m := hmac.New(sha256.New, k)
+		m.Write(msg)
+		if hmac.Equal(sig, m.Sum(nil)) {
+			ok = true // no early exit: the time taken does not tell which key
+		}
+	}
+	return ok
+}
+
+// macV2 appends HMAC-SHA256(Key, version 2 message) to dst.
+func (s *Signer) macV2(dst []byte, kinds, connID, meetingID, botID, exp string) []byte {
 	h, _ := s.pool.Get().(hash.Hash)
 	if h == nil {
 		h = hmac.New(sha256.New, s.Key)
 	}
 	h.Reset()
-	var buf [128]byte
-	msg := append(buf[:0], domain...)
-	for _, f := range [...]string{string(kind), connID, meetingID, exp} {
-		msg = binary.BigEndian.AppendUint32(msg, uint32(len(f)))
-		msg = append(msg, f...)
-	}
-	h.Write(msg)
+	var buf [192]byte
+	h.Write(appendMessage(buf[:0], domainV2, kinds, connID, meetingID, botID, exp))
 	dst = h.Sum(dst)
 	s.pool.Put(h)
 	return dst
+}
+
+// appendMessage appends to msg the domain string followed by each field
+// as a 4-byte big-endian length and its bytes. Length prefixes make the
+// encoding injective: no two field tuples share a message, whatever bytes
+// the fields hold.
+func appendMessage(msg []byte, domain string, fields ...string) []byte {
+	msg = append(msg, domain...)
+	for _, f := range fields {
+		msg = binary.BigEndian.AppendUint32(msg, uint32(len(f)))
+		msg = append(msg, f...)
+	}
+	return msg
 }
 
 // parseExp parses canonical non-negative decimal Unix seconds.

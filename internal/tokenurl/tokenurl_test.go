@@ -27,24 +27,49 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
+// newSigner returns a signer with a fixed version 2 key and, as legacy
+// key, the one today's servers derived from secret.
 func newSigner(c *clock) *tokenurl.Signer {
-	return &tokenurl.Signer{Key: tokenurl.DeriveKey(secret), TTL: time.Hour, Now: c.now}
+	return &tokenurl.Signer{Key: v2Key, LegacyKeys: [][]byte{tokenurl.DeriveKey(secret)}, TTL: time.Hour, Now: c.now}
+}
+
+// v2Key is a fixed version 2 signing key.
+var v2Key = []byte("0123456789abcdef0123456789abcdef")
+
+// signV1 signs a version 1 URL exactly as onbehalf signed them before
+// version 2 existed (from the written specification, see referenceSig),
+// valid for ttl from now.
+func signV1(now time.Time, ttl time.Duration, kind, connID, meetingID string) url.Values {
+	exp := strconv.FormatInt(now.Add(ttl).Unix(), 10)
+	v := url.Values{"user_id": {connID}, "exp": {exp}, "sig": {referenceSig(secret, kind, connID, meetingID, exp)}}
+	if meetingID != "" {
+		v.Set("meeting_id", meetingID)
+	}
+	return v
+}
+
+// verifyV1Fields verifies version 1 fields as a request on a route whose
+// legacy kind is kind would.
+func verifyV1Fields(s *tokenurl.Signer, kind onbehalf.TokenKind, connID, meetingID, exp, sig string) error {
+	_, err := s.Verify(tokenurl.Query{ConnID: connID, MeetingID: meetingID, Exp: exp, Sig: sig}, kind)
+	return err
 }
 
 // start is a fixed instant with a fractional second, so that exp rounding
 // is exercised.
 var start = time.Date(2026, 3, 2, 9, 30, 15, 500_000_000, time.UTC)
 
-// verifyValues runs Verify on the parameters of a signed URL.
+// verifyValues runs Verify on the parameters of a URL.
 func verifyValues(s *tokenurl.Signer, kind onbehalf.TokenKind, v url.Values) error {
-	return s.Verify(kind, v.Get("user_id"), v.Get("meeting_id"), v.Get("exp"), v.Get("sig"))
+	_, err := s.Verify(tokenurl.ReadQuery(v), kind)
+	return err
 }
 
 func TestSignShape(t *testing.T) {
 	c := &clock{start}
 	s := newSigner(c)
-	v := s.Sign(onbehalf.KindOBF, conn, meeting)
-	if v.Get("user_id") != conn || v.Get("meeting_id") != meeting {
+	v := s.Sign(tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindJoin, onbehalf.KindOBF}, ConnID: conn, MeetingID: meeting, BotID: "bot_1"})
+	if v.Get("user_id") != conn || v.Get("meeting_id") != meeting || v.Get("kinds") != "obf,join" || v.Get("bot") != "bot_1" {
 		t.Fatalf("params %v", v)
 	}
 	if want := strconv.FormatInt(start.Add(time.Hour).Unix(), 10); v.Get("exp") != want {
@@ -56,25 +81,121 @@ func TestSignShape(t *testing.T) {
 	if strings.Contains(v.Encode(), secret) {
 		t.Fatal("URL carries the secret")
 	}
-	z := s.Sign(onbehalf.KindZAK, conn, "")
-	if z.Has("meeting_id") || len(z) != 3 {
+	z := s.Sign(tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindZAK}, ConnID: conn})
+	if z.Has("meeting_id") || z.Has("bot") || len(z) != 4 {
 		t.Fatalf("ZAK params %v", z)
 	}
+	u := s.URL("https://x.example", "/attendee/zoom-tokens", tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: "a+b", MeetingID: meeting})
+	if want := "https://x.example/attendee/zoom-tokens?user_id=a%2Bb&meeting_id=" + meeting + "&kinds=obf&exp="; !strings.HasPrefix(u, want) {
+		t.Fatalf("URL %s, want prefix %s", u, want)
+	}
 	// Default TTL and clock.
-	d := &tokenurl.Signer{Key: tokenurl.DeriveKey(secret)}
-	exp, _ := strconv.ParseInt(d.Sign(onbehalf.KindOBF, conn, meeting).Get("exp"), 10, 64)
+	d := &tokenurl.Signer{Key: v2Key}
+	exp, _ := strconv.ParseInt(d.Sign(tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: conn, MeetingID: meeting}).Get("exp"), 10, 64)
 	if got := time.Until(time.Unix(exp, 0)); got < tokenurl.DefaultTTL-time.Minute || got > tokenurl.DefaultTTL {
 		t.Fatalf("default lifetime %s", got)
 	}
 }
 
-// TestSignatureIsSpecified pins the signed encoding: a change to it breaks
-// every URL already handed out, so it must be deliberate (new version).
+// TestSignatureIsSpecified pins the version 2 encoding: a change to it
+// breaks every URL already handed out, so it must be deliberate (a new
+// version).
 func TestSignatureIsSpecified(t *testing.T) {
 	c := &clock{start}
-	v := newSigner(c).Sign(onbehalf.KindOBF, conn, meeting)
-	if want := referenceSig(secret, "obf", conn, meeting, v.Get("exp")); v.Get("sig") != want {
+	v := newSigner(c).Sign(tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindOBF, onbehalf.KindJoin}, ConnID: conn, MeetingID: meeting, BotID: "b1"})
+	m := hmac.New(sha256.New, v2Key)
+	msg := []byte("onbehalf-token-url\x00v2\x00")
+	for _, f := range []string{"obf,join", conn, meeting, "b1", v.Get("exp")} {
+		msg = binary.BigEndian.AppendUint32(msg, uint32(len(f)))
+		msg = append(msg, f...)
+	}
+	m.Write(msg)
+	if want := base64.RawURLEncoding.EncodeToString(m.Sum(nil)); v.Get("sig") != want {
 		t.Fatalf("sig %s, want %s", v.Get("sig"), want)
+	}
+}
+
+// TestLegacyURLsStillWork: URLs signed by the version before this one
+// (version 1, key derived from OBF_CALLBACK_SECRET, kind from the path)
+// are accepted with the legacy key, whatever the version 2 key is, and
+// refused without it.
+func TestLegacyURLsStillWork(t *testing.T) {
+	c := &clock{start}
+	s := newSigner(c)
+	obf := signV1(start, time.Hour, "obf", conn, meeting)
+	zak := signV1(start, time.Hour, "zak", conn, "")
+	checkErr(t, verifyValues(s, onbehalf.KindOBF, obf), "")
+	checkErr(t, verifyValues(s, onbehalf.KindZAK, zak), "")
+	p, _ := s.Verify(tokenurl.ReadQuery(obf), onbehalf.KindOBF)
+	if len(p.Kinds) != 1 || p.Kinds[0] != onbehalf.KindOBF || p.ConnID != conn || p.MeetingID != meeting || p.BotID != "" {
+		t.Fatalf("granted %+v", p)
+	}
+	checkErr(t, verifyValues(s, onbehalf.KindZAK, obf), "bad signature") // path of another kind
+	checkErr(t, verifyValues(s, "", obf), "bad signature")               // a route with no legacy kind
+	noLegacy := &tokenurl.Signer{Key: tokenurl.DeriveKey(secret), TTL: time.Hour, Now: c.now}
+	checkErr(t, verifyValues(noLegacy, onbehalf.KindOBF, obf), "bad signature") // v1 is never checked with the v2 key
+	// Adding kinds= (or bot=) to a v1 URL makes it a v2 URL, which its
+	// signature does not sign.
+	for _, extra := range []string{"kinds", "bot"} {
+		x := url.Values{}
+		for k, v := range obf {
+			x[k] = v
+		}
+		x.Set(extra, "obf")
+		checkErr(t, verifyValues(s, onbehalf.KindOBF, x), "bad signature")
+	}
+	// Two legacy keys (a secret generated by the database and one set in
+	// the environment): either verifies.
+	two := &tokenurl.Signer{Key: v2Key, LegacyKeys: [][]byte{tokenurl.DeriveKey("other-secret-000000000"), tokenurl.DeriveKey(secret)}, TTL: time.Hour, Now: c.now}
+	checkErr(t, verifyValues(two, onbehalf.KindOBF, obf), "")
+}
+
+func TestVerifyV2Table(t *testing.T) {
+	c := &clock{start}
+	s := newSigner(c)
+	p := tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindOBF, onbehalf.KindJoin}, ConnID: conn, MeetingID: meeting, BotID: "bot_1"}
+	good := s.Sign(p)
+	with := func(k, v string) url.Values {
+		x := url.Values{}
+		for kk, vv := range good {
+			x[kk] = append([]string(nil), vv...)
+		}
+		if v == "\x00drop" {
+			x.Del(k)
+		} else {
+			x.Set(k, v)
+		}
+		return x
+	}
+	const badSig = "bad signature"
+	rows := []struct {
+		name string
+		v    url.Values
+		want string
+	}{
+		{"valid", good, ""},
+		{"kinds narrowed", with("kinds", "obf"), badSig},
+		{"kinds widened", with("kinds", "obf,zak,join"), badSig},
+		{"kinds reordered", with("kinds", "join,obf"), badSig},
+		{"kinds dropped", with("kinds", "\x00drop"), badSig},
+		{"kinds unknown", with("kinds", "obf,xyz"), badSig},
+		{"bot changed", with("bot", "bot_2"), badSig},
+		{"bot dropped", with("bot", "\x00drop"), badSig},
+		{"bot emptied", with("bot", ""), badSig},
+		{"user_id changed", with("user_id", conn+"x"), badSig},
+		{"meeting changed", with("meeting_id", "85012345679"), badSig},
+		{"meeting dropped", with("meeting_id", "\x00drop"), badSig},
+		{"exp changed", with("exp", "1772444715"), badSig},
+		{"sig of other key", (&tokenurl.Signer{Key: tokenurl.NewKey(), TTL: time.Hour, Now: c.now}).Sign(p), badSig},
+	}
+	for _, r := range rows {
+		t.Run(r.name, func(t *testing.T) {
+			checkErr(t, verifyValues(s, onbehalf.KindOBF, r.v), r.want)
+		})
+	}
+	got, err := s.Verify(tokenurl.ReadQuery(good), "")
+	if err != nil || onbehalf.KindsString(got.Kinds) != "obf,join" || got.BotID != "bot_1" || got.MeetingID != meeting || got.ConnID != conn {
+		t.Fatalf("granted %+v, %v", got, err)
 	}
 }
 
@@ -93,14 +214,15 @@ func referenceSig(secret, kind, connID, meetingID, exp string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
+// TestVerifyTable tampers with every field of a version 1 URL.
 func TestVerifyTable(t *testing.T) {
 	c := &clock{start}
 	s := newSigner(c)
-	obf := s.Sign(onbehalf.KindOBF, conn, meeting)
-	zak := s.Sign(onbehalf.KindZAK, conn, "")
+	obf := signV1(start, time.Hour, "obf", conn, meeting)
+	zak := signV1(start, time.Hour, "zak", conn, "")
 	exp, sig := obf.Get("exp"), obf.Get("sig")
 	expN, _ := strconv.ParseInt(exp, 10, 64)
-	other := (&tokenurl.Signer{Key: tokenurl.DeriveKey("another-server-secret-0123"), TTL: time.Hour, Now: c.now}).Sign(onbehalf.KindOBF, conn, meeting)
+	otherSig := func(kind, c, m, e string) string { return referenceSig("another-server-secret-0123", kind, c, m, e) }
 	flip := func(s string, i int) string {
 		b := []byte(s)
 		if b[i] == 'A' {
@@ -111,7 +233,7 @@ func TestVerifyTable(t *testing.T) {
 		return string(b)
 	}
 	// Sign "ab"+"c" and present "a"+"bc": equal concatenations.
-	shift := s.Sign(onbehalf.KindOBF, conn+"1", "2345678901")
+	shift := signV1(start, time.Hour, "obf", conn+"1", "2345678901")
 
 	const badSig, badExp = "bad signature", "Bad exp"
 	rows := []struct {
@@ -127,6 +249,7 @@ func TestVerifyTable(t *testing.T) {
 		{"kind zak→obf", "obf", conn, "", zak.Get("exp"), zak.Get("sig"), badSig},
 		{"kind zak→obf with a meeting", "obf", conn, meeting, zak.Get("exp"), zak.Get("sig"), badSig},
 		{"kind empty", "", conn, meeting, exp, sig, badSig},
+		{"kind join", "join", conn, meeting, exp, sig, badSig},
 		{"kind case", "OBF", conn, meeting, exp, sig, badSig},
 
 		{"user_id changed", "obf", "R2xvbm5lY3Rpb25JRDAx", meeting, exp, sig, badSig},
@@ -165,13 +288,12 @@ func TestVerifyTable(t *testing.T) {
 		{"sig std alphabet", "obf", conn, meeting, exp, strings.NewReplacer("-", "+", "_", "/").Replace(sig) + "+/", badSig},
 		{"sig percent-encoded", "obf", conn, meeting, exp, url.QueryEscape(sig) + "%2B", badSig},
 		{"sig hex", "obf", conn, meeting, exp, strings.Repeat("ab", 32), badSig},
-		{"sig of another server", "obf", conn, meeting, other.Get("exp"), other.Get("sig"), badSig},
-		{"sig of another meeting", "obf", conn, meeting, exp, s.Sign(onbehalf.KindOBF, conn, "85012345679").Get("sig"), badSig},
+		{"sig of another server", "obf", conn, meeting, exp, otherSig("obf", conn, meeting, exp), badSig},
+		{"sig of another meeting", "obf", conn, meeting, exp, referenceSig(secret, "obf", conn, "85012345679", exp), badSig},
 	}
 	for _, r := range rows {
 		t.Run(r.name, func(t *testing.T) {
-			err := s.Verify(r.kind, r.connID, r.meetingID, r.exp, r.sig)
-			checkErr(t, err, r.want)
+			checkErr(t, verifyV1Fields(s, r.kind, r.connID, r.meetingID, r.exp, r.sig), r.want)
 		})
 	}
 }
@@ -202,7 +324,7 @@ func checkErr(t *testing.T, err error, want string) {
 func TestVerifyExpiryEdges(t *testing.T) {
 	c := &clock{start}
 	s := newSigner(c)
-	v := s.Sign(onbehalf.KindOBF, conn, meeting)
+	v := s.Sign(tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: conn, MeetingID: meeting})
 	expN, _ := strconv.ParseInt(v.Get("exp"), 10, 64)
 	at := time.Unix(expN, 0)
 	rows := []struct {
@@ -228,14 +350,15 @@ func TestVerifyExpiryEdges(t *testing.T) {
 	// An expired URL that was also changed says "bad signature", not
 	// "expired": the signature is checked first.
 	c.t = at.Add(time.Hour)
-	checkErr(t, s.Verify(onbehalf.KindOBF, conn, "85012345679", v.Get("exp"), v.Get("sig")), "bad signature")
+	v.Set("meeting_id", "85012345679")
+	checkErr(t, verifyValues(s, onbehalf.KindOBF, v), "bad signature")
 }
 
 func TestVerifyLoweredTTL(t *testing.T) {
 	c := &clock{start}
-	long := &tokenurl.Signer{Key: tokenurl.DeriveKey(secret), TTL: 168 * time.Hour, Now: c.now}
-	v := long.Sign(onbehalf.KindOBF, conn, meeting)
-	short := &tokenurl.Signer{Key: tokenurl.DeriveKey(secret), TTL: 24 * time.Hour, Now: c.now}
+	long := &tokenurl.Signer{Key: v2Key, TTL: 168 * time.Hour, Now: c.now}
+	v := long.Sign(tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: conn, MeetingID: meeting})
+	short := &tokenurl.Signer{Key: v2Key, TTL: 24 * time.Hour, Now: c.now}
 	checkErr(t, verifyValues(short, onbehalf.KindOBF, v), "TOKEN_URL_TTL")
 	c.t = start.Add(150 * time.Hour) // 18 h left: within the new TTL again
 	checkErr(t, verifyValues(short, onbehalf.KindOBF, v), "")
@@ -247,7 +370,7 @@ func TestVerifyLoweredTTL(t *testing.T) {
 func TestVerifyThroughURLEncoding(t *testing.T) {
 	c := &clock{start}
 	s := newSigner(c)
-	v := s.Sign(onbehalf.KindOBF, "a+b/c=d e&f", meeting) // awkward connection ID
+	v := signV1(start, time.Hour, "obf", "a+b/c=d e&f", meeting) // awkward connection ID
 	raw := v.Encode()
 	sig := v.Get("sig")
 	rows := []struct {
@@ -279,14 +402,14 @@ func TestVerifyThroughURLEncoding(t *testing.T) {
 
 // FuzzVerify checks, for arbitrary parameters, that Verify never panics,
 // that every failure is an EUNAUTHORIZED *onbehalf.Error that does not
-// echo the secret, and that it succeeds only for the one signature the
-// specification gives (exp canonical and in range). It also signs the
-// fuzzed fields and checks that the URL verifies, and stops verifying once
-// any field is changed.
+// echo the secret, and that a version 1 URL passes only with the one
+// signature the specification gives (exp canonical and in range). It also
+// signs the fuzzed fields as version 2 and checks that the URL verifies,
+// and stops verifying once any field is changed.
 func FuzzVerify(f *testing.F) {
 	now := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
-	s := &tokenurl.Signer{Key: tokenurl.DeriveKey(secret), TTL: time.Hour, Now: func() time.Time { return now }}
-	good := s.Sign(onbehalf.KindOBF, conn, meeting)
+	s := &tokenurl.Signer{Key: v2Key, LegacyKeys: [][]byte{tokenurl.DeriveKey(secret)}, TTL: time.Hour, Now: func() time.Time { return now }}
+	good := signV1(now, time.Hour, "obf", conn, meeting)
 	f.Add("obf", conn, meeting, good.Get("exp"), good.Get("sig"))
 	f.Add("zak", conn, "", good.Get("exp"), good.Get("sig"))
 	f.Add("obf", conn, "0"+meeting, "0"+good.Get("exp"), good.Get("sig")+"=")
@@ -294,9 +417,9 @@ func FuzzVerify(f *testing.F) {
 	f.Add("", "a\x00", "\xff", "-1", strings.Repeat("A", 43))
 	f.Fuzz(func(t *testing.T, kind, connID, meetingID, exp, sig string) {
 		k := onbehalf.TokenKind(kind)
-		err := s.Verify(k, connID, meetingID, exp, sig)
+		err := verifyV1Fields(s, k, connID, meetingID, exp, sig)
 		if err == nil {
-			if sig != referenceSig(secret, kind, connID, meetingID, exp) {
+			if kind == "" || sig != referenceSig(secret, kind, connID, meetingID, exp) {
 				t.Fatalf("accepted a signature the specification does not give")
 			}
 			n, perr := strconv.ParseInt(exp, 10, 64)
@@ -313,44 +436,59 @@ func FuzzVerify(f *testing.F) {
 			}
 		}
 
-		// Round trip on the fuzzed fields, then every single change fails.
-		v := s.Sign(k, connID, meetingID)
-		e, g := v.Get("exp"), v.Get("sig")
-		if err := s.Verify(k, connID, meetingID, e, g); err != nil {
+		// Version 2 round trip on the fuzzed fields (sig as the bot ID),
+		// then every single change fails.
+		p := tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: connID, MeetingID: meetingID, BotID: sig}
+		v := s.Sign(p)
+		q := tokenurl.ReadQuery(v)
+		if _, err := s.Verify(q, ""); err != nil {
 			t.Fatalf("own signature refused: %v", err)
 		}
-		for _, c := range [][4]string{
-			{kind + "x", connID, meetingID, e},
-			{kind, connID + "x", meetingID, e},
-			{kind, connID, meetingID + "1", e},
-			{kind, meetingID, connID, e},
+		for i, change := range []func(*tokenurl.Query){
+			func(q *tokenurl.Query) { q.ConnID += "x" },
+			func(q *tokenurl.Query) { q.MeetingID += "1" },
+			func(q *tokenurl.Query) { q.BotID += "b" },
+			func(q *tokenurl.Query) { q.Kinds = "zak" },
+			func(q *tokenurl.Query) { q.ConnID, q.MeetingID = q.MeetingID, q.ConnID },
 		} {
-			if c[1] == connID && c[2] == meetingID && c[0] == kind {
+			c := q
+			change(&c)
+			if c == q {
 				continue
 			}
-			if s.Verify(onbehalf.TokenKind(c[0]), c[1], c[2], c[3], g) == nil {
-				t.Fatalf("changed fields %q verified", c)
+			if _, err := s.Verify(c, ""); err == nil {
+				t.Fatalf("change %d verified: %+v", i, c)
 			}
 		}
 	})
 }
 
 func BenchmarkSign(b *testing.B) {
-	s := &tokenurl.Signer{Key: tokenurl.DeriveKey(secret)}
+	s := &tokenurl.Signer{Key: v2Key}
+	p := tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: conn, MeetingID: meeting}
 	b.ReportAllocs()
 	for b.Loop() {
-		s.Sign(onbehalf.KindOBF, conn, meeting)
+		s.Sign(p)
 	}
 }
 
 func BenchmarkVerify(b *testing.B) {
-	s := &tokenurl.Signer{Key: tokenurl.DeriveKey(secret)}
-	v := s.Sign(onbehalf.KindOBF, conn, meeting)
-	exp, sig := v.Get("exp"), v.Get("sig")
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := s.Verify(onbehalf.KindOBF, conn, meeting, exp, sig); err != nil {
-			b.Fatal(err)
-		}
+	s := &tokenurl.Signer{Key: v2Key, LegacyKeys: [][]byte{tokenurl.DeriveKey(secret)}}
+	for _, tc := range []struct {
+		name string
+		v    url.Values
+	}{
+		{"v2", s.Sign(tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: conn, MeetingID: meeting})},
+		{"v1", signV1(time.Now(), time.Hour, "obf", conn, meeting)},
+	} {
+		q := tokenurl.ReadQuery(tc.v)
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.Verify(q, onbehalf.KindOBF); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

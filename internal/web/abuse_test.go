@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/ratelimit"
+	"github.com/onbehalf/onbehalf/internal/tokenserve"
 	"github.com/onbehalf/onbehalf/internal/web"
 )
 
@@ -32,10 +35,9 @@ func xff(ip string) http.Header { return http.Header{"X-Forwarded-For": {ip}} }
 
 func TestRateLimitPerIP(t *testing.T) {
 	clk := newClock()
-	e := newEnv(t, envOpts{now: clk.Now, opts: func(o *web.Options) {
-		o.RateLimitPerIP = 3 // one every 20 s, burst 3
-		o.TrustedProxies = []string{"127.0.0.1"}
-	}})
+	e := newEnv(t, envOpts{now: clk.Now,
+		tokens: func(o *tokenserve.Options) { o.PerIP = ratelimit.PerMinute(3, 100) }, // one every 20 s, burst 3
+		opts:   func(o *web.Options) { o.TrustedProxies = []string{"127.0.0.1"} }})
 	u := e.tokenURL(t)
 	for i := 0; i < 3; i++ {
 		if code, _, got := call(t, u, xff("203.0.113.7")); code != 200 {
@@ -62,7 +64,7 @@ func TestRateLimitPerIP(t *testing.T) {
 
 func TestRateLimitPerConnection(t *testing.T) {
 	clk := newClock()
-	e := newEnv(t, envOpts{now: clk.Now, opts: func(o *web.Options) { o.RateLimitPerConnection = 2 }})
+	e := newEnv(t, envOpts{now: clk.Now, tokens: func(o *tokenserve.Options) { o.PerConn = ratelimit.PerMinute(2, 100) }})
 	u := e.tokenURL(t)
 	// Made-up requests for the connection do not spend its budget.
 	for i := 0; i < 5; i++ {
@@ -147,7 +149,7 @@ func TestForwardedForIgnoredUnlessTrusted(t *testing.T) {
 func TestRequestSizeLimits(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	u := e.tokenURL(t)
-	code, _, got := call(t, u+"&pad="+strings.Repeat("x", 4<<10), nil)
+	code, _, got := call(t, u+"&pad="+strings.Repeat("x", 8<<10), nil)
 	if code != 400 || !strings.Contains(got, "query string is too long") {
 		t.Fatalf("long query: %d %q", code, got)
 	}
@@ -160,7 +162,7 @@ func TestRequestSizeLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 400 {
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Fatalf("2 MiB form: %d", resp.StatusCode)
 	}
 }
@@ -185,9 +187,9 @@ func recallSigned(id string, ts time.Time) http.Header {
 
 func TestRecallSignedCallbacks(t *testing.T) {
 	clk := newClock()
-	e := newEnv(t, envOpts{now: clk.Now, opts: func(o *web.Options) { o.RecallVerificationSecret = recallSecret }})
+	e := newEnv(t, envOpts{now: clk.Now, recallSecret: recallSecret})
 	urls := e.tokenURLs(t, true)
-	u := urls.OBFTokenURL
+	u := urls[onbehalf.KindOBF]
 	now := clk.Now()
 	rows := []struct {
 		name   string
@@ -196,10 +198,10 @@ func TestRecallSignedCallbacks(t *testing.T) {
 		status int
 		want   string
 	}{
-		{"unsigned", u, nil, 401, "Missing Recall signature"},
+		{"unsigned", u, nil, 401, "Missing Recall.ai signature"},
 		{"signed", u, recallSigned("msg_1", now), 200, ""},
 		{"replayed", u, recallSigned("msg_1", now), 401, "Replayed"},
-		{"signed ZAK", urls.ZAKURL, recallSigned("msg_2", now), 200, ""},
+		{"signed ZAK", urls[onbehalf.KindZAK], recallSigned("msg_2", now), 200, ""},
 		{"signed plain URL", plainURL(u), recallSigned("msg_3", now), 200, ""},
 		{"stale", u, recallSigned("msg_4", now.Add(-6*time.Minute)), 401, "Stale"},
 		{"future", u, recallSigned("msg_5", now.Add(6*time.Minute)), 401, "Stale"},
@@ -208,11 +210,13 @@ func TestRecallSignedCallbacks(t *testing.T) {
 			h := recallSigned("msg_7", now)
 			h.Set("Webhook-Signature", "v1,"+base64.StdEncoding.EncodeToString(make([]byte, 32)))
 			return h
-		}(), 401, "Bad Recall signature"},
-		// A signed request for a tampered token URL fails on the URL, and
-		// Recall's retry with the same webhook-id and a good URL passes.
+		}(), 401, "Bad Recall.ai signature"},
+		// A signed request for a tampered token URL fails on the URL; its
+		// webhook-id may be retried for that URL only, never to open
+		// another (another person's) token URL with the same headers.
 		{"signed, bad token URL", with(u, "sig", strings.Repeat("A", 43)), recallSigned("msg_8", now), 401, "bad signature"},
-		{"retry of it", u, recallSigned("msg_8", now), 200, ""},
+		{"its headers on another URL", u, recallSigned("msg_8", now), 401, "Replayed"},
+		{"retried on its URL", with(u, "sig", strings.Repeat("A", 43)), recallSigned("msg_8", now), 401, "bad signature"},
 	}
 	for _, r := range rows {
 		code, _, got := call(t, r.url, r.hdr)

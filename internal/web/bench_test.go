@@ -29,8 +29,11 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/store"
+	"github.com/onbehalf/onbehalf/internal/platform"
+	"github.com/onbehalf/onbehalf/internal/platform/recall"
+	"github.com/onbehalf/onbehalf/internal/store/bolt"
 	"github.com/onbehalf/onbehalf/internal/tokens"
+	"github.com/onbehalf/onbehalf/internal/tokenserve"
 	"github.com/onbehalf/onbehalf/internal/tokenurl"
 	"github.com/onbehalf/onbehalf/internal/web"
 )
@@ -79,48 +82,59 @@ func (w *benchWriter) Write(p []byte) (int, error) {
 }
 func (w *benchWriter) reset() { clear(w.h); w.status, w.n = 0, 0 }
 
+// benchSigner signs the benchmarks' URLs.
+var benchSigner = &tokenurl.Signer{Key: []byte("bench-url-signing-key-0123456789"), LegacyKeys: [][]byte{tokenurl.DeriveKey(benchSecret)}}
+
 // benchEngine returns the whole web handler over a real store holding one
 // connected connection, and that connection's ID. stack selects the real
 // token manager (with Zoom stubbed) instead of the constant Minter.
 func benchEngine(b *testing.B, stack bool) (http.Handler, string) {
 	b.Helper()
-	st, err := store.Open(filepath.Join(b.TempDir(), "bench.db"), store.Options{})
+	st, err := bolt.Open(filepath.Join(b.TempDir(), "bench.db"), bolt.Options{ReserveBytes: bolt.NoReserve})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	c, err := st.UpsertConnection(context.Background(),
-		onbehalf.ZoomUser{ID: "zu_bench", AccountID: "acct_bench", Email: "bench@example.com", DisplayName: "Bench User"},
-		onbehalf.Token{AccessToken: "zat_ABCDEFGHIJKLMNOPQRSTUVWXYZ", RefreshToken: "zrt_ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-			Expiry: time.Now().Add(time.Hour).UTC(), Scope: "user:read:user user:read:token"})
+	c, _, err := st.Connect(context.Background(), onbehalf.Authorization{
+		User: onbehalf.ZoomUser{ID: "zu_bench", AccountID: "acct_bench", Email: "bench@example.com", DisplayName: "Bench User"},
+		Token: onbehalf.Token{AccessToken: "zat_ABCDEFGHIJKLMNOPQRSTUVWXYZ", RefreshToken: "zrt_ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+			Expiry: time.Now().Add(time.Hour).UTC(), Scope: "user:read:user user:read:token"}})
 	if err != nil {
 		b.Fatal(err)
 	}
 	var minter onbehalf.TokenMinter = benchMinter{}
 	if stack {
-		minter = &tokens.Manager{Store: st, Zoom: benchZoomStub{}}
+		m := &tokens.Manager{Store: st, Zoom: benchZoomStub{}}
+		b.Cleanup(m.Close)
+		minter = m
 	}
-	h, err := web.New(web.Options{
+	// Info, as in production: successful callbacks are not logged.
+	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	rc, err := recall.New(recall.Config{APIKey: "rkey", BaseURL: "http://127.0.0.1:9", Timeout: time.Second}, platform.Deps{HTTP: http.DefaultClient, Now: time.Now, Logger: log})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := web.New(web.Options{
 		BaseURL:       benchBase,
 		RedirectURI:   benchBase + "/zoom/oauth-callback",
-		OBFSecret:     benchSecret,
 		SessionSecret: "bench-session-secret-0123456789-0123456789",
 		Store:         st,
-		Minter:        minter,
-		// Info, as in production: successful callbacks are not logged.
-		Logger: slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Tokens: tokenserve.New(tokenserve.Options{Signer: benchSigner, Minter: minter, Secret: benchSecret,
+			PlainKinds: []onbehalf.TokenKind{onbehalf.KindOBF}, BaseURL: benchBase, Logger: log}),
+		Platforms: []onbehalf.Platform{rc},
+		Signer:    benchSigner,
+		Logger:    log,
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
-	return h, c.ID
+	return w.Engine(), c.ID
 }
 
 // benchSignedURL returns the path and query of a signed OBF token URL, as
-// /launch builds it.
+// the launch service builds it.
 func benchSignedURL(connID string) string {
-	s := &tokenurl.Signer{Key: tokenurl.DeriveKey(benchSecret)}
-	return "/obf-callback?" + s.Sign(onbehalf.KindOBF, connID, benchMeetingID).Encode()
+	return benchSigner.URL("", recall.PathOBF, tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: connID, MeetingID: benchMeetingID})
 }
 
 // benchSecretURL returns the path and query of a plain auth_token URL.

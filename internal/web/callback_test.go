@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onbehalf/onbehalf/internal/web"
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
 )
 
@@ -21,8 +21,8 @@ func TestCallbackStatusTable(t *testing.T) {
 	good := e.tokenURL(t)
 	p, _ := url.Parse(good)
 	q := p.Query()
-	if !strings.HasPrefix(good, e.srv.URL+"/obf-callback?user_id=") || q.Get("meeting_id") != meeting ||
-		q.Get("exp") == "" || len(q.Get("sig")) != 43 || q.Has("auth_token") || strings.Contains(good, secret) {
+	if !strings.HasPrefix(good, e.srv.URL+"/recall/obf-callback?user_id=") || q.Get("meeting_id") != meeting || q.Get("kinds") != "obf" ||
+		q.Get("bot") == "" || q.Get("exp") == "" || len(q.Get("sig")) != 43 || q.Has("auth_token") || strings.Contains(good, secret) {
 		t.Fatalf("token URL %q", good)
 	}
 	sig := q.Get("sig")
@@ -64,7 +64,10 @@ func TestCallbackStatusTable(t *testing.T) {
 		{"signed: sig as %2B", strings.Replace(good, "sig="+sig[:2], "sig=%2B"+sig[1:2], 1), nil, 401, "bad signature"},
 		{"signed: sig missing", with(good, "sig", "-"), nil, 401, "no sig"},
 		{"signed: sig twice", good + "&sig=" + sig, nil, 401, "more than once"},
-		{"signed: OBF URL on the ZAK path", strings.Replace(good, "/obf-callback", "/zak-callback", 1), nil, 401, "bad signature"},
+		{"signed: OBF URL on the ZAK path", strings.Replace(good, "/obf-callback", "/zak-callback", 1), nil, 401, "does not serve obf"},
+		{"signed: OBF URL on the join path", strings.Replace(good, "/obf-callback", "/join-callback", 1), nil, 401, "does not serve obf"},
+		{"signed: kinds widened", with(good, "kinds", "obf,zak"), nil, 401, "bad signature"},
+		{"signed: bot changed", with(good, "bot", "bot_other"), nil, 401, "bad signature"},
 		{"both: bad sig with the right auth_token", with(good, "sig", strings.Repeat("A", 43)) + "&auth_token=" + secret, nil, 401, "bad signature"},
 		{"neither sig nor auth_token", with(with(good, "sig", "-"), "exp", "-"), nil, 401, "auth_token"},
 
@@ -76,9 +79,11 @@ func TestCallbackStatusTable(t *testing.T) {
 	}
 	// Success first, on both paths, in both modes; a signed URL may also
 	// carry the right auth_token.
-	for _, u := range []string{good, strings.Replace(good, "/obf-callback", "/recall/obf-callback", 1),
+	for _, u := range []string{good, strings.Replace(good, "/recall/obf-callback", "/obf-callback", 1),
 		plainGood, strings.Replace(plainGood, "/obf-callback", "/recall/obf-callback", 1),
-		good + "&auth_token=" + secret} {
+		good + "&auth_token=" + secret,
+		// What platforms append never breaks a signed URL.
+		good + "&meeting_number=" + meeting + "&bot_id=b1&bot_uuid=u1&extra=%7B%7D"} {
 		resp := get(t, c, u)
 		got := body(resp)
 		minted := e.zoom.Minted()
@@ -125,7 +130,8 @@ func TestCallbackStatusTable(t *testing.T) {
 
 func TestSignedURLExpires(t *testing.T) {
 	clk := newClock()
-	e := newEnv(t, envOpts{now: clk.Now, opts: func(o *web.Options) { o.TokenURLTTL = 2 * time.Hour }})
+	e := newEnv(t, envOpts{now: clk.Now})
+	e.signer.TTL = 2 * time.Hour // TOKEN_URL_TTL
 	u := e.tokenURL(t)
 	p, _ := url.Parse(u)
 	exp, _ := strconv.ParseInt(p.Query().Get("exp"), 10, 64)
@@ -144,36 +150,60 @@ func TestSignedURLExpires(t *testing.T) {
 }
 
 func TestPlainSecretURLsCanBeDisabled(t *testing.T) {
-	e := newEnv(t, envOpts{opts: func(o *web.Options) { o.DisableSecretURLs = true }})
+	e := newEnv(t, envOpts{plainKinds: []onbehalf.TokenKind{}}) // ALLOW_SECRET_URLS=false
 	urls := e.tokenURLs(t, true)
-	for _, u := range []string{plainURL(urls.OBFTokenURL), plainURL(urls.ZAKURL)} {
+	for _, u := range []string{plainURL(urls[onbehalf.KindOBF]), plainURL(urls[onbehalf.KindZAK])} {
 		resp := get(t, http.DefaultClient, u)
 		if got := body(resp); resp.StatusCode != 401 || !strings.Contains(got, "plain secret URLs are disabled") {
 			t.Fatalf("%s: %d %q", u, resp.StatusCode, got)
 		}
 	}
-	for _, u := range []string{urls.OBFTokenURL, urls.ZAKURL} {
+	for _, u := range []string{urls[onbehalf.KindOBF], urls[onbehalf.KindZAK]} {
 		if resp := get(t, http.DefaultClient, u); resp.StatusCode != 200 {
 			t.Fatalf("signed URL: %d %s", resp.StatusCode, body(resp))
 		}
 	}
-	if resp := get(t, http.DefaultClient, with(with(urls.OBFTokenURL, "sig", "-"), "exp", "-")); resp.StatusCode != 401 {
+	if resp := get(t, http.DefaultClient, with(with(urls[onbehalf.KindOBF], "sig", "-"), "exp", "-")); resp.StatusCode != 401 {
 		t.Fatalf("no credentials: %d", resp.StatusCode)
+	}
+}
+
+// TestPlainSecretURLsServeOBFOnly: a plain auth_token URL signs a bot in
+// as anyone only when ALLOW_SECRET_URLS=zak says so; signed URLs are not
+// affected.
+func TestPlainSecretURLsServeOBFOnly(t *testing.T) {
+	for _, tc := range []struct {
+		kinds   []onbehalf.TokenKind
+		zakCode int
+	}{{nil, 401}, {[]onbehalf.TokenKind{onbehalf.KindOBF, onbehalf.KindZAK}, 200}} {
+		e := newEnv(t, envOpts{plainKinds: tc.kinds})
+		urls := e.tokenURLs(t, true)
+		if resp := get(t, http.DefaultClient, plainURL(urls[onbehalf.KindOBF])); resp.StatusCode != 200 {
+			t.Fatalf("plain OBF URL: %d %s", resp.StatusCode, body(resp))
+		}
+		resp := get(t, http.DefaultClient, plainURL(urls[onbehalf.KindZAK]))
+		if got := body(resp); resp.StatusCode != tc.zakCode || tc.zakCode == 401 && !strings.Contains(got, "ALLOW_SECRET_URLS") {
+			t.Fatalf("plain ZAK URL with %v: %d %q, want %d", tc.kinds, resp.StatusCode, got, tc.zakCode)
+		}
+		if resp := get(t, http.DefaultClient, urls[onbehalf.KindZAK]); resp.StatusCode != 200 {
+			t.Fatalf("signed ZAK URL: %d", resp.StatusCode)
+		}
 	}
 }
 
 func TestZAKCallback(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	// Without the box, no ZAK URL.
-	if z := e.tokenURLs(t, false); z.ZAKURL != "" || z.OBFTokenURL == "" {
+	if z := e.tokenURLs(t, false); z[onbehalf.KindZAK] != "" || z[onbehalf.KindOBF] == "" {
 		t.Fatalf("recall got %+v", z)
 	}
-	z := e.tokenURLs(t, true)
-	p, err := url.Parse(z.ZAKURL)
-	if err != nil || p.Path != "/zak-callback" || p.Query().Has("meeting_id") || p.Query().Get("sig") == "" || strings.Contains(z.ZAKURL, secret) {
-		t.Fatalf("ZAK URL %q", z.ZAKURL)
+	zak := e.tokenURLs(t, true)[onbehalf.KindZAK]
+	p, err := url.Parse(zak)
+	if err != nil || p.Path != "/recall/zak-callback" || p.Query().Get("kinds") != "zak" || p.Query().Get("meeting_id") != meeting ||
+		p.Query().Get("sig") == "" || strings.Contains(zak, secret) {
+		t.Fatalf("ZAK URL %q", zak)
 	}
-	for _, u := range []string{z.ZAKURL, strings.Replace(z.ZAKURL, "/zak-callback", "/recall/zak-callback", 1), plainURL(z.ZAKURL)} {
+	for _, u := range []string{zak, strings.Replace(zak, "/recall/zak-callback", "/zak-callback", 1)} {
 		resp := get(t, http.DefaultClient, u)
 		got := body(resp)
 		minted := e.zoom.Minted()
@@ -181,27 +211,12 @@ func TestZAKCallback(t *testing.T) {
 			t.Fatalf("%s: %d %q", u, resp.StatusCode, got)
 		}
 	}
-	// Kind confusion: the ZAK URL's query on the OBF path lacks a meeting
-	// ID (400); with one added, or a meeting ID added to the ZAK URL, the
-	// signature does not match (401).
-	if resp := get(t, http.DefaultClient, strings.Replace(z.ZAKURL, "/zak-callback", "/obf-callback", 1)); resp.StatusCode != 400 {
-		t.Fatalf("ZAK URL on the OBF path: %d", resp.StatusCode)
-	}
-	for _, u := range []string{
-		strings.Replace(z.ZAKURL, "/zak-callback", "/obf-callback", 1) + "&meeting_id=" + meeting,
-		z.ZAKURL + "&meeting_id=" + meeting,
-	} {
+	// Kind confusion: the ZAK URL on the OBF path, or changed to OBF.
+	for _, u := range []string{strings.Replace(zak, "/zak-callback", "/obf-callback", 1), with(strings.Replace(zak, "/zak-callback", "/obf-callback", 1), "kinds", "obf")} {
 		resp := get(t, http.DefaultClient, u)
-		if got := body(resp); resp.StatusCode != 401 || !strings.Contains(got, "bad signature") {
+		if got := body(resp); resp.StatusCode != 401 {
 			t.Fatalf("%s: %d %q", u, resp.StatusCode, got)
 		}
-	}
-	// The page says the bot signs in; the form keeps the box.
-	b := browser(t)
-	e.connect(t, b)
-	_, page := e.launchForm(t, b, url.Values{"meeting_url": {"https://zoom.us/j/" + meeting}, "use_zak": {"1"}}, nil)
-	if !strings.Contains(page, "signs in as you") || !strings.Contains(page, `name="use_zak" value="1" checked`) {
-		t.Fatalf("launch page:\n%s", page)
 	}
 }
 
@@ -252,6 +267,9 @@ func TestMalformedRequestsNever5xx(t *testing.T) {
 		"/obf-callback?user_id=x&user_id=y&meeting_id=123456789&auth_token=" + secret,
 		"/obf-callback?user_id=x&meeting_id=123456789&exp=99999999999999999999999&sig=%ff",
 		"/zak-callback?user_id=x&exp=&sig=", "/zak-callback?user_id=x&exp=1&sig=" + strings.Repeat("_", 43),
+		"/recall/join-callback?user_id=x&auth_token=" + secret, "/recall/obf-callback?user_id=x&kinds=&exp=1&sig=x",
+		"/recall/obf-callback?user_id=x&kinds=obf,obf&meeting_id=123456789&exp=1&sig=x&bot=" + strings.Repeat("b", 500),
+		"/webhooks/recall", "/webhooks/nope", "/webhooks/recall?bot=x&sig=y",
 		"/zoom/oauth-callback", "/zoom/oauth-callback?code=x&state=y", "/zoom/oauth-callback?error=access_denied",
 		"/launch", "/nope", "/%2e%2e/etc/passwd", "/healthz?x=1",
 	}

@@ -1,39 +1,86 @@
 package web
 
 import (
+	"bytes"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 
+	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
+	"github.com/onbehalf/onbehalf/internal/bots"
 	"github.com/onbehalf/onbehalf/internal/meetingurl"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/tokenurl"
 )
 
-// defaultBotName is the bot name when the form leaves it empty.
-const defaultBotName = "Meeting notetaker"
-
-// maxFormBytes bounds a form post.
+// maxFormBytes bounds a form post: a whole Zoom invitation may be pasted.
 const maxFormBytes = 64 << 10
 
-// handleLaunchForm handles "GET /launch".
+// demoMeetingURL is the meeting link the demo's launch form starts with:
+// made up, like every meeting of the demo's fake Zoom.
+const demoMeetingURL = "https://zoom.us/j/85012345678"
+
+// handleLaunchForm handles "GET /launch": the form, and the person's bots
+// (the one just created first, after Post/Redirect/Get).
 func (s *Server) handleLaunchForm(c *gin.Context) {
 	conn, err := s.sessionConnection(c)
 	if err != nil {
 		c.Redirect(http.StatusSeeOther, "/")
 		return
 	}
-	s.render(c, http.StatusOK, s.pages.launch, launchData{
-		Conn:             conn,
-		RecallConfigured: s.opts.Bots != nil,
-		BotName:          defaultBotName,
-	})
+	d := s.launchData(c, conn)
+	if id := c.Query("created"); id != "" {
+		for i := range d.Bots {
+			if d.Bots[i].ID == id {
+				d.Created = &d.Bots[i]
+			}
+		}
+	}
+	if d.Created != nil && d.Created.MeetingID != "" {
+		if web := s.viewContext().zoomWeb; web != "" {
+			d.MeetingLink = web + "/j/" + d.Created.MeetingID
+		}
+	}
+	s.render(c, http.StatusOK, s.pages.launch, d)
 }
 
-// handleLaunch handles "POST /launch": it parses the meeting URL, creates a
-// bot on Recall.ai with a token URL for this connection and meeting, and
-// shows the bot ID. A bad URL is a 400 and no call to Recall.
+// launchData is the launch page around a connection.
+func (s *Server) launchData(c *gin.Context, conn *onbehalf.Connection) launchData {
+	d := launchData{page: s.page(2), Conn: conn, BotName: bots.DefaultBotName}
+	if s.opts.Demo {
+		// The demo's fake platforms fetch tokens on loopback; any Zoom link
+		// works, so one is filled in.
+		d.MeetingURL = demoMeetingURL
+	} else {
+		d.PublicWarning = publicWarning(s.opts.BaseURL)
+	}
+	for _, p := range s.opts.Platforms {
+		d.Platforms = append(d.Platforms, platformOption{Name: p.Name(), Title: p.Title()})
+	}
+	if len(d.Platforms) == 1 {
+		d.Platform = d.Platforms[0].Name
+	}
+	if len(d.Platforms) == 0 {
+		d.Missing = s.opts.Hints
+	}
+	d.Bots = s.botViews(c, conn)
+	if !conn.Connected() {
+		d.Step = 1 // reconnect
+	}
+	for _, b := range d.Bots {
+		if d.Step == 2 && !b.Status.Final() {
+			d.Step = 3 // a bot is on its way: watch it
+		}
+	}
+	return d
+}
+
+// handleLaunch handles "POST /launch": the launch service sends the bot;
+// on success the browser is sent back to GET /launch (Post/Redirect/Get),
+// so that a reload never sends a second bot. A bad input is a 4xx page
+// with the form as it was, and no call to the platform.
 func (s *Server) handleLaunch(c *gin.Context) {
 	conn, err := s.sessionConnection(c)
 	if err != nil {
@@ -41,80 +88,84 @@ func (s *Server) handleLaunch(c *gin.Context) {
 		return
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFormBytes)
-	data := launchData{Conn: conn, RecallConfigured: s.opts.Bots != nil}
+	d := s.launchData(c, conn)
 	if err := c.Request.ParseForm(); err != nil {
-		data.Error = "The form could not be read (too large or malformed)."
-		s.render(c, http.StatusBadRequest, s.pages.launch, data)
+		d.Error, d.Step = "The form could not be read (too large or malformed).", 2
+		s.render(c, http.StatusBadRequest, s.pages.launch, d)
 		return
 	}
-	data.MeetingURL = clip(strings.TrimSpace(c.Request.PostForm.Get("meeting_url")), 2048)
-	data.BotName = strings.TrimSpace(c.Request.PostForm.Get("bot_name"))
-	data.UseZAK = c.Request.PostForm.Get("use_zak") == "1"
-	fail := func(err error) {
-		data.Error = onbehalf.ErrorMessage(err)
-		s.render(c, statusOf(err), s.pages.launch, data)
+	f := c.Request.PostForm
+	d.MeetingURL = clip(strings.TrimSpace(f.Get("meeting_url")), meetingurl.MaxLen)
+	d.BotName = strings.TrimSpace(f.Get("bot_name"))
+	d.UseZAK, d.UseJoin = f.Get("use_zak") == "1", f.Get("use_join") == "1"
+	if p := f.Get("platform"); p != "" {
+		d.Platform = p
 	}
-	if len([]rune(data.BotName)) > 100 {
-		fail(onbehalf.Errorf(onbehalf.EINVALID, "The bot name is too long (100 characters at most)."))
-		return
+	kinds := []onbehalf.TokenKind{onbehalf.KindOBF}
+	if d.UseZAK {
+		kinds = append(kinds, onbehalf.KindZAK)
 	}
-	if data.BotName == "" {
-		data.BotName = defaultBotName
+	if d.UseJoin {
+		kinds = append(kinds, onbehalf.KindJoin)
 	}
-	meetingID, err := meetingurl.Parse(data.MeetingURL)
+	b, err := s.opts.Bots.Launch(c.Request.Context(), bots.LaunchRequest{
+		Platform: d.Platform, ConnectionID: conn.ID, MeetingURL: d.MeetingURL, BotName: d.BotName, Kinds: kinds,
+	})
 	if err != nil {
-		fail(err)
+		if onbehalf.HTTPStatus(err) >= 500 {
+			s.logError(c, "creating bot failed", err)
+		}
+		d.Error, d.Step = onbehalf.ErrorMessage(err), 2
+		s.render(c, onbehalf.HTTPStatus(err), s.pages.launch, d)
 		return
 	}
-	if s.opts.Bots == nil {
-		fail(onbehalf.Errorf(onbehalf.EUNAVAILABLE, "No bot platform is configured: set RECALL_API_KEY (Recall.ai dashboard → API Keys) and RECALL_REGION, then restart."))
-		return
-	}
-	if !conn.Connected() {
-		fail(onbehalf.Errorf(onbehalf.ECONFLICT, "Your Zoom connection stopped working: reconnect Zoom first."))
-		return
-	}
-	if data.UseZAK && conn.Token.Scope != "" && !strings.Contains(strings.ToLower(conn.Token.Scope), "zak") {
-		fail(onbehalf.Errorf(onbehalf.EINVALID, "Your Zoom connection cannot mint a ZAK: add the user:read:zak scope to the Zoom app, reconnect Zoom, then try again (or leave the ZAK box unchecked)."))
-		return
-	}
-	req := onbehalf.BotRequest{
-		MeetingURL:  data.MeetingURL,
-		BotName:     data.BotName,
-		OBFTokenURL: s.tokenURL("/obf-callback", conn.ID, meetingID),
-	}
-	if data.UseZAK {
-		req.ZAKURL = s.tokenURL("/zak-callback", conn.ID, "")
-	}
-	bot, err := s.opts.Bots.CreateBot(c.Request.Context(), req)
-	if err != nil {
-		s.logError(c, "creating bot failed", err)
-		fail(err)
-		return
-	}
-	s.log.Info("bot created", "conn", conn.ID, "bot", bot.ID, "zak", data.UseZAK)
-	data.BotID, data.MeetingID = bot.ID, meetingID
-	s.render(c, http.StatusOK, s.pages.launch, data)
+	c.Redirect(http.StatusSeeOther, "/launch?created="+url.QueryEscape(b.ID))
 }
 
-// tokenURL builds the signed token URL handed to a bot platform for the
-// callback at path (its route gives the token kind) and a connection and
-// meeting (none for ZAK): BASE_URL/path?user_id=…&meeting_id=…&exp=…&sig=….
-// It never carries the secret itself.
-func (s *Server) tokenURL(path, connID, meetingID string) string {
-	kind, ok := callbackKind(path)
-	if !ok {
-		panic("web: tokenURL for a path that is not a token callback: " + path)
+// handleLaunchEvents handles "GET /launch/events": the live status of the
+// session's bots, as Server-Sent Events.
+func (s *Server) handleLaunchEvents(c *gin.Context) {
+	id, _ := sessions.Default(c).Get(sessConn).(string)
+	if id == "" || s.opts.Stream == nil {
+		plain(c, http.StatusNotFound, "no live status for this session")
+		return
 	}
-	q := s.sec.signer.Sign(kind, connID, meetingID)
-	var b strings.Builder
-	b.WriteString(s.opts.BaseURL + path)
-	sep := "?"
-	for _, k := range []string{tokenurl.ParamConnID, tokenurl.ParamMeetingID, tokenurl.ParamExp, tokenurl.ParamSig} {
-		if v, ok := q[k]; ok {
-			b.WriteString(sep + k + "=" + url.QueryEscape(v[0]))
-			sep = "&"
-		}
+	s.opts.Stream.Serve(c.Writer, c.Request, "session:"+id, id)
+}
+
+// handleLaunchBots handles "GET /launch/bots": the session's bots as an
+// HTML fragment, which the launch page's script swaps in when an event
+// arrives (the page itself shows the same when reloaded).
+func (s *Server) handleLaunchBots(c *gin.Context) {
+	conn, err := s.sessionConnection(c)
+	if err != nil {
+		plain(c, http.StatusNotFound, "not connected")
+		return
 	}
-	return b.String()
+	var buf bytes.Buffer
+	if err := s.pages.launch.ExecuteTemplate(&buf, "bots", s.botViews(c, conn)); err != nil {
+		s.log.ErrorContext(c.Request.Context(), "rendering bots", "err", err)
+		plain(c, http.StatusInternalServerError, "internal error rendering the page")
+		return
+	}
+	c.Data(http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// publicWarning says why bot platforms cannot reach baseURL, or "" when
+// they can: a loopback or private address, or a name that only resolves
+// inside a network.
+func publicWarning(baseURL string) string {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return ""
+	}
+	host := strings.ToLower(u.Hostname())
+	const msg = "BASE_URL (" + "%s" + ") is not reachable from the internet, so bot platforms cannot fetch tokens from it and the bot will not get in. Run `ngrok http <port>` and set BASE_URL to the https URL it prints."
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") || strings.HasSuffix(host, ".local") || strings.HasSuffix(host, ".internal") || !strings.Contains(host, ".") && net.ParseIP(host) == nil {
+		return strings.Replace(msg, "%s", baseURL, 1)
+	}
+	if a, err := netip.ParseAddr(host); err == nil && (a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsUnspecified()) {
+		return strings.Replace(msg, "%s", baseURL, 1)
+	}
+	return ""
 }

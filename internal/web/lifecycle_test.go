@@ -42,9 +42,17 @@ func postWebhook(t *testing.T, e *testEnv, payload []byte, hdr map[string]string
 	return resp.StatusCode, body(resp)
 }
 
+// signed returns the headers of a webhook Zoom signed at now.
+func signed(now time.Time, body []byte) map[string]string {
+	ts := strconv.FormatInt(now.Unix(), 10)
+	return map[string]string{"x-zm-request-timestamp": ts, "x-zm-signature": sign(webhookSecret, ts, body)}
+}
+
 func TestZoomWebhookURLValidation(t *testing.T) {
-	e := newEnv(t, envOpts{webhookSecret: webhookSecret})
-	code, got := postWebhook(t, e, []byte(`{"event":"endpoint.url_validation","payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1654503849680}`), nil)
+	now := time.Now()
+	e := newEnv(t, envOpts{webhookSecret: webhookSecret, now: func() time.Time { return now }})
+	ev := []byte(`{"event":"endpoint.url_validation","payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1654503849680}`)
+	code, got := postWebhook(t, e, ev, signed(now, ev))
 	var out map[string]string
 	if code != 200 || json.Unmarshal([]byte(got), &out) != nil {
 		t.Fatalf("%d %s", code, got)
@@ -54,8 +62,51 @@ func TestZoomWebhookURLValidation(t *testing.T) {
 	if out["plainToken"] != "qgg8vlvZRS6UYooatFL8Aw" || out["encryptedToken"] != hex.EncodeToString(m.Sum(nil)) {
 		t.Fatalf("answer %v", out)
 	}
-	if code, _ := postWebhook(t, e, []byte(`{"event":"endpoint.url_validation","payload":{}}`), nil); code != 400 {
+	// Unsigned, badly signed or stale validations are refused: nothing is
+	// signed for a caller who does not hold the secret.
+	ts := strconv.FormatInt(now.Unix(), 10)
+	old := strconv.FormatInt(now.Add(-10*time.Minute).Unix(), 10)
+	for name, hdr := range map[string]map[string]string{
+		"unsigned":     nil,
+		"wrong secret": {"x-zm-request-timestamp": ts, "x-zm-signature": sign("other", ts, ev)},
+		"stale":        {"x-zm-request-timestamp": old, "x-zm-signature": sign(webhookSecret, old, ev)},
+		"no timestamp": {"x-zm-signature": sign(webhookSecret, ts, ev)},
+	} {
+		code, got := postWebhook(t, e, ev, hdr)
+		if code != 401 || strings.Contains(got, "encryptedToken") {
+			t.Fatalf("%s validation: %d %s", name, code, got)
+		}
+	}
+	empty := []byte(`{"event":"endpoint.url_validation","payload":{}}`)
+	if code, _ := postWebhook(t, e, empty, signed(now, empty)); code != 400 {
 		t.Fatalf("no plainToken: %d", code)
+	}
+}
+
+// TestZoomWebhookSigningOracle is issue 8's attack, end to end: an
+// unsigned url_validation whose plainToken is "v0:<now>:<forged event>"
+// must not get the signature of that event back.
+func TestZoomWebhookSigningOracle(t *testing.T) {
+	now := time.Now()
+	e := newEnv(t, envOpts{webhookSecret: webhookSecret, now: func() time.Time { return now }})
+	tokenURL := e.tokenURL(t)
+	ts := strconv.FormatInt(now.Unix(), 10)
+	forged := `{"event":"app_deauthorized","payload":{"account_id":"acct_1","user_id":"` + zoomtest.DefaultUserID + `"}}`
+	step1, _ := json.Marshal(map[string]any{"event": "endpoint.url_validation", "payload": map[string]string{"plainToken": "v0:" + ts + ":" + forged}})
+	code, got := postWebhook(t, e, step1, nil)
+	if code != 401 || strings.Contains(got, "encryptedToken") {
+		t.Fatalf("step 1 (unsigned validation): %d %s", code, got)
+	}
+	// Had step 1 answered, this would be the forgery; it is refused, and
+	// even a validly signed deauthorization without our client_id would
+	// change nothing.
+	m := hmac.New(sha256.New, []byte(webhookSecret))
+	m.Write([]byte("v0:" + ts + ":" + forged))
+	if code, _ := postWebhook(t, e, []byte(forged), map[string]string{"x-zm-request-timestamp": ts, "x-zm-signature": "v0=" + hex.EncodeToString(m.Sum(nil))}); code != 200 {
+		t.Fatalf("a validly signed event without client_id: %d, want 200 (ignored)", code)
+	}
+	if resp := get(t, http.DefaultClient, tokenURL); resp.StatusCode != 200 {
+		t.Fatalf("the token URL no longer works: %d", resp.StatusCode)
 	}
 }
 
@@ -95,13 +146,17 @@ func TestZoomDeauthorization(t *testing.T) {
 			t.Fatalf("after %s the connection no longer works: %d", b.name, resp.StatusCode)
 		}
 	}
-	// Another app's deauthorization changes nothing.
-	other := bytes.Replace(ev, []byte(`"client_id":"cid"`), []byte(`"client_id":"other"`), 1)
-	if code, _ := postWebhook(t, e, other, map[string]string{"x-zm-request-timestamp": ts, "x-zm-signature": sign(webhookSecret, ts, other)}); code != 200 {
-		t.Fatalf("other app: %d", code)
-	}
-	if resp := get(t, http.DefaultClient, tokenURL); resp.StatusCode != 200 {
-		t.Fatal("another app's event deleted the connection")
+	// Another app's deauthorization, or one naming no app, changes nothing.
+	for _, other := range [][]byte{
+		bytes.Replace(ev, []byte(`"client_id":"cid"`), []byte(`"client_id":"other"`), 1),
+		bytes.Replace(ev, []byte(`,"client_id":"cid"`), nil, 1),
+	} {
+		if code, _ := postWebhook(t, e, other, map[string]string{"x-zm-request-timestamp": ts, "x-zm-signature": sign(webhookSecret, ts, other)}); code != 200 {
+			t.Fatalf("other app: %d", code)
+		}
+		if resp := get(t, http.DefaultClient, tokenURL); resp.StatusCode != 200 {
+			t.Fatal("another app's event deleted the connection")
+		}
 	}
 	// A correctly signed one deletes at once.
 	code, _ := postWebhook(t, e, ev, map[string]string{"x-zm-request-timestamp": ts, "x-zm-signature": sign(webhookSecret, ts, ev)})
@@ -131,14 +186,14 @@ func TestDeadGrantThenReconnectRevivesSameURL(t *testing.T) {
 	b := browser(t)
 	e.connect(t, b)
 	e.launch(t, b, "https://zoom.us/j/"+meeting, nil)
-	tokenURL := e.recall.Bots()[0].Zoom.OBFTokenURL
+	tokenURL := e.recall.Bots()[0].TokenURLs[onbehalf.KindOBF]
 	e.zoom.RevokeGrant(zoomtest.DefaultUserID)
 	resp := get(t, http.DefaultClient, tokenURL)
 	if got := body(resp); resp.StatusCode != 409 || !strings.Contains(got, "/zoom/oauth") {
 		t.Fatalf("dead grant: %d %q", resp.StatusCode, got)
 	}
 	home := body(get(t, b, e.srv.URL+"/"))
-	if !strings.Contains(home, "Reconnect Zoom") || !strings.Contains(home, "invalid_grant") {
+	if !strings.Contains(home, "Reconnect Zoom") || !strings.Contains(home, "invalid_grant") || strings.Contains(home, "Connected to Zoom as") {
 		t.Fatalf("home does not offer reconnecting with the reason:\n%s", home)
 	}
 	e.connect(t, b) // same Zoom user authorizes again
@@ -153,7 +208,7 @@ func TestUserDisconnect(t *testing.T) {
 	b := browser(t)
 	e.connect(t, b)
 	e.launch(t, b, "https://zoom.us/j/"+meeting, nil)
-	tokenURL := e.recall.Bots()[0].Zoom.OBFTokenURL
+	tokenURL := e.recall.Bots()[0].TokenURLs[onbehalf.KindOBF]
 
 	// Cross-origin POST refused, nothing changes.
 	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/zoom/disconnect", nil)

@@ -5,6 +5,8 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
+	"net/url"
+	"time"
 
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
@@ -12,9 +14,21 @@ import (
 	"golang.org/x/oauth2"
 )
 
+// stateTTL bounds the time between leaving for Zoom's consent page and
+// coming back (Zoom's code itself lives 5 minutes).
+const stateTTL = 15 * time.Minute
+
 // handleOAuthStart handles "GET /zoom/oauth": it binds a random state and a
 // PKCE verifier to the session and sends the browser to Zoom's consent page.
 func (s *Server) handleOAuthStart(c *gin.Context) {
+	sess := sessions.Default(c)
+	sess.Delete(sessLink) // a plain connect is not a connect link's
+	s.startOAuth(c, sess)
+}
+
+// startOAuth sends the browser to Zoom's consent page with a fresh state
+// and PKCE verifier bound to the session.
+func (s *Server) startOAuth(c *gin.Context, sess sessions.Session) {
 	if s.opts.OAuth == nil {
 		s.render(c, http.StatusServiceUnavailable, s.pages.errorPage, errorData{
 			Title:   "Zoom is not configured yet",
@@ -25,9 +39,9 @@ func (s *Server) handleOAuthStart(c *gin.Context) {
 	}
 	state := randomToken()
 	verifier := oauth2.GenerateVerifier()
-	sess := sessions.Default(c)
 	sess.Set(sessOAuthState, state)
 	sess.Set(sessOAuthVerify, verifier)
+	sess.Set(sessOAuthAt, s.now().Unix())
 	if err := sess.Save(); err != nil {
 		s.renderError(c, "Could not start sign-in", onbehalf.WrapError(err, onbehalf.EINTERNAL, "Could not save the session."), "/zoom/oauth")
 		return
@@ -35,21 +49,48 @@ func (s *Server) handleOAuthStart(c *gin.Context) {
 	c.Redirect(http.StatusFound, s.opts.OAuth.AuthCodeURL(state, verifier))
 }
 
-// handleOAuthCallback handles "GET /zoom/oauth-callback": it checks state,
-// exchanges the code, reads the Zoom user and stores the connection.
-// Nothing is stored on any failure.
-func (s *Server) handleOAuthCallback(c *gin.Context) {
-	const title = "Could not connect Zoom"
-	if s.opts.OAuth == nil {
-		s.handleOAuthStart(c)
+// handleConnectLink handles "GET /connect/:link": a one-time link the
+// product's backend made (POST /api/v1/connect-links) starts the OAuth flow
+// for one of its users. The link is used up when the connection is made.
+func (s *Server) handleConnectLink(c *gin.Context) {
+	l, err := s.opts.Store.ConnectLink(c.Request.Context(), c.Param("link"))
+	switch {
+	case onbehalf.ErrorCode(err) == onbehalf.ENOTFOUND:
+		err = onbehalf.Errorf(onbehalf.ENOTFOUND, "This connect link does not exist. Ask the app that sent you here for a new one.")
+	case err == nil && !l.UsedAt.IsZero():
+		err = onbehalf.Errorf(onbehalf.ECONFLICT, "This connect link was used already. Ask the app that sent you here for a new one.")
+	case err == nil && !s.now().Before(l.ExpiresAt):
+		err = onbehalf.Errorf(onbehalf.ECONFLICT, "This connect link expired. Ask the app that sent you here for a new one.")
+	}
+	if err != nil {
+		s.renderError(c, "Cannot connect Zoom", err, "")
 		return
 	}
 	sess := sessions.Default(c)
+	sess.Set(sessLink, l.ID)
+	s.startOAuth(c, sess)
+}
+
+// handleOAuthCallback handles "GET /zoom/oauth-callback": it checks and
+// burns the state, exchanges the code, reads the Zoom user and stores the
+// connection. Nothing is stored on any failure.
+func (s *Server) handleOAuthCallback(c *gin.Context) {
+	const title = "Could not connect Zoom"
+	if s.opts.OAuth == nil {
+		s.startOAuth(c, sessions.Default(c))
+		return
+	}
+	ctx := c.Request.Context()
+	sess := sessions.Default(c)
 	want, _ := sess.Get(sessOAuthState).(string)
 	verifier, _ := sess.Get(sessOAuthVerify).(string)
+	at, _ := sess.Get(sessOAuthAt).(int64)
+	linkID, _ := sess.Get(sessLink).(string)
 	// The state is single-use, whatever happens next.
 	sess.Delete(sessOAuthState)
 	sess.Delete(sessOAuthVerify)
+	sess.Delete(sessOAuthAt)
+	sess.Delete(sessLink)
 	fail := func(err error) {
 		_ = sess.Save()
 		s.renderError(c, title, err, "/zoom/oauth")
@@ -70,22 +111,33 @@ func (s *Server) handleOAuthCallback(c *gin.Context) {
 			"The sign-in request does not match this browser session (missing or wrong state): it expired, was used already, or was started in another browser."))
 		return
 	}
+	// Burnt here, before the exchange: a replayed callback (the old cookie
+	// and URL again) is refused even while Zoom's code is still valid.
+	if !s.sec.states.claim(got, s.now()) || s.now().Sub(time.Unix(at, 0)) > stateTTL {
+		fail(onbehalf.Errorf(onbehalf.EINVALID, "This sign-in request was used already or expired: connect again."))
+		return
+	}
 	code := q.Get("code")
 	if code == "" {
 		fail(onbehalf.Errorf(onbehalf.EINVALID, "Zoom sent no authorization code."))
 		return
 	}
-	tok, err := s.opts.OAuth.Exchange(c.Request.Context(), code, verifier)
-	if err != nil {
-		if onbehalf.ErrorCode(err) == onbehalf.ECONFLICT {
-			// A rejected code is the upstream's answer, not a dead connection.
-			err = &onbehalf.Error{Code: onbehalf.EUPSTREAM, Message: onbehalf.ErrorMessage(err), Err: err}
+	var link *onbehalf.ConnectLink
+	if linkID != "" {
+		l, err := s.opts.Store.UseConnectLink(ctx, linkID, s.now())
+		if err != nil {
+			fail(onbehalf.Errorf(onbehalf.ErrorCode(err), "This connect link was used already or expired. Ask the app that sent you here for a new one."))
+			return
 		}
+		link = l
+	}
+	tok, err := s.opts.OAuth.Exchange(ctx, code, verifier)
+	if err != nil {
 		s.logError(c, "oauth code exchange failed", err)
 		fail(err)
 		return
 	}
-	user, err := s.opts.OAuth.Me(c.Request.Context(), tok.AccessToken)
+	user, err := s.opts.OAuth.Me(ctx, tok.AccessToken)
 	if err != nil {
 		if onbehalf.ErrorCode(err) == onbehalf.EUNAUTHORIZED {
 			err = &onbehalf.Error{Code: onbehalf.EUPSTREAM, Message: onbehalf.ErrorMessage(err) + " Check that the app has the user:read:user scope.", Err: err}
@@ -94,7 +146,11 @@ func (s *Server) handleOAuthCallback(c *gin.Context) {
 		fail(err)
 		return
 	}
-	conn, err := s.opts.Store.UpsertConnection(c.Request.Context(), user, tok)
+	a := onbehalf.Authorization{User: user, Token: tok}
+	if link != nil {
+		a.ExternalUserID, a.Metadata = link.ExternalUserID, link.Metadata
+	}
+	conn, created, err := s.opts.Connector.Connect(ctx, a)
 	if err != nil {
 		s.logError(c, "storing connection failed", err)
 		fail(err)
@@ -111,13 +167,29 @@ func (s *Server) handleOAuthCallback(c *gin.Context) {
 		s.renderError(c, title, onbehalf.WrapError(err, onbehalf.EINTERNAL, "Could not save the session."), "/zoom/oauth")
 		return
 	}
-	s.log.Info("zoom connected", "conn", conn.ID)
+	s.log.InfoContext(ctx, "zoom connected", "conn", conn.ID, "new", created, "link", link != nil)
+	if link != nil && link.ReturnTo != "" {
+		c.Redirect(http.StatusSeeOther, withParam(link.ReturnTo, "connection_id", conn.ID))
+		return
+	}
 	c.Redirect(http.StatusSeeOther, "/launch")
 }
 
+// withParam returns u with a query parameter added.
+func withParam(u, k, v string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return u
+	}
+	q := p.Query()
+	q.Set(k, v)
+	p.RawQuery = q.Encode()
+	return p.String()
+}
+
 // zoomHints says how to configure Zoom.
-func (s *Server) zoomHints() []Hint {
-	var out []Hint
+func (s *Server) zoomHints() []onbehalf.Hint {
+	var out []onbehalf.Hint
 	for _, h := range s.opts.Hints {
 		if h.Var == "ZOOM_CLIENT_ID" || h.Var == "ZOOM_CLIENT_SECRET" {
 			out = append(out, h)

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
 
 // noFollow is a browser that stops at every redirect.
@@ -90,11 +92,15 @@ func TestOAuthCallbackFailuresStoreNothing(t *testing.T) {
 	if resp.StatusCode != 502 || !strings.Contains(page, "invalid_grant") || strings.Contains(page, "not-a-code") {
 		t.Errorf("rejected code: %d\n%s", resp.StatusCode, page)
 	}
-	// A state is single-use: replaying a completed flow's callback fails.
+	// A state is single-use: replaying a completed flow's callback fails,
+	// even with the cookie the browser had before it (the state is burnt
+	// on the server, before the code exchange).
 	resp = get(t, nf, e.srv.URL+"/zoom/oauth")
 	authz, _ = url.Parse(resp.Header.Get("Location"))
 	resp = get(t, nf, authz.String()) // fake Zoom approves
 	callback := resp.Header.Get("Location")
+	cu, _ := url.Parse(e.srv.URL)
+	oldCookies := b.Jar.Cookies(cu)
 	if r := get(t, b, callback); r.StatusCode != 200 {
 		t.Fatalf("good callback: %d", r.StatusCode)
 	}
@@ -102,8 +108,14 @@ func TestOAuthCallbackFailuresStoreNothing(t *testing.T) {
 	if r := get(t, b, callback); r.StatusCode != 400 {
 		t.Errorf("replayed callback: %d", r.StatusCode)
 	}
-	if n != 1 {
-		t.Fatalf("connections stored: %d, want 1 (only the good flow)", n)
+	replay := browser(t)
+	replay.Jar.SetCookies(cu, oldCookies)
+	exchanges := e.zoom.AuthCodeExchanges()
+	if r := get(t, replay, callback); r.StatusCode != 400 || e.zoom.AuthCodeExchanges() != exchanges {
+		t.Errorf("replayed callback with the old cookie: %d, exchanges %d→%d", r.StatusCode, exchanges, e.zoom.AuthCodeExchanges())
+	}
+	if n[onbehalf.StateConnected] != 1 {
+		t.Fatalf("connections stored: %v, want 1 (only the good flow)", n)
 	}
 }
 

@@ -19,7 +19,7 @@ type pages struct {
 
 func parsePages() (pages, error) {
 	parse := func(name string) (*template.Template, error) {
-		t, err := template.New("base.html").ParseFS(templates.FS, "base.html", name)
+		t, err := template.New("base.html").Funcs(funcs).ParseFS(templates.FS, "base.html", "parts.html", name)
 		if err != nil {
 			return nil, fmt.Errorf("parsing template %s: %w", name, err)
 		}
@@ -37,12 +37,27 @@ func parsePages() (pages, error) {
 	return p, err
 }
 
+// page is what every page shows around its own content.
+type page struct {
+	// Demo marks the page as part of `onbehalf demo`.
+	Demo bool
+	// Step is the step of the flow the page is (1 connect, 2 send a bot,
+	// 3 watch it; 0 none).
+	Step int
+}
+
 // homeData is the data of home.html.
 type homeData struct {
+	page
 	Notice         string
 	Conn           *onbehalf.Connection
+	Health         *connHealth
+	Bots           []botView
 	ZoomConfigured bool
-	Missing        []Hint
+	Missing        []onbehalf.Hint
+	// StoreProblem says, in an operator's words, why the store cannot
+	// write ("" when it can).
+	StoreProblem   string
 	RedirectURI    string
 	OBFURLTemplate string
 	BaseURL        string
@@ -50,32 +65,49 @@ type homeData struct {
 
 // launchData is the data of launch.html.
 type launchData struct {
-	Conn             *onbehalf.Connection
-	RecallConfigured bool
-	MeetingURL       string
-	BotName          string
-	// UseZAK is the "bot signs in as me" checkbox: the bot also gets a
-	// ZAK token URL.
-	UseZAK    bool
-	Error     string
-	BotID     string
-	MeetingID string
+	page
+	Conn      *onbehalf.Connection
+	Platforms []platformOption
+	// Platform is the selected platform's name.
+	Platform   string
+	MeetingURL string
+	BotName    string
+	// UseZAK and UseJoin are the "bot signs in as me" and "I host this
+	// meeting" boxes.
+	UseZAK, UseJoin bool
+	Error           string
+	// Created is the bot just created (Post/Redirect/Get), if any, and
+	// MeetingLink opens its meeting in Zoom ("" when unknown).
+	Created     *botView
+	MeetingLink string
+	Bots        []botView
+	// PublicWarning says why the platforms cannot reach BASE_URL ("" when
+	// they can).
+	PublicWarning string
+	Missing       []onbehalf.Hint
+}
+
+// platformOption is a platform offered on the launch form.
+type platformOption struct {
+	Name, Title string
 }
 
 // errorData is the data of error.html.
 type errorData struct {
+	page
 	Title    string
 	Message  string
 	RetryURL string
-	Missing  []Hint
+	Missing  []onbehalf.Hint
 }
 
 // render executes t into a buffer first, so that a template error becomes a
 // clean 500 instead of half a page.
 func (s *Server) render(c *gin.Context, status int, t *template.Template, data any) {
+	data = s.markDemo(data)
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, data); err != nil {
-		s.log.Error("rendering page", "path", c.Request.URL.Path, "err", err)
+		s.log.ErrorContext(c.Request.Context(), "rendering page", "path", c.Request.URL.Path, "err", err)
 		plain(c, http.StatusInternalServerError, "internal error rendering the page")
 		return
 	}
@@ -84,9 +116,33 @@ func (s *Server) render(c *gin.Context, status int, t *template.Template, data a
 
 // renderError shows the error page for err, with the status its code maps to.
 func (s *Server) renderError(c *gin.Context, title string, err error, retry string) {
-	s.render(c, statusOf(err), s.pages.errorPage, errorData{
+	s.render(c, onbehalf.HTTPStatus(err), s.pages.errorPage, errorData{
+		page:     s.page(0),
 		Title:    title,
 		Message:  onbehalf.ErrorMessage(err),
 		RetryURL: retry,
 	})
 }
+
+// markDemo marks a page of the demo as such, even when its handler built
+// the page data without s.page: every page of the demo says so.
+func (s *Server) markDemo(data any) any {
+	if !s.opts.Demo {
+		return data
+	}
+	switch d := data.(type) {
+	case homeData:
+		d.Demo = true
+		return d
+	case launchData:
+		d.Demo = true
+		return d
+	case errorData:
+		d.Demo = true
+		return d
+	}
+	return data
+}
+
+// page returns the common page data.
+func (s *Server) page(step int) page { return page{Demo: s.opts.Demo, Step: step} }

@@ -1,18 +1,18 @@
 package web
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
-	"github.com/onbehalf/onbehalf/internal/tokenurl"
 	"github.com/onbehalf/onbehalf/templates"
 )
 
@@ -38,82 +38,73 @@ const (
 // server does not own its parent domain's subdomains (ngrok, shared hosts).
 const hstsValue = "max-age=31536000"
 
-// security is the state of the protections: token URL signer, Recall
-// signature verifier, rate limits and the page headers.
+// security holds the reply headers, built once in the form http.Header
+// stores, so that setting them costs no allocation per reply.
 type security struct {
-	signer *tokenurl.Signer
-	recall *recallVerifier // nil: Recall signatures not required
-	limits *limits
-	// headers are set on every reply, built once in the form http.Header
-	// stores, so that setting them costs no allocation per reply.
 	headers http.Header
+	// states are the OAuth states already used (burnt before the code
+	// exchange).
+	states *usedStates
 }
 
-// newSecurity builds the protections from the options.
-func newSecurity(o Options, now func() time.Time) (*security, error) {
-	key := tokenurl.DeriveKey(o.OBFSecret)
-	if o.OBFSecret == "" {
-		// Never sign with a key derived from an empty secret: anyone could.
-		// A random key makes URLs valid for this process only.
-		key = make([]byte, 32)
-		_, _ = rand.Read(key)
-	}
-	sec := &security{
-		signer: &tokenurl.Signer{Key: key, TTL: o.TokenURLTTL, Now: now},
-		limits: newLimits(o.RateLimitPerIP, o.RateLimitPerConnection),
-	}
-	if o.RecallVerificationSecret != "" {
-		v, err := newRecallVerifier(o.RecallVerificationSecret)
-		if err != nil {
-			return nil, err
-		}
-		sec.recall = v
-	}
+// newSecurity builds the reply headers.
+func newSecurity(o Options) (*security, error) {
 	csp, err := contentSecurityPolicy()
 	if err != nil {
 		return nil, err
 	}
 	// No reply of this server may be cached: pages show token URLs and
 	// callbacks return single-use tokens.
-	sec.headers = http.Header{
+	sec := &security{states: newUsedStates(maxUsedStates), headers: http.Header{
 		"Cache-Control":           {"no-store"},
 		"Content-Security-Policy": {csp},
 		"X-Frame-Options":         {"DENY"},
 		"Referrer-Policy":         {"no-referrer"},
 		"X-Content-Type-Options":  {"nosniff"},
-	}
+	}}
 	if strings.HasPrefix(o.BaseURL, "https://") {
 		sec.headers["Strict-Transport-Security"] = []string{hstsValue}
 	}
 	return sec, nil
 }
 
-// styleElement matches the inline <style> elements of the templates.
-var styleElement = regexp.MustCompile(`(?s)<style>(.*?)</style>`)
+// inlineElement matches the inline <style> and <script> elements of the
+// templates.
+var inlineElement = regexp.MustCompile(`(?s)<(style|script)>(.*?)</(?:style|script)>`)
 
 // contentSecurityPolicy is the strict policy of every reply: nothing may
-// load (no scripts, images, frames, fonts or connections) except the
-// inline <style> of base.html, allowed by its hash, computed here from the
-// embedded file so that editing the CSS cannot break the policy. Forms only
-// post to this server, no page may frame ours, and <base> is refused.
+// load except the inline <style> and <script> elements of the templates,
+// allowed by their hashes, computed here from the embedded files so that
+// editing them cannot break the policy; scripts may only connect to this
+// server (the live status stream). Forms only post to this server, no page
+// may frame ours, and <base> is refused.
 func contentSecurityPolicy() (string, error) {
-	base, err := templates.FS.ReadFile("base.html")
+	hashes := map[string][]string{}
+	names, err := fs.Glob(templates.FS, "*.html")
 	if err != nil {
-		return "", fmt.Errorf("reading base.html: %w", err)
+		return "", err
 	}
-	style := "'none'"
-	if m := styleElement.FindAllSubmatch(base, -1); len(m) > 0 {
-		var hashes []string
-		for _, s := range m {
-			if strings.Contains(string(s[1]), "{{") {
-				return "", fmt.Errorf("base.html: the <style> element must be static for its CSP hash to hold")
-			}
-			sum := sha256.Sum256(s[1])
-			hashes = append(hashes, "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'")
+	for _, name := range names {
+		b, err := templates.FS.ReadFile(name)
+		if err != nil {
+			return "", fmt.Errorf("reading %s: %w", name, err)
 		}
-		style = strings.Join(hashes, " ")
+		for _, m := range inlineElement.FindAllSubmatch(b, -1) {
+			if strings.Contains(string(m[2]), "{{") {
+				return "", fmt.Errorf("%s: an inline <%s> element must be static for its CSP hash to hold", name, m[1])
+			}
+			sum := sha256.Sum256(m[2])
+			hashes[string(m[1])] = append(hashes[string(m[1])], "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'")
+		}
 	}
-	return "default-src 'none'; style-src " + style + "; form-action 'self'; frame-ancestors 'none'; base-uri 'none'", nil
+	src := func(kind string) string {
+		if len(hashes[kind]) == 0 {
+			return "'none'"
+		}
+		return strings.Join(hashes[kind], " ")
+	}
+	return "default-src 'none'; style-src " + src("style") + "; script-src " + src("script") +
+		"; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'", nil
 }
 
 // securityHeaders sets the security headers (and Cache-Control: no-store)
@@ -160,4 +151,39 @@ func (s *Server) sessionLifetime(c *gin.Context) {
 		save()
 	}
 	c.Next()
+}
+
+// maxUsedStates bounds the burnt-state memory; past it the oldest go (a
+// state also expires after stateTTL, and the code it came with after 5
+// minutes at Zoom).
+const maxUsedStates = 100_000
+
+// usedStates remembers used OAuth states until they would have expired.
+// It is per process: a replay sent to another instance is stopped by
+// Zoom's one-time code instead.
+type usedStates struct {
+	mu    sync.Mutex
+	max   int
+	until map[string]time.Time
+	order []string
+}
+
+func newUsedStates(max int) *usedStates {
+	return &usedStates{max: max, until: make(map[string]time.Time)}
+}
+
+// claim marks state used at now; false when it was used already.
+func (u *usedStates) claim(state string, now time.Time) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for len(u.order) > 0 && (len(u.order) >= u.max || !u.until[u.order[0]].After(now)) {
+		delete(u.until, u.order[0])
+		u.order = u.order[1:]
+	}
+	if t, ok := u.until[state]; ok && t.After(now) {
+		return false
+	}
+	u.until[state] = now.Add(stateTTL)
+	u.order = append(u.order, state)
+	return true
 }

@@ -1,6 +1,8 @@
 // Package web is the HTTP layer: a Gin engine with the browser pages (home,
-// Zoom OAuth, launch) and the token callbacks that bot platforms call. It
-// depends only on the small interfaces below and on the domain package.
+// Zoom OAuth, launch with live bot status), the token routes of every
+// platform (served by tokenserve), the status webhooks, Zoom's webhook and
+// the health check. Handlers are thin: they read their input, call the
+// token manager, the launch service or the store, and render.
 package web
 
 import (
@@ -17,21 +19,29 @@ import (
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-contrib/sessions/cookie"
 	"github.com/gin-gonic/gin"
+	"github.com/onbehalf/onbehalf/internal/bots"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/tokenserve"
+	"github.com/onbehalf/onbehalf/internal/tokenurl"
 )
 
-// Store is what the handlers need from the connection store.
+// Store is what the handlers read from the store.
 type Store interface {
 	Connection(ctx context.Context, id string) (*onbehalf.Connection, error)
-	UpsertConnection(ctx context.Context, u onbehalf.ZoomUser, tok onbehalf.Token) (*onbehalf.Connection, error)
-	DeleteConnection(ctx context.Context, id string) (*onbehalf.Connection, error)
-	DeleteByZoomUser(ctx context.Context, zoomUserID string) (string, error)
+	ListBots(ctx context.Context, f onbehalf.BotFilter) ([]*onbehalf.Bot, string, error)
+	Bot(ctx context.Context, id string) (*onbehalf.Bot, error)
+	ConnectLink(ctx context.Context, id string) (*onbehalf.ConnectLink, error)
+	UseConnectLink(ctx context.Context, id string, now time.Time) (*onbehalf.ConnectLink, error)
 	Ping(ctx context.Context) error
+	Writable(ctx context.Context) error
 }
 
-// Revoker revokes a Zoom grant (POST /oauth/revoke).
-type Revoker interface {
-	Revoke(ctx context.Context, token string) error
+// Connector changes connections: the token manager, which serializes it
+// with refreshes.
+type Connector interface {
+	Connect(ctx context.Context, a onbehalf.Authorization) (*onbehalf.Connection, bool, error)
+	Disconnect(ctx context.Context, id string) (c *onbehalf.Connection, revokeErr, err error)
+	Deauthorize(ctx context.Context, zoomUserID string) (*onbehalf.Connection, error)
 }
 
 // OAuth is what the handlers need from the Zoom client for the browser flow.
@@ -41,9 +51,10 @@ type OAuth interface {
 	Me(ctx context.Context, accessToken string) (onbehalf.ZoomUser, error)
 }
 
-// Hint tells a person which variable to set, why, and where to find it.
-type Hint struct {
-	Var, Why, Where string
+// Stream serves live events to a browser (Server-Sent Events) for one
+// connection; key bounds the streams of one session.
+type Stream interface {
+	Serve(w http.ResponseWriter, r *http.Request, key, connID string)
 }
 
 // Options configure the web layer.
@@ -52,99 +63,117 @@ type Options struct {
 	BaseURL string
 	// RedirectURI is the OAuth redirect URI registered in the Zoom app.
 	RedirectURI string
-	// OBFSecret authorizes token URLs (auth_token).
-	OBFSecret string
 	// SessionSecret keys the session cookie.
 	SessionSecret string
 	// Hints are shown on pages: configuration still missing.
-	Hints []Hint
-
-	// TokenURLTTL is the lifetime of signed token URLs; zero means 168h.
-	TokenURLTTL time.Duration
-	// DisableSecretURLs refuses plain auth_token URLs
-	// (ALLOW_SECRET_URLS=false); signed URLs keep working.
-	DisableSecretURLs bool
-	// RecallVerificationSecret (whsec_…), when set, makes every token
-	// callback require a valid Standard Webhooks signature from Recall.
-	RecallVerificationSecret string
+	Hints []onbehalf.Hint
 	// TrustedProxies are the IPs and CIDRs whose X-Forwarded-For is
 	// believed for the client IP; none by default.
 	TrustedProxies []string
-	// RateLimitPerConnection and RateLimitPerIP are token callback
-	// requests per minute; 0 turns a limit off.
-	RateLimitPerConnection, RateLimitPerIP int
+	// Demo marks every page as a demo.
+	Demo bool
+	// PlainURLs says whether plain auth_token URLs are served (the home
+	// page shows their template then).
+	PlainURLs bool
 
-	Store  Store
-	OAuth  OAuth // nil when Zoom credentials are not set
-	Minter onbehalf.TokenMinter
-	Bots   onbehalf.BotLauncher // nil when no bot platform is configured
-	Logger *slog.Logger
-
-	// Revoker revokes grants when a person disconnects; nil skips it.
-	Revoker Revoker
-	// ZoomWebhookSecret enables POST /zoom/webhook; ZoomClientID is
-	// checked against deauthorization events.
+	Store     Store
+	Connector Connector
+	// OAuth is nil when Zoom credentials are not set.
+	OAuth OAuth
+	// Tokens serves the platforms' token routes.
+	Tokens *tokenserve.Server
+	// Platforms are the configured bot platforms.
+	Platforms []onbehalf.Platform
+	// Bots launches bots and takes status webhooks.
+	Bots *bots.Service
+	// Signer verifies per-bot status URLs.
+	Signer *tokenurl.Signer
+	// Stream serves the launch page's live status; nil: none.
+	Stream Stream
+	// ZoomWebhookSecret enables POST /zoom/webhook; ZoomClientID is the
+	// app whose deauthorizations are acted on.
 	ZoomWebhookSecret string
 	ZoomClientID      string
-	// Now is the clock (webhook timestamps, signed token URLs, Recall
-	// signatures, rate limits, session lifetime); default time.Now.
+	// Metrics, when set, is served at GET /metrics.
+	Metrics http.Handler
+	// APINotFound and APIMethodNotAllowed answer unknown paths and methods
+	// under /api/ in the JSON API's format; nil: plain text.
+	APINotFound, APIMethodNotAllowed gin.HandlerFunc
+	Logger                           *slog.Logger
+	// Now is the clock (webhook timestamps, session lifetime, connect
+	// links); default time.Now.
 	Now func() time.Time
 }
 
 // Server holds the handlers' dependencies.
 type Server struct {
-	opts      Options
-	log       *slog.Logger
-	pages     pages
-	cop       *http.CrossOriginProtection
-	secretSum [sha256.Size]byte
-	secure    bool
-	sec       *security
+	opts   Options
+	log    *slog.Logger
+	pages  pages
+	cop    *http.CrossOriginProtection
+	secure bool
+	sec    *security
+	quiet  *quietLog
+	engine *gin.Engine
 }
 
-// New returns the HTTP handler of the whole server.
-func New(o Options) (http.Handler, error) {
+// New returns the web layer. Its Engine is the server's handler; more
+// routes (the JSON API) may be added to it before serving.
+func New(o Options) (*Server, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	p, err := parsePages()
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
-		opts:      o,
-		log:       o.Logger,
-		pages:     p,
-		cop:       http.NewCrossOriginProtection(),
-		secretSum: sha256.Sum256([]byte(o.OBFSecret)),
-		secure:    strings.HasPrefix(o.BaseURL, "https://"),
+		opts:   o,
+		log:    o.Logger,
+		pages:  p,
+		cop:    http.NewCrossOriginProtection(),
+		secure: strings.HasPrefix(o.BaseURL, "https://"),
+		quiet:  newQuietLog(o.Logger, o.Now),
 	}
-	if s.sec, err = newSecurity(o, s.now); err != nil {
+	if s.sec, err = newSecurity(o); err != nil {
 		return nil, err
 	}
 	if u, err := url.Parse(o.BaseURL); err == nil && u.Host != "" {
 		// Behind a proxy that rewrites Host, the public origin is still ours.
 		_ = s.cop.AddTrustedOrigin(u.Scheme + "://" + u.Host)
 	}
-	return s.engine()
+	if s.engine, err = s.routes(); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
-// engine builds the Gin engine and its routes.
-func (s *Server) engine() (*gin.Engine, error) {
+// Engine returns the Gin engine: the server's http.Handler.
+func (s *Server) Engine() *gin.Engine { return s.engine }
+
+// routes builds the Gin engine and its routes.
+func (s *Server) routes() (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	// No redirect for a trailing slash or a "fixed" path: such redirects
+	// honour X-Forwarded-Prefix from anyone and bypass the middleware.
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
 	// Unless TRUSTED_PROXIES lists the peer, the client IP is the peer
 	// address, never a header a client can forge.
 	if err := r.SetTrustedProxies(s.opts.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
 	}
-	r.Use(s.accessLog, s.recover, s.securityHeaders, s.limitRequest)
+	r.Use(s.requestID, s.accessLog, s.recover, s.securityHeaders, s.limitRequest)
 
 	store := cookie.NewStore(sessionKeys(s.opts.SessionSecret)...)
 	store.Options(sessions.Options{
 		Path:     "/",
-		MaxAge:   int((7 * 24 * time.Hour).Seconds()),
+		MaxAge:   int(sessionMaxAge.Seconds()),
 		HttpOnly: true,
 		Secure:   s.secure,
 		SameSite: http.SameSiteLaxMode,
@@ -153,86 +182,79 @@ func (s *Server) engine() (*gin.Engine, error) {
 	browser.GET("/", s.handleHome)
 	browser.GET("/zoom/oauth", s.handleOAuthStart)
 	browser.GET("/zoom/oauth-callback", s.handleOAuthCallback)
+	browser.GET("/connect/:link", s.handleConnectLink)
 	browser.GET("/launch", s.handleLaunchForm)
 	browser.POST("/launch", s.csrf, s.handleLaunch)
+	browser.GET("/launch/events", s.handleLaunchEvents)
+	browser.GET("/launch/bots", s.handleLaunchBots)
 	browser.POST("/zoom/disconnect", s.csrf, s.handleDisconnect)
 	r.POST("/zoom/webhook", s.handleZoomWebhook)
-
-	for _, rt := range callbackRoutes {
-		r.Handle(rt.method, rt.path, s.tokenCallback(rt))
-	}
+	r.POST("/webhooks/:platform", s.handleStatusWebhook)
+	s.tokenRoutes(r)
 	r.GET("/healthz", s.handleHealthz)
-	r.NoRoute(func(c *gin.Context) { plain(c, http.StatusNotFound, "404 page not found") })
-	r.NoMethod(func(c *gin.Context) { plain(c, http.StatusMethodNotAllowed, "405 method not allowed") })
+	r.HEAD("/healthz", s.handleHealthz)
+	if s.opts.Metrics != nil {
+		r.GET("/metrics", gin.WrapH(s.opts.Metrics))
+	}
+	r.NoRoute(func(c *gin.Context) {
+		if h := s.opts.APINotFound; h != nil && strings.HasPrefix(c.Request.URL.Path, "/api/") {
+			h(c)
+			return
+		}
+		plain(c, http.StatusNotFound, "404 page not found")
+	})
+	r.NoMethod(func(c *gin.Context) {
+		if h := s.opts.APIMethodNotAllowed; h != nil && strings.HasPrefix(c.Request.URL.Path, "/api/") {
+			h(c)
+			return
+		}
+		plain(c, http.StatusMethodNotAllowed, "405 method not allowed")
+	})
 	return r, nil
 }
 
-// handleHealthz handles "GET /healthz".
+// tokenRoutes mounts every platform's token routes on the one token
+// handler; GET routes answer HEAD too (without minting).
+func (s *Server) tokenRoutes(r *gin.Engine) {
+	for _, p := range s.opts.Platforms {
+		for _, rt := range p.TokenRoutes() {
+			h := func(c *gin.Context) { s.opts.Tokens.Serve(c.Writer, c.Request, p, rt, c.ClientIP()) }
+			for _, m := range rt.Methods {
+				r.Handle(m, rt.Path, h)
+				if m == http.MethodGet {
+					r.Handle(http.MethodHead, rt.Path, h)
+				}
+			}
+		}
+	}
+}
+
+// handleHealthz handles "GET /healthz" and "HEAD /healthz": 200 when the
+// store can be read and written, else 503 with the reason.
 func (s *Server) handleHealthz(c *gin.Context) {
-	if err := s.opts.Store.Ping(c.Request.Context()); err != nil {
-		s.log.Error("health check failed", "err", err)
-		plain(c, http.StatusServiceUnavailable, "database unavailable")
+	ctx := c.Request.Context()
+	if err := s.opts.Store.Ping(ctx); err != nil {
+		s.log.ErrorContext(ctx, "health check: the store cannot be read", "err", err)
+		plain(c, http.StatusServiceUnavailable, "database unavailable: the store cannot be read")
+		return
+	}
+	if err := s.opts.Store.Writable(ctx); err != nil {
+		plain(c, http.StatusServiceUnavailable, "database cannot write: "+onbehalf.ErrorMessage(err))
 		return
 	}
 	plain(c, http.StatusOK, "ok")
 }
 
-// statusOf maps the error vocabulary to HTTP statuses: the one place where
-// that happens.
-func statusOf(err error) int {
-	switch onbehalf.ErrorCode(err) {
-	case onbehalf.EINVALID:
-		return http.StatusBadRequest
-	case onbehalf.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case onbehalf.ENOTFOUND:
-		return http.StatusNotFound
-	case onbehalf.ECONFLICT:
-		return http.StatusConflict
-	case onbehalf.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	case onbehalf.EUPSTREAM:
-		return http.StatusBadGateway
-	case onbehalf.ETIMEOUT:
-		return http.StatusGatewayTimeout
-	case onbehalf.ETOOMANY:
-		return http.StatusTooManyRequests
-	}
-	return http.StatusInternalServerError
-}
-
 // logError logs err with its details when it is worth an operator's look.
 func (s *Server) logError(c *gin.Context, msg string, err error) {
 	level := slog.LevelInfo
-	if statusOf(err) >= 500 {
+	if onbehalf.HTTPStatus(err) >= 500 {
 		level = slog.LevelWarn
 	}
 	if onbehalf.ErrorCode(err) == onbehalf.EINTERNAL {
 		level = slog.LevelError
 	}
 	s.log.Log(c.Request.Context(), level, msg, "path", c.Request.URL.Path, "code", onbehalf.ErrorCode(err), "err", err)
-}
-
-// accessLog logs every request: method, path (never the query: token URLs
-// carry secrets), status and duration. Successful token callbacks are
-// logged at debug level only.
-func (s *Server) accessLog(c *gin.Context) {
-	start := time.Now()
-	c.Next()
-	status := c.Writer.Status()
-	level := slog.LevelInfo
-	if status < 400 && (c.FullPath() == "/healthz" || isCallbackPath(c.FullPath())) {
-		level = slog.LevelDebug
-	}
-	if !s.log.Enabled(c.Request.Context(), level) {
-		return
-	}
-	s.log.LogAttrs(c.Request.Context(), level, "http",
-		slog.String("method", c.Request.Method),
-		slog.String("path", c.Request.URL.Path),
-		slog.Int("status", status),
-		slog.Duration("took", time.Since(start)),
-		slog.String("ip", c.ClientIP()))
 }
 
 // recover turns a panic into a plain 500 and a log line.
@@ -242,7 +264,7 @@ func (s *Server) recover(c *gin.Context) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.log.Error("panic serving request", "path", c.Request.URL.Path, "panic", v)
+			s.log.ErrorContext(c.Request.Context(), "panic serving request", "path", c.Request.URL.Path, "panic", v)
 			c.Abort()
 			plain(c, http.StatusInternalServerError, "internal error")
 		}
@@ -265,3 +287,5 @@ func sessionKeys(secret string) [][]byte {
 	}
 	return [][]byte{derive("onbehalf session authentication"), derive("onbehalf session encryption")}
 }
+
+func (s *Server) now() time.Time { return s.opts.Now() }

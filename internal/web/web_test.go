@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,11 +16,15 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/logtest"
 
+	"github.com/onbehalf/onbehalf/internal/bots"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/recall"
-	"github.com/onbehalf/onbehalf/internal/recalltest"
-	"github.com/onbehalf/onbehalf/internal/store"
+	"github.com/onbehalf/onbehalf/internal/platform"
+	"github.com/onbehalf/onbehalf/internal/platform/recall"
+	"github.com/onbehalf/onbehalf/internal/platform/recall/recallfake"
+	"github.com/onbehalf/onbehalf/internal/store/bolt"
 	"github.com/onbehalf/onbehalf/internal/tokens"
+	"github.com/onbehalf/onbehalf/internal/tokenserve"
+	"github.com/onbehalf/onbehalf/internal/tokenurl"
 	"github.com/onbehalf/onbehalf/internal/web"
 	"github.com/onbehalf/onbehalf/internal/zoom"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
@@ -35,8 +40,11 @@ const (
 type testEnv struct {
 	srv    *httptest.Server
 	zoom   *zoomtest.Server
-	recall *recalltest.Server
-	store  *store.Store
+	recall *recallfake.Fake
+	store  *bolt.Store
+	mgr    *tokens.Manager
+	bots   *bots.Service
+	signer *tokenurl.Signer
 	logs   *logtest.Buffer
 }
 
@@ -45,6 +53,12 @@ type envOpts struct {
 	webhookSecret    string
 	now              func() time.Time
 	zoomTimeout      time.Duration
+	// plainKinds are the kinds plain auth_token URLs serve; nil means OBF.
+	plainKinds []onbehalf.TokenKind
+	// recallSecret turns on Recall's request signatures (whsec_…).
+	recallSecret string
+	// tokens edits the token handler's options before it is built.
+	tokens func(*tokenserve.Options)
 	// opts edits the web options before the server is built.
 	opts func(*web.Options)
 }
@@ -77,46 +91,81 @@ func newEnv(t *testing.T, o envOpts) *testEnv {
 	if o.zoomTimeout == 0 {
 		o.zoomTimeout = 5 * time.Second
 	}
-	e := &testEnv{zoom: zoomtest.New("cid", "csecret"), recall: recalltest.New("rkey"), logs: &logtest.Buffer{}}
+	if o.now == nil {
+		o.now = time.Now
+	}
+	e := &testEnv{zoom: zoomtest.New("cid", "csecret"), logs: &logtest.Buffer{}}
 	t.Cleanup(e.zoom.Close)
-	t.Cleanup(e.recall.Close)
-	st, err := store.Open(filepath.Join(t.TempDir(), "w.db"), store.Options{})
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "w.db"), bolt.Options{ReserveBytes: bolt.NoReserve, Now: o.now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
 	e.store = st
+	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	var h http.Handler
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(e.srv.Close)
+	e.recall = recallfake.New(recallfake.Options{APIKey: "rkey", VerificationSecret: o.recallSecret, WebhookURL: e.srv.URL + "/webhooks/recall", Now: o.now})
+	t.Cleanup(e.recall.Close)
 	zc := zoom.New(zoom.Options{ClientID: "cid", ClientSecret: "csecret", RedirectURI: e.srv.URL + "/zoom/oauth-callback",
 		OAuthURL: e.zoom.URL, APIURL: e.zoom.APIURL(), Timeout: o.zoomTimeout})
+	e.mgr = &tokens.Manager{Store: st, Zoom: zc, Revoker: zc, Logger: log, Now: o.now, Wait: o.zoomTimeout}
+	t.Cleanup(func() { e.mgr.Close(); st.Close() })
+	e.signer = &tokenurl.Signer{Key: []byte("0123456789abcdef0123456789abcdef"), LegacyKeys: [][]byte{tokenurl.DeriveKey(secret)}, Now: o.now}
+	var platforms []onbehalf.Platform
+	if !o.noRecall {
+		env := platform.NewEnv(func(k string) string {
+			return map[string]string{"RECALL_API_KEY": "rkey", "RECALL_API_URL": e.recall.URL(), "RECALL_VERIFICATION_SECRET": o.recallSecret}[k]
+		})
+		p, err := recall.Spec.Load(env, platform.Deps{HTTP: &http.Client{Timeout: 10 * time.Second}, Now: o.now, Logger: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		platforms = append(platforms, p)
+	}
+	e.bots = &bots.Service{Store: st, Platforms: platforms, Signer: e.signer, BaseURL: e.srv.URL, Now: o.now, Logger: log}
+	e.bots.Start()
+	ctx, cancel := context.WithCancel(context.Background())
+	recorded := make(chan struct{})
+	go func() { e.bots.Run(ctx); close(recorded) }()
+	t.Cleanup(func() { cancel(); <-recorded })
+	plain := o.plainKinds
+	if plain == nil {
+		plain = []onbehalf.TokenKind{onbehalf.KindOBF}
+	}
+	to := tokenserve.Options{Signer: e.signer, Minter: e.mgr, Secret: secret, PlainKinds: plain, BaseURL: e.srv.URL,
+		Recorder: e.bots, Logger: log, Now: o.now}
+	if o.tokens != nil {
+		o.tokens(&to)
+	}
 	opts := web.Options{
 		BaseURL:       e.srv.URL,
 		RedirectURI:   e.srv.URL + "/zoom/oauth-callback",
-		OBFSecret:     secret,
 		SessionSecret: "session-secret-0123456789-0123456789",
+		PlainURLs:     len(plain) > 0,
 		Store:         st,
-		Minter:        &tokens.Manager{Store: st, Zoom: zc},
-		Logger:        slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Connector:     e.mgr,
+		Tokens:        tokenserve.New(to),
+		Platforms:     platforms,
+		Bots:          e.bots,
+		Signer:        e.signer,
+		Logger:        log,
+		Now:           o.now,
 	}
 	if !o.noZoom {
 		opts.OAuth = zc
-		opts.Revoker = zc
 		opts.ZoomClientID = "cid"
 	}
-	opts.ZoomWebhookSecret, opts.Now = o.webhookSecret, o.now
-	if !o.noRecall {
-		opts.Bots = &recall.Client{BaseURL: e.recall.URL, APIKey: "rkey"}
-	}
+	opts.ZoomWebhookSecret = o.webhookSecret
 	if o.opts != nil {
 		o.opts(&opts)
 	}
-	h, err = web.New(opts)
+	w, err := web.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	h = w.Engine()
 	return e
 }
 
@@ -158,15 +207,15 @@ func (e *testEnv) launchForm(t *testing.T, b *http.Client, form url.Values, hdr 
 }
 
 // tokenURL connects a browser, launches a bot and returns the (signed)
-// token URL the fake Recall received.
+// OBF token URL the fake Recall received.
 func (e *testEnv) tokenURL(t *testing.T) string {
 	t.Helper()
-	return e.tokenURLs(t, false).OBFTokenURL
+	return e.tokenURLs(t, false)[onbehalf.KindOBF]
 }
 
 // tokenURLs connects a browser, launches a bot (asking for a ZAK when zak
 // is set) and returns the token URLs the fake Recall received.
-func (e *testEnv) tokenURLs(t *testing.T, zak bool) recalltest.Zoom {
+func (e *testEnv) tokenURLs(t *testing.T, zak bool) map[onbehalf.TokenKind]string {
 	t.Helper()
 	b := browser(t)
 	e.connect(t, b)
@@ -175,23 +224,38 @@ func (e *testEnv) tokenURLs(t *testing.T, zak bool) recalltest.Zoom {
 		form.Set("use_zak", "1")
 	}
 	resp, page := e.launchForm(t, b, form, nil)
-	if resp.StatusCode != 200 {
-		t.Fatalf("launch: %d %s", resp.StatusCode, page)
+	if resp.StatusCode != 200 || resp.Request.URL.Path != "/launch" || resp.Request.URL.Query().Get("created") == "" {
+		t.Fatalf("launch: %d at %s: %s", resp.StatusCode, resp.Request.URL, page)
 	}
 	bots := e.recall.Bots()
 	if len(bots) == 0 {
 		t.Fatal("recall got no bot")
 	}
-	return bots[len(bots)-1].Zoom
+	return bots[len(bots)-1].TokenURLs
+}
+
+// connID returns the ID of the fake's default user's connection.
+func (e *testEnv) connID(t *testing.T) string {
+	t.Helper()
+	c, err := e.store.ConnectionByZoomUser(context.Background(), zoomtest.DefaultUserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.ID
 }
 
 // plainURL is the contract's plain token URL (user_id, meeting_id,
-// auth_token) for the connection and path of a signed URL.
+// auth_token) for the connection and path of a signed URL, on the legacy
+// path of its kind.
 func plainURL(signed string) string {
 	p, _ := url.Parse(signed)
 	q := url.Values{"user_id": {p.Query().Get("user_id")}, "auth_token": {secret}}
-	if strings.Contains(p.Path, "obf") {
+	kind := p.Query().Get("kinds")
+	if kind == "" && strings.Contains(p.Path, "obf") || kind == "obf" {
 		q.Set("meeting_id", meeting)
+		p.Path = "/obf-callback"
+	} else {
+		p.Path = "/" + kind + "-callback"
 	}
 	p.RawQuery = q.Encode()
 	return p.String()

@@ -8,11 +8,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"time"
 
-	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/platform/swh"
 )
 
 // maxWebhookBytes bounds a Zoom webhook body.
@@ -31,8 +30,13 @@ type zoomEvent struct {
 }
 
 // handleZoomWebhook handles "POST /zoom/webhook": Zoom's URL validation and
-// signed events, of which app_deauthorized deletes that user's connection.
-// Anything unsigned, badly signed or stale is a 401 and changes nothing.
+// its events, of which app_deauthorized deletes that user's connection.
+//
+// Every request, endpoint.url_validation included, must carry a valid
+// x-zm-signature with a fresh x-zm-request-timestamp, checked before
+// anything looks at the body's content: the validation answer is an HMAC
+// with the same secret over a value the caller chooses, so answering an
+// unsigned validation would sign any event an attacker asks for.
 func (s *Server) handleZoomWebhook(c *gin.Context) {
 	secret := s.opts.ZoomWebhookSecret
 	if secret == "" {
@@ -41,12 +45,16 @@ func (s *Server) handleZoomWebhook(c *gin.Context) {
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxWebhookBytes))
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		if _, tooBig := errors.AsType[*http.MaxBytesError](err); tooBig {
 			plain(c, http.StatusRequestEntityTooLarge, "webhook body too large")
 			return
 		}
 		plain(c, http.StatusBadRequest, "could not read the webhook body")
+		return
+	}
+	if err := s.verifyZoomSignature(c, body); err != nil {
+		s.log.DebugContext(c.Request.Context(), "zoom webhook rejected", "reason", onbehalf.ErrorMessage(err))
+		plain(c, onbehalf.HTTPStatus(err), onbehalf.ErrorMessage(err))
 		return
 	}
 	var ev zoomEvent
@@ -54,51 +62,45 @@ func (s *Server) handleZoomWebhook(c *gin.Context) {
 		plain(c, http.StatusBadRequest, "webhook body is not a Zoom event (JSON with an event field)")
 		return
 	}
-	if ev.Event == "endpoint.url_validation" {
+	switch ev.Event {
+	case "endpoint.url_validation":
 		if ev.Payload.PlainToken == "" || len(ev.Payload.PlainToken) > 512 {
 			plain(c, http.StatusBadRequest, "url_validation without a usable payload.plainToken")
 			return
 		}
 		c.JSON(http.StatusOK, gin.H{"plainToken": ev.Payload.PlainToken, "encryptedToken": zoomHMAC(secret, ev.Payload.PlainToken)})
-		return
-	}
-	if err := s.verifyZoomSignature(c, body); err != nil {
-		s.log.Warn("zoom webhook rejected", "event", ev.Event, "reason", onbehalf.ErrorMessage(err))
-		plain(c, statusOf(err), onbehalf.ErrorMessage(err))
-		return
-	}
-	switch ev.Event {
 	case "app_deauthorized":
 		s.deauthorize(c, ev)
 	default:
-		s.log.Info("zoom webhook ignored", "event", ev.Event)
+		s.log.InfoContext(c.Request.Context(), "zoom webhook ignored", "event", clip(ev.Event, 64))
 		plain(c, http.StatusOK, "ignored")
 	}
 }
 
 // deauthorize deletes the tokens and personal data of the Zoom user an
-// app_deauthorized event names.
+// app_deauthorized event names, when the event names this app.
 func (s *Server) deauthorize(c *gin.Context, ev zoomEvent) {
-	if s.opts.ZoomClientID != "" && ev.Payload.ClientID != "" && ev.Payload.ClientID != s.opts.ZoomClientID {
-		s.log.Warn("zoom deauthorization for another app ignored")
-		plain(c, http.StatusOK, "ignored: another client_id")
+	ctx := c.Request.Context()
+	if ev.Payload.ClientID == "" || !hmac.Equal([]byte(ev.Payload.ClientID), []byte(s.opts.ZoomClientID)) {
+		s.log.WarnContext(ctx, "zoom deauthorization ignored: it does not name this app's client_id")
+		plain(c, http.StatusOK, "ignored: not this app's client_id")
 		return
 	}
 	if ev.Payload.UserID == "" {
 		plain(c, http.StatusBadRequest, "app_deauthorized without payload.user_id")
 		return
 	}
-	id, err := s.opts.Store.DeleteByZoomUser(c.Request.Context(), ev.Payload.UserID)
+	conn, err := s.opts.Connector.Deauthorize(ctx, ev.Payload.UserID)
 	switch onbehalf.ErrorCode(err) {
 	case "":
-		s.log.Info("zoom deauthorized: connection deleted", "conn", id)
+		s.log.InfoContext(ctx, "zoom deauthorized: connection deleted", "conn", conn.ID)
 		plain(c, http.StatusOK, "deleted")
 	case onbehalf.ENOTFOUND:
-		s.log.Info("zoom deauthorized a user with no connection")
+		s.log.InfoContext(ctx, "zoom deauthorized a user with no connection")
 		plain(c, http.StatusOK, "no connection for this user")
 	default:
 		s.logError(c, "deleting deauthorized connection failed", err)
-		plain(c, http.StatusInternalServerError, "could not delete the connection; Zoom will retry")
+		plain(c, http.StatusServiceUnavailable, "could not delete the connection; Zoom will retry")
 	}
 }
 
@@ -110,7 +112,7 @@ func (s *Server) verifyZoomSignature(c *gin.Context, body []byte) error {
 	if ts == "" || sig == "" {
 		return onbehalf.Errorf(onbehalf.EUNAUTHORIZED, "missing x-zm-signature or x-zm-request-timestamp")
 	}
-	if _, err := signedAt(ts, s.now()); err == errBadTimestamp {
+	if _, err := swh.SignedAt(ts, s.now()); errors.Is(err, swh.ErrBadTimestamp) {
 		return onbehalf.Errorf(onbehalf.EUNAUTHORIZED, "bad x-zm-request-timestamp")
 	} else if err != nil {
 		return onbehalf.Errorf(onbehalf.EUNAUTHORIZED, "stale x-zm-request-timestamp (more than 5 minutes off)")
@@ -127,47 +129,4 @@ func zoomHMAC(secret, msg string) string {
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write([]byte(msg))
 	return hex.EncodeToString(m.Sum(nil))
-}
-
-// handleDisconnect handles "POST /zoom/disconnect": it deletes the
-// connection's tokens and personal data, revokes the grant at Zoom and
-// clears the session.
-func (s *Server) handleDisconnect(c *gin.Context) {
-	sess := sessions.Default(c)
-	id, _ := sess.Get(sessConn).(string)
-	sess.Clear()
-	_ = sess.Save()
-	if id == "" {
-		c.Redirect(http.StatusSeeOther, "/")
-		return
-	}
-	conn, err := s.opts.Store.DeleteConnection(c.Request.Context(), id)
-	if onbehalf.ErrorCode(err) == onbehalf.ENOTFOUND {
-		c.Redirect(http.StatusSeeOther, "/?disconnected=1")
-		return
-	} else if err != nil {
-		s.logError(c, "disconnect failed", err)
-		s.renderError(c, "Could not disconnect", err, "/")
-		return
-	}
-	s.log.Info("zoom disconnected by user", "conn", id)
-	token := conn.Token.AccessToken
-	if token == "" {
-		token = conn.Token.RefreshToken
-	}
-	if s.opts.Revoker != nil && token != "" {
-		if err := s.opts.Revoker.Revoke(c.Request.Context(), token); err != nil {
-			s.logError(c, "revoking zoom grant failed", err)
-			c.Redirect(http.StatusSeeOther, "/?disconnected=1&revoke_failed=1")
-			return
-		}
-	}
-	c.Redirect(http.StatusSeeOther, "/?disconnected=1")
-}
-
-func (s *Server) now() time.Time {
-	if s.opts.Now != nil {
-		return s.opts.Now()
-	}
-	return time.Now()
 }

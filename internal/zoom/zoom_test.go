@@ -79,8 +79,8 @@ func TestErrorClassification(t *testing.T) {
 	if err != nil || tok.RefreshToken == rt {
 		t.Fatalf("refresh: %v", err)
 	}
-	// The old refresh token is dead: a rejected grant is ECONFLICT.
-	if _, err := c.Refresh(ctx, rt); onbehalf.ErrorCode(err) != onbehalf.ECONFLICT || strings.Contains(err.Error(), rt) {
+	// The old refresh token is dead: a rejected grant is EDISCONNECTED.
+	if _, err := c.Refresh(ctx, rt); onbehalf.ErrorCode(err) != onbehalf.EDISCONNECTED || strings.Contains(err.Error(), rt) {
 		t.Fatalf("rotated token: %v", err)
 	}
 	// Timeouts, with no query string in the logged error.

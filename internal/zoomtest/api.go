@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"net/http"
 	"strings"
-	"time"
 )
 
 // apiError is the JSON body of a failed REST request, as Zoom writes it.
@@ -24,7 +23,7 @@ type userResponse struct {
 	Status      string `json:"status"`
 }
 
-// mintResponse is the JSON body of GET /v2/users/me/token.
+// mintResponse is the JSON body of GET /v2/users/{userId}/token.
 type mintResponse struct {
 	Token string `json:"token"`
 }
@@ -34,33 +33,83 @@ var (
 	errMintFailed    = apiError{Code: 500, Message: "Internal error (fake)."}
 )
 
-// authUser returns the user owning the request's bearer access token, or
-// false when the token is missing, unknown, invalidated or expired.
-func (s *Server) authUser(r *http.Request) (User, bool) {
-	h := r.Header.Get("Authorization")
-	if len(h) < len("Bearer ") || !strings.EqualFold(h[:len("Bearer ")], "Bearer ") {
-		return User{}, false
+// Scopes each endpoint needs in a user's grant.
+const (
+	scopeUser  = "user:read:user"
+	scopeOBF   = "user:read:token"
+	scopeZAK   = "user:read:zak"
+	scopeJoin  = "meeting:read:local_recording_token"
+	bearerWord = "Bearer "
+)
+
+// SetScopes sets the scope string (space-separated, as Zoom writes it) of
+// the user's next grants: codes exchanged and IssueGrant after the call.
+// Like Zoom, a grant keeps its scopes across refreshes; a user whose
+// scopes were never set gets Scope. Each REST endpoint needs its scope
+// (user:read:user for /users/me, user:read:token for OBF, user:read:zak
+// for ZAK, meeting:read:local_recording_token for join tokens) and answers
+// 400 {"code":4711,...} without it. It panics if the user is unknown.
+func (s *Server) SetScopes(userID, scope string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[userID]; !ok {
+		panic("zoomtest: SetScopes: unknown user " + userID)
 	}
-	tok := strings.TrimSpace(h[len("Bearer "):])
+	s.scopes[userID] = scope
+}
+
+// bearer returns the request's bearer token, or "".
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) < len(bearerWord) || !strings.EqualFold(h[:len(bearerWord)], bearerWord) {
+		return ""
+	}
+	return strings.TrimSpace(h[len(bearerWord):])
+}
+
+// authUser returns the user owning the request's bearer access token and
+// the grant's scope, or false when the token is missing, unknown,
+// invalidated or expired (account tokens are not user tokens).
+func (s *Server) authUser(r *http.Request) (User, string, bool) {
+	tok := bearer(r)
 	if tok == "" {
-		return User{}, false
+		return User{}, "", false
 	}
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g := s.byAccess[tok]
 	if g == nil || !g.accessValid || !now.Before(g.accessExp) {
-		return User{}, false
+		return User{}, "", false
 	}
 	u, ok := s.users[g.userID]
-	return u, ok
+	return u, g.scope, ok
+}
+
+// hasScope reports whether the space-separated scope string holds want.
+func hasScope(scope, want string) bool {
+	for _, s := range strings.Fields(scope) {
+		if s == want {
+			return true
+		}
+	}
+	return false
+}
+
+// missingScope is Zoom's answer to a token whose grant lacks a scope.
+func missingScope(scope string) apiError {
+	return apiError{Code: 4711, Message: "Invalid access token, does not contain scopes:[" + scope + "]."}
 }
 
 // handleUsersMe serves GET /v2/users/me.
 func (s *Server) handleUsersMe(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.authUser(r)
+	u, scope, ok := s.authUser(r)
 	if !ok {
 		writeJSON(w, http.StatusUnauthorized, errInvalidAccess)
+		return
+	}
+	if !hasScope(scope, scopeUser) {
+		writeJSON(w, http.StatusBadRequest, missingScope(scopeUser))
 		return
 	}
 	writeJSON(w, http.StatusOK, userResponse{
@@ -75,16 +124,14 @@ func (s *Server) handleUsersMe(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleMint serves GET /v2/users/me/token?type=onbehalf&meeting_id=… and
-// ?type=zak. Every successful call mints a new token.
-func (s *Server) handleMint(w http.ResponseWriter, r *http.Request) {
-	n := s.mintCalls.Add(1)
-	if !sleep(r, time.Duration(s.mintDelay.Load())) {
-		return
-	}
-	if _, ok := s.authUser(r); !ok {
-		writeJSON(w, http.StatusUnauthorized, errInvalidAccess)
-		return
-	}
+// ?type=zak with a user's access token. Every successful call mints a new
+// token. ("me" is no user of an account token: the fake's account has no
+// owner.)
+func (s *Server) handleMint(w http.ResponseWriter, r *http.Request) { s.userToken(w, r, "me") }
+
+// mintUserToken answers a /users/{userId}/token request whose caller may
+// mint for the user: granted tells whether the caller holds a scope.
+func (s *Server) mintUserToken(w http.ResponseWriter, r *http.Request, n int64, granted func(scope string) bool) {
 	if every := s.failEvery.Load(); every > 0 && n%every == 0 {
 		writeJSON(w, http.StatusInternalServerError, errMintFailed)
 		return
@@ -93,6 +140,10 @@ func (s *Server) handleMint(w http.ResponseWriter, r *http.Request) {
 	var prefix string
 	switch q.Get("type") {
 	case "onbehalf":
+		if !granted(scopeOBF) {
+			writeJSON(w, http.StatusBadRequest, missingScope(scopeOBF))
+			return
+		}
 		id := q.Get("meeting_id")
 		if id == "" {
 			writeJSON(w, http.StatusBadRequest, apiError{Code: 300, Message: "Meeting ID is required."})
@@ -104,27 +155,23 @@ func (s *Server) handleMint(w http.ResponseWriter, r *http.Request) {
 		}
 		prefix = "obf_"
 	case "zak":
+		if !granted(scopeZAK) {
+			writeJSON(w, http.StatusBadRequest, missingScope(scopeZAK))
+			return
+		}
 		prefix = "zak_"
 	default:
 		writeJSON(w, http.StatusBadRequest, apiError{Code: 300, Message: "Invalid field: type."})
 		return
 	}
+	writeJSON(w, http.StatusOK, mintResponse{Token: s.mintToken(prefix)})
+}
+
+// mintToken returns a new token with the prefix and records it.
+func (s *Server) mintToken(prefix string) string {
 	tok := prefix + rand.Text()
 	s.mu.Lock()
 	s.minted = append(s.minted, tok)
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, mintResponse{Token: tok})
-}
-
-// digits reports whether s is a non-empty string of ASCII digits.
-func digits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return tok
 }

@@ -26,15 +26,16 @@ type oauthError struct {
 type tokenResponse struct {
 	AccessToken  string `json:"access_token"`
 	TokenType    string `json:"token_type"`
-	RefreshToken string `json:"refresh_token"`
+	RefreshToken string `json:"refresh_token,omitempty"`
 	ExpiresIn    int    `json:"expires_in"`
 	Scope        string `json:"scope"`
 	APIURL       string `json:"api_url"`
 }
 
 var (
-	errInvalidClient = oauthError{Reason: "Invalid client_id or client_secret", Error: "invalid_client"}
-	errInvalidToken  = oauthError{Reason: "Invalid Token!", Error: "invalid_grant"}
+	errInvalidClient    = oauthError{Reason: "Invalid client_id or client_secret", Error: "invalid_client"}
+	errInvalidToken     = oauthError{Reason: "Invalid Token!", Error: "invalid_grant"}
+	errUnsupportedGrant = oauthError{Reason: "unsupported grant type", Error: "unsupported_grant_type"}
 )
 
 // handleAuthorize serves GET /oauth/authorize: it validates the request and
@@ -100,11 +101,19 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleToken serves POST /oauth/token for the authorization_code and
-// refresh_token grants.
+// refresh_token grants of the General app and the account_credentials
+// grant of the Server-to-Server app (account.go).
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		writeJSON(w, http.StatusBadRequest, oauthError{Reason: "Invalid request body", Error: "invalid_request"})
+		return
+	}
+	if r.Form.Get("grant_type") == "account_credentials" {
+		// Zoom documents this grant with its fields in the query string
+		// as well as in the body: both are accepted.
+		s.accountGrants.Add(1)
+		s.accountGrant(w, r, r.Form)
 		return
 	}
 	form := r.PostForm
@@ -114,6 +123,11 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		s.codeExchanges.Add(1)
 	case "refresh_token":
 		s.refreshCalls.Add(1)
+	}
+	if s.accountClientOK(r) {
+		// A Server-to-Server app has no user grants.
+		writeJSON(w, http.StatusBadRequest, errUnsupportedGrant)
+		return
 	}
 	if !s.clientOK(r) {
 		writeJSON(w, http.StatusUnauthorized, errInvalidClient)
@@ -125,7 +139,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	case "refresh_token":
 		s.refresh(w, r, form.Get("refresh_token"))
 	default:
-		writeJSON(w, http.StatusBadRequest, oauthError{Reason: "Unsupported grant type", Error: "unsupported_grant_type"})
+		writeJSON(w, http.StatusBadRequest, errUnsupportedGrant)
 	}
 }
 
@@ -172,25 +186,64 @@ func (s *Server) exchangeCode(w http.ResponseWriter, form url.Values) {
 		writeJSON(w, http.StatusBadRequest, badCode)
 		return
 	}
-	s.writeTokens(w, &g)
+	writeJSON(w, http.StatusOK, s.tokenBody(&g, false))
 }
 
 // refresh answers a refresh_token grant: it rotates the pair, killing the
-// presented refresh token and the old access token.
+// presented refresh token and the old access token. A pending hold
+// (hold.go) stops it before or after the rotation and chooses its answer.
 func (s *Server) refresh(w http.ResponseWriter, r *http.Request, old string) {
+	answer := AnswerNormal
+	h := s.nextHold()
+	if h != nil {
+		defer h.finish()
+		if h.beforeRotate {
+			h.arrive(old, "")
+			a, ok := h.wait(r, s.closing)
+			if !ok {
+				return // the client gave up before Zoom looked at the token
+			}
+			answer = a
+		}
+	}
+
+	out, rotated := s.rotate(old)
+	if h != nil && h.beforeRotate {
+		h.setIssued(out.refresh)
+	} else if h != nil {
+		h.arrive(old, out.refresh)
+		a, ok := h.wait(r, s.closing)
+		if !ok {
+			return // the client gave up: the new pair is lost, as with Zoom
+		}
+		answer = a
+	}
+	if !sleep(r, time.Duration(s.refreshDelay.Load())) {
+		return // the client gave up: the new pair is lost, as with Zoom
+	}
+	if !rotated {
+		s.writeAnswer(w, answer, http.StatusBadRequest, errInvalidToken)
+		return
+	}
+	omit := s.omitRefresh.Load() || answer == AnswerNoRefreshToken
+	s.writeAnswer(w, answer, http.StatusOK, s.tokenBody(&out, omit))
+}
+
+// rotate replaces the pair of the grant that holds the refresh token old
+// and returns a copy of the grant; rotated is false when old is not a live
+// refresh token (a reuse of a rotated one is counted).
+func (s *Server) rotate(old string) (out grant, rotated bool) {
 	access, refresh := "zat_"+rand.Text(), "zrt_"+rand.Text()
 	exp := s.now().Add(s.accessTTL())
 
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	g := s.byRefresh[old]
 	if g == nil || old == "" {
-		_, wasRotated := s.rotated[old]
-		s.mu.Unlock()
-		if wasRotated {
+		if _, wasRotated := s.rotated[old]; wasRotated {
 			s.reused.Add(1)
 		}
-		writeJSON(w, http.StatusBadRequest, errInvalidToken)
-		return
+		return grant{}, false
 	}
 	delete(s.byRefresh, old)
 	delete(s.byAccess, g.access)
@@ -199,25 +252,24 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request, old string) {
 	g.access, g.refresh, g.accessExp, g.accessValid = access, refresh, exp, true
 	s.byAccess[access] = g
 	s.byRefresh[refresh] = g
-	out := *g
-	s.mu.Unlock()
-
-	if !sleep(r, time.Duration(s.refreshDelay.Load())) {
-		return // the client gave up: the new pair is lost, as with Zoom
-	}
-	s.writeTokens(w, &out)
+	return *g, true
 }
 
-// writeTokens writes a successful token response for g.
-func (s *Server) writeTokens(w http.ResponseWriter, g *grant) {
-	writeJSON(w, http.StatusOK, tokenResponse{
+// tokenBody returns the successful token response for g, without its
+// refresh token when omitRefresh is set.
+func (s *Server) tokenBody(g *grant, omitRefresh bool) tokenResponse {
+	out := tokenResponse{
 		AccessToken:  g.access,
 		TokenType:    "bearer",
 		RefreshToken: g.refresh,
 		ExpiresIn:    int(s.accessTTL().Seconds()),
-		Scope:        Scope,
+		Scope:        g.scope,
 		APIURL:       s.URL,
-	})
+	}
+	if omitRefresh {
+		out.RefreshToken = ""
+	}
+	return out
 }
 
 // handleRevoke serves POST /oauth/revoke: the grant owning the access or

@@ -1,7 +1,9 @@
 // Package zoomtest is a fake Zoom for tests: the OAuth endpoints of a
-// user-level "General app" (authorize, token, revoke) and the two REST
-// endpoints onbehalf uses (GET /v2/users/me and GET /v2/users/me/token),
-// served by an httptest.Server on the loopback interface.
+// user-level "General app" (authorize, token, revoke), the account grant
+// of a Server-to-Server OAuth app (account.go), and the REST endpoints
+// onbehalf uses (GET /v2/users/me, GET /v2/users/{userId}/token and GET
+// /v2/meetings/{meetingId}/jointoken/local_recording), served by an
+// httptest.Server on the loopback interface.
 //
 // It behaves like the real Zoom where that matters to a client:
 //
@@ -13,11 +15,14 @@
 //     old refresh token and the old access token;
 //   - a user has at most one grant: authorizing again kills the old tokens;
 //   - REST errors are JSON {"code":124,"message":"Invalid access token."};
+//     a grant without the scope an endpoint needs gets code 4711;
 //   - every call to /users/me/token mints a different token.
 //
-// Controls (InvalidateAccess, RevokeGrant, FailMintEvery, delays, a clock)
-// and counters (RefreshCalls, ReusedRefreshTokens, ...) let tests drive the
-// failure modes of the real service. Everything is safe for concurrent use.
+// Controls (InvalidateAccess, RevokeGrant, FailMintEvery, delays, a clock,
+// SetScopes, SetHost, the refresh holds of hold.go) and counters
+// (RefreshCalls, ReusedRefreshTokens, AccountTokenGrants, ...) let tests
+// drive the failure modes of the real service. Everything is safe for
+// concurrent use.
 package zoomtest
 
 import (
@@ -41,8 +46,10 @@ const (
 	DefaultAccessTTL = 3599 * time.Second
 	// CodeTTL is the lifetime of an authorization code.
 	CodeTTL = 5 * time.Minute
-	// Scope is the scope string of every token response.
-	Scope = "user:read:user user:read:token user:read:zak"
+	// Scope is the scope string granted to a user whose scopes SetScopes
+	// did not change: every scope onbehalf uses (profile, OBF, ZAK, host
+	// join token), so that every endpoint answers.
+	Scope = "user:read:user user:read:token user:read:zak meeting:read:local_recording_token"
 )
 
 // User is a Zoom user known to the fake.
@@ -81,15 +88,27 @@ type Server struct {
 	replaced  map[string]string   // refresh token issued by a rotation → the one it replaced
 	codes     map[string]*authCode
 	minted    []string
+	scopes    map[string]string // user ID → scope of the user's next grants (SetScopes)
+	hosts     map[string]string // meeting ID → host user ID (SetHost)
+	holds     []*Hold           // pending refresh holds, first served first
+	account   *accountApp       // the Server-to-Server app (EnableAccount), nil if none
+	acctToks  map[string]time.Time
+
+	closing   chan struct{} // closed by Close: held requests give up
+	closeOnce sync.Once
 
 	denyNext     atomic.Bool
 	clock        atomic.Pointer[func() time.Time]
 	mintDelay    atomic.Int64
 	refreshDelay atomic.Int64
 	failEvery    atomic.Int64
+	omitRefresh  atomic.Bool
+	accountOBF   atomic.Bool
 
 	refreshCalls  atomic.Int64
 	mintCalls     atomic.Int64
+	joinCalls     atomic.Int64
+	accountGrants atomic.Int64
 	codeExchanges atomic.Int64
 	reused        atomic.Int64
 	revocations   atomic.Int64
@@ -103,6 +122,7 @@ type grant struct {
 	refresh     string
 	accessExp   time.Time
 	accessValid bool
+	scope       string // fixed when the grant is made; a refresh keeps it
 }
 
 // authCode is an authorization code waiting to be exchanged.
@@ -126,6 +146,10 @@ func New(clientID, clientSecret string) *Server {
 		rotated:      make(map[string]struct{}),
 		replaced:     make(map[string]string),
 		codes:        make(map[string]*authCode),
+		scopes:       make(map[string]string),
+		hosts:        make(map[string]string),
+		acctToks:     make(map[string]time.Time),
+		closing:      make(chan struct{}),
 	}
 	s.users[DefaultUserID] = User{
 		ID:          DefaultUserID,
@@ -141,6 +165,8 @@ func New(clientID, clientSecret string) *Server {
 	mux.HandleFunc("POST /oauth/revoke", s.handleRevoke)
 	mux.HandleFunc("GET /v2/users/me", s.handleUsersMe)
 	mux.HandleFunc("GET /v2/users/me/token", s.handleMint)
+	mux.HandleFunc("GET /v2/users/{userId}/token", s.handleUserToken)
+	mux.HandleFunc("GET /v2/meetings/{meetingId}/jointoken/local_recording", s.handleJoinToken)
 	s.ts = httptest.NewUnstartedServer(mux)
 	s.ts.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		switch st {
@@ -155,8 +181,12 @@ func New(clientID, clientSecret string) *Server {
 	return s
 }
 
-// Close shuts the server down and waits for pending requests.
-func (s *Server) Close() { s.ts.Close() }
+// Close shuts the server down and waits for pending requests. A refresh
+// still held (hold.go) gets its connection cut.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closing) })
+	s.ts.Close()
+}
 
 // APIURL returns the base URL of the REST API, the equivalent of
 // https://api.zoom.us/v2.
@@ -217,8 +247,9 @@ func (s *Server) RevokeGrant(userID string) {
 	s.mu.Unlock()
 }
 
-// SetMintDelay makes /users/me/token wait d before answering (a request
-// whose context ends first gets no answer).
+// SetMintDelay makes the token endpoints (/users/{userId}/token and the
+// join token endpoint) wait d before answering (a request whose context
+// ends first gets no answer).
 func (s *Server) SetMintDelay(d time.Duration) { s.mintDelay.Store(int64(d)) }
 
 // SetRefreshDelay makes refresh_token grants wait d before answering. The
@@ -226,15 +257,18 @@ func (s *Server) SetMintDelay(d time.Duration) { s.mintDelay.Store(int64(d)) }
 // pair but whose answer is slow: a client that gives up loses the new pair.
 func (s *Server) SetRefreshDelay(d time.Duration) { s.refreshDelay.Store(int64(d)) }
 
-// FailMintEvery makes every n-th request to /users/me/token (counted as in
-// MintCalls) answer 500 {"code":500,...}. 0 turns it off.
+// FailMintEvery makes every n-th request to /users/{userId}/token (counted
+// as in MintCalls) and every n-th request to the join token endpoint
+// (counted as in JoinTokenCalls) answer 500 {"code":500,...}. 0 turns it
+// off.
 func (s *Server) FailMintEvery(n int) { s.failEvery.Store(int64(n)) }
 
 // RefreshCalls returns the number of refresh_token grant requests received,
 // successful or not.
 func (s *Server) RefreshCalls() int { return int(s.refreshCalls.Load()) }
 
-// MintCalls returns the number of requests to /users/me/token.
+// MintCalls returns the number of requests to /users/{userId}/token
+// (/users/me/token included), whatever the token.
 func (s *Server) MintCalls() int { return int(s.mintCalls.Load()) }
 
 // AuthCodeExchanges returns the number of authorization_code grant requests
@@ -272,7 +306,8 @@ func (s *Server) WaitIdle(timeout time.Duration) bool {
 // Revocations returns the number of successful /oauth/revoke requests.
 func (s *Server) Revocations() int { return int(s.revocations.Load()) }
 
-// Minted returns a copy of every token minted by /users/me/token, in order.
+// Minted returns a copy of every token minted (OBF, ZAK and join tokens,
+// with user and account tokens alike), in order.
 func (s *Server) Minted() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -329,7 +364,11 @@ func (s *Server) newGrant(userID string) (g grant, ok bool) {
 		return grant{}, false
 	}
 	s.dropGrantLocked(userID)
-	ng := &grant{userID: userID, access: access, refresh: refresh, accessExp: exp, accessValid: true}
+	scope, ok := s.scopes[userID]
+	if !ok {
+		scope = Scope
+	}
+	ng := &grant{userID: userID, access: access, refresh: refresh, accessExp: exp, accessValid: true, scope: scope}
 	s.grants[userID] = ng
 	s.byAccess[access] = ng
 	s.byRefresh[refresh] = ng

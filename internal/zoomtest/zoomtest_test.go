@@ -396,3 +396,39 @@ func TestPreviousRefreshTokenAndWaitIdle(t *testing.T) {
 		t.Fatal("connections still open after the client closed them")
 	}
 }
+
+func TestScopes(t *testing.T) {
+	s := New(testID, testSecret)
+	defer s.Close()
+	s.AddUser(User{ID: "zu_2", Email: "two@example.com"})
+	s.SetScopes("zu_2", "user:read:zak")
+	q := authorize(t, s, url.Values{"fake_user": {"zu_2"}})
+	_, body := exchange(t, s, q.Get("code"), verifier)
+	at, _ := body["access_token"].(string)
+	if body["scope"] != "user:read:zak" {
+		t.Fatalf("granted scope %v", body["scope"])
+	}
+	for path, scope := range map[string]string{
+		"/users/me": "user:read:user",
+		"/users/me/token?type=onbehalf&meeting_id=85012345678": "user:read:token",
+	} {
+		want := "Invalid access token, does not contain scopes:[" + scope + "]."
+		if status, body := get(t, s, path, at); status != 400 || body["code"] != 4711.0 || body["message"] != want {
+			t.Errorf("%s: %d %v", path, status, body)
+		}
+	}
+	if status, _ := get(t, s, "/users/me/token?type=zak", at); status != 200 {
+		t.Fatalf("zak with its scope: %d", status)
+	}
+	// The default user keeps every scope.
+	at, _ = s.IssueGrant(DefaultUserID)
+	if status, _ := get(t, s, "/users/me", at); status != 200 {
+		t.Fatalf("default scopes: %d", status)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("SetScopes accepted an unknown user")
+		}
+	}()
+	s.SetScopes("nobody", Scope)
+}

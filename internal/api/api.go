@@ -1,0 +1,246 @@
+// Package api is the integration API under /api/v1: what a product's
+// backend calls to connect its users' Zoom accounts (connect links, code
+// exchange), list and delete connections, get signed token URLs, mint
+// tokens now (one, or a meeting's host and participants at once), send
+// bots and follow events. JSON in and out; every error is
+// {"error": {"code", "message", "field"}} with the status that
+// onbehalf.HTTPStatus gives its code. Every route but the OpenAPI
+// description needs an API key (Authorization: Bearer).
+//
+// Handlers are thin: they check their input, call the token manager, the
+// account minter, the launch service or the store, and render what these
+// return. Connections are never rendered with their tokens.
+package api
+
+import (
+	"context"
+	_ "embed"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/onbehalf/onbehalf/internal/bots"
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/ratelimit"
+	"github.com/onbehalf/onbehalf/internal/tokenurl"
+)
+
+// Store is what the API reads and writes in the store.
+type Store interface {
+	Connection(ctx context.Context, id string) (*onbehalf.Connection, error)
+	ConnectionByZoomUser(ctx context.Context, zoomUserID string) (*onbehalf.Connection, error)
+	ListConnections(ctx context.Context, f onbehalf.ConnectionFilter) ([]*onbehalf.Connection, string, error)
+	CreateConnectLink(ctx context.Context, l onbehalf.ConnectLink) error
+	Bot(ctx context.Context, id string) (*onbehalf.Bot, error)
+	ListBots(ctx context.Context, f onbehalf.BotFilter) ([]*onbehalf.Bot, string, error)
+	APIKeyByHash(ctx context.Context, hash []byte) (*onbehalf.APIKey, error)
+	APIKeys(ctx context.Context) ([]onbehalf.APIKey, error)
+}
+
+// Connector stores and deletes grants: the token manager, which
+// serializes that with refreshes.
+type Connector interface {
+	Connect(ctx context.Context, a onbehalf.Authorization) (*onbehalf.Connection, bool, error)
+	Disconnect(ctx context.Context, id string) (c *onbehalf.Connection, revokeErr, err error)
+}
+
+// OAuth is what the code exchange needs from the Zoom client.
+type OAuth interface {
+	ExchangeRedirect(ctx context.Context, code, redirectURI string) (onbehalf.Token, error)
+	Me(ctx context.Context, accessToken string) (onbehalf.ZoomUser, error)
+	// Revoke gives back a grant that could not be stored.
+	Revoke(ctx context.Context, token string) error
+}
+
+// AccountMinter mints tokens for the users of a Zoom account without a
+// connection (account mode: tokens.Account).
+type AccountMinter interface {
+	Mint(ctx context.Context, userOrEmail string, kind onbehalf.TokenKind, meetingID string) (string, error)
+}
+
+// Bots launches bots and signs token URLs: the launch service.
+type Bots interface {
+	Launch(ctx context.Context, req bots.LaunchRequest) (*onbehalf.Bot, error)
+	TokenURLs(ctx context.Context, req bots.TokenURLRequest) ([]onbehalf.TokenURL, error)
+}
+
+// Recorder notes the tokens minted through the API (the connection's last
+// mint); it must not block. bots.Service is one.
+type Recorder interface {
+	Record(f onbehalf.TokenFetch)
+}
+
+// Options configure the API. Store, Connector, Minter and Bots are
+// required; a nil OAuth, Account or Stream turns its routes into errors
+// that say what to configure.
+type Options struct {
+	// BaseURL is the public URL (connect links start with it), no
+	// trailing slash.
+	BaseURL string
+	// Keys are the keys given in API_KEYS; more are in the store.
+	Keys []string
+	// ReturnOrigins are the origins a connect link may send the browser
+	// back to (API_RETURN_ORIGINS).
+	ReturnOrigins []string
+	// RateLimitPerKey is requests per minute per API key
+	// (RATE_LIMIT_PER_API_KEY); 0 turns it off. A batch counts one per
+	// token it mints.
+	RateLimitPerKey int
+	// PerConnection, when set, is the per-connection table of the token
+	// callbacks (RATE_LIMIT_PER_CONNECTION): tokens minted through the
+	// API take from the same budget.
+	PerConnection *ratelimit.Table
+	// Failures bounds failed key checks per client IP (past it, 429);
+	// nil means a budget like the token callbacks'.
+	Failures *ratelimit.Table
+	// TokenURLTTL is the longest lifetime a caller may ask of token URLs
+	// (TOKEN_URL_TTL); default tokenurl.DefaultTTL.
+	TokenURLTTL time.Duration
+	// BatchConcurrency bounds the mints of one batch running at once;
+	// default DefaultBatchConcurrency.
+	BatchConcurrency int
+
+	Store     Store
+	Connector Connector
+	Minter    onbehalf.TokenMinter
+	Bots      Bots
+	// OAuth is nil when the Zoom app is not configured.
+	OAuth OAuth
+	// Account is nil unless account mode is configured.
+	Account AccountMinter
+	// Stream is nil when there is no event stream.
+	Stream Stream
+	// Recorder may be nil.
+	Recorder Recorder
+	Logger   *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// DefaultBatchConcurrency bounds the concurrent mints of one batch: 100
+// participants take four rounds of Zoom's latency.
+const DefaultBatchConcurrency = 32
+
+// server holds the handlers' dependencies.
+type server struct {
+	o   Options
+	log *slog.Logger
+	// base is the group's path ("/api/v1"), for Location headers.
+	base   string
+	keys   *keyring
+	perKey *ratelimit.Table
+}
+
+// handler is an API handler: it writes its reply, or returns the error
+// to answer.
+type handler func(c *gin.Context) error
+
+// route is one route of the API, relative to the group it is mounted on.
+type route struct {
+	method, path string
+	h            handler
+	// public routes need no API key.
+	public bool
+}
+
+// Mount adds the API's routes to g (the web engine's /api/v1 group, whose
+// middleware adds request IDs, the access log, security headers and body
+// limits).
+func Mount(g *gin.RouterGroup, o Options) {
+	s := newServer(o)
+	s.base = g.BasePath()
+	for _, rt := range s.routes() {
+		chain := []gin.HandlerFunc{s.auth}
+		if rt.public {
+			chain = []gin.HandlerFunc{s.enabled}
+		}
+		g.Handle(rt.method, rt.path, append(chain, s.wrap(rt.h))...)
+	}
+}
+
+// newServer fills o's defaults.
+func newServer(o Options) *server {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Failures == nil {
+		o.Failures = ratelimit.New(failRate, failBurst, maxLimiterKeys)
+	}
+	if o.TokenURLTTL <= 0 {
+		o.TokenURLTTL = tokenurl.DefaultTTL
+	}
+	if o.BatchConcurrency <= 0 {
+		o.BatchConcurrency = DefaultBatchConcurrency
+	}
+	return &server{
+		o:      o,
+		log:    o.Logger,
+		keys:   newKeyring(o.Keys, o.Store, o.Now),
+		perKey: ratelimit.PerMinute(o.RateLimitPerKey, maxLimiterKeys),
+	}
+}
+
+// routes is the one route table: Mount registers it and the OpenAPI test
+// checks the description against what the engine registered.
+func (s *server) routes() []route {
+	return []route{
+		{method: http.MethodGet, path: "/openapi.json", h: s.openAPI, public: true},
+		{method: http.MethodPost, path: "/connect-links", h: s.createConnectLink},
+		{method: http.MethodPost, path: "/connections", h: s.createConnection},
+		{method: http.MethodGet, path: "/connections", h: s.listConnections},
+		{method: http.MethodGet, path: "/connections/:id", h: s.getConnection},
+		{method: http.MethodDelete, path: "/connections/:id", h: s.deleteConnection},
+		{method: http.MethodPost, path: "/connections/:id/token-urls", h: s.createTokenURLs},
+		{method: http.MethodPost, path: "/tokens", h: s.mintToken},
+		{method: http.MethodPost, path: "/tokens/batch", h: s.mintBatch},
+		{method: http.MethodPost, path: "/bots", h: s.createBot},
+		{method: http.MethodGet, path: "/bots", h: s.listBots},
+		{method: http.MethodGet, path: "/bots/:id", h: s.getBot},
+		{method: http.MethodGet, path: "/events", h: s.streamEvents},
+	}
+}
+
+// wrap turns a handler into a Gin handler that answers its error as JSON.
+func (s *server) wrap(h handler) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := h(c); err != nil {
+			s.fail(c, err)
+		}
+	}
+}
+
+// NotFound answers an unknown path under /api/v1 the API's way (the web
+// engine's NoRoute may call it for such paths: a group cannot have its
+// own).
+func NotFound(c *gin.Context) {
+	writeError(c, onbehalf.Errorf(onbehalf.ENOTFOUND, "No such API route: see GET /api/v1/openapi.json."))
+}
+
+// MethodNotAllowed answers a known path with a method it does not serve,
+// the API's way.
+func MethodNotAllowed(c *gin.Context) {
+	writeErrorStatus(c, http.StatusMethodNotAllowed, &onbehalf.Error{Code: onbehalf.EINVALID,
+		Message: "This route does not take " + clip(c.Request.Method, 20) + ": see GET /api/v1/openapi.json."})
+}
+
+// openAPIJSON is the OpenAPI 3.1 description of every route, written by
+// hand next to the route table; a test checks that the two agree.
+//
+//go:embed openapi.json
+var openAPIJSON []byte
+
+// OpenAPI returns the OpenAPI 3.1 description of the API.
+func OpenAPI() []byte { return append([]byte(nil), openAPIJSON...) }
+
+// openAPI handles GET /openapi.json (no key needed).
+func (s *server) openAPI(c *gin.Context) error {
+	if _, err := query(c); err != nil {
+		return err
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", openAPIJSON)
+	return nil
+}

@@ -1,0 +1,147 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+)
+
+// command is one command of the command line.
+type command struct {
+	name, args, help string
+	run              func(ctx context.Context, env Env, args []string) int
+}
+
+// Env is what a command gets from the process.
+type Env struct {
+	Getenv         func(string) string
+	Stdout, Stderr io.Writer
+}
+
+// commands lists every command, in the order `onbehalf help` shows them.
+func commands() []command {
+	return []command{
+		{"serve", "", "run the server (the default when no command is given)", runServe},
+		{"apikey", "create --name NAME | list | revoke ID", "manage the integration API's keys (printed once, stored hashed)", runAPIKey},
+		{"webhook-secret", "", "print the secret outgoing webhooks are signed with (generated once when WEBHOOK_SECRET is unset)", runWebhookSecret},
+		{"version", "", "print the version", runVersion},
+		{"help", "", "list the commands", runHelp},
+	}
+}
+
+// Run runs the command line and returns the process exit code:
+// `onbehalf [command] [flags]`. Configuration comes from the environment
+// and ./.env; an unknown command or flag is an error with the usage.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	env := Env{Getenv: getenv, Stdout: stdout, Stderr: stderr}
+	name := "serve"
+	if len(args) > 0 {
+		name, args = args[0], args[1:]
+	}
+	switch name {
+	case "-h", "--help", "-help":
+		name = "help"
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(ctx, env, args)
+		}
+	}
+	if strings.HasPrefix(name, "-") {
+		fmt.Fprintf(stderr, "onbehalf: unknown flag %s: the server takes its configuration from the environment (for example PORT=9090 onbehalf), see .env.example\n\n", name)
+	} else {
+		fmt.Fprintf(stderr, "onbehalf: unknown command %q\n\n", name)
+	}
+	usage(stderr)
+	return 2
+}
+
+// usage prints the commands.
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: onbehalf [command]")
+	fmt.Fprintln(w, "\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-42s %s\n", strings.TrimSpace(c.name+" "+c.args), c.help)
+	}
+	fmt.Fprintln(w, "\nConfiguration comes from the environment and ./.env; see .env.example and README.md.")
+}
+
+// noArgs refuses arguments to a command that takes none.
+func noArgs(env Env, name string, args []string) bool {
+	if len(args) == 0 {
+		return true
+	}
+	fmt.Fprintf(env.Stderr, "onbehalf %s: unexpected argument %q\n\n", name, args[0])
+	usage(env.Stderr)
+	return false
+}
+
+func runHelp(ctx context.Context, env Env, args []string) int {
+	usage(env.Stdout)
+	return 0
+}
+
+func runVersion(ctx context.Context, env Env, args []string) int {
+	if !noArgs(env, "version", args) {
+		return 2
+	}
+	fmt.Fprintln(env.Stdout, "onbehalf "+Version())
+	return 0
+}
+
+// Version is the module version and the VCS revision the binary was built
+// from, as far as the build recorded them.
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := bi.Main.Version
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev != "" {
+		v += " (" + rev + dirty + ")"
+	}
+	return v + " " + bi.GoVersion
+}
+
+// runServe runs the server until SIGINT or SIGTERM.
+func runServe(ctx context.Context, env Env, args []string) int {
+	if !noArgs(env, "serve", args) {
+		return 2
+	}
+	return serve(ctx, env, Options{Getenv: env.Getenv, LogOut: env.Stderr})
+}
+
+// serve starts the server with o and waits for it.
+func serve(ctx context.Context, env Env, o Options) int {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	a, err := Start(ctx, o)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "onbehalf: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(env.Stdout, "onbehalf listening on %s (open %s in a browser)\n", a.Addr(), a.BaseURL())
+	if err := a.Wait(); err != nil {
+		fmt.Fprintf(env.Stderr, "onbehalf: %v\n", err)
+		return 1
+	}
+	return 0
+}

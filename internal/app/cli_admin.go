@@ -1,0 +1,128 @@
+package app
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/onbehalf/onbehalf/internal/api"
+	"github.com/onbehalf/onbehalf/internal/config"
+	"github.com/onbehalf/onbehalf/internal/logging"
+)
+
+// withStore opens the configured store for a command and runs f on it.
+// With bbolt, the file is locked by a running server: the command says to
+// stop it first.
+func withStore(ctx context.Context, env Env, name string, f func(a *App) int) int {
+	getenv, err := config.LoadDotEnv(".env", env.Getenv)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "onbehalf %s: %v\n", name, err)
+		return 1
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "onbehalf %s: %v\n", name, err)
+		return 1
+	}
+	a := &App{Config: cfg, log: logging.New(env.Stderr, cfg.LogFormat, "warn")}
+	if a.Store, err = openStore(cfg, a.log); err != nil {
+		fmt.Fprintf(env.Stderr, "onbehalf %s: %v\n", name, err)
+		if strings.Contains(err.Error(), "locked") {
+			fmt.Fprintln(env.Stderr, "Stop the running server first (the bbolt file serves one process at a time), or use PostgreSQL (DATABASE_URL).")
+		}
+		return 1
+	}
+	defer a.Store.Close()
+	return f(a)
+}
+
+// runAPIKey handles `onbehalf apikey create --name NAME | list | revoke ID`.
+func runAPIKey(ctx context.Context, env Env, args []string) int {
+	bad := func(msg string) int {
+		fmt.Fprintf(env.Stderr, "onbehalf apikey: %s\nusage: onbehalf apikey create --name NAME | list | revoke ID\n", msg)
+		return 2
+	}
+	if len(args) == 0 {
+		return bad("missing sub-command")
+	}
+	switch args[0] {
+	case "create":
+		fs := flag.NewFlagSet("apikey create", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		name := fs.String("name", "", "what the key is for")
+		if err := fs.Parse(args[1:]); err != nil {
+			return bad(err.Error())
+		}
+		if strings.TrimSpace(*name) == "" || fs.NArg() > 0 {
+			return bad("create takes --name NAME and nothing else")
+		}
+		return withStore(ctx, env, "apikey", func(a *App) int {
+			key, k := api.NewKey()
+			k.Name = strings.TrimSpace(*name)
+			if err := a.Store.CreateAPIKey(ctx, k); err != nil {
+				fmt.Fprintf(env.Stderr, "onbehalf apikey: %v\n", err)
+				return 1
+			}
+			fmt.Fprintf(env.Stdout, "%s\n", key)
+			fmt.Fprintf(env.Stderr, "API key %s (%s) created. It is shown once and stored hashed: keep it now (Authorization: Bearer <key>).\n", k.ID, k.Name)
+			return 0
+		})
+	case "list":
+		if len(args) > 1 {
+			return bad("list takes no arguments")
+		}
+		return withStore(ctx, env, "apikey", func(a *App) int {
+			keys, err := a.Store.APIKeys(ctx)
+			if err != nil {
+				fmt.Fprintf(env.Stderr, "onbehalf apikey: %v\n", err)
+				return 1
+			}
+			w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "ID\tNAME\tPREFIX\tCREATED")
+			for _, k := range keys {
+				fmt.Fprintf(w, "%s\t%s\t%s…\t%s\n", k.ID, k.Name, k.Prefix, k.CreatedAt.UTC().Format("2006-01-02 15:04"))
+			}
+			w.Flush()
+			if len(a.Config.APIKeys) > 0 {
+				fmt.Fprintf(env.Stdout, "(and %d key(s) from API_KEYS)\n", len(a.Config.APIKeys))
+			}
+			return 0
+		})
+	case "revoke":
+		if len(args) != 2 {
+			return bad("revoke takes the key's ID")
+		}
+		return withStore(ctx, env, "apikey", func(a *App) int {
+			if err := a.Store.RevokeAPIKey(ctx, args[1]); err != nil {
+				fmt.Fprintf(env.Stderr, "onbehalf apikey: %v\n", err)
+				return 1
+			}
+			fmt.Fprintf(env.Stderr, "API key %s revoked.\n", args[1])
+			return 0
+		})
+	}
+	return bad(fmt.Sprintf("unknown sub-command %q", args[0]))
+}
+
+// runWebhookSecret prints the secret outgoing webhooks are signed with:
+// WEBHOOK_SECRET, or the one generated once and kept in the database.
+func runWebhookSecret(ctx context.Context, env Env, args []string) int {
+	if !noArgs(env, "webhook-secret", args) {
+		return 2
+	}
+	return withStore(ctx, env, "webhook-secret", func(a *App) int {
+		s, err := webhookSecret(ctx, a.Config, a.Store)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "onbehalf webhook-secret: %v\n", err)
+			return 1
+		}
+		fmt.Fprintln(env.Stdout, s)
+		if a.Config.WebhookSecret == "" {
+			fmt.Fprintln(env.Stderr, "Generated once and kept in the database; set it in your webhook receiver to verify the Standard Webhooks signatures (or set WEBHOOK_SECRET yourself).")
+		}
+		return 0
+	})
+}

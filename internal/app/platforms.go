@@ -1,0 +1,61 @@
+package app
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/platform"
+	"github.com/onbehalf/onbehalf/internal/platform/attendee"
+	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas"
+	"github.com/onbehalf/onbehalf/internal/platform/meetstream"
+	"github.com/onbehalf/onbehalf/internal/platform/recall"
+)
+
+// Platforms is the one list of bot platforms, in the order the launch form
+// offers them. Adding a platform is one package and one line here.
+var Platforms = []platform.Spec{
+	recall.Spec,
+	meetstream.Spec,
+	attendee.Spec,
+	meetingbaas.Spec,
+}
+
+// loadPlatforms reads every platform's configuration block and returns the
+// configured ones, with every problem of every block.
+func loadPlatforms(specs []platform.Spec, getenv func(string) string, deps platform.Deps) ([]onbehalf.Platform, []onbehalf.Hint, []error) {
+	var out []onbehalf.Platform
+	var hints []onbehalf.Hint
+	var problems []error
+	for _, s := range specs {
+		env := platform.NewEnv(getenv)
+		p, err := s.Load(env, deps)
+		if err != nil {
+			problems = append(problems, unjoin(err)...)
+			continue
+		}
+		if p == nil {
+			hints = append(hints, s.Hint)
+			continue
+		}
+		out = append(out, p)
+	}
+	return out, hints, problems
+}
+
+// unjoin splits an errors.Join into its parts.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// platformDeps are what every platform adapter gets.
+func platformDeps(a *App) platform.Deps {
+	return platform.Deps{
+		HTTP:   &http.Client{Timeout: 30 * time.Second},
+		Now:    time.Now,
+		Logger: a.log,
+	}
+}

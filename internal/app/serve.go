@@ -1,0 +1,334 @@
+// Package app wires onbehalf together: configuration, store, Zoom client,
+// token manager, bot platforms, launch service, events, metrics and the
+// web layer, behind an http.Server that shuts down gracefully; and the
+// command line around it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/onbehalf/onbehalf/internal/api"
+	"github.com/onbehalf/onbehalf/internal/bots"
+	"github.com/onbehalf/onbehalf/internal/config"
+	"github.com/onbehalf/onbehalf/internal/events"
+	"github.com/onbehalf/onbehalf/internal/logging"
+	"github.com/onbehalf/onbehalf/internal/metrics"
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/platform"
+	"github.com/onbehalf/onbehalf/internal/ratelimit"
+	"github.com/onbehalf/onbehalf/internal/tokens"
+	"github.com/onbehalf/onbehalf/internal/tokenserve"
+	"github.com/onbehalf/onbehalf/internal/tokenurl"
+	"github.com/onbehalf/onbehalf/internal/web"
+	"github.com/onbehalf/onbehalf/internal/zoom"
+)
+
+// Options tell Start how to run, beyond the configuration.
+type Options struct {
+	// Getenv reads the environment (a .env file in the working directory
+	// is read as well; the environment wins).
+	Getenv func(string) string
+	// LogOut receives the log.
+	LogOut io.Writer
+	// Demo marks every page as a demo (`onbehalf demo`).
+	Demo bool
+	// Platforms replaces the list of platforms (tests); nil means
+	// Platforms.
+	Platforms []platform.Spec
+}
+
+// App is a started server.
+type App struct {
+	Config config.Config
+	Store  Store
+	// Tokens is the token manager; Bots the launch service.
+	Tokens *tokens.Manager
+	Bots   *bots.Service
+
+	log     *slog.Logger
+	srv     *http.Server
+	ln      net.Listener
+	metrics *http.Server
+	baseURL string
+	ctx     context.Context
+	served  chan error
+	// loops are the background loops, stopped in reverse order.
+	loops []func()
+}
+
+// Store is a store the app can run on.
+type Store interface {
+	onbehalf.Store
+	CountConnections(ctx context.Context) (map[onbehalf.ConnState]int, error)
+}
+
+// Start loads the configuration, opens the store and starts serving. The
+// server stops when ctx is done; Wait waits for that.
+func Start(ctx context.Context, o Options) (*App, error) {
+	getenv, err := config.LoadDotEnv(".env", o.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	cfg, cerr := config.Load(getenv)
+	a := &App{Config: cfg, ctx: ctx, served: make(chan error, 1)}
+	a.log = logging.New(o.LogOut, cfg.LogFormat, cfg.LogLevel)
+	specs := o.Platforms
+	if specs == nil {
+		specs = Platforms
+	}
+	platforms, platformHints, problems := loadPlatforms(specs, getenv, platformDeps(a))
+	if cerr != nil || len(problems) > 0 {
+		return nil, mergeProblems(cerr, problems)
+	}
+	logging.CaptureStdlog(a.log)
+	if a.Store, err = openStore(cfg, a.log); err != nil {
+		return nil, err
+	}
+	if err := a.start(o, getenv, platforms, platformHints); err != nil {
+		a.Store.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// start wires and starts everything on an open store.
+func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.Platform, platformHints []onbehalf.Hint) error {
+	cfg := &a.Config
+	sec, err := loadSecrets(a.ctx, *cfg, a.Store, a.log)
+	if err != nil {
+		return err
+	}
+	if a.ln, err = net.Listen("tcp", cfg.ListenAddr); err != nil {
+		return fmt.Errorf("listening on %s (LISTEN_ADDR): %w", cfg.ListenAddr, err)
+	}
+	port := a.ln.Addr().(*net.TCPAddr).Port
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "http://localhost:" + strconv.Itoa(port)
+	}
+	if cfg.ZoomRedirectURI == "" {
+		cfg.ZoomRedirectURI = cfg.BaseURL + "/zoom/oauth-callback"
+	}
+	a.baseURL = cfg.BaseURL
+
+	zc := zoom.New(zoom.Options{
+		ClientID:        cfg.ZoomClientID,
+		ClientSecret:    cfg.ZoomClientSecret,
+		RedirectURI:     cfg.ZoomRedirectURI,
+		OAuthURL:        cfg.ZoomOAuthURL,
+		APIURL:          cfg.ZoomAPIURL,
+		Timeout:         cfg.ZoomTimeout,
+		RefreshTimeout:  cfg.ZoomRefreshTimeout,
+		AccountID:       cfg.ZoomAccountID,
+		S2SClientID:     cfg.ZoomS2SClientID,
+		S2SClientSecret: cfg.ZoomS2SClientSecret,
+	})
+	a.Tokens = &tokens.Manager{Store: a.Store, Zoom: zc, Revoker: zc, Logger: a.log,
+		Wait: cfg.ZoomTimeout, RefreshTimeout: cfg.ZoomRefreshTimeout}
+	var m *metrics.Metrics
+	if cfg.Metrics {
+		m = metrics.New(metrics.Options{Store: a.Store, Due: a.Store, Stats: a.Tokens.Stats, KeepAliveMargin: cfg.KeepAliveMargin, Logger: a.log})
+		a.Tokens.Zoom = m.InstrumentZoom(zc)
+	}
+	signer := &tokenurl.Signer{Key: sec.URLKey, LegacyKeys: sec.LegacyURLKeys, TTL: cfg.TokenURLTTL}
+	broker := events.NewBroker(a.Store, events.BrokerOptions{Logger: a.log})
+	var deliverer *events.Deliverer
+	if cfg.WebhookURL != "" {
+		if deliverer, err = events.NewDeliverer(a.Store, cfg.WebhookURL, sec.Webhook, events.DeliveryOptions{Logger: a.log}); err != nil {
+			a.ln.Close()
+			return err
+		}
+	}
+	notify := func() {
+		broker.Notify()
+		if deliverer != nil {
+			deliverer.Notify()
+		}
+	}
+	a.Bots = &bots.Service{Store: a.Store, Platforms: platforms, Signer: signer, BaseURL: cfg.BaseURL, Logger: a.log, Notify: notify}
+	a.Bots.Start()
+	// One per-connection budget and one failed-authorization budget for
+	// the token URLs and the API alike.
+	perConn := ratelimit.PerMinute(cfg.RateLimitPerConnection, maxLimiterKeys)
+	failures := ratelimit.New(tokenserve.FailRate, tokenserve.FailBurst, maxLimiterKeys)
+	ts := tokenserve.Options{
+		Signer: signer, Minter: a.Tokens, Secret: sec.OBF, PlainKinds: cfg.SecretURLKinds,
+		PerIP:   ratelimit.PerMinute(cfg.RateLimitPerIP, maxLimiterKeys),
+		PerConn: perConn, Failures: failures,
+		BaseURL: cfg.BaseURL, Recorder: a.Bots, Logger: a.log,
+	}
+	if m != nil {
+		ts.Observer = m
+	}
+	wo := web.Options{
+		BaseURL:             cfg.BaseURL,
+		RedirectURI:         cfg.ZoomRedirectURI,
+		SessionSecret:       sec.Session,
+		Hints:               append(hints(*cfg), platformHints...),
+		TrustedProxies:      cfg.TrustedProxies,
+		Demo:                o.Demo,
+		PlainURLs:           len(cfg.SecretURLKinds) > 0,
+		Store:               a.Store,
+		Connector:           a.Tokens,
+		Tokens:              tokenserve.New(ts),
+		Platforms:           platforms,
+		Bots:                a.Bots,
+		Signer:              signer,
+		Stream:              sseStream{broker},
+		APINotFound:         api.NotFound,
+		APIMethodNotAllowed: api.MethodNotAllowed,
+		ZoomWebhookSecret:   cfg.ZoomWebhookSecretToken,
+		ZoomClientID:        cfg.ZoomClientID,
+		Logger:              a.log,
+	}
+	if cfg.ZoomConfigured() {
+		wo.OAuth = zc
+	}
+	if m != nil && cfg.MetricsAddr == "" {
+		wo.Metrics = m.Handler()
+	}
+	w, err := web.New(wo)
+	if err != nil {
+		a.ln.Close()
+		return err
+	}
+	ao := api.Options{
+		BaseURL: cfg.BaseURL, Keys: cfg.APIKeys, ReturnOrigins: cfg.APIReturnOrigins, RateLimitPerKey: cfg.RateLimitPerAPIKey,
+		PerConnection: perConn, Failures: failures, TokenURLTTL: cfg.TokenURLTTL,
+		Store: a.Store, Connector: a.Tokens, Minter: a.Tokens, Bots: a.Bots, Recorder: a.Bots, Logger: a.log,
+		Stream: api.StreamFunc(func(w http.ResponseWriter, r *http.Request, key, conn string) error {
+			return broker.ServeSSE(w, r, key, events.Filter{ConnectionID: conn})
+		}),
+	}
+	if cfg.ZoomConfigured() {
+		ao.OAuth = zc
+	}
+	if cfg.AccountMode() {
+		ao.Account = &tokens.Account{Zoom: zc, Logger: a.log}
+	}
+	api.Mount(w.Engine().Group("/api/v1"), ao)
+	a.srv = NewHTTPServer(w.Engine(), DefaultServerLimits(*cfg), a.log)
+	// Event streams never end on their own: shutting down ends them.
+	a.srv.RegisterOnShutdown(broker.Close)
+	a.loop(func(ctx context.Context) { a.Bots.Run(ctx) })
+	a.loop(func(ctx context.Context) { _ = broker.Run(ctx) })
+	a.loop(func(ctx context.Context) { _ = (&events.Pruner{Store: a.Store, Logger: a.log}).Run(ctx) })
+	if deliverer != nil {
+		a.loop(func(ctx context.Context) { _ = deliverer.Run(ctx) })
+	}
+	a.loops = append(a.loops, startKeepAlive(*cfg, a.Store, a.Tokens, a.log))
+	if m != nil && cfg.MetricsAddr != "" {
+		if err := a.serveMetrics(cfg.MetricsAddr, m.Handler()); err != nil {
+			a.stopLoops()
+			a.ln.Close()
+			return err
+		}
+	}
+	go func() { a.served <- a.srv.Serve(a.ln) }()
+	for _, h := range wo.Hints {
+		a.log.Warn("configuration incomplete", "set", h.Var, "why", h.Why)
+	}
+	a.log.Info("onbehalf started", "addr", a.ln.Addr().String(), "base_url", cfg.BaseURL, "store", storeName(*cfg),
+		"platforms", len(platforms), "demo", o.Demo)
+	return nil
+}
+
+// maxLimiterKeys bounds each rate-limit table.
+const maxLimiterKeys = 10_000
+
+// loop runs f in the background until Wait stops it.
+func (a *App) loop(f func(ctx context.Context)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); f(ctx) }()
+	a.loops = append(a.loops, func() { cancel(); <-done })
+}
+
+// stopLoops stops the background loops, newest first.
+func (a *App) stopLoops() {
+	for i := len(a.loops) - 1; i >= 0; i-- {
+		a.loops[i]()
+	}
+	a.loops = nil
+}
+
+// serveMetrics serves the metrics on their own address.
+func (a *App) serveMetrics(addr string, h http.Handler) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s (METRICS_ADDR): %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	a.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = a.metrics.Serve(ln) }()
+	return nil
+}
+
+// Addr returns the address the server listens on.
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// BaseURL returns the public URL in use.
+func (a *App) BaseURL() string { return a.baseURL }
+
+// Wait serves until the context given to Start is done, then shuts down
+// gracefully: in-flight requests finish (up to 20s), background work
+// stops, refreshes in flight are committed, then the store is closed.
+func (a *App) Wait() error {
+	var serveErr error
+	select {
+	case <-a.ctx.Done():
+	case serveErr = <-a.served:
+	}
+	a.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	shutErr := a.srv.Shutdown(sctx)
+	if a.metrics != nil {
+		_ = a.metrics.Shutdown(sctx)
+	}
+	if serveErr == nil {
+		if err := <-a.served; !errors.Is(err, http.ErrServerClosed) {
+			serveErr = err
+		}
+	} else if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	a.stopLoops()
+	a.Tokens.Close() // refreshes still in flight are committed before the store closes
+	closeErr := a.Store.Close()
+	a.log.Info("stopped")
+	return errors.Join(serveErr, shutErr, closeErr)
+}
+
+// mergeProblems reports the configuration's and the platforms' problems
+// as one error.
+func mergeProblems(cerr error, problems []error) error {
+	var all []error
+	if ce, ok := errors.AsType[*config.Error](cerr); ok {
+		all = append(all, ce.Problems...)
+	} else if cerr != nil {
+		all = append(all, cerr)
+	}
+	return &config.Error{Problems: append(all, problems...)}
+}
+
+// sseStream serves the launch page's live status from the event broker.
+type sseStream struct{ b *events.Broker }
+
+// Serve implements web.Stream: a refusal (too many streams, shutting down)
+// is answered as plain text.
+func (s sseStream) Serve(w http.ResponseWriter, r *http.Request, key, connID string) {
+	if err := s.b.ServeSSE(w, r, key, events.Filter{ConnectionID: connID}); err != nil {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(onbehalf.HTTPStatus(err))
+		_, _ = w.Write([]byte(onbehalf.ErrorMessage(err)))
+	}
+}

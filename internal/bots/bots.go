@@ -1,0 +1,294 @@
+// Package bots is the launch service: what the launch form and the JSON
+// API call to send a bot, and what the token handler and the status
+// webhooks feed. Launching validates the request, checks the connection's
+// scopes, signs the token URLs the platform's layout asks for, creates the
+// bot on the platform and remembers it (bot.created). The web and API
+// handlers stay thin: they read their input and render what this returns.
+package bots
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/onbehalf/onbehalf/internal/meetingurl"
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/tokenurl"
+)
+
+// DefaultBotName is the bot's name when none is given.
+const DefaultBotName = "Meeting notetaker"
+
+// MaxBotName bounds a bot name, in characters.
+const MaxBotName = 100
+
+// Store is what the service needs from the store.
+type Store interface {
+	Connection(ctx context.Context, id string) (*onbehalf.Connection, error)
+	onbehalf.BotStore
+	NoteMinted(ctx context.Context, at map[string]time.Time) error
+}
+
+// Service launches bots and records what happens to them. Set every field
+// but Now, Logger and Notify; they must not change once it is in use.
+type Service struct {
+	Store Store
+	// Platforms are the configured platforms, in the order they are
+	// offered.
+	Platforms []onbehalf.Platform
+	// Signer signs token URLs and per-bot status URLs.
+	Signer *tokenurl.Signer
+	// BaseURL is the public URL the URLs start with.
+	BaseURL string
+	// Notify is called after events were written (wakes the event stream
+	// and the webhook delivery); nil for none.
+	Notify func()
+	Now    func() time.Time
+	Logger *slog.Logger
+
+	rec *recorder
+}
+
+// LaunchRequest asks for a bot.
+type LaunchRequest struct {
+	// Platform is the platform's name; "" picks the only configured one.
+	Platform     string
+	ConnectionID string
+	// MeetingURL is what the person pasted (a link, an invitation, an ID).
+	MeetingURL string
+	BotName    string
+	// Kinds are the tokens the bot gets; none means OBF only.
+	Kinds []onbehalf.TokenKind
+	// Options are platform-specific create-bot fields (a JSON object).
+	Options json.RawMessage
+}
+
+// Launch sends a bot to a meeting on behalf of a connection's person. Bad
+// input is EINVALID naming the field, before any call to the platform.
+func (s *Service) Launch(ctx context.Context, req LaunchRequest) (*onbehalf.Bot, error) {
+	p, err := s.Platform(req.Platform)
+	if err != nil {
+		return nil, err
+	}
+	meeting, err := meetingurl.Parse(req.MeetingURL)
+	if err != nil {
+		return nil, onbehalf.FieldError("meeting_url", "%s", onbehalf.ErrorMessage(err))
+	}
+	name, err := botName(req.BotName)
+	if err != nil {
+		return nil, err
+	}
+	kinds := req.Kinds
+	if len(kinds) == 0 {
+		kinds = []onbehalf.TokenKind{onbehalf.KindOBF}
+	}
+	c, err := s.connection(ctx, req.ConnectionID, kinds)
+	if err != nil {
+		return nil, err
+	}
+	botID := "bot_" + rand.Text()[:22]
+	urls, err := s.tokenURLs(p, tokenurl.Params{Kinds: kinds, ConnID: c.ID, MeetingID: meeting.ID, BotID: botID})
+	if err != nil {
+		return nil, err
+	}
+	created, err := p.CreateBot(ctx, onbehalf.BotRequest{
+		BotID: botID, Meeting: meeting, BotName: name, TokenURLs: urls, Options: req.Options,
+		StatusURL: s.Signer.StatusURL(s.BaseURL, p.Name(), botID),
+	})
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	b := &onbehalf.Bot{
+		ID: botID, Platform: p.Name(), PlatformBotID: created.PlatformBotID, ConnectionID: c.ID,
+		MeetingID: meeting.ID, BotName: name, Kinds: kinds, Status: onbehalf.BotCreated,
+		StatusAt: now, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := s.Store.CreateBot(ctx, b); err != nil {
+		// The platform has the bot; its token fetches still work (the URLs
+		// are signed), only the timeline is lost.
+		s.logger().Error("bot created on the platform but not stored", "platform", p.Name(), "platform_bot", created.PlatformBotID, "err", err)
+		return nil, err
+	}
+	s.notify()
+	s.logger().Info("bot created", "conn", c.ID, "bot", botID, "platform", p.Name(), "kinds", onbehalf.KindsString(kinds))
+	return b, nil
+}
+
+// TokenURLRequest asks for signed token URLs without creating a bot (the
+// API's token-urls call: the product creates the bot itself).
+type TokenURLRequest struct {
+	Platform     string
+	ConnectionID string
+	// MeetingURL or MeetingID names the meeting.
+	MeetingURL, MeetingID string
+	Kinds                 []onbehalf.TokenKind
+	// TTL is the URLs' lifetime; zero means TOKEN_URL_TTL.
+	TTL time.Duration
+}
+
+// TokenURLs returns the signed token URLs a bot on the platform needs.
+func (s *Service) TokenURLs(ctx context.Context, req TokenURLRequest) ([]onbehalf.TokenURL, error) {
+	p, err := s.Platform(req.Platform)
+	if err != nil {
+		return nil, err
+	}
+	meetingID := req.MeetingID
+	switch {
+	case req.MeetingURL != "" && meetingID != "":
+		return nil, onbehalf.FieldError("meeting_id", "Give meeting_url or meeting_id, not both.")
+	case req.MeetingURL != "":
+		m, err := meetingurl.Parse(req.MeetingURL)
+		if err != nil {
+			return nil, onbehalf.FieldError("meeting_url", "%s", onbehalf.ErrorMessage(err))
+		}
+		meetingID = m.ID
+	default:
+		if err := onbehalf.CheckMeetingID("meeting_id", meetingID); err != nil {
+			return nil, err
+		}
+	}
+	kinds := req.Kinds
+	if len(kinds) == 0 {
+		kinds = []onbehalf.TokenKind{onbehalf.KindOBF}
+	}
+	c, err := s.connection(ctx, req.ConnectionID, kinds)
+	if err != nil {
+		return nil, err
+	}
+	signer := s.Signer
+	if req.TTL > 0 {
+		signer = &tokenurl.Signer{Key: s.Signer.Key, TTL: req.TTL, Now: s.Signer.Now}
+	}
+	return tokenURLs(signer, s.BaseURL, p, tokenurl.Params{Kinds: kinds, ConnID: c.ID, MeetingID: meetingID})
+}
+
+// Platform returns a configured platform by name; "" is the only one
+// configured.
+func (s *Service) Platform(name string) (onbehalf.Platform, error) {
+	if name == "" && len(s.Platforms) == 1 {
+		return s.Platforms[0], nil
+	}
+	var names []string
+	for _, p := range s.Platforms {
+		if p.Name() == name {
+			return p, nil
+		}
+		names = append(names, p.Name())
+	}
+	if len(names) == 0 {
+		return nil, onbehalf.Errorf(onbehalf.EUNAVAILABLE, "No bot platform is configured: set the API key of one (RECALL_API_KEY, MEETSTREAM_API_KEY, ATTENDEE_API_KEY or MEETINGBAAS_API_KEY), then restart.")
+	}
+	if name == "" {
+		return nil, onbehalf.FieldError("platform", "Choose a platform: %s.", strings.Join(names, ", "))
+	}
+	return nil, onbehalf.FieldError("platform", "Unknown or unconfigured platform %q: this server offers %s.", clip(name, 30), strings.Join(names, ", "))
+}
+
+// connection returns a connected connection able to mint kinds.
+func (s *Service) connection(ctx context.Context, id string, kinds []onbehalf.TokenKind) (*onbehalf.Connection, error) {
+	if id == "" {
+		return nil, onbehalf.FieldError("connection_id", "Missing connection_id.")
+	}
+	c, err := s.Store.Connection(ctx, id)
+	if onbehalf.ErrorCode(err) == onbehalf.ENOTFOUND {
+		return nil, onbehalf.Errorf(onbehalf.ENOTFOUND, "No connection has this ID.")
+	} else if err != nil {
+		return nil, err
+	}
+	if !c.Connected() {
+		return nil, onbehalf.Errorf(onbehalf.EDISCONNECTED, "This Zoom connection stopped working (%s): reconnect Zoom first.", reason(c))
+	}
+	for _, k := range kinds {
+		if !c.HasScope(k.Scope()) {
+			return nil, onbehalf.FieldError("kinds", "This Zoom connection cannot mint %s tokens: the Zoom app needs the %s scope. Add it in the Zoom app, then reconnect Zoom.", kindName(k), k.Scope())
+		}
+	}
+	return c, nil
+}
+
+// tokenURLs plans and signs a bot's token URLs with the service's signer.
+func (s *Service) tokenURLs(p onbehalf.Platform, params tokenurl.Params) ([]onbehalf.TokenURL, error) {
+	return tokenURLs(s.Signer, s.BaseURL, p, params)
+}
+
+// tokenURLs plans the token URLs of params.Kinds on p and signs each.
+func tokenURLs(signer *tokenurl.Signer, base string, p onbehalf.Platform, params tokenurl.Params) ([]onbehalf.TokenURL, error) {
+	plans, err := p.PlanTokenURLs(params.Kinds)
+	if err != nil {
+		if onbehalf.ErrorCode(err) == onbehalf.EINVALID && onbehalf.ErrorField(err) == "" {
+			err = onbehalf.FieldError("kinds", "%s", onbehalf.ErrorMessage(err))
+		}
+		return nil, err
+	}
+	out := make([]onbehalf.TokenURL, 0, len(plans))
+	for _, pl := range plans {
+		pp := params
+		pp.Kinds = pl.Kinds
+		out = append(out, onbehalf.TokenURL{Kinds: pl.Kinds, URL: signer.URL(base, pl.Path, pp)})
+	}
+	return out, nil
+}
+
+// botName checks a bot name; "" is the default name.
+func botName(n string) (string, error) {
+	n = strings.TrimSpace(n)
+	switch {
+	case n == "":
+		return DefaultBotName, nil
+	case !utf8.ValidString(n) || strings.ContainsFunc(n, func(r rune) bool { return r < ' ' || r == 0x7f }):
+		return "", onbehalf.FieldError("bot_name", "The bot name has characters a name cannot have.")
+	case utf8.RuneCountInString(n) > MaxBotName:
+		return "", onbehalf.FieldError("bot_name", "The bot name is too long (%d characters at most).", MaxBotName)
+	}
+	return n, nil
+}
+
+// kindName names a token kind for people.
+func kindName(k onbehalf.TokenKind) string {
+	switch k {
+	case onbehalf.KindZAK:
+		return "ZAK (sign in as you)"
+	case onbehalf.KindJoin:
+		return "host join (skip the waiting room)"
+	}
+	return "OBF"
+}
+
+func reason(c *onbehalf.Connection) string {
+	if c.DisconnectedReason != "" {
+		return c.DisconnectedReason
+	}
+	return "disconnected"
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+func (s *Service) notify() {
+	if s.Notify != nil {
+		s.Notify()
+	}
+}

@@ -1,0 +1,93 @@
+// Package events carries the outbox out of the process: it delivers the
+// events the store writes with each change to the product's webhook
+// receiver (Deliverer, at least once, signed the Standard Webhooks way),
+// streams them to browsers and API clients as Server-Sent Events (Broker,
+// ServeSSE), and deletes old ones (Pruner).
+//
+// Nothing here writes events: the store does, in the transaction of the
+// change it reports, so that a change and its event are never apart.
+// Whoever writes events in this process calls Notify on the Deliverer and
+// the Broker so that they look at once; both also poll the store every
+// second, so events written by other instances go out too. Delivery and
+// streaming run on their own goroutines and never block a request.
+//
+// The webhook body and the SSE data are the same bytes (Body):
+// {"type", "timestamp", "data"}. Webhooks are identified by the event's ID
+// (webhook-id, stable across retries, for the receiver to deduplicate);
+// SSE messages by the event's Seq (id:, for Last-Event-ID). Neither order
+// nor exactly-once is promised to webhook receivers: events are delivered
+// concurrently and retried.
+package events
+
+import (
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
+)
+
+// body is the wire form of an event, field order as documented.
+type body struct {
+	Type      string          `json:"type"`
+	Timestamp string          `json:"timestamp"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// Body returns the JSON the product receives for ev, in a webhook and in
+// the event stream alike: {"type", "timestamp" (RFC 3339, UTC), "data"}.
+// It is compact (one line), so it fits an SSE data: line as it is. It
+// fails only when the stored data is not JSON, which is a bug in the
+// store.
+func Body(ev onbehalf.Event) ([]byte, error) {
+	data := ev.Data
+	if len(data) == 0 {
+		data = json.RawMessage("{}")
+	}
+	b, err := json.Marshal(body{Type: ev.Type, Timestamp: ev.Time.UTC().Format(time.RFC3339Nano), Data: data})
+	if err != nil {
+		return nil, onbehalf.WrapError(err, onbehalf.EINTERNAL, "The event's data is not JSON.")
+	}
+	return b, nil
+}
+
+// Filter selects the events a stream subscriber sees. The zero Filter
+// selects every event (an API key sees the whole install); the launch
+// page sets ConnectionID so that a person sees only their own bots.
+type Filter struct {
+	// ConnectionID, when set, keeps the events whose data.connection_id
+	// is it.
+	ConnectionID string
+	// Types, when set, keeps the events of these types.
+	Types []string
+}
+
+// match reports whether f selects an event of type typ about connection
+// conn (its data.connection_id).
+func (f Filter) match(typ, conn string) bool {
+	if f.ConnectionID != "" && f.ConnectionID != conn {
+		return false
+	}
+	return len(f.Types) == 0 || slices.Contains(f.Types, typ)
+}
+
+// Match reports whether f selects ev.
+func (f Filter) Match(ev onbehalf.Event) bool {
+	if f.ConnectionID == "" {
+		return f.match(ev.Type, "")
+	}
+	return f.match(ev.Type, connectionID(ev))
+}
+
+// connectionID returns ev's data.connection_id ("" when it has none).
+// Every event names its connection (onbehalf.ConnectionEventData,
+// BotEventData), so one small decode serves every filter.
+func connectionID(ev onbehalf.Event) string {
+	var d struct {
+		ConnectionID string `json:"connection_id"`
+	}
+	if json.Unmarshal(ev.Data, &d) != nil {
+		return ""
+	}
+	return d.ConnectionID
+}

@@ -1,0 +1,121 @@
+package onbehalf
+
+import "time"
+
+// BotStatus is the small status vocabulary every platform's words are
+// mapped to.
+type BotStatus string
+
+// Bot statuses, in the order a bot normally goes through them.
+const (
+	// BotCreated: the platform accepted the bot.
+	BotCreated BotStatus = "created"
+	// BotJoining: the bot is on its way into the meeting.
+	BotJoining BotStatus = "joining"
+	// BotWaiting: the bot waits for its person to join (OBF), or in the
+	// waiting room.
+	BotWaiting BotStatus = "waiting"
+	// BotInCall: the bot is in the meeting.
+	BotInCall BotStatus = "in_call"
+	// BotDone: the bot left (the meeting ended, or its person left).
+	BotDone BotStatus = "done"
+	// BotFailed: the bot could not join or was thrown out; the reason says
+	// why.
+	BotFailed BotStatus = "failed"
+)
+
+// Final reports whether no later status can follow.
+func (s BotStatus) Final() bool { return s == BotDone || s == BotFailed }
+
+// Bot is a bot this server asked a platform to create, with its timeline.
+type Bot struct {
+	ID            string      `json:"id"`
+	Platform      string      `json:"platform"`
+	PlatformBotID string      `json:"platform_bot_id"`
+	ConnectionID  string      `json:"connection_id"`
+	MeetingID     string      `json:"meeting_id"`
+	BotName       string      `json:"bot_name,omitempty"`
+	Kinds         []TokenKind `json:"kinds"`
+	Status        BotStatus   `json:"status"`
+	// StatusReason is the platform's words (or Zoom's) for the status.
+	StatusReason string `json:"status_reason,omitempty"`
+	// StatusAt is when the status changed, by the platform's clock when it
+	// said.
+	StatusAt  time.Time `json:"status_at"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	// Timeline holds the status reports and token fetches, oldest first,
+	// at most MaxTimeline.
+	Timeline []BotEvent `json:"timeline"`
+}
+
+// MaxTimeline bounds a bot's timeline; the oldest entries go first.
+const MaxTimeline = 200
+
+// BotEvent is one entry of a bot's timeline: a status report from the
+// platform, or a token fetch seen by this server.
+type BotEvent struct {
+	At time.Time `json:"at"`
+	// Type is "status" or "token".
+	Type string `json:"type"`
+
+	// Status report: the mapped status, the platform's code and sub-code,
+	// and the platform's event ID (used to drop duplicates).
+	Status  BotStatus `json:"status,omitempty"`
+	Code    string    `json:"code,omitempty"`
+	SubCode string    `json:"sub_code,omitempty"`
+	EventID string    `json:"event_id,omitempty"`
+
+	// Token fetch: the kind, the HTTP status answered and, when it failed,
+	// the reason (Zoom's code and message).
+	Kind       TokenKind `json:"kind,omitempty"`
+	HTTPStatus int       `json:"http_status,omitempty"`
+
+	// Message is the human-readable part (a status reason, a token error).
+	Message string `json:"message,omitempty"`
+}
+
+// Timeline entry types.
+const (
+	BotEventStatus = "status"
+	BotEventToken  = "token"
+)
+
+// StatusReport is a platform's bot status webhook, mapped.
+type StatusReport struct {
+	Platform      string
+	PlatformBotID string
+	// EventID identifies the report at the platform, when it has one
+	// (duplicates are dropped).
+	EventID string
+	Status  BotStatus
+	Code    string
+	SubCode string
+	Message string
+	// At is the platform's timestamp of the change (zero: when received).
+	At time.Time
+}
+
+// TokenFetch is a platform's token request, as served: it goes on the
+// bot's timeline (when the URL names a bot) and, when it failed, becomes a
+// token.failed event.
+type TokenFetch struct {
+	ConnectionID string
+	BotID        string
+	Platform     string
+	At           time.Time
+	Kind         TokenKind
+	HTTPStatus   int
+	// Message is the failure's reason, "" on success.
+	Message string
+}
+
+// BotFilter selects bots for a listing.
+type BotFilter struct {
+	ConnectionID string
+	Platform     string
+	// Limit bounds the page (default and maximum set by the caller).
+	Limit int
+	// Cursor is the opaque position returned by the previous page.
+	Cursor string
+}

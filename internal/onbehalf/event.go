@@ -1,0 +1,105 @@
+package onbehalf
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Event types: what the product hears through outgoing webhooks and the
+// event stream.
+const (
+	EventConnectionCreated      = "connection.created"
+	EventConnectionReconnected  = "connection.reconnected"
+	EventConnectionDisconnected = "connection.disconnected"
+	EventConnectionDeleted      = "connection.deleted"
+	EventBotCreated             = "bot.created"
+	EventBotStatusChanged       = "bot.status_changed"
+	EventTokenFailed            = "token.failed"
+)
+
+// EventTypes lists every event type.
+var EventTypes = []string{
+	EventConnectionCreated, EventConnectionReconnected, EventConnectionDisconnected,
+	EventConnectionDeleted, EventBotCreated, EventBotStatusChanged, EventTokenFailed,
+}
+
+// Event is a state change the product must hear about. It is written in
+// the same transaction as the change (the outbox) and delivered at least
+// once.
+type Event struct {
+	// ID is unique and stable across retries (the webhook-id).
+	ID string `json:"id"`
+	// Seq orders events in one store (SSE ids, Last-Event-ID).
+	Seq  int64     `json:"seq"`
+	Type string    `json:"type"`
+	Time time.Time `json:"timestamp"`
+	// Data names the connection (connection_id) and, for bot events, the
+	// bot; never a token.
+	Data json.RawMessage `json:"data"`
+}
+
+// Delivery is an event due for delivery to the webhook receiver.
+type Delivery struct {
+	Event    Event
+	Attempts int
+	// FirstTried is the first attempt's time (zero before it); retries
+	// stop 24 h after it.
+	FirstTried time.Time
+}
+
+// ConnectionEventData is the data of connection.* events.
+type ConnectionEventData struct {
+	ConnectionID   string          `json:"connection_id"`
+	ZoomUserID     string          `json:"zoom_user_id,omitempty"`
+	ExternalUserID string          `json:"external_user_id,omitempty"`
+	Metadata       json.RawMessage `json:"metadata,omitempty"`
+	State          ConnState       `json:"state,omitempty"`
+	Reason         string          `json:"reason,omitempty"`
+	// PreviousExternalUserID is set when a Zoom user connected for one
+	// external user connects for another: the connection moved.
+	PreviousExternalUserID string `json:"previous_external_user_id,omitempty"`
+}
+
+// BotEventData is the data of bot.* and token.failed events.
+type BotEventData struct {
+	ConnectionID  string    `json:"connection_id"`
+	BotID         string    `json:"bot_id,omitempty"`
+	Platform      string    `json:"platform,omitempty"`
+	PlatformBotID string    `json:"platform_bot_id,omitempty"`
+	MeetingID     string    `json:"meeting_id,omitempty"`
+	Status        BotStatus `json:"status,omitempty"`
+	Previous      BotStatus `json:"previous_status,omitempty"`
+	Reason        string    `json:"reason,omitempty"`
+	Kind          TokenKind `json:"kind,omitempty"`
+	HTTPStatus    int       `json:"http_status,omitempty"`
+}
+
+// NewEvent returns an event of the given type at t with data encoded as
+// JSON; the store gives it its ID and sequence number.
+func NewEvent(typ string, t time.Time, data any) Event {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		raw = []byte("{}")
+	}
+	return Event{Type: typ, Time: t.UTC(), Data: raw}
+}
+
+// ConnectionEvent returns a connection.* event about c.
+func ConnectionEvent(typ string, t time.Time, c *Connection) Event {
+	d := ConnectionEventData{
+		ConnectionID: c.ID, ZoomUserID: c.ZoomUserID, ExternalUserID: c.ExternalUserID,
+		Metadata: c.Metadata, State: c.State, Reason: c.DisconnectedReason,
+	}
+	if typ == EventConnectionDeleted {
+		d.State = ""
+	}
+	return NewEvent(typ, t, d)
+}
+
+// NewBotEvent returns a bot.* event about b; previous is the status it had.
+func NewBotEvent(typ string, t time.Time, b *Bot, previous BotStatus) Event {
+	return NewEvent(typ, t, BotEventData{
+		ConnectionID: b.ConnectionID, BotID: b.ID, Platform: b.Platform, PlatformBotID: b.PlatformBotID,
+		MeetingID: b.MeetingID, Status: b.Status, Previous: previous, Reason: b.StatusReason,
+	})
+}

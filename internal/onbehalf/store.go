@@ -1,0 +1,222 @@
+package onbehalf
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Store is everything the server keeps: one implementation per database
+// (bbolt, PostgreSQL), each passing the conformance suite in
+// internal/store/storetest. Consumers take the smallest part they need.
+//
+// Every method that changes what the product must hear about writes the
+// event in the same transaction (the outbox). Every write of a token pair
+// and every "disconnected" is a compare-and-swap on the refresh token it
+// replaces. A write that fails because the store cannot write (disk full,
+// read-only) is an ESTORAGE error and changes nothing.
+type Store interface {
+	ConnectionStore
+	DueLister
+	RefreshLocker
+	BotStore
+	EventStore
+	APIKeyStore
+	ConnectLinkStore
+	MetaStore
+}
+
+// ConnectionStore keeps connections. Unknown IDs are ENOTFOUND.
+type ConnectionStore interface {
+	// Connection returns the connection with the given ID.
+	Connection(ctx context.Context, id string) (*Connection, error)
+	// ConnectionByZoomUser returns the connection of a Zoom user.
+	ConnectionByZoomUser(ctx context.Context, zoomUserID string) (*Connection, error)
+	// Connect stores a fresh grant. The Zoom user's existing connection is
+	// updated in place and keeps its ID (revived when disconnected;
+	// external user ID and metadata replaced when given), else a new one
+	// is made. It writes connection.created or connection.reconnected and
+	// reports which (created). Metadata that is not a JSON object is
+	// EINVALID (field "metadata"); a connection moving to another external
+	// user drops the old metadata unless new metadata is given, and its
+	// event carries previous_external_user_id.
+	Connect(ctx context.Context, a Authorization) (c *Connection, created bool, err error)
+	// SaveToken commits a refreshed pair if the stored refresh token is
+	// still from; otherwise it is ECONFLICT and nothing is written. A
+	// disconnected connection is EDISCONNECTED, a deleted one ENOTFOUND, a
+	// pair without a refresh token EINVALID. The pair is durable when it
+	// returns nil.
+	SaveToken(ctx context.Context, id, from string, tok Token) (*Connection, error)
+	// MarkDisconnected wipes the pair and records when and why, if the
+	// stored refresh token is still from (else ECONFLICT, nothing
+	// written). The record, its ID and its Zoom user stay, so that the
+	// same user authorizing again revives it. It writes
+	// connection.disconnected; an already disconnected connection is
+	// returned unchanged, with no event.
+	MarkDisconnected(ctx context.Context, id, from, reason string) (*Connection, error)
+	// DeleteConnection deletes a connection, its tokens, its personal data
+	// and its index entries, and returns it as it was (tokens included, to
+	// revoke them). It writes connection.deleted.
+	DeleteConnection(ctx context.Context, id string) (*Connection, error)
+	// DeleteByZoomUser deletes the connection of a Zoom user
+	// (deauthorization), as DeleteConnection.
+	DeleteByZoomUser(ctx context.Context, zoomUserID string) (*Connection, error)
+	// ListConnections lists connections by filter, oldest first, and the
+	// cursor of the next page ("" after the last).
+	ListConnections(ctx context.Context, f ConnectionFilter) ([]*Connection, string, error)
+	// NoteMinted records when tokens were last minted for connections
+	// (the caller batches it); it only moves MintedAt forward, and unknown
+	// IDs are skipped.
+	NoteMinted(ctx context.Context, at map[string]time.Time) error
+	// CountConnections counts connections by state; every state is in the
+	// map.
+	CountConnections(ctx context.Context) (map[ConnState]int, error)
+}
+
+// ConnectionFilter selects connections for a listing. Empty fields select
+// everything.
+type ConnectionFilter struct {
+	ExternalUserID string
+	ZoomUserID     string
+	State          ConnState
+	// Limit bounds the page (<= 0: no bound); the caller sets the default
+	// and maximum.
+	Limit int
+	// Cursor is the opaque position returned by the previous page
+	// (store.EncodeCursor, shared by every store); a cursor the store did
+	// not write is EINVALID with field "cursor".
+	Cursor string
+}
+
+// DueLister lists connected connections whose access token expires before
+// a time, soonest first.
+type DueLister interface {
+	DueBefore(ctx context.Context, before time.Time, limit int) ([]Due, error)
+}
+
+// RefreshLocker serializes the refreshes of one connection across
+// instances. It is a lease, not a guarantee: the compare-and-swap of
+// SaveToken is the fence. A single-process store keeps the lease in memory
+// by the same rules (owner, expiry by its clock).
+type RefreshLocker interface {
+	// LockRefresh takes the connection's refresh lease for owner until
+	// ttl from now; ok is false while another owner holds it.
+	LockRefresh(ctx context.Context, id, owner string, ttl time.Duration) (ok bool, err error)
+	// UnlockRefresh gives the lease back, if owner holds it.
+	UnlockRefresh(ctx context.Context, id, owner string) error
+}
+
+// BotStore keeps bots and their timelines.
+type BotStore interface {
+	// CreateBot stores a new bot and writes bot.created. It fills ID,
+	// CreatedAt, UpdatedAt, Status and StatusAt when empty; a known ID or
+	// platform bot ID is ECONFLICT.
+	CreateBot(ctx context.Context, b *Bot) error
+	// Bot returns a bot by this server's ID.
+	Bot(ctx context.Context, id string) (*Bot, error)
+	// BotByPlatformID returns a bot by its platform's ID.
+	BotByPlatformID(ctx context.Context, platform, platformBotID string) (*Bot, error)
+	// ListBots lists bots by filter, newest first, and the cursor of the
+	// next page.
+	ListBots(ctx context.Context, f BotFilter) ([]*Bot, string, error)
+	// ApplyStatus puts a platform's status report on its bot's timeline
+	// (ENOTFOUND for an unknown bot) as ApplyStatusReport says, and writes
+	// bot.status_changed when the status changed.
+	ApplyStatus(ctx context.Context, r StatusReport) (b *Bot, changed bool, err error)
+	// RecordTokenFetches puts token fetches on their bots' timelines as
+	// ApplyTokenFetch says (fetches of unknown bots are skipped), writes
+	// bot.status_changed for each status change and token.failed for each
+	// failed fetch.
+	RecordTokenFetches(ctx context.Context, fetches []TokenFetch) error
+}
+
+// EventStore is the outbox and the event log.
+type EventStore interface {
+	// EventsAfter returns the events whose Seq is greater than after,
+	// oldest first, at most limit (<= 0: all).
+	EventsAfter(ctx context.Context, after int64, limit int) ([]Event, error)
+	// LastEventSeq returns the Seq of the newest event (0 when none);
+	// pruning never lowers it.
+	LastEventSeq(ctx context.Context) (int64, error)
+	// ClaimDeliveries returns up to limit events due for delivery at now,
+	// in Seq order, and leases them until now+lease, so that no other
+	// instance delivers them meanwhile.
+	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Delivery, error)
+	// DeliveryDone ends an event's delivery (delivered, or given up). On a
+	// delivery that is over already it changes nothing; an unknown ID is
+	// ENOTFOUND (likewise DeliveryFailed).
+	DeliveryDone(ctx context.Context, id string, at time.Time) error
+	// DeliveryFailed schedules an event's next attempt at next.
+	DeliveryFailed(ctx context.Context, id string, at, next time.Time, reason string) error
+	// PendingDeliveries counts the events not yet delivered.
+	PendingDeliveries(ctx context.Context) (int, error)
+	// PruneEvents deletes events older than before whose delivery is over.
+	PruneEvents(ctx context.Context, before time.Time) (int, error)
+}
+
+// APIKey is a key of the integration API, stored hashed.
+type APIKey struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Hash is SHA-256 of the whole key; the key itself is never stored.
+	Hash []byte `json:"hash"`
+	// Prefix is the key's first characters, to recognize it in a list.
+	Prefix    string    `json:"prefix"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// APIKeyStore keeps API keys.
+type APIKeyStore interface {
+	// CreateAPIKey stores a key; the caller makes its ID.
+	CreateAPIKey(ctx context.Context, k APIKey) error
+	// APIKeys lists the keys.
+	APIKeys(ctx context.Context) ([]APIKey, error)
+	// APIKeyByHash returns the key with the given hash (ENOTFOUND).
+	APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
+	// RevokeAPIKey deletes a key by ID (ENOTFOUND).
+	RevokeAPIKey(ctx context.Context, id string) error
+}
+
+// ConnectLink is a one-time link that starts the Zoom OAuth flow for one
+// of the product's users.
+type ConnectLink struct {
+	ID             string          `json:"id"`
+	ExternalUserID string          `json:"external_user_id"`
+	Metadata       json.RawMessage `json:"metadata,omitempty"`
+	ReturnTo       string          `json:"return_to,omitempty"`
+	ExpiresAt      time.Time       `json:"expires_at"`
+	// UsedAt is when a connection was made from it (zero: unused).
+	UsedAt time.Time `json:"used_at,omitzero"`
+}
+
+// ConnectLinkStore keeps connect links.
+type ConnectLinkStore interface {
+	// CreateConnectLink stores a link. Its ID is a bearer secret the
+	// caller made; stores keep only its hash.
+	CreateConnectLink(ctx context.Context, l ConnectLink) error
+	// ConnectLink returns a link (ENOTFOUND when unknown).
+	ConnectLink(ctx context.Context, id string) (*ConnectLink, error)
+	// UseConnectLink marks a link used at now and returns it; a used or
+	// expired link is ECONFLICT, an unknown one ENOTFOUND.
+	UseConnectLink(ctx context.Context, id string, now time.Time) (*ConnectLink, error)
+}
+
+// MetaStore keeps server secrets and settings, and reports the store's
+// health.
+type MetaStore interface {
+	// Secret returns the secret stored under name (sealed at rest),
+	// creating it with generate on first use; with a nil generate a
+	// missing secret is ENOTFOUND.
+	Secret(ctx context.Context, name string, generate func() (string, error)) (string, error)
+	// Meta returns a setting ("" and false when unset); SetMeta writes one.
+	Meta(ctx context.Context, name string) (string, bool, error)
+	SetMeta(ctx context.Context, name, value string) error
+	// Ping checks that the store can be read.
+	Ping(ctx context.Context) error
+	// Writable reports whether the store could write the last time it
+	// tried (or probed): nil, or an ESTORAGE error whose message says why
+	// in words an operator understands.
+	Writable(ctx context.Context) error
+	// Close closes the store.
+	Close() error
+}

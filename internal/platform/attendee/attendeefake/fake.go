@@ -1,0 +1,294 @@
+// Package attendeefake is a fake Attendee on an httptest.Server: the
+// create-bot endpoint POST /api/v1/bots, answered like Attendee's Django
+// REST Framework API (token authentication, serializer errors as
+// {"field": ["message"]}, webhook errors as {"error": "…"}, 201 with the
+// bot), bots that fetch their tokens exactly as Attendee's bots do (one
+// POST, Python-default JSON body signed over the canonical JSON, no retry,
+// no redirects), and bot.state_change webhooks in Attendee's format. Tests
+// and the `onbehalf demo` command run it.
+package attendeefake
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
+)
+
+// maxBody bounds a create-bot request body.
+const maxBody = 1 << 20
+
+// Options configure a Fake.
+type Options struct {
+	// APIKey is the key the fake accepts (Authorization: Token <key>).
+	APIKey string
+	// WebhookSecret is the project's webhook secret, base64 of 32 bytes as
+	// Attendee's dashboard shows it. Attendee signs every callback and
+	// webhook with it; "" makes the fake generate one (see Secret).
+	WebhookSecret string
+	// WebhookURL is the project's webhook (trigger bot.state_change), used
+	// for bots created without webhooks of their own.
+	WebhookURL string
+	// AllowHTTP accepts http:// zoom_tokens_url and webhook URLs, which
+	// Attendee refuses: tests and the demo serve plain http on loopback.
+	AllowHTTP bool
+	// Client makes the bots' requests and the webhooks (its redirect
+	// policy is replaced: Attendee follows none).
+	Client *http.Client
+	// Now is the clock of timestamps.
+	Now func() time.Time
+}
+
+// Fake is a running fake Attendee. Its methods are safe for concurrent
+// use.
+type Fake struct {
+	o   Options
+	key []byte
+	ts  *httptest.Server
+
+	mu   sync.Mutex
+	bots []*Created
+	fail *failure
+}
+
+// Created is an accepted create-bot request, and the bot's state.
+type Created struct {
+	platformtest.FakeBot
+	// TokenURL is callback_settings.zoom_tokens_url ("" when none).
+	TokenURL string
+	// Metadata is the bot's metadata, in the order Attendee reads it back
+	// from its database; nil when none.
+	Metadata Object
+	// Webhooks are the bot's own webhook subscriptions.
+	Webhooks []Webhook
+	// State is the bot's state (Attendee's API code).
+	State string
+	// Header and Raw are the request's headers and body as received.
+	Header http.Header
+	Raw    []byte
+}
+
+// Webhook is a webhook subscription of a bot.
+type Webhook struct {
+	URL      string
+	Triggers []string
+}
+
+// failure is a canned answer set by FailCreate.
+type failure struct {
+	status int
+	body   string
+}
+
+var _ platformtest.Fake = (*Fake)(nil)
+
+// New starts a fake Attendee; Close stops it. A malformed WebhookSecret
+// panics (a test's mistake).
+func New(o Options) *Fake {
+	if o.Client == nil {
+		o.Client = &http.Client{}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	f := &Fake{o: o}
+	if o.WebhookSecret == "" {
+		f.key = make([]byte, 32)
+		_, _ = rand.Read(f.key)
+	} else {
+		key, err := base64.StdEncoding.DecodeString(o.WebhookSecret)
+		if err != nil || len(key) != 32 {
+			panic("attendeefake: WebhookSecret must be base64 of 32 bytes")
+		}
+		f.key = key
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/v1/bots", f.handleBots)
+	f.ts = httptest.NewServer(mux)
+	return f
+}
+
+// URL is the base URL, the equivalent of https://app.attendee.dev.
+func (f *Fake) URL() string { return f.ts.URL }
+
+// Close shuts the fake down.
+func (f *Fake) Close() { f.ts.Close() }
+
+// Secret is the project's webhook secret as Attendee's dashboard shows it
+// (ATTENDEE_WEBHOOK_SECRET).
+func (f *Fake) Secret() string { return base64.StdEncoding.EncodeToString(f.key) }
+
+// Bots implements platformtest.Fake.
+func (f *Fake) Bots() []platformtest.FakeBot {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]platformtest.FakeBot, len(f.bots))
+	for i, b := range f.bots {
+		out[i] = b.FakeBot
+	}
+	return out
+}
+
+// Created returns the create-bot requests accepted so far.
+func (f *Fake) Created() []Created {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]Created, len(f.bots))
+	for i, b := range f.bots {
+		out[i] = *b
+	}
+	return out
+}
+
+// FailCreate implements platformtest.Fake: the next create-bot request
+// gets status and body.
+func (f *Fake) FailCreate(status int, body string) {
+	f.mu.Lock()
+	f.fail = &failure{status, body}
+	f.mu.Unlock()
+}
+
+// bot returns the bot with the platform ID, or nil.
+func (f *Fake) bot(id string) *Created {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, b := range f.bots {
+		if b.ID == id {
+			return b
+		}
+	}
+	return nil
+}
+
+// handleBots is POST /api/v1/bots.
+func (f *Fake) handleBots(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": `Method "` + r.Method + `" not allowed.`})
+		return
+	}
+	if msg := f.authenticate(r); msg != "" {
+		w.Header().Set("WWW-Authenticate", "Token")
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"detail": msg})
+		return
+	}
+	f.mu.Lock()
+	fail := f.fail
+	f.fail = nil
+	f.mu.Unlock()
+	if fail != nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(fail.status)
+		_, _ = io.WriteString(w, fail.body)
+		return
+	}
+	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "JSON parse error - could not read the body"})
+		return
+	}
+	var body map[string]any
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	if err := d.Decode(&body); err != nil || body == nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "JSON parse error - the body is not a JSON object"})
+		return
+	}
+	bot, errs := f.validate(body)
+	if len(errs) > 0 {
+		writeJSON(w, http.StatusBadRequest, errs)
+		return
+	}
+	if msg := f.webhookError(bot.Webhooks); msg != "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": msg})
+		return
+	}
+	bot.ID = "bot_" + rand.Text()[:16]
+	bot.Body, bot.Header, bot.Raw = body, r.Header.Clone(), raw
+	bot.State = "joining" // ready, then join_requested at once
+	f.mu.Lock()
+	f.bots = append(f.bots, bot)
+	f.mu.Unlock()
+	writeJSON(w, http.StatusCreated, f.botJSON(bot))
+}
+
+// authenticate checks the Authorization header as Attendee's
+// ApiKeyAuthentication does and returns its refusal, or "".
+func (f *Fake) authenticate(r *http.Request) string {
+	if _, ok := r.Header["Authorization"]; !ok {
+		return "Missing Authorization header"
+	}
+	parts := strings.Fields(r.Header.Get("Authorization"))
+	if len(parts) != 2 || !strings.EqualFold(parts[0], "token") {
+		return "Invalid Authorization header. Should have this format: Token <api_key>"
+	}
+	if f.o.APIKey == "" || subtle.ConstantTimeCompare([]byte(parts[1]), []byte(f.o.APIKey)) != 1 {
+		return "Invalid or disabled API key"
+	}
+	return ""
+}
+
+// botJSON is Attendee's BotSerializer output for a new bot.
+func (f *Fake) botJSON(b *Created) map[string]any {
+	var metadata any
+	if b.Metadata != nil {
+		m := map[string]any{}
+		for _, e := range b.Metadata {
+			m[e.Key] = e.Value
+		}
+		metadata = m
+	}
+	return map[string]any{
+		"id":                  b.ID,
+		"metadata":            metadata,
+		"meeting_url":         b.MeetingURL,
+		"state":               b.State,
+		"events":              []any{map[string]any{"type": "join_requested", "created_at": isoformat(f.o.Now())}},
+		"transcription_state": "not_started",
+		"recording_state":     "not_started",
+		"join_at":             nil,
+		"deduplication_key":   nil,
+	}
+}
+
+// isoformat is Python's datetime.isoformat() of an aware UTC time:
+// microseconds only when there are some.
+func isoformat(t time.Time) string {
+	t = t.UTC()
+	s := t.Format("2006-01-02T15:04:05")
+	if us := t.Nanosecond() / 1000; us != 0 {
+		s += fmt.Sprintf(".%06d", us)
+	}
+	return s + "+00:00"
+}
+
+// writeJSON writes v as JSON with the status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // Django REST Framework does not escape <>&
+	_ = enc.Encode(v)
+}
+
+// kindsOf returns the kinds a token URL serves, by its kinds parameter
+// (Attendee does not know; the suite does): every kind when it names none.
+func kindsOf(tokenURL string) []onbehalf.TokenKind {
+	if u, err := url.Parse(tokenURL); err == nil {
+		if kinds, err := onbehalf.ParseKinds(u.Query().Get("kinds")); err == nil {
+			return kinds
+		}
+	}
+	return onbehalf.Kinds
+}

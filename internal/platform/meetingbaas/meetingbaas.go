@@ -1,0 +1,193 @@
+// Package meetingbaas is the Meeting BaaS adapter (API v2,
+// https://docs.meetingbaas.com/docs/api-v2). It creates bots with
+// POST /v2/bots whose zoom_config points at this server's token URLs,
+// serves those URLs the way Meeting BaaS bots fetch them (GET with bot_id
+// or bot_uuid and extra appended, a bare text/plain token within 15 s),
+// and reads Meeting BaaS's status webhooks: the account webhook's Svix
+// deliveries (bot.status_change, bot.failed, bot.completed) and the
+// per-bot callbacks (bot.completed, bot.failed) it sends to the bot's
+// signed status URL.
+package meetingbaas
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/platform"
+	"github.com/onbehalf/onbehalf/internal/platform/swh"
+)
+
+// Name and Title of the platform.
+const (
+	Name  = "meetingbaas"
+	Title = "Meeting BaaS"
+)
+
+// Configuration variables.
+const (
+	VarAPIKey        = "MEETINGBAAS_API_KEY"
+	VarAPIURL        = "MEETINGBAAS_API_URL"
+	VarTimeout       = "MEETINGBAAS_TIMEOUT"
+	VarWebhookSecret = "MEETINGBAAS_WEBHOOK_SECRET"
+)
+
+// Defaults of the configuration.
+const (
+	DefaultAPIURL  = "https://api.meetingbaas.com"
+	DefaultTimeout = 15 * time.Second
+)
+
+// APIKeyHeader carries the API key on every API request.
+const APIKeyHeader = "x-meeting-baas-api-key"
+
+// Paths of this server that Meeting BaaS calls.
+const (
+	// PathToken serves obf_token_url and zak_token_url: one path, each URL
+	// signing the one kind it serves.
+	PathToken = "/" + Name + "/token"
+	// PathWebhook receives the account webhook (Svix) and the per-bot
+	// callbacks.
+	PathWebhook = "/webhooks/" + Name
+)
+
+// Spec describes the platform to the app.
+var Spec = platform.Spec{
+	Name:  Name,
+	Title: Title,
+	Vars: []platform.Var{
+		{Name: VarAPIKey, Meaning: "Meeting BaaS API key (sent as the x-meeting-baas-api-key header); unset turns Meeting BaaS off", Secret: true},
+		{Name: VarAPIURL, Default: DefaultAPIURL, Meaning: "Meeting BaaS API base URL"},
+		{Name: VarTimeout, Default: DefaultTimeout.String(), Meaning: "how long a create-bot call to Meeting BaaS may take"},
+		{Name: VarWebhookSecret, Meaning: "signing secret (whsec_…) of your Meeting BaaS webhook endpoint, to accept its bot status webhooks at " + PathWebhook, Secret: true},
+	},
+	Load: load,
+	Hint: onbehalf.Hint{
+		Var:   VarAPIKey,
+		Why:   "to send bots with Meeting BaaS",
+		Where: "the API keys page of the Meeting BaaS dashboard (a key with Full or Sending access)",
+	},
+	Setup: func(baseURL string) []platform.Paste {
+		return []platform.Paste{{
+			What:  "Meeting BaaS dashboard → Webhooks: endpoint URL (then set " + VarWebhookSecret + " to the endpoint's signing secret, whsec_…)",
+			Value: baseURL + PathWebhook,
+		}}
+	},
+}
+
+// load reads the MEETINGBAAS_* block: nil without an API key, every
+// problem of the block at once otherwise.
+func load(env *platform.Env, deps platform.Deps) (onbehalf.Platform, error) {
+	key := env.Get(VarAPIKey, "")
+	if key == "" {
+		return nil, nil
+	}
+	before := len(env.Problems())
+	c := Config{
+		APIKey:        key,
+		BaseURL:       env.URL(VarAPIURL, DefaultAPIURL),
+		Timeout:       env.Duration(VarTimeout, DefaultTimeout.String()),
+		WebhookSecret: env.Get(VarWebhookSecret, ""),
+		Now:           deps.Now,
+		Logger:        deps.Logger,
+	}
+	if deps.HTTP != nil {
+		c.Transport = deps.HTTP.Transport
+	}
+	if c.WebhookSecret != "" {
+		if _, err := swh.ParseSecret(c.WebhookSecret); err != nil {
+			env.Problemf("%s: %v", VarWebhookSecret, err)
+		}
+	}
+	if p := env.Problems()[before:]; len(p) > 0 {
+		return nil, errors.Join(p...)
+	}
+	a, err := New(c)
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Config configures an Adapter.
+type Config struct {
+	// APIKey is MEETINGBAAS_API_KEY.
+	APIKey string
+	// BaseURL is MEETINGBAAS_API_URL, without a trailing slash.
+	BaseURL string
+	// Timeout bounds a create-bot call (MEETINGBAAS_TIMEOUT; zero:
+	// DefaultTimeout).
+	Timeout time.Duration
+	// WebhookSecret is MEETINGBAAS_WEBHOOK_SECRET; "" leaves the account
+	// webhook unverifiable (refused).
+	WebhookSecret string
+	// Transport sends the API calls; nil: http.DefaultTransport.
+	Transport http.RoundTripper
+	// Now is the clock of webhook signatures; nil: time.Now.
+	Now func() time.Time
+	// Logger gets what an operator must know; nil: discarded.
+	Logger *slog.Logger
+}
+
+// Adapter is the Meeting BaaS platform: it implements onbehalf.Platform
+// and onbehalf.StatusReceiver.
+type Adapter struct {
+	apiKey, baseURL string
+	hc              *http.Client
+	// verifier checks the account webhook; nil without a secret.
+	verifier *swh.Verifier
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+var (
+	_ onbehalf.Platform       = (*Adapter)(nil)
+	_ onbehalf.StatusReceiver = (*Adapter)(nil)
+)
+
+// New returns an adapter for c.
+func New(c Config) (*Adapter, error) {
+	if c.APIKey == "" {
+		return nil, errors.New(VarAPIKey + " is not set")
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = DefaultAPIURL
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.Transport == nil {
+		c.Transport = http.DefaultTransport
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	a := &Adapter{
+		apiKey:  c.APIKey,
+		baseURL: strings.TrimRight(c.BaseURL, "/"),
+		hc:      &http.Client{Transport: codeTransport{next: c.Transport}, Timeout: c.Timeout},
+		now:     c.Now,
+		log:     c.Logger,
+	}
+	if c.WebhookSecret != "" {
+		v, err := swh.New(Title, VarWebhookSecret, c.WebhookSecret)
+		if err != nil {
+			return nil, err
+		}
+		a.verifier = v
+	}
+	return a, nil
+}
+
+// Name implements onbehalf.Platform.
+func (a *Adapter) Name() string { return Name }
+
+// Title implements onbehalf.Platform.
+func (a *Adapter) Title() string { return Title }

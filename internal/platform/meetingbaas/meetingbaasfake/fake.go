@@ -1,0 +1,228 @@
+// Package meetingbaasfake is a fake of Meeting BaaS (API v2) on an
+// httptest server, for the adapter's tests and the `onbehalf demo`
+// command. It creates bots as POST /v2/bots does (x-meeting-baas-api-key
+// check, validation of the body, 201 {"success": true, "data":
+// {"bot_id"}}, errors in Meeting BaaS's shape), its bots fetch their
+// tokens as Meeting BaaS bots do (GET with bot_id or bot_uuid and extra
+// appended, a bare ASCII token in a text/plain answer, 15 s), and it
+// sends status webhooks as Meeting BaaS does (Svix-signed account
+// webhooks, per-bot callbacks with x-mb-secret).
+package meetingbaasfake
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"time"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
+	"github.com/onbehalf/onbehalf/internal/platform/swh"
+)
+
+// Names of the bot ID parameter a bot appends to its token URLs: the v2
+// guide says bot_id, the v2 OpenAPI description and v1 say bot_uuid.
+const (
+	ParamBotID   = "bot_id"
+	ParamBotUUID = "bot_uuid"
+)
+
+// DefaultFetchTimeout is how long a Meeting BaaS bot waits for its token
+// URL.
+const DefaultFetchTimeout = 15 * time.Second
+
+// Options configure a Fake.
+type Options struct {
+	// APIKey is the key create-bot requests must carry in
+	// x-meeting-baas-api-key.
+	APIKey string
+	// WebhookSecret is the account webhook endpoint's signing secret
+	// (whsec_…): account webhooks are Svix-signed with it ("" sends them
+	// unsigned).
+	WebhookSecret string
+	// WebhookURL is the account webhook endpoint ("" has none).
+	WebhookURL string
+	// AllowHTTP lets meeting_url be http:// (Meeting BaaS wants https).
+	// Token and callback URLs may be http:// either way: Meeting BaaS only
+	// documents them as URIs.
+	AllowHTTP bool
+	// BotIDParam is the parameter naming the bot on token fetches:
+	// ParamBotID (default) or ParamBotUUID.
+	BotIDParam string
+	// FetchTimeout bounds a token fetch (default DefaultFetchTimeout).
+	FetchTimeout time.Duration
+	// Client sends token fetches and webhooks (default: a new client).
+	Client *http.Client
+	// Now is the clock of webhooks (default time.Now).
+	Now func() time.Time
+}
+
+// Fake is a fake Meeting BaaS. Its methods are safe for concurrent use.
+type Fake struct {
+	o   Options
+	key []byte // of WebhookSecret
+	srv *httptest.Server
+
+	mu   sync.Mutex
+	bots []*bot
+	fail *failure
+}
+
+var _ platformtest.Fake = (*Fake)(nil)
+
+// bot is a bot as the fake read its create-bot request.
+type bot struct {
+	id, meetingURL, name string
+	tokenURLs            map[onbehalf.TokenKind]string
+	// extra is the compact JSON of the bot's extra object, nil without.
+	extra json.RawMessage
+	// callback is the bot's callback_config when callback_enabled.
+	callbackURL, callbackSecret, callbackMethod string
+	body                                        map[string]any
+	createdAt                                   time.Time
+}
+
+// failure is a canned answer to the next create-bot request.
+type failure struct {
+	status int
+	body   string
+}
+
+// New starts a fake; Close stops it.
+func New(o Options) (*Fake, error) {
+	if o.BotIDParam == "" {
+		o.BotIDParam = ParamBotID
+	}
+	if o.BotIDParam != ParamBotID && o.BotIDParam != ParamBotUUID {
+		return nil, fmt.Errorf("meetingbaasfake: BotIDParam %q: want %s or %s", o.BotIDParam, ParamBotID, ParamBotUUID)
+	}
+	if o.FetchTimeout <= 0 {
+		o.FetchTimeout = DefaultFetchTimeout
+	}
+	if o.Client == nil {
+		o.Client = &http.Client{}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	f := &Fake{o: o}
+	if o.WebhookSecret != "" {
+		key, err := swh.ParseSecret(o.WebhookSecret)
+		if err != nil {
+			return nil, fmt.Errorf("meetingbaasfake: WebhookSecret: %w", err)
+		}
+		f.key = key
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v2/bots", f.createBot)
+	f.srv = httptest.NewServer(mux)
+	return f, nil
+}
+
+// URL is the fake's base URL (MEETINGBAAS_API_URL).
+func (f *Fake) URL() string { return f.srv.URL }
+
+// Close stops the fake.
+func (f *Fake) Close() { f.srv.Close() }
+
+// Bots returns the bots created so far, oldest first.
+func (f *Fake) Bots() []platformtest.FakeBot {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]platformtest.FakeBot, 0, len(f.bots))
+	for _, b := range f.bots {
+		urls := make(map[onbehalf.TokenKind]string, len(b.tokenURLs))
+		for k, u := range b.tokenURLs {
+			urls[k] = u
+		}
+		out = append(out, platformtest.FakeBot{ID: b.id, MeetingURL: b.meetingURL, BotName: b.name, TokenURLs: urls, Body: b.body})
+	}
+	return out
+}
+
+// FailCreate makes the next create-bot request (with the right key)
+// answer status with body.
+func (f *Fake) FailCreate(status int, body string) {
+	f.mu.Lock()
+	f.fail = &failure{status: status, body: body}
+	f.mu.Unlock()
+}
+
+// bot returns the bot with the given ID, or nil.
+func (f *Fake) bot(id string) *bot {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, b := range f.bots {
+		if b.id == id {
+			return b
+		}
+	}
+	return nil
+}
+
+// createBot serves POST /v2/bots.
+func (f *Fake) createBot(w http.ResponseWriter, r *http.Request) {
+	got := r.Header.Get("x-meeting-baas-api-key")
+	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(f.o.APIKey)) != 1 {
+		writeError(w, http.StatusUnauthorized, "Unauthorized", "FST_ERR_FORBIDDEN", "Invalid or missing API key")
+		return
+	}
+	f.mu.Lock()
+	fail := f.fail
+	f.fail = nil
+	f.mu.Unlock()
+	if fail != nil {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(fail.status)
+		_, _ = w.Write([]byte(fail.body))
+		return
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, "Unsupported Media Type", "FST_ERR_CTP_INVALID_MEDIA_TYPE",
+			"Unsupported Media Type: "+r.Header.Get("Content-Type"))
+		return
+	}
+	body, err := decodeBody(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "Bad Request", "FST_ERR_CTP_INVALID_JSON_BODY",
+			"Body is not valid JSON but content-type is set to 'application/json'")
+		return
+	}
+	b, msg := readBot(body, f.o.AllowHTTP)
+	if msg != "" {
+		writeError(w, http.StatusBadRequest, "Bad Request", "FST_ERR_VALIDATION", msg)
+		return
+	}
+	b.id = newUUID()
+	b.createdAt = f.o.Now()
+	f.mu.Lock()
+	f.bots = append(f.bots, b)
+	f.mu.Unlock()
+	writeJSON(w, http.StatusCreated, map[string]any{"success": true, "data": map[string]any{"bot_id": b.id}})
+}
+
+// writeError writes an error in Meeting BaaS's shape.
+func writeError(w http.ResponseWriter, status int, name, code, message string) {
+	writeJSON(w, status, map[string]any{"success": false, "error": name, "code": code, "statusCode": status, "message": message})
+}
+
+// writeJSON writes v as JSON with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// newUUID returns a random version 4 UUID, as Meeting BaaS bot IDs are.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

@@ -1,0 +1,285 @@
+// Package meetstreamfake is a fake of MeetStream on an httptest server,
+// for the adapter's tests and the `onbehalf demo` command. It creates bots
+// the way MeetStream's API does (POST /api/v1/bots/create_bot with
+// Authorization: Token <key>, its 401 and 400 answers, 201 with bot_id),
+// its bots fetch their token as MeetStream's bots do (GET with
+// meeting_number appended for OBF and X-Bot-Id, a POST JSON fallback on a
+// 405 or an unusable answer, a 400 final), and it sends status webhooks in
+// MeetStream's format (SendStatus).
+//
+// It is written from MeetStream's own description of that behaviour
+// (github.com/meetstream-ai/labs, zoom-authenticated-joins), not from the
+// adapter, so that the two can disagree.
+package meetstreamfake
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
+)
+
+// maxURL is the longest token URL MeetStream takes.
+const maxURL = 4096
+
+// Options configure a Fake.
+type Options struct {
+	// APIKey is the key create-bot requests must carry
+	// (Authorization: Token <key>).
+	APIKey string
+	// WebhookSecret, when set, is the secret the bots send with token
+	// requests: X-Webhook-Secret, and webhook_secret in the POST body.
+	WebhookSecret string
+	// SigningSecret signs the status webhooks sent to WebhookURL
+	// (X-MeetStream-Signature), as a workspace endpoint's secret does.
+	SigningSecret string
+	// WebhookURL is the workspace webhook endpoint: where SendStatus posts
+	// for a bot created without a callback_url.
+	WebhookURL string
+	// AllowHTTP lets token URLs be http:// (MeetStream answers 400 "must
+	// use https" otherwise).
+	AllowHTTP bool
+	// Now is the clock of webhook timestamps; nil means time.Now.
+	Now func() time.Time
+	// HTTP is the client of the bots' token fetches and of webhooks; nil
+	// means a client with a 15 s timeout.
+	HTTP *http.Client
+}
+
+// Fake is a fake MeetStream. It implements platformtest.Fake; its methods
+// are safe for concurrent use.
+type Fake struct {
+	o   Options
+	srv *httptest.Server
+	hc  *http.Client
+
+	mu   sync.Mutex
+	bots []*bot
+	fail *failure
+}
+
+var _ platformtest.Fake = (*Fake)(nil)
+
+// bot is a bot the fake created.
+type bot struct {
+	platformtest.FakeBot
+	kind          onbehalf.TokenKind
+	tokenURL      string
+	meetingNumber string
+	callbackURL   string
+	attributes    map[string]any
+}
+
+// failure is the answer FailCreate set for the next create-bot request.
+type failure struct {
+	status int
+	body   string
+}
+
+// New starts a fake MeetStream; Close stops it.
+func New(o Options) *Fake {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	f := &Fake{o: o, hc: o.HTTP}
+	if f.hc == nil {
+		f.hc = &http.Client{Timeout: 15 * time.Second}
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/v1/bots/create_bot", f.createBot)
+	f.srv = httptest.NewServer(mux)
+	return f
+}
+
+// Close stops the fake's server.
+func (f *Fake) Close() { f.srv.Close() }
+
+// URL is the base URL the adapter is configured with (MEETSTREAM_API_URL).
+func (f *Fake) URL() string { return f.srv.URL }
+
+// Bots returns the bots created so far.
+func (f *Fake) Bots() []platformtest.FakeBot {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]platformtest.FakeBot, len(f.bots))
+	for i, b := range f.bots {
+		out[i] = b.FakeBot
+	}
+	return out
+}
+
+// FailCreate makes the next create-bot request answer status with body.
+func (f *Fake) FailCreate(status int, body string) {
+	f.mu.Lock()
+	f.fail = &failure{status: status, body: body}
+	f.mu.Unlock()
+}
+
+// find returns the bot with MeetStream ID id, or nil.
+func (f *Fake) find(id string) *bot {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, b := range f.bots {
+		if b.ID == id {
+			return b
+		}
+	}
+	return nil
+}
+
+// createBot serves POST /api/v1/bots/create_bot.
+func (f *Fake) createBot(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		answer(w, http.StatusMethodNotAllowed, map[string]any{"detail": fmt.Sprintf("Method %q not allowed.", r.Method)})
+		return
+	}
+	scheme, key, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	switch {
+	case scheme == "":
+		answer(w, http.StatusUnauthorized, map[string]any{"detail": "Authentication credentials were not provided."})
+		return
+	case !strings.EqualFold(scheme, "Token") || subtle.ConstantTimeCompare([]byte(key), []byte(f.o.APIKey)) != 1:
+		answer(w, http.StatusUnauthorized, map[string]any{"detail": "Invalid token."})
+		return
+	}
+	f.mu.Lock()
+	fail := f.fail
+	f.fail = nil
+	f.mu.Unlock()
+	if fail != nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(fail.status)
+		_, _ = w.Write([]byte(fail.body))
+		return
+	}
+	b, msg := f.readBot(r)
+	if msg != "" {
+		answer(w, http.StatusBadRequest, map[string]any{"message": msg})
+		return
+	}
+	f.mu.Lock()
+	f.bots = append(f.bots, b)
+	f.mu.Unlock()
+	answer(w, http.StatusCreated, map[string]any{
+		"bot_id": b.ID, "transcript_id": newUUID(), "meeting_url": b.MeetingURL, "status": "Active",
+	})
+}
+
+// readBot reads and checks a create-bot body as MeetStream does; msg is
+// MeetStream's 400 message when it refuses it.
+func (f *Fake) readBot(r *http.Request) (b *bot, msg string) {
+	var body map[string]any
+	d := json.NewDecoder(r.Body)
+	d.UseNumber()
+	if err := d.Decode(&body); err != nil || body == nil {
+		return nil, "Request body must be a JSON object."
+	}
+	b = &bot{FakeBot: platformtest.FakeBot{ID: newUUID(), Body: body, TokenURLs: map[onbehalf.TokenKind]string{}}}
+	b.MeetingURL, _ = body["meeting_link"].(string)
+	if b.MeetingURL == "" {
+		return nil, "meeting_link is required."
+	}
+	b.meetingNumber = meetingNumber(b.MeetingURL)
+	b.BotName, _ = body["bot_name"].(string)
+	if v, ok := body["zoom"]; ok {
+		zoom, ok := v.(map[string]any)
+		if !ok {
+			return nil, "zoom must be an object."
+		}
+		if _, old := zoom["use_zoom_obf"]; old {
+			return nil, "use_zoom_obf is no longer supported: use zoom.zak_url or zoom.obf_url."
+		}
+		if _, old := zoom["zoom_oauth_connection_user_id"]; old {
+			return nil, "zoom_oauth_connection_user_id is no longer supported: use zoom.zak_url or zoom.obf_url."
+		}
+		_, hasOBF := zoom["obf_url"]
+		_, hasZAK := zoom["zak_url"]
+		if hasOBF && hasZAK {
+			return nil, "Pass only one of zoom.zak_url or zoom.obf_url"
+		}
+		for field, kind := range map[string]onbehalf.TokenKind{"obf_url": onbehalf.KindOBF, "zak_url": onbehalf.KindZAK} {
+			if v, ok := zoom[field]; ok {
+				s, _ := v.(string)
+				if msg := f.checkTokenURL("zoom."+field, s); msg != "" {
+					return nil, msg
+				}
+				b.kind, b.tokenURL = kind, s
+				b.TokenURLs[kind] = s
+			}
+		}
+	}
+	if v, ok := body["callback_url"]; ok {
+		s, _ := v.(string)
+		if u, err := url.Parse(s); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, "callback_url must be a valid URL."
+		}
+		b.callbackURL = s
+	}
+	if v, ok := body["custom_attributes"]; ok {
+		if b.attributes, ok = v.(map[string]any); !ok {
+			return nil, "custom_attributes must be an object."
+		}
+	}
+	return b, ""
+}
+
+// checkTokenURL checks a zoom.*_url as MeetStream does.
+func (f *Fake) checkTokenURL(field, s string) string {
+	u, err := url.Parse(s)
+	switch {
+	case s == "" || err != nil:
+		return field + " must be a valid URL."
+	case u.Scheme != "https" && !(f.o.AllowHTTP && u.Scheme == "http"):
+		return field + " must use https."
+	case u.Host == "":
+		return field + " must include a host."
+	case len(s) > maxURL:
+		return fmt.Sprintf("%s must be at most %d characters.", field, maxURL)
+	case u.Query().Has("meeting_number"):
+		return field + " must not include meeting_number: MeetStream appends it."
+	}
+	return ""
+}
+
+// meetingNumber returns the meeting ID of a Zoom link: the first path
+// segment of 9 to 12 digits.
+func meetingNumber(link string) string {
+	u, err := url.Parse(link)
+	if err != nil {
+		return ""
+	}
+	for _, seg := range strings.Split(u.Path, "/") {
+		if len(seg) >= 9 && len(seg) <= 12 && strings.Trim(seg, "0123456789") == "" {
+			return seg
+		}
+	}
+	return ""
+}
+
+// answer writes a JSON answer.
+func answer(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	_ = json.NewEncoder(&buf).Encode(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// newUUID returns a random UUID (version 4), as MeetStream's bot IDs are.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

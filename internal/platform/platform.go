@@ -1,0 +1,123 @@
+// Package platform holds what every bot platform adapter shares: how an
+// adapter describes itself to the app (Spec), reads its configuration
+// block (Env), and calls its platform's API with errors fit to show
+// (Call). Each platform lives in its own sub-package and imports this one,
+// the domain package and tokenurl; never web, never another platform. The
+// app holds the one list of platforms.
+package platform
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
+)
+
+// Spec describes a platform package to the app.
+type Spec struct {
+	// Name is the platform's key (onbehalf.Platform.Name).
+	Name string
+	// Title is its name for people.
+	Title string
+	// Vars are the platform's configuration variables, documented in
+	// .env.example and checked by `onbehalf doctor`.
+	Vars []Var
+	// Load reads the platform's configuration block. It returns a nil
+	// Platform (and no error) when the platform is not configured (its
+	// API key is unset), and every problem of the block at once.
+	Load func(env *Env, deps Deps) (onbehalf.Platform, error)
+	// Hint says what to set to turn the platform on.
+	Hint onbehalf.Hint
+	// Setup lists what to paste into the platform's dashboard for a server
+	// at baseURL (status webhook URL, …); nil when nothing.
+	Setup func(baseURL string) []Paste
+}
+
+// Var is one configuration variable of a platform.
+type Var struct {
+	Name, Default, Meaning string
+	// Secret values are never printed.
+	Secret bool
+}
+
+// Paste is a value to paste into a platform's dashboard.
+type Paste struct {
+	What, Value string
+}
+
+// Deps are what the app gives every platform adapter.
+type Deps struct {
+	// HTTP calls the platform's API (its timeout bounds a create-bot).
+	HTTP *http.Client
+	// Now is the clock of signature windows.
+	Now func() time.Time
+	// Logger gets what the adapter must tell an operator; never a secret.
+	Logger *slog.Logger
+}
+
+// Env reads one platform's configuration block and collects its problems,
+// so that every problem is reported at once.
+type Env struct {
+	getenv   func(string) string
+	problems []error
+}
+
+// NewEnv returns an Env reading getenv.
+func NewEnv(getenv func(string) string) *Env { return &Env{getenv: getenv} }
+
+// Get returns the trimmed value of name, or def when unset or blank.
+func (e *Env) Get(name, def string) string {
+	if v := strings.TrimSpace(e.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+// URL returns name as an absolute http(s) URL without a trailing slash, or
+// def; a malformed value is a problem.
+func (e *Env) URL(name, def string) string {
+	v := e.Get(name, def)
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		e.Problemf("%s=%q: must be an absolute http(s) URL", name, v)
+		return ""
+	}
+	return strings.TrimRight(v, "/")
+}
+
+// Duration returns name as a positive Go duration, or def.
+func (e *Env) Duration(name, def string) time.Duration {
+	v := e.Get(name, def)
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		e.Problemf("%s=%q: must be a positive duration such as 15s", name, v)
+	}
+	return d
+}
+
+// Int returns name as a whole number in [lo, hi], or def.
+func (e *Env) Int(name, def string, lo, hi int) int {
+	v := e.Get(name, def)
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		e.Problemf("%s=%q: must be a whole number from %d to %d", name, v, lo, hi)
+	}
+	return n
+}
+
+// Problemf records a problem of the block.
+func (e *Env) Problemf(format string, args ...any) {
+	e.problems = append(e.problems, fmt.Errorf(format, args...))
+}
+
+// Err returns the problems found so far, joined, or nil.
+func (e *Env) Err() error { return errors.Join(e.problems...) }
+
+// Problems returns the problems found so far.
+func (e *Env) Problems() []error { return e.problems }

@@ -1,0 +1,194 @@
+// Package platformtest is the conformance suite every bot platform adapter
+// runs, and the pieces its fakes share. The suite drives the adapter the
+// way the server does — PlanTokenURLs, signed token URLs, CreateBot against
+// the platform's fake, then the fake's bots fetching their tokens through
+// the one token handler (internal/tokenserve) — and checks what a platform
+// would see: the bot created with the canonical meeting URL and the token
+// URLs, tokens served in the platform's format for the right connection,
+// meeting and kinds, appended parameters harmless, tampered URLs and
+// missing credentials refused without minting, HEAD never minting, and
+// errors a person can read.
+package platformtest
+
+import (
+	"context"
+	"crypto/rand"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/tokenserve"
+	"github.com/onbehalf/onbehalf/internal/tokenurl"
+)
+
+// Fake is a platform's test double: an httptest server that creates bots
+// the way the platform does, and bots that fetch their tokens the way the
+// platform's bots do.
+type Fake interface {
+	// URL is the base URL the adapter is configured with.
+	URL() string
+	// Bots returns the bots created so far, as the fake read the
+	// create-bot requests.
+	Bots() []FakeBot
+	// FailCreate makes the next create-bot request answer status with
+	// body, as the platform answers errors.
+	FailCreate(status int, body string)
+	// Fetch makes a bot fetch its token(s) of kind from its token URL as
+	// the platform's bot does (appended parameters, headers, fallbacks),
+	// changed by t, and returns what the bot got.
+	Fetch(ctx context.Context, platformBotID string, kind onbehalf.TokenKind, t Tamper) Fetched
+}
+
+// FakeBot is a bot as a fake read its create-bot request.
+type FakeBot struct {
+	ID         string
+	MeetingURL string
+	BotName    string
+	// TokenURLs are the token URLs the bot got, by the kind each serves.
+	TokenURLs map[onbehalf.TokenKind]string
+	// Body is the decoded create-bot body.
+	Body map[string]any
+}
+
+// Tamper changes a fetch the way an attacker or a confused platform would.
+type Tamper struct {
+	// URL rewrites the token URL before the fetch (nil: unchanged).
+	URL func(string) string
+	// Meeting makes the bot claim another meeting ("": as created).
+	Meeting string
+	// NoCredentials leaves out the platform's own credentials (header
+	// secret, request signature).
+	NoCredentials bool
+}
+
+// Fetched is what a platform's bot got from a token fetch.
+type Fetched struct {
+	// Status is the HTTP status the bot's last request got.
+	Status int
+	// Tokens are the tokens the bot could use, by kind.
+	Tokens map[onbehalf.TokenKind]string
+	// Body is the last answer's body (for messages).
+	Body string
+}
+
+// Harness sets up one platform for the suite.
+type Harness struct {
+	// New returns the adapter, configured against a new fake with its API
+	// key, and the fake. secured turns on the platform's own request
+	// credentials (verification secret, webhook secret) on both sides.
+	New func(t *testing.T, secured bool) (onbehalf.Platform, Fake)
+	// Kinds are what a bot asks for in the suite: every kind the platform
+	// can fetch in one bot.
+	Kinds []onbehalf.TokenKind
+	// Refused lists kind sets PlanTokenURLs must refuse (EINVALID).
+	Refused [][]onbehalf.TokenKind
+	// Claims is true when the platform's fetches name the meeting, so
+	// that a fetch for another meeting can be refused.
+	Claims bool
+	// Secured is true when the platform has request credentials to check.
+	Secured bool
+	// APIKey is the key the adapter was configured with (never in an
+	// error message).
+	APIKey string
+}
+
+// Meeting and connection of the suite.
+const (
+	MeetingID  = "85012345678"
+	MeetingURL = "https://us02web.zoom.us/j/85012345678?pwd=abc.1"
+	ConnID     = "conn_platformtest_0001"
+	BotName    = "Suite notetaker"
+)
+
+// Minter is a fake token minter: every call mints a new token named after
+// its kind, unless Fail is set.
+type Minter struct {
+	mu    sync.Mutex
+	fail  error
+	calls []MintCall
+}
+
+// MintCall is one call to the Minter.
+type MintCall struct {
+	ConnID, MeetingID string
+	Kind              onbehalf.TokenKind
+	Token             string
+}
+
+// Mint implements onbehalf.TokenMinter.
+func (m *Minter) Mint(ctx context.Context, connID string, kind onbehalf.TokenKind, meetingID string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return "", m.fail
+	}
+	tok := "tok_" + string(kind) + "_" + rand.Text()
+	m.calls = append(m.calls, MintCall{ConnID: connID, MeetingID: meetingID, Kind: kind, Token: tok})
+	return tok, nil
+}
+
+// Fail makes every call fail with err (nil restores success).
+func (m *Minter) Fail(err error) {
+	m.mu.Lock()
+	m.fail = err
+	m.mu.Unlock()
+}
+
+// Calls returns the successful calls so far.
+func (m *Minter) Calls() []MintCall {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]MintCall(nil), m.calls...)
+}
+
+// Server is the token server of the suite: every token route of one
+// platform served by tokenserve, with a fake minter.
+type Server struct {
+	*httptest.Server
+	Minter *Minter
+	Signer *tokenurl.Signer
+}
+
+// NewServer serves p's token routes (and HEAD for GET routes) with
+// tokenserve; plain auth_token URLs are off.
+func NewServer(t *testing.T, p onbehalf.Platform) *Server {
+	t.Helper()
+	s := &Server{Minter: &Minter{}, Signer: &tokenurl.Signer{Key: tokenurl.NewKey(), TTL: time.Hour}}
+	ts := tokenserve.New(tokenserve.Options{Signer: s.Signer, Minter: s.Minter, BaseURL: "http://onbehalf.test"})
+	mux := http.NewServeMux()
+	for _, rt := range p.TokenRoutes() {
+		methods := append([]string(nil), rt.Methods...)
+		for _, m := range rt.Methods {
+			if m == http.MethodGet {
+				methods = append(methods, http.MethodHead)
+			}
+		}
+		for _, m := range methods {
+			mux.HandleFunc(m+" "+rt.Path, func(w http.ResponseWriter, r *http.Request) {
+				ts.Serve(w, r, p, rt, strings.Split(r.RemoteAddr, ":")[0])
+			})
+		}
+	}
+	s.Server = httptest.NewServer(mux)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// TokenURLs plans and signs the token URLs of a bot.
+func (s *Server) TokenURLs(t *testing.T, p onbehalf.Platform, kinds []onbehalf.TokenKind, botID string) []onbehalf.TokenURL {
+	t.Helper()
+	plans, err := p.PlanTokenURLs(kinds)
+	if err != nil {
+		t.Fatalf("PlanTokenURLs(%v): %v", kinds, err)
+	}
+	var out []onbehalf.TokenURL
+	for _, pl := range plans {
+		u := s.Signer.URL(s.URL, pl.Path, tokenurl.Params{Kinds: pl.Kinds, ConnID: ConnID, MeetingID: MeetingID, BotID: botID})
+		out = append(out, onbehalf.TokenURL{Kinds: pl.Kinds, URL: u})
+	}
+	return out
+}

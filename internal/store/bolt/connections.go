@@ -1,0 +1,331 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/store"
+	bbolt "go.etcd.io/bbolt"
+)
+
+// maxKeyPart bounds an ID the product gives that keys an index (external
+// user IDs, platform bot IDs).
+const maxKeyPart = 1024
+
+// Connection returns the connection with the given ID.
+func (s *Store) Connection(ctx context.Context, id string) (*onbehalf.Connection, error) {
+	var c *onbehalf.Connection
+	err := s.view(func(tx *bbolt.Tx) (err error) {
+		c, err = s.read(tx, id)
+		return err
+	})
+	return c, err
+}
+
+// ConnectionByZoomUser returns the connection of a Zoom user.
+func (s *Store) ConnectionByZoomUser(ctx context.Context, zoomUserID string) (*onbehalf.Connection, error) {
+	var c *onbehalf.Connection
+	err := s.view(func(tx *bbolt.Tx) (err error) {
+		id := tx.Bucket(bucketByZoomUser).Get([]byte(zoomUserID))
+		if id == nil {
+			return onbehalf.Errorf(onbehalf.ENOTFOUND, "No connection for this Zoom user.")
+		}
+		c, err = s.read(tx, string(id))
+		return err
+	})
+	return c, err
+}
+
+// Connect stores a fresh grant and writes connection.created or
+// connection.reconnected with it. The Zoom user's existing connection
+// keeps its ID and creation time and is revived; the external user ID and
+// metadata are replaced when given. When the grant names another external
+// user than the connection had, the connection moves to that user: its
+// metadata (about the previous user) goes unless new metadata is given,
+// and the event says previous_external_user_id.
+func (s *Store) Connect(ctx context.Context, a onbehalf.Authorization) (*onbehalf.Connection, bool, error) {
+	if err := checkAuthorization(a); err != nil {
+		return nil, false, err
+	}
+	var c *onbehalf.Connection
+	var created bool
+	err := s.update(func(tx *bbolt.Tx) error {
+		now := s.now().UTC()
+		var previous string
+		var err error
+		if c, created, previous, err = s.connect(tx, a, now); err != nil {
+			return err
+		}
+		typ := onbehalf.EventConnectionReconnected
+		if created {
+			typ = onbehalf.EventConnectionCreated
+		}
+		return s.addEvent(tx, connectionEvent(typ, now, c, previous))
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return c, created, nil
+}
+
+// checkAuthorization refuses a grant the store cannot keep.
+func checkAuthorization(a onbehalf.Authorization) error {
+	switch {
+	case a.User.ID == "":
+		return onbehalf.Errorf(onbehalf.EINVALID, "Zoom user has no ID.")
+	case len(a.ExternalUserID) > maxKeyPart:
+		return onbehalf.FieldError("external_user_id", "external_user_id is longer than %d bytes.", maxKeyPart)
+	case givenJSON(a.Metadata) && !json.Valid(a.Metadata):
+		return onbehalf.FieldError("metadata", "metadata is not valid JSON.")
+	}
+	return nil
+}
+
+// givenJSON reports whether a JSON value was given (not empty, not null).
+func givenJSON(v json.RawMessage) bool {
+	v = bytes.TrimSpace(v)
+	return len(v) > 0 && string(v) != "null"
+}
+
+// connect stores a fresh grant inside tx (see Connect) without its event.
+func (s *Store) connect(tx *bbolt.Tx, a onbehalf.Authorization, now time.Time) (c *onbehalf.Connection, created bool, previous string, err error) {
+	var old *record
+	if id := tx.Bucket(bucketByZoomUser).Get([]byte(a.User.ID)); id != nil {
+		r, err := s.load(tx, string(id))
+		if err != nil && onbehalf.ErrorCode(err) != onbehalf.ENOTFOUND {
+			return nil, false, "", err
+		}
+		old = r
+	}
+	var n onbehalf.Connection
+	if old != nil {
+		n = old.Connection
+	} else {
+		id, err := store.NewID()
+		if err != nil {
+			return nil, false, "", err
+		}
+		n = onbehalf.Connection{ID: id, CreatedAt: now}
+	}
+	if a.ExternalUserID != "" && a.ExternalUserID != n.ExternalUserID {
+		if n.ExternalUserID != "" {
+			previous, n.Metadata = n.ExternalUserID, nil
+		}
+		n.ExternalUserID = a.ExternalUserID
+	}
+	if givenJSON(a.Metadata) {
+		n.Metadata = bytes.Clone(a.Metadata)
+	}
+	u := a.User
+	n.ZoomUserID, n.AccountID, n.Email, n.DisplayName = u.ID, u.AccountID, u.Email, u.Name()
+	n.State, n.Token = onbehalf.StateConnected, a.Token
+	n.UpdatedAt, n.RefreshedAt = now, now
+	n.DisconnectedAt, n.DisconnectedReason = time.Time{}, ""
+	if err := s.put(tx, old, &n); err != nil {
+		return nil, false, "", err
+	}
+	return &n, old == nil, previous, nil
+}
+
+// SaveToken commits a refreshed pair if the stored refresh token is still
+// from (ECONFLICT otherwise: a reconnect or another refresh came first, and
+// this pair is stale). A disconnected connection is EDISCONNECTED and is
+// not revived; a deleted one is ENOTFOUND.
+func (s *Store) SaveToken(ctx context.Context, id, from string, tok onbehalf.Token) (*onbehalf.Connection, error) {
+	if tok.RefreshToken == "" {
+		return nil, onbehalf.Errorf(onbehalf.EINVALID, "A token pair without a refresh token cannot be saved: it would lose the connection.")
+	}
+	var c onbehalf.Connection
+	err := s.update(func(tx *bbolt.Tx) error {
+		old, err := s.loadCurrent(tx, id, from)
+		if err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		c = old.Connection
+		c.Token, c.UpdatedAt, c.RefreshedAt = tok, now, now
+		return s.put(tx, old, &c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// loadCurrent loads a connection that must still be connected with the
+// refresh token from: the compare of the compare-and-swap.
+func (s *Store) loadCurrent(tx *bbolt.Tx, id, from string) (*record, error) {
+	old, err := s.load(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if old.State != onbehalf.StateConnected {
+		return old, onbehalf.Errorf(onbehalf.EDISCONNECTED, "The Zoom connection was disconnected: reconnect at /zoom/oauth.")
+	}
+	if old.Token.RefreshToken != from {
+		return old, onbehalf.Errorf(onbehalf.ECONFLICT, "The Zoom connection's tokens changed meanwhile (a reconnect or another refresh): this change is stale.")
+	}
+	return old, nil
+}
+
+// MarkDisconnected wipes the pair and records when and why, if the stored
+// refresh token is still from (ECONFLICT otherwise: the grant that failed
+// is not the stored one, so a reconnect survives). A connection already
+// disconnected is returned as it is, with no new event. It writes
+// connection.disconnected.
+func (s *Store) MarkDisconnected(ctx context.Context, id, from, reason string) (*onbehalf.Connection, error) {
+	var c onbehalf.Connection
+	err := s.update(func(tx *bbolt.Tx) error {
+		old, err := s.loadCurrent(tx, id, from)
+		if onbehalf.ErrorCode(err) == onbehalf.EDISCONNECTED {
+			c = old.Connection
+			return errNoChange
+		} else if err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		c = old.Connection
+		c.State, c.Token = onbehalf.StateDisconnected, onbehalf.Token{}
+		c.UpdatedAt, c.DisconnectedAt, c.DisconnectedReason = now, now, reason
+		if err := s.put(tx, old, &c); err != nil {
+			return err
+		}
+		return s.addEvent(tx, onbehalf.ConnectionEvent(onbehalf.EventConnectionDisconnected, now, &c))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// DeleteConnection deletes a connection, its tokens, its personal data and
+// its index entries, writes connection.deleted, and returns the connection
+// as it was (with its tokens, so that the caller can revoke them at Zoom).
+func (s *Store) DeleteConnection(ctx context.Context, id string) (*onbehalf.Connection, error) {
+	return s.deleteWith(func(tx *bbolt.Tx) (string, error) { return id, nil })
+}
+
+// DeleteByZoomUser deletes the connection of a Zoom user
+// (deauthorization), as DeleteConnection.
+func (s *Store) DeleteByZoomUser(ctx context.Context, zoomUserID string) (*onbehalf.Connection, error) {
+	return s.deleteWith(func(tx *bbolt.Tx) (string, error) {
+		id := tx.Bucket(bucketByZoomUser).Get([]byte(zoomUserID))
+		if id == nil {
+			return "", onbehalf.Errorf(onbehalf.ENOTFOUND, "No connection for this Zoom user.")
+		}
+		return string(id), nil
+	})
+}
+
+// deleteWith deletes the connection whose ID find returns inside the
+// transaction.
+func (s *Store) deleteWith(find func(tx *bbolt.Tx) (string, error)) (*onbehalf.Connection, error) {
+	var c *onbehalf.Connection
+	err := s.update(func(tx *bbolt.Tx) error {
+		id, err := find(tx)
+		if err != nil {
+			return err
+		}
+		r, err := s.load(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.remove(tx, r); err != nil {
+			return err
+		}
+		c = &r.Connection
+		return s.addEvent(tx, onbehalf.ConnectionEvent(onbehalf.EventConnectionDeleted, s.now().UTC(), c))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// NoteMinted records when tokens were last minted for connections; unknown
+// IDs are skipped. Only the clear part of each record changes (nothing is
+// unsealed or sealed again), and cached connections follow.
+func (s *Store) NoteMinted(ctx context.Context, at map[string]time.Time) error {
+	type note struct {
+		id       string
+		old, new []byte
+		at       time.Time
+	}
+	var notes []note
+	err := s.update(func(tx *bbolt.Tx) error {
+		notes = notes[:0]
+		conns := tx.Bucket(bucketConnections)
+		for id, t := range at {
+			var r record
+			if ok, err := getJSON(conns, []byte(id), &r); err != nil {
+				return err
+			} else if !ok || !t.After(r.MintedAt) {
+				continue
+			}
+			old := bytes.Clone(conns.Get([]byte(id)))
+			r.MintedAt = t.UTC()
+			buf, err := json.Marshal(&r)
+			if err != nil {
+				return err
+			}
+			if err := conns.Put([]byte(id), buf); err != nil {
+				return err
+			}
+			notes = append(notes, note{id, old, buf, r.MintedAt})
+		}
+		if len(notes) == 0 {
+			return errNoChange
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, n := range notes {
+		s.cache.rebase(n.id, n.old, n.new, func(c *onbehalf.Connection) { c.MintedAt = n.at })
+	}
+	return nil
+}
+
+// ImportConnections stores many grants in one write transaction and
+// returns their connection IDs, in order. It exists for benchmarks and
+// bulk imports (cmd/onbehalf-bench -scale): Connect commits and fsyncs
+// once per connection, which takes minutes for 100,000 of them.
+//
+// Each grant is stored exactly as Connect stores it (same function): a
+// Zoom user that already has a connection keeps its ID and is revived;
+// tokens and personal data are sealed; every index, the counts and the key
+// use counts are kept. Unlike Connect it writes no event: an import is not
+// news for the product. Either every grant is stored or none is (a
+// cancelled ctx stops the import and stores nothing).
+func (s *Store) ImportConnections(ctx context.Context, items []onbehalf.Authorization) ([]string, error) {
+	for _, it := range items {
+		if err := checkAuthorization(it); err != nil {
+			return nil, err
+		}
+	}
+	ids := make([]string, len(items))
+	err := s.update(func(tx *bbolt.Tx) error {
+		now := s.now().UTC()
+		for i, it := range items {
+			if i%1024 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			c, _, _, err := s.connect(tx, it, now)
+			if err != nil {
+				return err
+			}
+			ids[i] = c.ID
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}

@@ -1,0 +1,47 @@
+package store
+
+import "github.com/onbehalf/onbehalf/internal/onbehalf"
+
+// The errors every store answers with, in the same words whichever store
+// it is.
+
+// ErrNoConnection is the error of an unknown connection ID.
+func ErrNoConnection() error { return onbehalf.Errorf(onbehalf.ENOTFOUND, "No such connection.") }
+
+// ErrNoZoomUser is the error of a Zoom user without a connection.
+func ErrNoZoomUser() error {
+	return onbehalf.Errorf(onbehalf.ENOTFOUND, "No connection for this Zoom user.")
+}
+
+// ErrDisconnected is the error of a token write on a disconnected
+// connection.
+func ErrDisconnected() error {
+	return onbehalf.Errorf(onbehalf.EDISCONNECTED, "The Zoom connection was disconnected: reconnect at /zoom/oauth.")
+}
+
+// ErrStale is the error of a compare-and-swap that lost: the refresh
+// token it started from is no longer the stored one.
+func ErrStale() error {
+	return onbehalf.Errorf(onbehalf.ECONFLICT, "The Zoom connection's tokens changed meanwhile (a reconnect or another refresh): this change is stale.")
+}
+
+// ErrNoSaveWithoutRefresh is the error of SaveToken given a pair without
+// a refresh token.
+func ErrNoSaveWithoutRefresh() error {
+	return onbehalf.Errorf(onbehalf.EINVALID, "A token pair without a refresh token cannot be saved: it would lose the connection.")
+}
+
+// ErrNoBot is the error of an unknown bot.
+func ErrNoBot() error { return onbehalf.Errorf(onbehalf.ENOTFOUND, "No such bot.") }
+
+// ErrNoAPIKey is the error of an unknown API key.
+func ErrNoAPIKey() error { return onbehalf.Errorf(onbehalf.ENOTFOUND, "No such API key.") }
+
+// ErrNoLink is the error of an unknown connect link.
+func ErrNoLink() error { return onbehalf.Errorf(onbehalf.ENOTFOUND, "No such connect link.") }
+
+// ErrNoEvent is the error of an unknown event.
+func ErrNoEvent() error { return onbehalf.Errorf(onbehalf.ENOTFOUND, "No such event.") }
+
+// ErrClosed is the error of a store used after Close.
+func ErrClosed() error { return onbehalf.Errorf(onbehalf.EUNAVAILABLE, "The store is closed.") }

@@ -1,0 +1,213 @@
+package store
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
+)
+
+// The rules below are the store-neutral part of onbehalf.Store: what every
+// implementation checks, how a grant changes a connection, and the words
+// of its errors. An implementation calls them inside its write
+// transaction, so that bbolt and PostgreSQL cannot drift apart.
+
+// MaxKeyPart bounds an ID the product gives that keys an index (external
+// user IDs, platform bot IDs).
+const MaxKeyPart = 1024
+
+// MaxDeliveryError bounds the failure reason kept with an event.
+const MaxDeliveryError = 500
+
+// LinkKeep is how long an expired connect link is kept (and answers
+// "expired" rather than "unknown") before it is pruned.
+const LinkKeep = 24 * time.Hour
+
+// LinkPruneBatch bounds how many expired links one CreateConnectLink
+// prunes, so that pruning never makes a large write.
+const LinkPruneBatch = 100
+
+// CheckAuthorization refuses a grant a store cannot keep.
+func CheckAuthorization(a onbehalf.Authorization) error {
+	switch {
+	case a.User.ID == "":
+		return onbehalf.Errorf(onbehalf.EINVALID, "Zoom user has no ID.")
+	case len(a.ExternalUserID) > MaxKeyPart:
+		return onbehalf.FieldError("external_user_id", "external_user_id is longer than %d bytes.", MaxKeyPart)
+	case GivenJSON(a.Metadata) && !json.Valid(a.Metadata):
+		return onbehalf.FieldError("metadata", "metadata is not valid JSON.")
+	}
+	return nil
+}
+
+// GivenJSON reports whether a JSON value was given (not empty, not null).
+func GivenJSON(v json.RawMessage) bool {
+	v = bytes.TrimSpace(v)
+	return len(v) > 0 && string(v) != "null"
+}
+
+// Grant returns the connection a fresh grant makes of old (nil: a new
+// connection with the given ID), at now: revived, with the grant's pair
+// and identity; the external user ID and metadata replaced when given.
+// When the grant names another external user than old had, the
+// connection moves to that user: its metadata (about the previous user)
+// goes unless new metadata is given, and previous names the user it moved
+// from.
+func Grant(old *onbehalf.Connection, a onbehalf.Authorization, id string, now time.Time) (n onbehalf.Connection, previous string) {
+	if old != nil {
+		n = *old
+	} else {
+		n = onbehalf.Connection{ID: id, CreatedAt: now}
+	}
+	if a.ExternalUserID != "" && a.ExternalUserID != n.ExternalUserID {
+		if n.ExternalUserID != "" {
+			previous, n.Metadata = n.ExternalUserID, nil
+		}
+		n.ExternalUserID = a.ExternalUserID
+	}
+	if GivenJSON(a.Metadata) {
+		n.Metadata = bytes.Clone(a.Metadata)
+	}
+	u := a.User
+	n.ZoomUserID, n.AccountID, n.Email, n.DisplayName = u.ID, u.AccountID, u.Email, u.Name()
+	n.State, n.Token = onbehalf.StateConnected, a.Token
+	n.UpdatedAt, n.RefreshedAt = now, now
+	n.DisconnectedAt, n.DisconnectedReason = time.Time{}, ""
+	return n, previous
+}
+
+// ConnectionEvent is onbehalf.ConnectionEvent, with the external user the
+// connection moved from when it moved.
+func ConnectionEvent(typ string, t time.Time, c *onbehalf.Connection, previousExternalUserID string) onbehalf.Event {
+	ev := onbehalf.ConnectionEvent(typ, t, c)
+	if previousExternalUserID == "" {
+		return ev
+	}
+	var d onbehalf.ConnectionEventData
+	if err := json.Unmarshal(ev.Data, &d); err != nil {
+		return ev
+	}
+	d.PreviousExternalUserID = previousExternalUserID
+	return onbehalf.NewEvent(typ, t, d)
+}
+
+// TokenFailedEvent is the token.failed event of a failed fetch (b is its
+// bot, nil when the token URL named none).
+func TokenFailedEvent(f onbehalf.TokenFetch, b *onbehalf.Bot, now time.Time) onbehalf.Event {
+	d := onbehalf.BotEventData{ConnectionID: f.ConnectionID, Platform: f.Platform, Kind: f.Kind, HTTPStatus: f.HTTPStatus, Reason: f.Message}
+	if b != nil {
+		d.BotID, d.PlatformBotID, d.MeetingID = b.ID, b.PlatformBotID, b.MeetingID
+		if d.ConnectionID == "" {
+			d.ConnectionID = b.ConnectionID
+		}
+		if d.Platform == "" {
+			d.Platform = b.Platform
+		}
+	}
+	return onbehalf.NewEvent(onbehalf.EventTokenFailed, now, d)
+}
+
+// CheckBot refuses a bot a store cannot keep.
+func CheckBot(b *onbehalf.Bot) error {
+	switch {
+	case b.Platform == "":
+		return onbehalf.FieldError("platform", "The bot has no platform.")
+	case b.PlatformBotID == "" || len(b.PlatformBotID) > MaxKeyPart:
+		return onbehalf.FieldError("platform_bot_id", "The bot has no usable platform bot ID.")
+	case b.ConnectionID == "":
+		return onbehalf.FieldError("connection_id", "The bot has no connection.")
+	}
+	return nil
+}
+
+// NewBot returns b as CreateBot stores it at now: an ID made when it has
+// none, CreatedAt, UpdatedAt, Status and StatusAt filled in when zero.
+func NewBot(b onbehalf.Bot, now time.Time) (onbehalf.Bot, error) {
+	if b.ID == "" {
+		id, err := NewID()
+		if err != nil {
+			return b, err
+		}
+		b.ID = id
+	}
+	if b.CreatedAt.IsZero() {
+		b.CreatedAt = now
+	}
+	b.CreatedAt, b.UpdatedAt = b.CreatedAt.UTC(), now
+	if b.Status == "" {
+		b.Status = onbehalf.BotCreated
+	}
+	if b.StatusAt.IsZero() {
+		b.StatusAt = b.CreatedAt
+	}
+	return b, nil
+}
+
+// CheckAPIKey refuses an API key a store cannot keep.
+func CheckAPIKey(k onbehalf.APIKey) error {
+	switch {
+	case k.ID == "":
+		return onbehalf.FieldError("id", "The API key has no ID.")
+	case len(k.Hash) != sha256.Size:
+		return onbehalf.FieldError("hash", "The API key's hash is not a SHA-256 hash.")
+	}
+	return nil
+}
+
+// CheckConnectLink refuses a connect link a store cannot keep.
+func CheckConnectLink(l onbehalf.ConnectLink) error {
+	switch {
+	case l.ID == "":
+		return onbehalf.FieldError("id", "The connect link has no ID.")
+	case l.ExpiresAt.IsZero():
+		return onbehalf.FieldError("expires_at", "The connect link has no expiry.")
+	case GivenJSON(l.Metadata) && !json.Valid(l.Metadata):
+		return onbehalf.FieldError("metadata", "metadata is not valid JSON.")
+	}
+	return nil
+}
+
+// LinkKey is what a store keys a connect link by: the hex SHA-256 of its
+// ID. The ID is a bearer credential for an hour, so a copy of the database
+// cannot start a flow with it; every store uses the same key, so that a
+// migration keeps links working.
+func LinkKey(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
+}
+
+// CheckLinkUse says whether a link used at usedAt (zero: never) and
+// expiring at expiresAt can be used at now: a link works once, within its
+// lifetime.
+func CheckLinkUse(usedAt, expiresAt, now time.Time) error {
+	switch {
+	case !usedAt.IsZero():
+		return onbehalf.Errorf(onbehalf.ECONFLICT, "This connect link was used already: ask for a new one.")
+	case !now.Before(expiresAt):
+		return onbehalf.Errorf(onbehalf.ECONFLICT, "This connect link has expired: ask for a new one.")
+	}
+	return nil
+}
+
+// DeliveryReason cuts a delivery failure's reason to MaxDeliveryError
+// bytes.
+func DeliveryReason(reason string) string {
+	if len(reason) > MaxDeliveryError {
+		return reason[:MaxDeliveryError]
+	}
+	return reason
+}
+
+// PageOf cuts a listing that read one item past limit (to tell whether
+// there is more) down to limit, and returns the cursor of the next page.
+func PageOf[T any](items []T, limit int, position func(T) (time.Time, string)) ([]T, string) {
+	if limit <= 0 || len(items) <= limit {
+		return items, ""
+	}
+	items = items[:limit]
+	at, id := position(items[limit-1])
+	return items, EncodeCursor(at, id)
+}

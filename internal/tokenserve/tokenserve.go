@@ -1,0 +1,412 @@
+// Package tokenserve is the one token handler: it serves the token URLs
+// of every bot platform the same way, in this order:
+//
+//	per-IP limit → the platform's request authentication → URL syntax →
+//	signed URL (or plain secret) → the platform's claims against the URL →
+//	per-connection limit → mint → the platform's reply
+//
+// Every signature is checked before anything reads what it signs. What a
+// platform does differently (where its bots fetch, how they authenticate,
+// what they append, how the reply looks) is its adapter's business
+// (onbehalf.Platform); nothing here knows a platform by name.
+package tokenserve
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/ratelimit"
+	"github.com/onbehalf/onbehalf/internal/tokenurl"
+)
+
+// Limits of a token request.
+const (
+	// MaxBody bounds a token request's body (Attendee and MeetStream POST
+	// small JSON objects).
+	MaxBody = 64 << 10
+	// maxConnID bounds user_id.
+	maxConnID = 128
+	// maxBotID bounds bot.
+	maxBotID = 128
+)
+
+// Recorder keeps what happened to token requests: each served or failed
+// kind of an authorized request, for the bot's timeline, the token.failed
+// event and the connection's last mint. It must not block.
+type Recorder interface {
+	Record(f onbehalf.TokenFetch)
+}
+
+// Observer sees every token request's outcome (metrics); it must not
+// block.
+type Observer interface {
+	ObserveTokenRequest(platform string, kinds []onbehalf.TokenKind, status int, took time.Duration)
+}
+
+// Options configure a Server.
+type Options struct {
+	// Signer verifies signed token URLs.
+	Signer *tokenurl.Signer
+	// Minter mints tokens.
+	Minter onbehalf.TokenMinter
+	// Secret is OBF_CALLBACK_SECRET, the auth_token of plain URLs.
+	Secret string
+	// PlainKinds are the kinds plain auth_token URLs may serve
+	// (ALLOW_SECRET_URLS); none turns plain URLs off.
+	PlainKinds []onbehalf.TokenKind
+	// PerIP and PerConn limit requests per client IP and per connection;
+	// nil turns a limit off. Failures bounds failed authorizations per
+	// client IP (past it, 429 instead of 401); nil means a default budget.
+	PerIP, PerConn, Failures *ratelimit.Table
+	// BaseURL is the public URL, for messages ("reconnect at …").
+	BaseURL string
+	// Recorder and Observer may be nil.
+	Recorder Recorder
+	Observer Observer
+	Logger   *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Failed-authorization budget per client IP, always on: a burst of
+// FailBurst failures, refilled at FailRate per second.
+const (
+	FailBurst = 30
+	FailRate  = 1
+	// maxLimiterKeys bounds the failure table.
+	maxLimiterKeys = 10_000
+)
+
+// Server serves token requests. Its methods are safe for concurrent use.
+type Server struct {
+	o         Options
+	secretSum [sha256.Size]byte
+}
+
+// New returns a Server.
+func New(o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Failures == nil {
+		o.Failures = ratelimit.New(FailRate, FailBurst, maxLimiterKeys)
+	}
+	return &Server{o: o, secretSum: sha256.Sum256([]byte(o.Secret))}
+}
+
+// request is one token request on its way through Serve.
+type request struct {
+	p        onbehalf.Platform
+	rt       onbehalf.TokenRoute
+	w        http.ResponseWriter
+	r        *http.Request
+	clientIP string
+	body     []byte
+	grant    tokenurl.Params
+}
+
+// Serve serves one token request on route rt of platform p. clientIP is
+// the client's address as the web layer reads it (trusted proxies
+// applied).
+func (s *Server) Serve(w http.ResponseWriter, r *http.Request, p onbehalf.Platform, rt onbehalf.TokenRoute, clientIP string) {
+	start := time.Now()
+	req := &request{p: p, rt: rt, w: w, r: r, clientIP: clientIP}
+	status := s.serve(req)
+	if s.o.Observer != nil {
+		kinds := req.grant.Kinds
+		if kinds == nil && rt.Default != "" {
+			kinds = []onbehalf.TokenKind{rt.Default}
+		}
+		s.o.Observer.ObserveTokenRequest(p.Name(), kinds, status, time.Since(start))
+	}
+}
+
+// serve runs the checks in order, mints and replies; it returns the status
+// answered.
+func (s *Server) serve(req *request) int {
+	now := s.o.Now()
+	if err := s.limit(s.o.PerIP, ratelimit.IPKey(req.clientIP), now, "Too many token requests from your address (RATE_LIMIT_PER_IP)."); err != nil {
+		return s.fail(req, err)
+	}
+	head := req.r.Method == http.MethodHead
+	if req.r.Body != nil && req.r.Body != http.NoBody && !head {
+		body, err := io.ReadAll(io.LimitReader(req.r.Body, MaxBody+1))
+		if err != nil || len(body) > MaxBody {
+			return s.fail(req, onbehalf.Errorf(onbehalf.EINVALID, "The request body is too large or unreadable."))
+		}
+		req.body = body
+	}
+	served := false
+	if !head {
+		finish, err := req.p.AuthenticateToken(req.r, req.body)
+		if err != nil {
+			return s.fail(req, err)
+		}
+		if finish != nil {
+			defer func() { finish(served) }()
+		}
+	}
+	q := tokenurl.ReadQuery(req.r.URL.Query())
+	if err := checkSyntax(q, req.rt); err != nil {
+		return s.fail(req, err)
+	}
+	grant, err := s.authorize(q, req.rt)
+	if err != nil {
+		return s.fail(req, err)
+	}
+	req.grant = grant
+	claims, err := req.p.ReadTokenClaims(req.r, req.body)
+	if err != nil {
+		return s.fail(req, err)
+	}
+	if claims.MeetingID != "" && claims.MeetingID != grant.MeetingID {
+		return s.fail(req, onbehalf.Errorf(onbehalf.EUNAUTHORIZED,
+			"Token URL refused: the platform asks for meeting %s, but this URL was made for another meeting.", clip(claims.MeetingID, 20)))
+	}
+	if err := s.limit(s.o.PerConn, grant.ConnID, now, "Too many token requests for this connection (RATE_LIMIT_PER_CONNECTION)."); err != nil {
+		return s.fail(req, err)
+	}
+	if head {
+		// HEAD never mints: it only says whether the URL would be served.
+		req.w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		req.w.WriteHeader(http.StatusOK)
+		return http.StatusOK
+	}
+	tokens, err := s.mint(req)
+	if err != nil {
+		return s.fail(req, err)
+	}
+	served = true
+	req.p.WriteTokens(req.w, req.r, tokens)
+	return http.StatusOK
+}
+
+// checkSyntax checks the URL's parameters: a missing or malformed one is a
+// 400 whatever the authorization mode, and says nothing about secrets or
+// connections. The kinds the URL claims (checked later with its signature)
+// say whether a meeting ID is required.
+func checkSyntax(q tokenurl.Query, rt onbehalf.TokenRoute) error {
+	switch {
+	case q.ConnID == "":
+		return onbehalf.FieldError("user_id", "Missing user_id: the connection ID this server gave when Zoom was connected.")
+	case len(q.ConnID) > maxConnID:
+		return onbehalf.FieldError("user_id", "Bad user_id: too long to be a connection ID.")
+	case q.Dup == tokenurl.ParamConnID:
+		return onbehalf.FieldError("user_id", "Bad user_id: it appears more than once.")
+	case q.Dup == tokenurl.ParamMeetingID:
+		return onbehalf.FieldError("meeting_id", "Bad meeting_id: it appears more than once.")
+	case len(q.BotID) > maxBotID:
+		return onbehalf.FieldError("bot", "Bad bot: too long to be a bot ID.")
+	}
+	if q.MeetingID != "" {
+		return onbehalf.CheckMeetingID("meeting_id", q.MeetingID)
+	}
+	claimed := []onbehalf.TokenKind{rt.Default}
+	if q.HasKinds {
+		claimed, _ = onbehalf.ParseKinds(q.Kinds)
+	}
+	for _, k := range claimed {
+		if k != "" && k.NeedsMeeting() {
+			return onbehalf.CheckMeetingID("meeting_id", "")
+		}
+	}
+	return nil
+}
+
+// authorize checks the URL in one of two modes and returns what it
+// grants. A signed URL (exp and sig) is checked whenever the request
+// carries either; an auth_token next to them must be right too. Otherwise
+// the plain auth_token is compared with OBF_CALLBACK_SECRET in constant
+// time (both sides hashed first, so the comparison does not leak the
+// secret's length), for the kinds plain URLs may serve.
+func (s *Server) authorize(q tokenurl.Query, rt onbehalf.TokenRoute) (tokenurl.Params, error) {
+	var g tokenurl.Params
+	if q.Signed() {
+		if q.Dup != "" && q.Dup != tokenurl.ParamSecret {
+			return g, onbehalf.Errorf(onbehalf.EUNAUTHORIZED, "Token URL refused: %s appears more than once, so the URL was changed.", q.Dup)
+		}
+		var err error
+		if g, err = s.o.Signer.Verify(q, rt.Default); err != nil {
+			return g, err
+		}
+		if q.Secret != "" {
+			if err := s.checkSecret(q); err != nil {
+				return g, err
+			}
+		}
+	} else {
+		if err := s.checkSecret(q); err != nil {
+			return g, err
+		}
+		g = tokenurl.Params{ConnID: q.ConnID, MeetingID: q.MeetingID, BotID: q.BotID}
+		if q.HasKinds {
+			kinds, err := onbehalf.ParseKinds(q.Kinds)
+			if err != nil {
+				return g, err
+			}
+			g.Kinds = kinds
+		} else if rt.Default != "" {
+			g.Kinds = []onbehalf.TokenKind{rt.Default}
+		} else {
+			return g, onbehalf.FieldError("kinds", "Missing kinds: say which tokens this URL serves (kinds=obf).")
+		}
+		for _, k := range g.Kinds {
+			if !onbehalf.HasKind(s.o.PlainKinds, k) {
+				return g, onbehalf.Errorf(onbehalf.EUNAUTHORIZED,
+					"Token URL refused: plain auth_token URLs may not serve %s tokens on this server (ALLOW_SECRET_URLS). Use a signed token URL.", k)
+			}
+		}
+	}
+	for _, k := range g.Kinds {
+		if !onbehalf.HasKind(rt.Kinds, k) {
+			return g, onbehalf.Errorf(onbehalf.EUNAUTHORIZED, "Token URL refused: this path does not serve %s tokens (the URL was changed).", k)
+		}
+		if k.NeedsMeeting() && g.MeetingID == "" {
+			return g, onbehalf.FieldError("meeting_id", "Missing meeting_id: a %s token is bound to one meeting.", k)
+		}
+	}
+	return g, nil
+}
+
+// checkSecret checks a plain URL's auth_token.
+func (s *Server) checkSecret(q tokenurl.Query) error {
+	switch {
+	case q.Secret == "":
+		return onbehalf.Errorf(onbehalf.EUNAUTHORIZED, "Missing auth_token: the token URL must carry the server's secret, or be a signed URL (exp and sig) as /launch gives.")
+	case len(s.o.PlainKinds) == 0:
+		return onbehalf.Errorf(onbehalf.EUNAUTHORIZED, "Token URL refused: plain secret URLs are disabled on this server (ALLOW_SECRET_URLS=false). Use the signed token URL that /launch gives.")
+	case q.Dup == tokenurl.ParamSecret:
+		return onbehalf.Errorf(onbehalf.EUNAUTHORIZED, "Wrong auth_token: it appears more than once.")
+	}
+	got := sha256.Sum256([]byte(q.Secret))
+	if subtle.ConstantTimeCompare(got[:], s.secretSum[:]) != 1 {
+		return onbehalf.Errorf(onbehalf.EUNAUTHORIZED, "Wrong auth_token: it does not match this server's OBF_CALLBACK_SECRET.")
+	}
+	return nil
+}
+
+// mint mints every kind the URL grants, concurrently when there are
+// several. Some kinds failing while others succeed serves those that
+// succeeded (a host token refused to a guest must not cost the bot its OBF
+// token); when all fail, the first kind's error is the answer.
+func (s *Server) mint(req *request) ([]onbehalf.MintedToken, error) {
+	g := req.grant
+	out := make([]onbehalf.MintedToken, len(g.Kinds))
+	errs := make([]error, len(g.Kinds))
+	mintOne := func(i int) {
+		tok, err := s.o.Minter.Mint(req.r.Context(), g.ConnID, g.Kinds[i], g.MeetingID)
+		if err == nil && tok == "" { // never a 200 with an empty body
+			err = onbehalf.Errorf(onbehalf.EUPSTREAM, "Zoom returned an empty token.")
+		}
+		out[i], errs[i] = onbehalf.MintedToken{Kind: g.Kinds[i], Token: tok}, s.explain(err)
+	}
+	if len(g.Kinds) == 1 {
+		mintOne(0)
+	} else {
+		var wg sync.WaitGroup
+		for i := range g.Kinds {
+			wg.Go(func() { mintOne(i) })
+		}
+		wg.Wait()
+	}
+	var served []onbehalf.MintedToken
+	at := s.o.Now()
+	for i, k := range g.Kinds {
+		status := onbehalf.HTTPStatus(errs[i])
+		if errs[i] == nil {
+			served = append(served, out[i])
+		} else {
+			s.log(req, "token mint failed", errs[i], status)
+		}
+		if s.o.Recorder != nil {
+			s.o.Recorder.Record(onbehalf.TokenFetch{ConnectionID: g.ConnID, BotID: g.BotID, Platform: req.p.Name(),
+				At: at, Kind: k, HTTPStatus: status, Message: onbehalf.ErrorMessage(errs[i])})
+		}
+	}
+	if len(served) == 0 {
+		return nil, errs[0]
+	}
+	return served, nil
+}
+
+// explain rewrites the errors a person must act on with what to do.
+func (s *Server) explain(err error) error {
+	switch onbehalf.ErrorCode(err) {
+	case onbehalf.ENOTFOUND:
+		return onbehalf.Errorf(onbehalf.ENOTFOUND,
+			"Unknown user_id: no Zoom connection has this ID. Connect Zoom at %s/zoom/oauth and use the token URL it gives.", s.o.BaseURL)
+	case onbehalf.EDISCONNECTED:
+		return onbehalf.Errorf(onbehalf.EDISCONNECTED,
+			"This Zoom connection no longer works (%s). The user must reconnect at %s/zoom/oauth; the token URL keeps working after that.",
+			onbehalf.ErrorMessage(err), s.o.BaseURL)
+	}
+	return err
+}
+
+// fail answers err in the platform's format; past the failure budget of
+// the client, a 401 becomes a 429. It returns the status answered.
+func (s *Server) fail(req *request, err error) int {
+	if onbehalf.ErrorCode(err) == onbehalf.EUNAUTHORIZED {
+		if lim := s.limit(s.o.Failures, ratelimit.IPKey(req.clientIP), s.o.Now(), "Too many failed authorizations from your address."); lim != nil {
+			err = lim
+		}
+	}
+	status := onbehalf.HTTPStatus(err)
+	if secs := ratelimit.RetryAfterOf(err); secs > 0 {
+		req.w.Header().Set("Retry-After", strconv.Itoa(secs))
+	}
+	if onbehalf.ErrorCode(err) != onbehalf.EDISCONNECTED && onbehalf.ErrorCode(err) != onbehalf.EUPSTREAM {
+		s.log(req, "token request refused", err, status) // mint failures were logged by mint
+	}
+	if req.r.Method == http.MethodHead {
+		req.w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		req.w.WriteHeader(status)
+		return status
+	}
+	req.p.WriteTokenError(req.w, req.r, status, onbehalf.ErrorMessage(err))
+	return status
+}
+
+// log logs a failure: refusals of bad requests at debug (junk must not
+// fill the logs), dead connections and upstream failures at warn, bugs at
+// error. The query is never logged: token URLs carry secrets.
+func (s *Server) log(req *request, msg string, err error, status int) {
+	level := slog.LevelDebug
+	switch {
+	case onbehalf.ErrorCode(err) == onbehalf.EINTERNAL:
+		level = slog.LevelError
+	case status >= 500 || onbehalf.ErrorCode(err) == onbehalf.EDISCONNECTED:
+		level = slog.LevelWarn
+	}
+	s.o.Logger.Log(req.r.Context(), level, msg, "platform", req.p.Name(), "path", req.r.URL.Path,
+		"status", status, "code", onbehalf.ErrorCode(err), "err", err)
+}
+
+// limit takes one request from key's budget in t; nil t means no limit.
+func (s *Server) limit(t *ratelimit.Table, key string, now time.Time, msg string) error {
+	if t == nil {
+		return nil
+	}
+	if ok, wait := t.Allow(key, now); !ok {
+		return ratelimit.TooMany(wait, msg)
+	}
+	return nil
+}
+
+// clip shortens s to at most n bytes for a message.
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
