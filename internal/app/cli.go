@@ -8,6 +8,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+
+	"github.com/onbehalf/onbehalf/internal/demo"
 )
 
 // command is one command of the command line.
@@ -26,6 +28,7 @@ type Env struct {
 func commands() []command {
 	return []command{
 		{"serve", "", "run the server (the default when no command is given)", runServe},
+		{"demo", "", "run the server with a fake Zoom and fake bot platforms on this machine, to click through with no account", runDemo},
 		{"apikey", "create --name NAME | list | revoke ID", "manage the integration API's keys (printed once, stored hashed)", runAPIKey},
 		{"webhook-secret", "", "print the secret outgoing webhooks are signed with (generated once when WEBHOOK_SECRET is unset)", runWebhookSecret},
 		{"version", "", "print the version", runVersion},
@@ -119,6 +122,20 @@ func Version() string {
 		v += " (" + rev + dirty + ")"
 	}
 	return v + " " + bi.GoVersion
+}
+
+// runDemo runs `onbehalf demo`: the real server, marked as a demo, against
+// fake Zoom and fake platforms on loopback, with a temporary database.
+func runDemo(ctx context.Context, env Env, args []string) int {
+	if !noArgs(env, "demo", args) {
+		return 2
+	}
+	return demo.Run(ctx, demo.Env{Getenv: env.Getenv, Stdout: env.Stdout, Stderr: env.Stderr}, demo.Options{
+		Start: func(ctx context.Context, c demo.Config) (demo.Server, error) {
+			return Start(ctx, Options{Getenv: c.Getenv, LogOut: c.LogOut, Demo: true, Platforms: c.Platforms})
+		},
+		Platforms: Platforms,
+	})
 }
 
 // runServe runs the server until SIGINT or SIGTERM.

@@ -73,9 +73,11 @@ type Store interface {
 // Start loads the configuration, opens the store and starts serving. The
 // server stops when ctx is done; Wait waits for that.
 func Start(ctx context.Context, o Options) (*App, error) {
-	getenv, err := config.LoadDotEnv(".env", o.Getenv)
-	if err != nil {
-		return nil, err
+	getenv, err := o.Getenv, error(nil)
+	if !o.Demo { // the demo's configuration is all its own
+		if getenv, err = config.LoadDotEnv(".env", o.Getenv); err != nil {
+			return nil, err
+		}
 	}
 	cfg, cerr := config.Load(getenv)
 	a := &App{Config: cfg, ctx: ctx, served: make(chan error, 1)}

@@ -383,6 +383,8 @@ func (s *Server) fail(req *request, err error) int {
 func (s *Server) log(req *request, msg string, err error, status int) {
 	level := slog.LevelDebug
 	switch {
+	case req.r.Context().Err() != nil:
+		// The client hung up: nothing for an operator to do.
 	case onbehalf.ErrorCode(err) == onbehalf.EINTERNAL:
 		level = slog.LevelError
 	case status >= 500 || onbehalf.ErrorCode(err) == onbehalf.EDISCONNECTED:
