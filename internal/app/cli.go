@@ -30,6 +30,7 @@ func commands() []command {
 		{"serve", "", "run the server (the default when no command is given)", runServe},
 		{"demo", "", "run the server with a fake Zoom and fake bot platforms on this machine, to click through with no account", runDemo},
 		{"apikey", "create --name NAME | list | revoke ID", "manage the integration API's keys (printed once, stored hashed)", runAPIKey},
+		{"migrate", "[--from DB_PATH] [--to DATABASE_URL]", "copy a stopped bbolt install into an empty PostgreSQL database (the bbolt file is not changed)", runMigrate},
 		{"webhook-secret", "", "print the secret outgoing webhooks are signed with (generated once when WEBHOOK_SECRET is unset)", runWebhookSecret},
 		{"version", "", "print the version", runVersion},
 		{"help", "", "list the commands", runHelp},

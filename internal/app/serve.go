@@ -136,7 +136,7 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		Wait: cfg.ZoomTimeout, RefreshTimeout: cfg.ZoomRefreshTimeout}
 	var m *metrics.Metrics
 	if cfg.Metrics {
-		m = metrics.New(metrics.Options{Store: a.Store, Due: a.Store, Stats: a.Tokens.Stats, KeepAliveMargin: cfg.KeepAliveMargin, Logger: a.log})
+		m = metrics.New(metrics.Options{Store: a.Store, Due: dueForMetrics(a.Store), Stats: a.Tokens.Stats, KeepAliveMargin: cfg.KeepAliveMargin, Logger: a.log})
 		a.Tokens.Zoom = m.InstrumentZoom(zc)
 	}
 	signer := &tokenurl.Signer{Key: sec.URLKey, LegacyKeys: sec.LegacyURLKeys, TTL: cfg.TokenURLTTL}

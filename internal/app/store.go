@@ -1,20 +1,48 @@
 package app
 
 import (
+	"context"
 	"log/slog"
+	"time"
 
 	"github.com/onbehalf/onbehalf/internal/config"
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/store/bolt"
+	"github.com/onbehalf/onbehalf/internal/store/postgres"
 )
 
 // openStore opens the store the configuration names: PostgreSQL when
 // DATABASE_URL is set, else the bbolt file at DB_PATH.
 func openStore(cfg config.Config, log *slog.Logger) (Store, error) {
+	if cfg.DatabaseURL != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{
+			Keys:          cfg.TokenEncryptionKeys,
+			DeliverEvents: cfg.WebhookURL != "",
+			Logger:        log,
+		})
+	}
 	return bolt.Open(cfg.DBPath, bolt.Options{
 		Keys:          cfg.TokenEncryptionKeys,
 		DeliverEvents: cfg.WebhookURL != "",
 		Logger:        log,
 	})
+}
+
+// peeker is a store whose DueBefore claims work (PostgreSQL): metrics
+// must only peek.
+type peeker interface {
+	Peek() onbehalf.DueLister
+}
+
+// dueForMetrics returns the lister the keep-alive lag metric reads, which
+// must not claim anything.
+func dueForMetrics(st Store) onbehalf.DueLister {
+	if p, ok := st.(peeker); ok {
+		return p.Peek()
+	}
+	return st
 }
 
 // storeName names the store for the log.

@@ -283,6 +283,8 @@ func Load(getenv Getenv) (Config, error) {
 	c.DatabaseURL = get("DATABASE_URL", "")
 	if v := c.DatabaseURL; v != "" && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
 		errs = append(errs, errors.New("DATABASE_URL: must start with postgres:// (unset it to use the bbolt file at DB_PATH)"))
+	} else if v != "" && len(c.TokenEncryptionKeys) == 0 {
+		errs = append(errs, errors.New("TOKEN_ENCRYPTION_KEY is required with DATABASE_URL: every instance must share it, and it must not live in the database (make one with: openssl rand -base64 32; moving from bbolt, use the key in DB_PATH.key)"))
 	}
 	switch c.LogFormat {
 	case "text", "json":

@@ -1,9 +1,13 @@
 package store
 
-import "github.com/onbehalf/onbehalf/internal/onbehalf"
+import (
+	"sync"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
+)
 
 // The errors every store answers with, in the same words whichever store
-// it is.
+// it is, and the health of its writes.
 
 // ErrNoConnection is the error of an unknown connection ID.
 func ErrNoConnection() error { return onbehalf.Errorf(onbehalf.ENOTFOUND, "No such connection.") }
@@ -45,3 +49,38 @@ func ErrNoEvent() error { return onbehalf.Errorf(onbehalf.ENOTFOUND, "No such ev
 
 // ErrClosed is the error of a store used after Close.
 func ErrClosed() error { return onbehalf.Errorf(onbehalf.EUNAVAILABLE, "The store is closed.") }
+
+// Health remembers whether a store's last write failed, and why: what its
+// Writable reports until a write (or a background probe) works again.
+// The zero value is healthy.
+type Health struct {
+	mu      sync.Mutex
+	failing *onbehalf.Error
+}
+
+// OK records a successful write; it reports whether writes failed until
+// then (so that the recovery is logged once).
+func (h *Health) OK() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	was := h.failing != nil
+	h.failing = nil
+	return was
+}
+
+// Fail records a failed write; it reports whether writes worked until
+// then (so that the change is logged once, not on every write).
+func (h *Health) Fail(err *onbehalf.Error) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	first := h.failing == nil
+	h.failing = err
+	return first
+}
+
+// Get returns the failure of the last write, or nil.
+func (h *Health) Get() *onbehalf.Error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.failing
+}

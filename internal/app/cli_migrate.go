@@ -1,0 +1,79 @@
+package app
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/onbehalf/onbehalf/internal/config"
+	"github.com/onbehalf/onbehalf/internal/logging"
+	"github.com/onbehalf/onbehalf/internal/store/bolt"
+	"github.com/onbehalf/onbehalf/internal/store/migrate"
+	"github.com/onbehalf/onbehalf/internal/store/postgres"
+)
+
+// runMigrate handles `onbehalf migrate [--from DB_PATH] [--to DATABASE_URL]`:
+// it copies a bbolt install (every connection, secret, bot, API key, link
+// and pending event) into an empty PostgreSQL database, in one
+// transaction, and leaves the bbolt file untouched.
+func runMigrate(ctx context.Context, env Env, args []string) int {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	from := fs.String("from", "", "the bbolt file (default DB_PATH)")
+	to := fs.String("to", "", "the PostgreSQL URL (default DATABASE_URL)")
+	bad := func(msg string) int {
+		fmt.Fprintf(env.Stderr, "onbehalf migrate: %s\nusage: onbehalf migrate [--from DB_PATH] [--to postgres://…]\n", msg)
+		return 2
+	}
+	if err := fs.Parse(args); err != nil {
+		return bad(err.Error())
+	}
+	if fs.NArg() > 0 {
+		return bad(fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+	}
+	getenv, err := config.LoadDotEnv(".env", env.Getenv)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "onbehalf migrate: %v\n", err)
+		return 1
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "onbehalf migrate: %v\n", err)
+		return 1
+	}
+	if *from == "" {
+		*from = cfg.DBPath
+	}
+	if *to == "" {
+		*to = cfg.DatabaseURL
+	}
+	if *to == "" {
+		return bad("no PostgreSQL database: set DATABASE_URL or pass --to postgres://…")
+	}
+	log := logging.New(env.Stderr, cfg.LogFormat, "info")
+	src, err := bolt.OpenReadOnly(*from, bolt.Options{Keys: cfg.TokenEncryptionKeys, Logger: log})
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "onbehalf migrate: %v\n", err)
+		return 1
+	}
+	defer src.Close()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
+	defer cancel()
+	dst, err := postgres.Open(ctx, *to, postgres.Options{Keys: cfg.TokenEncryptionKeys, Logger: log})
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "onbehalf migrate: %v\n", err)
+		return 1
+	}
+	defer dst.Close()
+	n, err := migrate.Copy(ctx, src, dst, log)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "onbehalf migrate: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(env.Stdout, "copied %d connection(s), %d bot(s), %d event(s) (sequence at %d), %d API key(s), %d connect link(s), %d secret(s), %d setting(s) from %s; the bbolt file is unchanged.\n",
+		n.Connections, n.Bots, n.Events, n.LastEventSeq, n.APIKeys, n.Links, n.Secrets, n.Settings, *from)
+	fmt.Fprintln(env.Stdout, "Start the instances with DATABASE_URL and this TOKEN_ENCRYPTION_KEY; keep the bbolt file as a backup.")
+	return 0
+}
