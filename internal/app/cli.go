@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os/signal"
@@ -10,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/onbehalf/onbehalf/internal/demo"
+	"github.com/onbehalf/onbehalf/internal/doctor"
 )
 
 // command is one command of the command line.
@@ -30,6 +32,7 @@ func commands() []command {
 		{"serve", "", "run the server (the default when no command is given)", runServe},
 		{"demo", "", "run the server with a fake Zoom and fake bot platforms on this machine, to click through with no account", runDemo},
 		{"apikey", "create --name NAME | list | revoke ID", "manage the integration API's keys (printed once, stored hashed)", runAPIKey},
+		{"doctor", "[--offline]", "check the configuration without changing anything (database, BASE_URL, Zoom credentials, platform keys) and print every value to paste into Zoom and the bot platforms", runDoctor},
 		{"migrate", "[--from DB_PATH] [--to DATABASE_URL]", "copy a stopped bbolt install into an empty PostgreSQL database (the bbolt file is not changed)", runMigrate},
 		{"webhook-secret", "", "print the secret outgoing webhooks are signed with (generated once when WEBHOOK_SECRET is unset)", runWebhookSecret},
 		{"version", "", "print the version", runVersion},
@@ -136,6 +139,27 @@ func runDemo(ctx context.Context, env Env, args []string) int {
 			return Start(ctx, Options{Getenv: c.Getenv, LogOut: c.LogOut, Demo: true, Platforms: c.Platforms})
 		},
 		Platforms: Platforms,
+	})
+}
+
+// runDoctor runs `onbehalf doctor [--offline]`: every check it can make
+// without side effects, and every value to paste. Exit 1 when a check
+// failed.
+func runDoctor(ctx context.Context, env Env, args []string) int {
+	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	offline := fs.Bool("offline", false, "skip every check that needs the network")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		msg := fmt.Sprintf("unexpected argument %q", fs.Arg(0))
+		if err != nil {
+			msg = err.Error()
+		}
+		fmt.Fprintf(env.Stderr, "onbehalf doctor: %s\nusage: onbehalf doctor [--offline]\n", msg)
+		return 2
+	}
+	return doctor.Run(ctx, doctor.Options{
+		Getenv: env.Getenv, DotEnv: ".env", Stdout: env.Stdout,
+		Specs: Platforms, Offline: *offline,
 	})
 }
 

@@ -2,9 +2,7 @@ package web
 
 import (
 	"bytes"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
 
@@ -13,6 +11,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/bots"
 	"github.com/onbehalf/onbehalf/internal/meetingurl"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/publicurl"
 )
 
 // maxFormBytes bounds a form post: a whole Zoom invitation may be pasted.
@@ -152,20 +151,11 @@ func (s *Server) handleLaunchBots(c *gin.Context) {
 }
 
 // publicWarning says why bot platforms cannot reach baseURL, or "" when
-// they can: a loopback or private address, or a name that only resolves
-// inside a network.
+// nothing shows that they cannot (publicurl: the rule doctor checks too).
 func publicWarning(baseURL string) string {
-	u, err := url.Parse(baseURL)
-	if err != nil {
+	why := publicurl.Problem(baseURL)
+	if why == "" {
 		return ""
 	}
-	host := strings.ToLower(u.Hostname())
-	const msg = "BASE_URL (" + "%s" + ") is not reachable from the internet, so bot platforms cannot fetch tokens from it and the bot will not get in. Run `ngrok http <port>` and set BASE_URL to the https URL it prints."
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") || strings.HasSuffix(host, ".local") || strings.HasSuffix(host, ".internal") || !strings.Contains(host, ".") && net.ParseIP(host) == nil {
-		return strings.Replace(msg, "%s", baseURL, 1)
-	}
-	if a, err := netip.ParseAddr(host); err == nil && (a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsUnspecified()) {
-		return strings.Replace(msg, "%s", baseURL, 1)
-	}
-	return ""
+	return "BASE_URL (" + baseURL + ") is " + why + ": bot platforms cannot fetch tokens from it, so the bot will not get in. Run `ngrok http <port>` and set BASE_URL to the https URL it prints."
 }

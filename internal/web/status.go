@@ -1,8 +1,6 @@
 package web
 
 import (
-	"errors"
-	"io"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -33,16 +31,12 @@ func (s *Server) handleStatusWebhook(c *gin.Context) {
 		plain(c, http.StatusNotFound, "No such platform on this server (or it is not configured).")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxStatusBytes))
-	if err != nil {
-		if _, tooBig := errors.AsType[*http.MaxBytesError](err); tooBig {
-			plain(c, http.StatusRequestEntityTooLarge, "webhook body too large")
-			return
-		}
-		plain(c, http.StatusBadRequest, "could not read the webhook body")
+	body, ok := readWebhook(c, maxStatusBytes)
+	if !ok {
 		return
 	}
 	q := c.Request.URL.Query()
+	var err error
 	bound := ""
 	if sig := q.Get(tokenurl.ParamSig); sig != "" || q.Has(tokenurl.ParamBot) {
 		bound = q.Get(tokenurl.ParamBot)

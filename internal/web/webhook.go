@@ -43,13 +43,8 @@ func (s *Server) handleZoomWebhook(c *gin.Context) {
 		plain(c, http.StatusNotFound, "Zoom webhooks are not enabled: set ZOOM_WEBHOOK_SECRET_TOKEN (Zoom app → Features → Access → Secret Token).")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxWebhookBytes))
-	if err != nil {
-		if _, tooBig := errors.AsType[*http.MaxBytesError](err); tooBig {
-			plain(c, http.StatusRequestEntityTooLarge, "webhook body too large")
-			return
-		}
-		plain(c, http.StatusBadRequest, "could not read the webhook body")
+	body, ok := readWebhook(c, maxWebhookBytes)
+	if !ok {
 		return
 	}
 	if err := s.verifyZoomSignature(c, body); err != nil {
@@ -102,6 +97,21 @@ func (s *Server) deauthorize(c *gin.Context, ev zoomEvent) {
 		s.logError(c, "deleting deauthorized connection failed", err)
 		plain(c, http.StatusServiceUnavailable, "could not delete the connection; Zoom will retry")
 	}
+}
+
+// readWebhook reads a webhook's body, at most max bytes; on failure it has
+// answered (413 or 400) and ok is false.
+func readWebhook(c *gin.Context, max int64) (body []byte, ok bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, max))
+	if err == nil {
+		return body, true
+	}
+	if _, tooBig := errors.AsType[*http.MaxBytesError](err); tooBig {
+		plain(c, http.StatusRequestEntityTooLarge, "webhook body too large")
+	} else {
+		plain(c, http.StatusBadRequest, "could not read the webhook body")
+	}
+	return nil, false
 }
 
 // verifyZoomSignature checks x-zm-signature over "v0:{timestamp}:{body}"
