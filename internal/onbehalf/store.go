@@ -215,8 +215,12 @@ type MetaStore interface {
 	Ping(ctx context.Context) error
 	// Writable reports whether the store could write the last time it
 	// tried (or probed): nil, or an ESTORAGE error whose message says why
-	// in words an operator understands.
+	// in words an operator understands. No refresh starts while it fails.
 	Writable(ctx context.Context) error
+	// Health is Writable plus warnings an operator must see although
+	// writes still work (an emergency disk reserve used up): what /healthz
+	// and the home page report.
+	Health(ctx context.Context) error
 	// Close closes the store.
 	Close() error
 }

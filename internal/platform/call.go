@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
@@ -36,6 +37,15 @@ type Call struct {
 	// Hint returns advice for a failing status, e.g. " (check
 	// RECALL_API_KEY and RECALL_REGION)"; nil for none.
 	Hint func(status int) string
+	// Message reads the platform's own message from the body of a
+	// failing answer, when the platform words its errors in a way the
+	// usual fields ("detail", "message", "error", field errors) do not
+	// hold whole; ok false falls back to them. nil for none. The message
+	// is redacted and shortened like any other.
+	Message func(raw []byte) (msg string, ok bool)
+	// OK lists statuses besides 2xx that are a success, decoded into out
+	// (MeetStream's 507: an idempotent replay of a bot already created).
+	OK []int
 }
 
 // Do sends the call with hc and decodes a 2xx JSON answer into out (when
@@ -78,8 +88,8 @@ func (c Call) Do(ctx context.Context, hc *http.Client, out any) error {
 	if err != nil {
 		return c.transportError(ctx, err, red)
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		msg := c.Title + " answered " + strconv.Itoa(resp.StatusCode) + ": " + upstreamMessage(resp, raw, red)
+	if (resp.StatusCode < 200 || resp.StatusCode > 299) && !slices.Contains(c.OK, resp.StatusCode) {
+		msg := c.Title + " answered " + strconv.Itoa(resp.StatusCode) + ": " + c.message(resp, raw, red)
 		if c.Hint != nil {
 			msg += c.Hint(resp.StatusCode)
 		}
@@ -93,6 +103,17 @@ func (c Call) Do(ctx context.Context, hc *http.Client, out any) error {
 			Message: c.Title + " answered " + strconv.Itoa(resp.StatusCode) + " with a body that is not the expected JSON.", Err: err}
 	}
 	return nil
+}
+
+// message is the platform's message in a failing answer: Message's, or
+// the usual fields'.
+func (c Call) message(resp *http.Response, raw []byte, red *redactor) string {
+	if c.Message != nil {
+		if msg, ok := c.Message(raw); ok {
+			return Clip(Printable(red.clean(msg)), maxMessage)
+		}
+	}
+	return upstreamMessage(resp, raw, red)
 }
 
 // Unexpected returns the EUPSTREAM error of a 2xx answer that lacks what
@@ -114,6 +135,6 @@ func (c Call) transportError(ctx context.Context, err error, red *redactor) erro
 	if errors.As(err, &ue) {
 		reason = ue.Err // drop "Post \"<url>\": "
 	}
-	msg := truncate(printable(red.clean(reason.Error())), maxRawBytes)
+	msg := Clip(Printable(red.clean(reason.Error())), maxRawBytes)
 	return onbehalf.WrapError(err, onbehalf.EUPSTREAM, "Could not reach "+c.Title+": "+msg)
 }

@@ -94,14 +94,14 @@ func upstreamMessage(resp *http.Response, raw []byte, red *redactor) string {
 		body := strings.TrimSpace(string(raw))
 		if body != "" && mt != "text/html" && !strings.HasPrefix(body, "<") {
 			// Clean before truncating, so no secret survives in part.
-			return truncate(printable(red.clean(body)), maxRawBytes)
+			return Clip(Printable(red.clean(body)), maxRawBytes)
 		}
 		msg = http.StatusText(resp.StatusCode)
 		if msg == "" {
 			msg = "no message"
 		}
 	}
-	return truncate(printable(red.clean(msg)), maxMessage)
+	return Clip(Printable(red.clean(msg)), maxMessage)
 }
 
 // fieldErrors renders DRF validation errors such as
@@ -160,8 +160,9 @@ func flatten(path string, v any, parts *[]string) {
 	}
 }
 
-// printable makes s valid UTF-8 on one line without control characters.
-func printable(s string) string {
+// Printable makes s valid UTF-8 on one line without control characters,
+// blanks folded (text from a platform, before it is shown).
+func Printable(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || unicode.IsSpace(r) {
@@ -172,8 +173,9 @@ func printable(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
-func truncate(s string, n int) string {
+// Clip cuts s to at most n bytes on a rune boundary, marking the cut with
+// "…" (for values quoted in messages).
+func Clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

@@ -42,7 +42,7 @@ func (s *Server) handleHome(c *gin.Context) {
 		OBFURLTemplate: s.obfTemplate(conn),
 		BaseURL:        s.opts.BaseURL,
 	}
-	if err := s.opts.Store.Writable(ctx); err != nil {
+	if err := s.opts.Store.Health(ctx); err != nil {
 		d.StoreProblem = onbehalf.ErrorMessage(err)
 	}
 	if conn != nil {

@@ -33,7 +33,7 @@ type Store interface {
 	ConnectLink(ctx context.Context, id string) (*onbehalf.ConnectLink, error)
 	UseConnectLink(ctx context.Context, id string, now time.Time) (*onbehalf.ConnectLink, error)
 	Ping(ctx context.Context) error
-	Writable(ctx context.Context) error
+	Health(ctx context.Context) error
 }
 
 // Connector changes connections: the token manager, which serializes it
@@ -238,7 +238,7 @@ func (s *Server) handleHealthz(c *gin.Context) {
 		plain(c, http.StatusServiceUnavailable, "database unavailable: the store cannot be read")
 		return
 	}
-	if err := s.opts.Store.Writable(ctx); err != nil {
+	if err := s.opts.Store.Health(ctx); err != nil {
 		plain(c, http.StatusServiceUnavailable, "database cannot write: "+onbehalf.ErrorMessage(err))
 		return
 	}

@@ -92,20 +92,19 @@ type Config struct {
 // ATTENDEE_API_KEY is unset, else the adapter or every problem of the
 // block.
 func Load(env *platform.Env, deps platform.Deps) (onbehalf.Platform, error) {
-	c := Config{APIKey: env.Get(VarAPIKey, "")}
-	if c.APIKey == "" {
+	b, ok := env.Block(VarAPIKey)
+	if !ok {
 		return nil, nil
 	}
-	before := len(env.Problems())
-	c.BaseURL = env.URL(VarAPIURL, DefaultAPIURL)
-	c.Timeout = env.Duration(VarTimeout, DefaultTimeout.String())
+	c := Config{APIKey: b.APIKey}
+	c.BaseURL, c.Timeout = b.API(VarAPIURL, DefaultAPIURL, VarTimeout, DefaultTimeout)
 	if c.WebhookSecret = env.Get(VarWebhookSecret, ""); c.WebhookSecret != "" {
 		if _, err := ParseSecret(c.WebhookSecret); err != nil {
 			env.Problemf("%s: %v", VarWebhookSecret, err) // never the value
 		}
 	}
-	if p := env.Problems()[before:]; len(p) > 0 {
-		return nil, errors.Join(p...)
+	if err := b.Err(); err != nil {
+		return nil, err
 	}
 	return New(c, deps)
 }
@@ -142,14 +141,7 @@ func New(c Config, deps platform.Deps) (*Adapter, error) {
 		c.Timeout = DefaultTimeout
 	}
 	a := &Adapter{apiKey: strings.TrimSpace(c.APIKey), baseURL: strings.TrimRight(c.BaseURL, "/"),
-		allowHTTP: c.AllowHTTP, now: deps.Now, served: newLedger()}
-	a.hc = &http.Client{Timeout: c.Timeout}
-	if deps.HTTP != nil {
-		a.hc.Transport, a.hc.CheckRedirect = deps.HTTP.Transport, deps.HTTP.CheckRedirect
-	}
-	if a.now == nil {
-		a.now = time.Now
-	}
+		allowHTTP: c.AllowHTTP, hc: platform.Client(deps, c.Timeout), now: deps.Clock(), served: newLedger()}
 	if c.WebhookSecret != "" {
 		key, err := ParseSecret(c.WebhookSecret)
 		if err != nil {

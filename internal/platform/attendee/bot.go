@@ -26,7 +26,7 @@ func (a *Adapter) PlanTokenURLs(kinds []onbehalf.TokenKind) ([]onbehalf.TokenURL
 	}
 	for i, k := range kinds {
 		if !k.Valid() {
-			return nil, onbehalf.FieldError("kinds", "Unknown token kind %q: Attendee takes obf, zak and join.", clip(string(k), 20))
+			return nil, onbehalf.FieldError("kinds", "Unknown token kind %q: Attendee takes obf, zak and join.", platform.Clip(string(k), 20))
 		}
 		if onbehalf.HasKind(kinds[:i], k) {
 			return nil, onbehalf.FieldError("kinds", "Token kind %q is given twice.", k)
@@ -99,16 +99,13 @@ func (a *Adapter) CreateBot(ctx context.Context, req onbehalf.BotRequest) (*onbe
 		Secrets: secrets,
 		Hint:    hint,
 	}
-	var created struct {
-		ID string `json:"id"`
-	}
-	if err := call.Do(ctx, a.hc, &created); err != nil {
-		return nil, err
-	}
-	if created.ID == "" {
-		return nil, call.Unexpected("a bot ID (id)")
-	}
-	return &onbehalf.CreatedBot{PlatformBotID: created.ID}, nil
+	return platform.CreateBot(ctx, call, a.hc, "a bot ID (id)", func(b idAnswer) string { return b.ID })
+}
+
+// idAnswer is the part of a create-bot answer that names the bot: Attendee
+// answers with the bot.
+type idAnswer struct {
+	ID string `json:"id"`
 }
 
 // tokenURL returns the one token URL of a bot, checked.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/onbehalf/onbehalf/internal/platform"
 )
 
 // This file is a strict JSON reader (RFC 8259) for the bodies Attendee
@@ -187,7 +189,7 @@ func (p *parser) object(depth int) (any, error) {
 	sort.SliceStable(o, func(i, j int) bool { return o[i].key < o[j].key })
 	for i := 1; i < len(o); i++ {
 		if o[i].key == o[i-1].key {
-			return nil, fmt.Errorf("%w (%q)", ErrDuplicateKey, clip(o[i].key, 40))
+			return nil, fmt.Errorf("%w (%q)", ErrDuplicateKey, platform.Clip(o[i].key, 40))
 		}
 	}
 	return o, nil
@@ -357,15 +359,4 @@ func (p *parser) hex4(i int) (rune, bool) {
 		}
 	}
 	return r, true
-}
-
-// clip shortens s to at most n bytes for a message.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }

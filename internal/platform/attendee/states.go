@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/platform"
 )
 
 // Attendee's bot states and event codes (bots/models.py: BotStates,
@@ -93,7 +94,7 @@ func mapState(newState, eventType, subType string) (status onbehalf.BotStatus, m
 	case subTypeMessages[subType] != "":
 		msg = subTypeMessages[subType]
 	case subType != "":
-		msg = strings.TrimSuffix(msg, ".") + " (" + clip(subType, 80) + ")."
+		msg = strings.TrimSuffix(msg, ".") + " (" + platform.Clip(subType, 80) + ")."
 	case eventTypeMessages[eventType] != "":
 		msg = eventTypeMessages[eventType]
 	}

@@ -1,11 +1,11 @@
 package attendee
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"github.com/onbehalf/onbehalf/internal/meetingurl"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/platform"
 	"github.com/onbehalf/onbehalf/internal/tokenurl"
 )
 
@@ -81,7 +81,7 @@ func (a *Adapter) ReadTokenClaims(r *http.Request, body []byte) (onbehalf.TokenC
 		return c, onbehalf.Errorf(onbehalf.EINVALID, "The Attendee token request's body must be a JSON object.")
 	}
 	if ct, _ := o.str("callback_type"); ct != "zoom_tokens" {
-		return c, onbehalf.FieldError("callback_type", "callback_type is %q: this URL serves Attendee's zoom_tokens callback only.", clip(ct, 40))
+		return c, onbehalf.FieldError("callback_type", "callback_type is %q: this URL serves Attendee's zoom_tokens callback only.", platform.Clip(ct, 40))
 	}
 	botID, ok := o.str("bot_id")
 	if !ok || botID == "" || len(botID) > 128 {
@@ -109,25 +109,12 @@ func (a *Adapter) WriteTokens(w http.ResponseWriter, r *http.Request, tokens []o
 			out[f] = t.Token
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	platform.WriteJSON(w, http.StatusOK, out)
 }
 
 // WriteTokenError implements onbehalf.Platform: JSON {"error": message}
 // with the status. Attendee logs the start of the body of a failed
 // callback, so the message reaches its logs.
 func (a *Adapter) WriteTokenError(w http.ResponseWriter, r *http.Request, status int, message string) {
-	writeJSON(w, status, map[string]string{"error": message})
-}
-
-// writeJSON writes v as JSON with the status, never cached.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"error":"Internal error."}`)
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	platform.WriteJSON(w, status, map[string]string{"error": message})
 }

@@ -1,10 +1,8 @@
 package meetingbaas
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -53,18 +51,9 @@ func (a *Adapter) CreateBot(ctx context.Context, req onbehalf.BotRequest) (*onbe
 	if len(req.TokenURLs) == 0 {
 		return nil, onbehalf.FieldError("kinds", "A Meeting BaaS bot needs at least one token URL.")
 	}
-	zoom := map[string]any{}
-	secrets := []string{a.apiKey, req.StatusURL}
-	for _, u := range req.TokenURLs {
-		if len(u.Kinds) != 1 || zoomFields[u.Kinds[0]] == "" {
-			return nil, onbehalf.Errorf(onbehalf.EINTERNAL, "A Meeting BaaS token URL must serve exactly one of obf or zak (got %v).", u.Kinds)
-		}
-		field := zoomFields[u.Kinds[0]]
-		if _, dup := zoom[field]; dup {
-			return nil, onbehalf.Errorf(onbehalf.EINTERNAL, "Two Meeting BaaS token URLs serve %s.", u.Kinds[0])
-		}
-		zoom[field] = u.URL
-		secrets = append(secrets, u.URL)
+	zoom, urls, err := platform.OneKindFields(Title, "one of obf or zak", req.TokenURLs, zoomFields)
+	if err != nil {
+		return nil, err
 	}
 	name := req.BotName
 	if name == "" {
@@ -90,21 +79,18 @@ func (a *Adapter) CreateBot(ctx context.Context, req onbehalf.BotRequest) (*onbe
 		URL:     a.baseURL + "/v2/bots",
 		Header:  http.Header{http.CanonicalHeaderKey(APIKeyHeader): {a.apiKey}},
 		Body:    body,
-		Secrets: secrets,
+		Secrets: append([]string{a.apiKey, req.StatusURL}, urls...),
 		Hint:    hint,
+		Message: errorMessage,
 	}
-	var created struct {
-		Data struct {
-			BotID string `json:"bot_id"`
-		} `json:"data"`
-	}
-	if err := call.Do(ctx, a.hc, &created); err != nil {
-		return nil, err
-	}
-	if created.Data.BotID == "" {
-		return nil, call.Unexpected("a bot ID (data.bot_id)")
-	}
-	return &onbehalf.CreatedBot{PlatformBotID: created.Data.BotID}, nil
+	return platform.CreateBot(ctx, call, a.hc, "a bot ID (data.bot_id)", func(c created) string { return c.Data.BotID })
+}
+
+// created is the part of a create-bot answer that names the bot.
+type created struct {
+	Data struct {
+		BotID string `json:"bot_id"`
+	} `json:"data"`
 }
 
 // hint returns advice for the statuses whose cause a person can fix.
@@ -120,44 +106,14 @@ func hint(status int) string {
 	return ""
 }
 
-// maxErrorBody bounds the error bodies codeTransport rewrites.
-const maxErrorBody = 64 << 10
-
-// codeTransport puts Meeting BaaS's error code (and retryAfter) into the
-// message of its error bodies, so that platform.Call, which shows only a
-// "message" or "error" field, shows them too:
+// errorMessage renders a Meeting BaaS error body as one message with its
+// code and retryAfter, so that a person sees them too (platform.Call's
+// Message):
 //
 //	{"success": false, "error": "Insufficient tokens", "code": "FST_ERR_INSUFFICIENT_TOKENS", "statusCode": 402}
 //
-// becomes "Insufficient tokens (FST_ERR_INSUFFICIENT_TOKENS)". Bodies of
-// any other shape pass unchanged.
-type codeTransport struct {
-	next http.RoundTripper
-}
-
-// RoundTrip implements http.RoundTripper.
-func (t codeTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(r)
-	if err != nil || resp.StatusCode/100 == 2 {
-		return resp, err
-	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	if msg, ok := errorMessage(raw); ok {
-		raw, _ = json.Marshal(map[string]string{"message": msg})
-		resp.Header.Set("Content-Type", "application/json")
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(raw))
-	resp.ContentLength = int64(len(raw))
-	resp.Header.Del("Content-Length")
-	return resp, nil
-}
-
-// errorMessage renders a Meeting BaaS error body as one message with its
-// code; ok is false for bodies of another shape.
+// becomes "Insufficient tokens (FST_ERR_INSUFFICIENT_TOKENS)". ok is false
+// for bodies of any other shape, which platform.Call reads as usual.
 func errorMessage(raw []byte) (string, bool) {
 	var e map[string]any
 	if json.Unmarshal(raw, &e) != nil {

@@ -82,19 +82,13 @@ var Spec = platform.Spec{
 // load reads the MEETINGBAAS_* block: nil without an API key, every
 // problem of the block at once otherwise.
 func load(env *platform.Env, deps platform.Deps) (onbehalf.Platform, error) {
-	key := env.Get(VarAPIKey, "")
-	if key == "" {
+	b, ok := env.Block(VarAPIKey)
+	if !ok {
 		return nil, nil
 	}
-	before := len(env.Problems())
-	c := Config{
-		APIKey:        key,
-		BaseURL:       env.URL(VarAPIURL, DefaultAPIURL),
-		Timeout:       env.Duration(VarTimeout, DefaultTimeout.String()),
-		WebhookSecret: env.Get(VarWebhookSecret, ""),
-		Now:           deps.Now,
-		Logger:        deps.Logger,
-	}
+	c := Config{APIKey: b.APIKey, Now: deps.Now, Logger: deps.Logger}
+	c.BaseURL, c.Timeout = b.API(VarAPIURL, DefaultAPIURL, VarTimeout, DefaultTimeout)
+	c.WebhookSecret = env.Get(VarWebhookSecret, "")
 	if deps.HTTP != nil {
 		c.Transport = deps.HTTP.Transport
 	}
@@ -103,8 +97,8 @@ func load(env *platform.Env, deps platform.Deps) (onbehalf.Platform, error) {
 			env.Problemf("%s: %v", VarWebhookSecret, err)
 		}
 	}
-	if p := env.Problems()[before:]; len(p) > 0 {
-		return nil, errors.Join(p...)
+	if err := b.Err(); err != nil {
+		return nil, err
 	}
 	a, err := New(c)
 	if err != nil {
@@ -172,7 +166,7 @@ func New(c Config) (*Adapter, error) {
 	a := &Adapter{
 		apiKey:  c.APIKey,
 		baseURL: strings.TrimRight(c.BaseURL, "/"),
-		hc:      &http.Client{Transport: codeTransport{next: c.Transport}, Timeout: c.Timeout},
+		hc:      &http.Client{Transport: c.Transport, Timeout: c.Timeout},
 		now:     c.Now,
 		log:     c.Logger,
 	}

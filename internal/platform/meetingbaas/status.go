@@ -3,12 +3,10 @@ package meetingbaas
 import (
 	"encoding/json"
 	"net/http"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/platform"
 )
 
 // Webhook events of interest.
@@ -161,7 +159,7 @@ func (a *Adapter) ParseStatusWebhook(r *http.Request, body []byte) ([]onbehalf.S
 		sc, ok := statusCodes[d.Status.Code]
 		if !ok {
 			a.log.Info("Meeting BaaS sent a bot status code this server does not know; ignored",
-				"code", clip(platformText(d.Status.Code), 64), "platform_bot_id", d.BotID)
+				"code", platform.Clip(platformText(d.Status.Code), 64), "platform_bot_id", d.BotID)
 			return nil, nil
 		}
 		rep.Status, rep.Code, rep.At = sc.status, d.Status.Code, parseTime(d.Status.CreatedAt)
@@ -170,10 +168,10 @@ func (a *Adapter) ParseStatusWebhook(r *http.Request, body []byte) ([]onbehalf.S
 		// it has no name (and is de-duplicated by its content).
 		rep.EventID = ""
 		if d.Status.CreatedAt != "" {
-			rep.EventID = w.Event + ":" + d.Status.Code + "@" + clip(platformText(d.Status.CreatedAt), 40)
+			rep.EventID = w.Event + ":" + d.Status.Code + "@" + platform.Clip(platformText(d.Status.CreatedAt), 40)
 		}
 	case EventFailed:
-		rep.Status, rep.SubCode, rep.At = onbehalf.BotFailed, clip(platformText(d.ErrorCode), 64), parseTime(d.SentAt)
+		rep.Status, rep.SubCode, rep.At = onbehalf.BotFailed, platform.Clip(platformText(d.ErrorCode), 64), parseTime(d.SentAt)
 		rep.Message = failureReason(d.ErrorCode, d.ErrorMessage)
 	case EventCompleted:
 		rep.Status, rep.Message = onbehalf.BotDone, "The bot left the meeting and Meeting BaaS finished its work."
@@ -204,7 +202,7 @@ func withCode(code string) string {
 	if code = platformText(code); code == "" {
 		return ""
 	}
-	return " (" + clip(code, 64) + ")"
+	return " (" + platform.Clip(code, 64) + ")"
 }
 
 // withPlatformWords appends the platform's message to a reason.
@@ -218,16 +216,7 @@ func withPlatformWords(reason, message string) string {
 // platformText makes the platform's words fit for a reason: one line of
 // printable text, at most maxPlatformText bytes.
 func platformText(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
-	if len(s) <= maxPlatformText {
-		return s
-	}
-	cut := maxPlatformText
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	return platform.Clip(platform.Printable(s), maxPlatformText)
 }
 
 // parseTime reads an ISO 8601 timestamp; zero when absent or unreadable

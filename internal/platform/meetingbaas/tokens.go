@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/platform"
 )
 
 // Parameters naming the bot that a Meeting BaaS bot appends to its token
@@ -35,7 +36,7 @@ func (a *Adapter) PlanTokenURLs(kinds []onbehalf.TokenKind) ([]onbehalf.TokenURL
 		case k == onbehalf.KindJoin:
 			return nil, onbehalf.FieldError("kinds", "Meeting BaaS takes no host join token (its zoom_config has no field for one), so its bots cannot skip the waiting room this way: use obf and/or zak.")
 		case !onbehalf.HasKind(tokenKinds, k):
-			return nil, onbehalf.FieldError("kinds", "Unknown token kind %q: Meeting BaaS takes obf and zak.", clip(string(k), 20))
+			return nil, onbehalf.FieldError("kinds", "Unknown token kind %q: Meeting BaaS takes obf and zak.", platform.Clip(string(k), 20))
 		case onbehalf.HasKind(kinds[:i], k):
 			return nil, onbehalf.FieldError("kinds", "Token kind %q is given twice.", k)
 		}
@@ -97,10 +98,10 @@ func (a *Adapter) ReadTokenClaims(r *http.Request, body []byte) (onbehalf.TokenC
 // order.
 func (a *Adapter) WriteTokens(w http.ResponseWriter, r *http.Request, tokens []onbehalf.MintedToken) {
 	if len(tokens) == 0 || tokens[0].Token == "" { // never a 200 without a token
-		writeText(w, http.StatusInternalServerError, "No token was minted.")
+		platform.WriteText(w, http.StatusInternalServerError, "No token was minted.")
 		return
 	}
-	writeText(w, http.StatusOK, tokens[0].Token)
+	platform.WriteText(w, http.StatusOK, tokens[0].Token)
 }
 
 // WriteTokenError implements onbehalf.Platform: the message as text/plain
@@ -108,17 +109,7 @@ func (a *Adapter) WriteTokens(w http.ResponseWriter, r *http.Request, tokens []o
 // ZOOM_OBF_TOKEN_ERROR / ZOOM_ACCESS_TOKEN_ERROR; the message is for
 // whoever reads its logs, and this server's timeline.
 func (a *Adapter) WriteTokenError(w http.ResponseWriter, r *http.Request, status int, message string) {
-	writeText(w, status, message)
-}
-
-// writeText writes a text/plain answer that no cache keeps.
-func writeText(w http.ResponseWriter, status int, text string) {
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(text))
+	platform.WriteText(w, status, message)
 }
 
 // printableASCII reports whether s holds only visible ASCII characters.
@@ -129,12 +120,4 @@ func printableASCII(s string) bool {
 		}
 	}
 	return true
-}
-
-// clip shortens s to at most n bytes for a message.
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }

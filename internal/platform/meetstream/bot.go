@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
@@ -53,8 +52,9 @@ type createBotResponse struct {
 //	{"meeting_link", "bot_name", "zoom": {"obf_url"} or {"zak_url"},
 //	 "callback_url" (req.StatusURL), "custom_attributes": {"onbehalf_bot_id"}}
 //
-// merged with req.Options. 201 (any 2xx) or 507 (an idempotent replay)
-// with bot_id is a bot.
+// merged with req.Options. 201 (any 2xx) or 507 (an idempotent replay:
+// the bot of an identical earlier request, named in the body) with bot_id
+// is a bot.
 func (a *Adapter) CreateBot(ctx context.Context, req onbehalf.BotRequest) (*onbehalf.CreatedBot, error) {
 	field, tokenURL, err := zoomField(req.TokenURLs)
 	if err != nil {
@@ -95,19 +95,14 @@ func (a *Adapter) CreateBot(ctx context.Context, req onbehalf.BotRequest) (*onbe
 		Body:    body,
 		Secrets: secrets,
 		Hint:    hint,
+		OK:      []int{statusReplay},
 	}
-	var out createBotResponse
-	if err := call.Do(ctx, a.hc, &out); err != nil {
-		return nil, err
-	}
-	id := string(out.BotID)
-	if id == "" {
-		id = string(out.ID)
-	}
-	if id == "" {
-		return nil, call.Unexpected("a bot_id")
-	}
-	return &onbehalf.CreatedBot{PlatformBotID: id}, nil
+	return platform.CreateBot(ctx, call, a.hc, "a bot_id", func(out createBotResponse) string {
+		if out.BotID != "" {
+			return string(out.BotID)
+		}
+		return string(out.ID)
+	})
 }
 
 // zoomField returns the zoom field and the URL of the one token URL a
@@ -145,24 +140,4 @@ func hint(status int) string {
 		return " (check " + VarAPIURL + " and " + VarAPIKey + ")"
 	}
 	return ""
-}
-
-// replayTransport reads MeetStream's 507 (an idempotent replay: the bot of
-// an identical earlier request, named in the body) as 200, so that
-// platform.Call decodes it like a 201.
-type replayTransport struct {
-	base http.RoundTripper
-}
-
-// RoundTrip implements http.RoundTripper.
-func (t replayTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	base := t.base
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	resp, err := base.RoundTrip(r)
-	if err == nil && resp.StatusCode == statusReplay && strings.HasSuffix(r.URL.Path, createBotPath) {
-		resp.StatusCode, resp.Status = http.StatusOK, "200 OK (MeetStream 507: idempotent replay)"
-	}
-	return resp, err
 }

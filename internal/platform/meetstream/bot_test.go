@@ -228,22 +228,27 @@ func TestCreateBotTimeout(t *testing.T) {
 	}
 }
 
-// The 507 rule applies to create_bot only.
-func TestReplayTransportScope(t *testing.T) {
+// The 507 rule applies to create_bot only (under a base URL with a path
+// too): another call that gets a 507 fails.
+func TestReplayScope(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusInsufficientStorage)
+		_, _ = w.Write([]byte(`{"bot_id": "8a1f-replayed"}`))
 	}))
 	defer srv.Close()
-	for path, want := range map[string]int{createBotPath: http.StatusOK, "/prefix" + createBotPath: http.StatusOK, "/api/v1/bots/x": 507} {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+path, nil)
-		resp, err := replayTransport{}.RoundTrip(req)
+	for _, base := range []string{srv.URL, srv.URL + "/prefix"} {
+		a, err := New(Config{APIKey: testKey, BaseURL: base}, platform.Deps{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
-		if resp.StatusCode != want {
-			t.Errorf("%s: %d, want %d", path, resp.StatusCode, want)
+		if created, err := a.CreateBot(context.Background(), request(onbehalf.KindOBF, obfURL)); err != nil || created.PlatformBotID != "8a1f-replayed" {
+			t.Errorf("create_bot under %s: %+v, %v; want the replayed bot", base, created, err)
 		}
+	}
+	var out createBotResponse
+	err := platform.Call{Title: Title, Method: http.MethodPost, URL: srv.URL + "/api/v1/bots/x"}.Do(context.Background(), srv.Client(), &out)
+	if onbehalf.ErrorCode(err) != onbehalf.EUPSTREAM || !strings.Contains(onbehalf.ErrorMessage(err), "MeetStream answered 507") {
+		t.Errorf("another call answered 507: %v, want EUPSTREAM", err)
 	}
 }
 

@@ -96,20 +96,19 @@ type Config struct {
 // MEETSTREAM_API_KEY is unset, else the adapter or every problem of the
 // block at once.
 func Load(env *platform.Env, deps platform.Deps) (onbehalf.Platform, error) {
-	c := Config{APIKey: env.Get(VarAPIKey, "")}
-	if c.APIKey == "" {
+	b, ok := env.Block(VarAPIKey)
+	if !ok {
 		return nil, nil
 	}
-	before := len(env.Problems())
+	c := Config{APIKey: b.APIKey}
 	if strings.ContainsAny(c.APIKey, " \t\r\n") {
 		env.Problemf("%s: must be the key alone, without blanks (this server adds \"Token \")", VarAPIKey) // never the value
 	}
-	c.BaseURL = env.URL(VarAPIURL, DefaultAPIURL)
-	c.Timeout = env.Duration(VarTimeout, DefaultTimeout.String())
+	c.BaseURL, c.Timeout = b.API(VarAPIURL, DefaultAPIURL, VarTimeout, DefaultTimeout)
 	c.WebhookSecret = env.Get(VarWebhookSecret, "")
 	c.SigningSecret = env.Get(VarSigningSecret, "")
-	if p := env.Problems()[before:]; len(p) > 0 {
-		return nil, errors.Join(p...)
+	if err := b.Err(); err != nil {
+		return nil, err
 	}
 	a, err := New(c, deps)
 	if err != nil {
@@ -142,8 +141,7 @@ var (
 
 // New returns the adapter for c. Its HTTP client uses deps.HTTP's
 // transport with c.Timeout, so that a create-bot call is bounded whatever
-// the app's default, and reads MeetStream's 507 (an idempotent replay of a
-// bot already created) as the success it is.
+// the app's default.
 func New(c Config, deps platform.Deps) (*Adapter, error) {
 	if strings.TrimSpace(c.APIKey) == "" {
 		return nil, errors.New(VarAPIKey + " is not set")
@@ -154,16 +152,8 @@ func New(c Config, deps platform.Deps) (*Adapter, error) {
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
 	}
-	a := &Adapter{apiKey: c.APIKey, baseURL: strings.TrimRight(c.BaseURL, "/"), now: deps.Now, logger: deps.Logger}
-	var base http.RoundTripper
-	a.hc = &http.Client{Timeout: c.Timeout}
-	if deps.HTTP != nil {
-		base, a.hc.CheckRedirect = deps.HTTP.Transport, deps.HTTP.CheckRedirect
-	}
-	a.hc.Transport = replayTransport{base: base}
-	if a.now == nil {
-		a.now = time.Now
-	}
+	a := &Adapter{apiKey: c.APIKey, baseURL: strings.TrimRight(c.BaseURL, "/"), hc: platform.Client(deps, c.Timeout),
+		now: deps.Clock(), logger: deps.Logger}
 	if a.logger == nil {
 		a.logger = slog.Default()
 	}

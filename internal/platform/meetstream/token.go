@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/platform"
 )
 
 // Headers of MeetStream's token requests.
@@ -112,27 +113,13 @@ func (a *Adapter) WriteTokens(w http.ResponseWriter, r *http.Request, tokens []o
 	if len(tokens) > 0 {
 		tok = tokens[0].Token // a MeetStream URL serves one kind
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"token": tok})
+	platform.WriteJSON(w, http.StatusOK, map[string]string{"token": tok})
 }
 
 // WriteTokenError implements onbehalf.Platform: JSON {"error": message}
 // with status (any non-2xx fails MeetStream's join; a 400 is not retried).
 func (a *Adapter) WriteTokenError(w http.ResponseWriter, r *http.Request, status int, message string) {
-	writeJSON(w, status, map[string]string{"error": message})
-}
-
-// writeJSON writes v as an uncached JSON answer.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v) // maps of strings always encode
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	platform.WriteJSON(w, status, map[string]string{"error": message})
 }
 
 // secretSum hashes a secret so that comparing sums takes the same time

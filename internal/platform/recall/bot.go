@@ -36,7 +36,7 @@ func (a *Adapter) PlanTokenURLs(kinds []onbehalf.TokenKind) ([]onbehalf.TokenURL
 	plans := make([]onbehalf.TokenURLPlan, 0, len(kinds))
 	for i, k := range kinds {
 		if !k.Valid() {
-			return nil, onbehalf.FieldError("kinds", "Unknown token kind %q: Recall.ai takes obf, zak and join.", clip(string(k), 20))
+			return nil, onbehalf.FieldError("kinds", "Unknown token kind %q: Recall.ai takes obf, zak and join.", platform.Clip(string(k), 20))
 		}
 		if onbehalf.HasKind(kinds[:i], k) {
 			return nil, onbehalf.FieldError("kinds", "Token kind %q is given twice.", k)
@@ -66,18 +66,9 @@ func (a *Adapter) CreateBot(ctx context.Context, req onbehalf.BotRequest) (*onbe
 	if len(req.TokenURLs) == 0 {
 		return nil, onbehalf.FieldError("kinds", "A Recall.ai bot needs at least one token URL.")
 	}
-	zoom := map[string]any{}
-	secrets := []string{a.apiKey}
-	for _, u := range req.TokenURLs {
-		if len(u.Kinds) != 1 || zoomFields[u.Kinds[0]] == "" {
-			return nil, onbehalf.Errorf(onbehalf.EINTERNAL, "A Recall.ai token URL must serve exactly one kind (got %v).", u.Kinds)
-		}
-		field := zoomFields[u.Kinds[0]]
-		if _, dup := zoom[field]; dup {
-			return nil, onbehalf.Errorf(onbehalf.EINTERNAL, "Two Recall.ai token URLs serve %s.", u.Kinds[0])
-		}
-		zoom[field] = u.URL
-		secrets = append(secrets, u.URL)
+	zoom, urls, err := platform.OneKindFields(Title, "one kind", req.TokenURLs, zoomFields)
+	if err != nil {
+		return nil, err
 	}
 	body := map[string]any{"meeting_url": req.Meeting.URL, "zoom": zoom}
 	if req.BotName != "" {
@@ -97,19 +88,15 @@ func (a *Adapter) CreateBot(ctx context.Context, req onbehalf.BotRequest) (*onbe
 		URL:     a.baseURL + "/api/v1/bot/", // Recall (Django) needs the trailing slash
 		Header:  http.Header{"Authorization": {"Token " + a.apiKey}},
 		Body:    body,
-		Secrets: secrets,
+		Secrets: append([]string{a.apiKey}, urls...),
 		Hint:    hint,
 	}
-	var created struct {
-		ID string `json:"id"`
-	}
-	if err := call.Do(ctx, a.hc, &created); err != nil {
-		return nil, err
-	}
-	if created.ID == "" {
-		return nil, call.Unexpected("a bot ID (id)")
-	}
-	return &onbehalf.CreatedBot{PlatformBotID: created.ID}, nil
+	return platform.CreateBot(ctx, call, a.hc, "a bot ID (id)", func(b idAnswer) string { return b.ID })
+}
+
+// idAnswer is the part of a create-bot answer that names the bot.
+type idAnswer struct {
+	ID string `json:"id"`
 }
 
 // hint returns advice for statuses that usually mean a configuration error.
@@ -123,10 +110,70 @@ func hint(status int) string {
 	return ""
 }
 
-// clip shortens s to at most n bytes for a message.
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
+// Token routes. Recall's bots GET exactly the URL they were given, and each
+// zoom field takes one URL that answers one bare token, so every route
+// serves one kind. The routes without /recall/ and the /recall/ aliases of
+// obf and zak are those of URLs handed out before platforms had their own
+// paths: they keep working, plain and signed.
+const (
+	PathOBF       = "/recall/obf-callback"
+	PathZAK       = "/recall/zak-callback"
+	PathJoin      = "/recall/join-callback"
+	LegacyPathOBF = "/obf-callback"
+	LegacyPathZAK = "/zak-callback"
+)
+
+// TokenRoutes implements onbehalf.Platform.
+func (a *Adapter) TokenRoutes() []onbehalf.TokenRoute {
+	get := []string{http.MethodGet}
+	route := func(path string, def, kind onbehalf.TokenKind) onbehalf.TokenRoute {
+		return onbehalf.TokenRoute{Methods: get, Path: path, Default: def, Kinds: []onbehalf.TokenKind{kind}}
 	}
-	return s
+	return []onbehalf.TokenRoute{
+		route(LegacyPathOBF, onbehalf.KindOBF, onbehalf.KindOBF),
+		route(PathOBF, onbehalf.KindOBF, onbehalf.KindOBF),
+		route(LegacyPathZAK, onbehalf.KindZAK, onbehalf.KindZAK),
+		route(PathZAK, onbehalf.KindZAK, onbehalf.KindZAK),
+		// No URL of the join kind was handed out before kinds were signed:
+		// every URL of this route names its kind.
+		route(PathJoin, "", onbehalf.KindJoin),
+	}
+}
+
+// AuthenticateToken implements onbehalf.Platform. With a verification
+// secret, every request from Recall carries webhook-id, webhook-timestamp
+// and webhook-signature over an empty body (GET); the signature is checked
+// in constant time, within 5 minutes of our clock, and its webhook-id is
+// bound to the URL asked for (path and raw query), so that captured headers
+// open no other URL. Without a secret there is nothing to check: the signed
+// token URL is the credential.
+func (a *Adapter) AuthenticateToken(r *http.Request, body []byte) (func(served bool), error) {
+	if a.tokens == nil {
+		return nil, nil
+	}
+	return a.tokens.Verify(r.Header, body, a.now(), r.URL.Path+"?"+r.URL.RawQuery)
+}
+
+// ReadTokenClaims implements onbehalf.Platform: Recall appends nothing to
+// a token URL and names neither its bot nor the meeting.
+func (a *Adapter) ReadTokenClaims(r *http.Request, body []byte) (onbehalf.TokenClaims, error) {
+	return onbehalf.TokenClaims{}, nil
+}
+
+// WriteTokens implements onbehalf.Platform: the bare token as text/plain,
+// which is all Recall reads (a JSON body would reach Zoom as the token).
+// Every route serves one kind, so there is one token.
+func (a *Adapter) WriteTokens(w http.ResponseWriter, r *http.Request, tokens []onbehalf.MintedToken) {
+	if len(tokens) != 1 {
+		a.WriteTokenError(w, r, http.StatusInternalServerError, "Internal error: a Recall.ai token URL serves exactly one token.")
+		return
+	}
+	platform.WriteText(w, http.StatusOK, tokens[0].Token)
+}
+
+// WriteTokenError implements onbehalf.Platform: the message as text/plain
+// with the status. Recall's bot fails the join on any non-2xx answer, and
+// the message is what its logs and the bot's debug view show.
+func (a *Adapter) WriteTokenError(w http.ResponseWriter, r *http.Request, status int, message string) {
+	platform.WriteText(w, status, message)
 }

@@ -107,11 +107,11 @@ type Config struct {
 // Load reads Recall's configuration block: nil and no error when
 // RECALL_API_KEY is unset, else the adapter or every problem of the block.
 func Load(env *platform.Env, deps platform.Deps) (onbehalf.Platform, error) {
-	c := Config{APIKey: env.Get(VarAPIKey, "")}
-	if c.APIKey == "" {
+	b, ok := env.Block(VarAPIKey)
+	if !ok {
 		return nil, nil
 	}
-	before := len(env.Problems())
+	c := Config{APIKey: b.APIKey}
 	region := env.Get(VarRegion, DefaultRegion)
 	base, err := BaseURL(region)
 	if err != nil {
@@ -134,8 +134,8 @@ func Load(env *platform.Env, deps platform.Deps) (onbehalf.Platform, error) {
 			env.Problemf("%s: %v", s.name, err) // never the value
 		}
 	}
-	if p := env.Problems()[before:]; len(p) > 0 {
-		return nil, errors.Join(p...)
+	if err := b.Err(); err != nil {
+		return nil, err
 	}
 	return New(c, deps)
 }
@@ -170,14 +170,7 @@ func New(c Config, deps platform.Deps) (*Adapter, error) {
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
 	}
-	a := &Adapter{apiKey: c.APIKey, baseURL: strings.TrimRight(c.BaseURL, "/"), now: deps.Now}
-	a.hc = &http.Client{Timeout: c.Timeout}
-	if deps.HTTP != nil {
-		a.hc.Transport, a.hc.CheckRedirect = deps.HTTP.Transport, deps.HTTP.CheckRedirect
-	}
-	if a.now == nil {
-		a.now = time.Now
-	}
+	a := &Adapter{apiKey: c.APIKey, baseURL: strings.TrimRight(c.BaseURL, "/"), hc: platform.Client(deps, c.Timeout), now: deps.Clock()}
 	var statusSecrets, statusVars []string
 	if c.VerificationSecret != "" {
 		v, err := swh.New(Title, VarVerificationSecret, c.VerificationSecret)

@@ -9,36 +9,24 @@ import (
 	bbolt "go.etcd.io/bbolt"
 )
 
-// errNoBot is the error of an unknown bot.
-func errNoBot() error { return onbehalf.Errorf(onbehalf.ENOTFOUND, "No such bot.") }
-
 // platformKey is a bot's entry in the index by platform bot ID.
 func platformKey(platform, platformBotID string) []byte {
 	return prefixKey(nil, platform, platformBotID)
 }
 
-// CreateBot stores a new bot (an ID is made when b has none; CreatedAt,
-// UpdatedAt, Status and StatusAt are filled in when zero) and writes
-// bot.created. A bot ID or platform bot ID already stored is ECONFLICT.
+// CreateBot stores a new bot (store.NewBot fills in what is missing: an
+// ID, CreatedAt, UpdatedAt, Status and StatusAt) and writes bot.created.
+// A bot ID or platform bot ID already stored is ECONFLICT.
 func (s *Store) CreateBot(ctx context.Context, b *onbehalf.Bot) error {
-	switch {
-	case b.Platform == "":
-		return onbehalf.FieldError("platform", "The bot has no platform.")
-	case b.PlatformBotID == "" || len(b.PlatformBotID) > maxKeyPart:
-		return onbehalf.FieldError("platform_bot_id", "The bot has no usable platform bot ID.")
-	case b.ConnectionID == "":
-		return onbehalf.FieldError("connection_id", "The bot has no connection.")
+	if err := store.CheckBot(b); err != nil {
+		return err
 	}
 	var n onbehalf.Bot
 	err := s.update(func(tx *bbolt.Tx) error {
-		n = *b
 		now := s.now().UTC()
-		if n.ID == "" {
-			id, err := store.NewID()
-			if err != nil {
-				return err
-			}
-			n.ID = id
+		var err error
+		if n, err = store.NewBot(*b, now); err != nil {
+			return err
 		}
 		bots := tx.Bucket(bucketBots)
 		if bots.Get([]byte(n.ID)) != nil {
@@ -47,16 +35,6 @@ func (s *Store) CreateBot(ctx context.Context, b *onbehalf.Bot) error {
 		byPlatform := tx.Bucket(bucketBotsByPlatform)
 		if byPlatform.Get(platformKey(n.Platform, n.PlatformBotID)) != nil {
 			return onbehalf.Errorf(onbehalf.ECONFLICT, "This platform's bot is stored already.")
-		}
-		if n.CreatedAt.IsZero() {
-			n.CreatedAt = now
-		}
-		n.CreatedAt, n.UpdatedAt = n.CreatedAt.UTC(), now
-		if n.Status == "" {
-			n.Status = onbehalf.BotCreated
-		}
-		if n.StatusAt.IsZero() {
-			n.StatusAt = n.CreatedAt
 		}
 		if err := byPlatform.Put(platformKey(n.Platform, n.PlatformBotID), []byte(n.ID)); err != nil {
 			return err
@@ -86,7 +64,7 @@ func loadBot(tx *bbolt.Tx, id string) (*onbehalf.Bot, error) {
 	if ok, err := getJSON(tx.Bucket(bucketBots), []byte(id), &b); err != nil {
 		return nil, err
 	} else if !ok {
-		return nil, errNoBot()
+		return nil, store.ErrNoBot()
 	}
 	return &b, nil
 }
@@ -95,7 +73,7 @@ func loadBot(tx *bbolt.Tx, id string) (*onbehalf.Bot, error) {
 func botByPlatformID(tx *bbolt.Tx, platform, platformBotID string) (*onbehalf.Bot, error) {
 	id := tx.Bucket(bucketBotsByPlatform).Get(platformKey(platform, platformBotID))
 	if id == nil {
-		return nil, errNoBot()
+		return nil, store.ErrNoBot()
 	}
 	return loadBot(tx, string(id))
 }
@@ -155,6 +133,6 @@ func (s *Store) ListBots(ctx context.Context, f onbehalf.BotFilter) ([]*onbehalf
 	if err != nil {
 		return nil, "", err
 	}
-	out, next := pageOf(out, f.Limit, func(x *onbehalf.Bot) (time.Time, string) { return x.CreatedAt, x.ID })
+	out, next := store.PageOf(out, f.Limit, func(x *onbehalf.Bot) (time.Time, string) { return x.CreatedAt, x.ID })
 	return out, next, nil
 }

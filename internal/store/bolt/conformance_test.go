@@ -75,3 +75,37 @@ func mustOpen(t testing.TB, path string, opts Options) *Store {
 	t.Cleanup(func() { s.Close() })
 	return s
 }
+
+// The benchmarks of the store's hot path (reading one connection, which
+// every token callback does once) and of its writes run storetest's
+// bodies, as the PostgreSQL store's do, through the exported API, so that
+// they measure what callers pay (bbolt read transaction, JSON decode,
+// unsealing):
+//
+//	go test -run='^$' -bench=. -benchmem ./internal/store/bolt
+
+// benchOpen opens an empty store on a temp file, without a reserve.
+func benchOpen(b *testing.B) storetest.Importer {
+	return mustOpen(b, filepath.Join(b.TempDir(), "bench.db"), Options{ReserveBytes: NoReserve})
+}
+
+// BenchmarkConnection reads one connection (Store.Connection), as every
+// token callback does, with 1 and with 10,000 connections in the file.
+func BenchmarkConnection(b *testing.B) { storetest.BenchConnection(b, benchOpen) }
+
+// BenchmarkConnectionMissing reads an unknown ID (a 404 callback).
+func BenchmarkConnectionMissing(b *testing.B) { storetest.BenchConnectionMissing(b, benchOpen) }
+
+// BenchmarkImportConnections writes connections in batches of 10,000
+// (one transaction each); ns/op is per connection.
+func BenchmarkImportConnections(b *testing.B) { storetest.BenchImportConnections(b, benchOpen) }
+
+// BenchmarkSaveToken commits a refreshed pair (one fsynced bbolt write
+// transaction, compare-and-swap included): the cost of a refresh on the
+// store side, and the rate at which connections can be written one by
+// one.
+func BenchmarkSaveToken(b *testing.B) { storetest.BenchSaveToken(b, benchOpen) }
+
+// BenchmarkLockRefresh takes and gives back a refresh lease (in memory:
+// one process).
+func BenchmarkLockRefresh(b *testing.B) { storetest.BenchLockRefresh(b, benchOpen) }

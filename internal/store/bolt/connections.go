@@ -11,10 +11,6 @@ import (
 	bbolt "go.etcd.io/bbolt"
 )
 
-// maxKeyPart bounds an ID the product gives that keys an index (external
-// user IDs, platform bot IDs).
-const maxKeyPart = 1024
-
 // Connection returns the connection with the given ID.
 func (s *Store) Connection(ctx context.Context, id string) (*onbehalf.Connection, error) {
 	var c *onbehalf.Connection
@@ -31,7 +27,7 @@ func (s *Store) ConnectionByZoomUser(ctx context.Context, zoomUserID string) (*o
 	err := s.view(func(tx *bbolt.Tx) (err error) {
 		id := tx.Bucket(bucketByZoomUser).Get([]byte(zoomUserID))
 		if id == nil {
-			return onbehalf.Errorf(onbehalf.ENOTFOUND, "No connection for this Zoom user.")
+			return store.ErrNoZoomUser()
 		}
 		c, err = s.read(tx, string(id))
 		return err
@@ -47,7 +43,7 @@ func (s *Store) ConnectionByZoomUser(ctx context.Context, zoomUserID string) (*o
 // metadata (about the previous user) goes unless new metadata is given,
 // and the event says previous_external_user_id.
 func (s *Store) Connect(ctx context.Context, a onbehalf.Authorization) (*onbehalf.Connection, bool, error) {
-	if err := checkAuthorization(a); err != nil {
+	if err := store.CheckAuthorization(a); err != nil {
 		return nil, false, err
 	}
 	var c *onbehalf.Connection
@@ -63,7 +59,7 @@ func (s *Store) Connect(ctx context.Context, a onbehalf.Authorization) (*onbehal
 		if created {
 			typ = onbehalf.EventConnectionCreated
 		}
-		return s.addEvent(tx, connectionEvent(typ, now, c, previous))
+		return s.addEvent(tx, store.ConnectionEvent(typ, now, c, previous))
 	})
 	if err != nil {
 		return nil, false, err
@@ -71,26 +67,8 @@ func (s *Store) Connect(ctx context.Context, a onbehalf.Authorization) (*onbehal
 	return c, created, nil
 }
 
-// checkAuthorization refuses a grant the store cannot keep.
-func checkAuthorization(a onbehalf.Authorization) error {
-	switch {
-	case a.User.ID == "":
-		return onbehalf.Errorf(onbehalf.EINVALID, "Zoom user has no ID.")
-	case len(a.ExternalUserID) > maxKeyPart:
-		return onbehalf.FieldError("external_user_id", "external_user_id is longer than %d bytes.", maxKeyPart)
-	case givenJSON(a.Metadata) && !json.Valid(a.Metadata):
-		return onbehalf.FieldError("metadata", "metadata is not valid JSON.")
-	}
-	return nil
-}
-
-// givenJSON reports whether a JSON value was given (not empty, not null).
-func givenJSON(v json.RawMessage) bool {
-	v = bytes.TrimSpace(v)
-	return len(v) > 0 && string(v) != "null"
-}
-
-// connect stores a fresh grant inside tx (see Connect) without its event.
+// connect stores a fresh grant inside tx (see Connect; store.Grant says
+// how) without its event.
 func (s *Store) connect(tx *bbolt.Tx, a onbehalf.Authorization, now time.Time) (c *onbehalf.Connection, created bool, previous string, err error) {
 	var old *record
 	if id := tx.Bucket(bucketByZoomUser).Get([]byte(a.User.ID)); id != nil {
@@ -102,28 +80,14 @@ func (s *Store) connect(tx *bbolt.Tx, a onbehalf.Authorization, now time.Time) (
 	}
 	var n onbehalf.Connection
 	if old != nil {
-		n = old.Connection
+		n, previous = store.Grant(&old.Connection, a, "", now)
 	} else {
 		id, err := store.NewID()
 		if err != nil {
 			return nil, false, "", err
 		}
-		n = onbehalf.Connection{ID: id, CreatedAt: now}
+		n, _ = store.Grant(nil, a, id, now)
 	}
-	if a.ExternalUserID != "" && a.ExternalUserID != n.ExternalUserID {
-		if n.ExternalUserID != "" {
-			previous, n.Metadata = n.ExternalUserID, nil
-		}
-		n.ExternalUserID = a.ExternalUserID
-	}
-	if givenJSON(a.Metadata) {
-		n.Metadata = bytes.Clone(a.Metadata)
-	}
-	u := a.User
-	n.ZoomUserID, n.AccountID, n.Email, n.DisplayName = u.ID, u.AccountID, u.Email, u.Name()
-	n.State, n.Token = onbehalf.StateConnected, a.Token
-	n.UpdatedAt, n.RefreshedAt = now, now
-	n.DisconnectedAt, n.DisconnectedReason = time.Time{}, ""
 	if err := s.put(tx, old, &n); err != nil {
 		return nil, false, "", err
 	}
@@ -136,7 +100,7 @@ func (s *Store) connect(tx *bbolt.Tx, a onbehalf.Authorization, now time.Time) (
 // not revived; a deleted one is ENOTFOUND.
 func (s *Store) SaveToken(ctx context.Context, id, from string, tok onbehalf.Token) (*onbehalf.Connection, error) {
 	if tok.RefreshToken == "" {
-		return nil, onbehalf.Errorf(onbehalf.EINVALID, "A token pair without a refresh token cannot be saved: it would lose the connection.")
+		return nil, store.ErrNoSaveWithoutRefresh()
 	}
 	var c onbehalf.Connection
 	err := s.update(func(tx *bbolt.Tx) error {
@@ -163,10 +127,10 @@ func (s *Store) loadCurrent(tx *bbolt.Tx, id, from string) (*record, error) {
 		return nil, err
 	}
 	if old.State != onbehalf.StateConnected {
-		return old, onbehalf.Errorf(onbehalf.EDISCONNECTED, "The Zoom connection was disconnected: reconnect at /zoom/oauth.")
+		return old, store.ErrDisconnected()
 	}
 	if old.Token.RefreshToken != from {
-		return old, onbehalf.Errorf(onbehalf.ECONFLICT, "The Zoom connection's tokens changed meanwhile (a reconnect or another refresh): this change is stale.")
+		return old, store.ErrStale()
 	}
 	return old, nil
 }
@@ -214,7 +178,7 @@ func (s *Store) DeleteByZoomUser(ctx context.Context, zoomUserID string) (*onbeh
 	return s.deleteWith(func(tx *bbolt.Tx) (string, error) {
 		id := tx.Bucket(bucketByZoomUser).Get([]byte(zoomUserID))
 		if id == nil {
-			return "", onbehalf.Errorf(onbehalf.ENOTFOUND, "No connection for this Zoom user.")
+			return "", store.ErrNoZoomUser()
 		}
 		return string(id), nil
 	})
@@ -303,7 +267,7 @@ func (s *Store) NoteMinted(ctx context.Context, at map[string]time.Time) error {
 // cancelled ctx stops the import and stores nothing).
 func (s *Store) ImportConnections(ctx context.Context, items []onbehalf.Authorization) ([]string, error) {
 	for _, it := range items {
-		if err := checkAuthorization(it); err != nil {
+		if err := store.CheckAuthorization(it); err != nil {
 			return nil, err
 		}
 	}

@@ -8,11 +8,9 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/store"
 	bbolt "go.etcd.io/bbolt"
 )
-
-// maxDeliveryError bounds the failure reason kept with an event.
-const maxDeliveryError = 500
 
 // deliveryKey is an event's entry in the deliveries index: when it is due
 // (its next attempt, or the end of its lease), then its sequence number.
@@ -115,10 +113,7 @@ func (s *Store) DeliveryFailed(ctx context.Context, id string, at, next time.Tim
 		if r.FirstTried.IsZero() {
 			r.FirstTried = at.UTC()
 		}
-		if len(reason) > maxDeliveryError {
-			reason = reason[:maxDeliveryError]
-		}
-		r.LastTried, r.LastError, r.Leased = at.UTC(), reason, false
+		r.LastTried, r.LastError, r.Leased = at.UTC(), store.DeliveryReason(reason), false
 		return reschedule(tx, r, next)
 	})
 }

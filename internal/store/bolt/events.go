@@ -36,21 +36,6 @@ type eventRecord struct {
 // eventAD is the associated data that binds an event's sealed data to it.
 func eventAD(id string) string { return "event:" + id }
 
-// connectionEvent is onbehalf.ConnectionEvent, with the external user the
-// connection moved from when it moved.
-func connectionEvent(typ string, t time.Time, c *onbehalf.Connection, previousExternalUserID string) onbehalf.Event {
-	ev := onbehalf.ConnectionEvent(typ, t, c)
-	if previousExternalUserID == "" {
-		return ev
-	}
-	var d onbehalf.ConnectionEventData
-	if err := json.Unmarshal(ev.Data, &d); err != nil {
-		return ev
-	}
-	d.PreviousExternalUserID = previousExternalUserID
-	return onbehalf.NewEvent(typ, t, d)
-}
-
 // addEvent writes ev inside tx, the transaction of the change it reports
 // (the outbox): it gives ev its ID and sequence number, and queues it for
 // delivery when events are delivered.
@@ -135,13 +120,13 @@ func (s *Store) LastEventSeq(ctx context.Context) (int64, error) {
 func loadEvent(tx *bbolt.Tx, id string) (*eventRecord, error) {
 	seq := tx.Bucket(bucketEventIDs).Get([]byte(id))
 	if seq == nil {
-		return nil, onbehalf.Errorf(onbehalf.ENOTFOUND, "No such event.")
+		return nil, store.ErrNoEvent()
 	}
 	var r eventRecord
 	if ok, err := getJSON(tx.Bucket(bucketEvents), seq, &r); err != nil {
 		return nil, err
 	} else if !ok {
-		return nil, onbehalf.Errorf(onbehalf.ENOTFOUND, "No such event.")
+		return nil, store.ErrNoEvent()
 	}
 	return &r, nil
 }

@@ -38,7 +38,7 @@ func OpenReadOnly(path string, opts Options) (*Store, error) {
 		db: db, path: path, now: opts.Now, cache: newConnCache(-1), log: opts.Logger, deliver: opts.DeliverEvents,
 		stop: make(chan struct{}), reserve: newReserve(path+".reserve", NoReserve, opts.Logger),
 	}
-	s.health.dir = filepath.Dir(path)
+	s.dir = filepath.Dir(path)
 	if err := s.initReadOnly(opts); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("database %s: %w", path, err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -50,52 +49,27 @@ func storageError(err error, dir string) *onbehalf.Error {
 	return writeFailure(msg, err)
 }
 
-// health remembers whether the last write failed, and why.
-type health struct {
-	dir string
-
-	mu      sync.Mutex
-	failing *onbehalf.Error
-}
-
-// ok records a successful write; it reports whether writes failed until
-// then.
-func (h *health) ok() bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	was := h.failing != nil
-	h.failing = nil
-	return was
-}
-
-// fail records a failed write; it reports whether writes worked until
-// then (so that the change is logged once, not on every write).
-func (h *health) fail(err *onbehalf.Error) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	first := h.failing == nil
-	h.failing = err
-	return first
-}
-
-// get returns the failure of the last write, or nil.
-func (h *health) get() *onbehalf.Error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.failing
-}
-
 // Writable reports whether the store could write the last time it tried
-// (or probed), and whether the emergency reserve is in place: nil, or an
-// ESTORAGE error that says why. While the reserve is used up, writes still
-// work but the disk is nearly full, and /healthz says so.
+// (or probed): nil, or the ESTORAGE error that says why. The token manager
+// starts no refresh while it fails. A used-up emergency reserve does not
+// make it fail: writes still work, and the reserve exists so that they do.
 func (s *Store) Writable(ctx context.Context) error {
-	if err := s.health.get(); err != nil {
+	if err := s.health.Get(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Health is Writable plus the warning an operator must see while the
+// emergency reserve is used up (writes still work, but the disk is nearly
+// full): what /healthz and the home page report.
+func (s *Store) Health(ctx context.Context) error {
+	if err := s.Writable(ctx); err != nil {
 		return err
 	}
 	if !s.reserve.ok() {
 		return writeFailure(fmt.Sprintf("The disk holding DB_PATH (%s) is nearly full: %s. Free some space; writes still work for now.",
-			s.health.dir, s.reserve.why()), nil)
+			s.dir, s.reserve.why()), nil)
 	}
 	return nil
 }
@@ -120,7 +94,7 @@ func (s *Store) probeLoop(every time.Duration) {
 
 // probe is one round of probeLoop.
 func (s *Store) probe() {
-	if s.health.get() != nil {
+	if s.health.Get() != nil {
 		err := s.update(func(tx *bbolt.Tx) error {
 			return tx.Bucket(bucketMeta).Put(keyProbe, []byte(s.now().UTC().Format(time.RFC3339Nano)))
 		})

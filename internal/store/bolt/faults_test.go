@@ -85,10 +85,14 @@ func TestReserveSavesTheCommit(t *testing.T) {
 	if !strings.Contains(log.String(), "level=ERROR") || !strings.Contains(log.String(), "emergency reserve") {
 		t.Fatalf("log: %s", log.String())
 	}
-	w := s.Writable(ctx)
+	// Writes work (no refresh is refused), but the operator is told.
+	if w := s.Writable(ctx); w != nil {
+		t.Fatalf("Writable after using the reserve: %v, want nil: writes work", w)
+	}
+	w := s.Health(ctx)
 	if onbehalf.ErrorCode(w) != onbehalf.ESTORAGE || !strings.Contains(onbehalf.ErrorMessage(w), "nearly full") ||
 		!strings.Contains(onbehalf.ErrorMessage(w), "emergency reserve was used") {
-		t.Fatalf("Writable after using the reserve: %v", w)
+		t.Fatalf("Health after using the reserve: %v", w)
 	}
 	// Writes keep working meanwhile.
 	if _, err := s.SaveToken(ctx, c.ID, "rt2", tok("3")); err != nil {
@@ -103,10 +107,13 @@ func TestReserveSavesTheCommit(t *testing.T) {
 	if w := s.Writable(ctx); onbehalf.ErrorMessage(w) != onbehalf.ErrorMessage(err) {
 		t.Fatalf("Writable %v, want the write's error", w)
 	}
+	if w := s.Health(ctx); onbehalf.ErrorMessage(w) != onbehalf.ErrorMessage(err) {
+		t.Fatalf("Health %v, want the write's error", w)
+	}
 	s.FailWrites(nil)
 	s.probe() // writes work again and the disk has room: the reserve comes back
-	if err := s.Writable(ctx); err != nil {
-		t.Fatalf("Writable after the probe: %v", err)
+	if err := s.Health(ctx); err != nil {
+		t.Fatalf("Health after the probe: %v", err)
 	}
 	if got := reserveBlocks(t, path+".reserve"); got < 256<<10 {
 		t.Fatalf("recreated reserve takes %d bytes", got)
@@ -168,7 +175,8 @@ func TestReserveKeptAcrossOpens(t *testing.T) {
 }
 
 // TestNoRoomForReserveIsReported: when the disk has no room for the
-// reserve at open, Writable says the disk is nearly full.
+// reserve at open, Health says the disk is nearly full (Writable does not:
+// writes work).
 func TestNoRoomForReserveIsReported(t *testing.T) {
 	free, known := freeBytes(t.TempDir())
 	if !known {
@@ -176,9 +184,12 @@ func TestNoRoomForReserveIsReported(t *testing.T) {
 	}
 	huge := int64(free) // needs twice as much
 	s := mustOpen(t, filepath.Join(t.TempDir(), "n.db"), Options{ReserveBytes: huge})
-	err := s.Writable(ctx)
+	if err := s.Writable(ctx); err != nil {
+		t.Fatalf("Writable = %v, want nil", err)
+	}
+	err := s.Health(ctx)
 	if onbehalf.ErrorCode(err) != onbehalf.ESTORAGE || !strings.Contains(onbehalf.ErrorMessage(err), "no room for the emergency reserve") {
-		t.Fatalf("Writable = %v", err)
+		t.Fatalf("Health = %v", err)
 	}
 	if err := s.SetMeta(ctx, "still", "writes"); err != nil {
 		t.Fatalf("writes must keep working: %v", err)

@@ -63,19 +63,8 @@ func (s *Store) ListConnections(ctx context.Context, f onbehalf.ConnectionFilter
 	if err != nil {
 		return nil, "", err
 	}
-	out, next := pageOf(out, f.Limit, func(x *onbehalf.Connection) (time.Time, string) { return x.CreatedAt, x.ID })
+	out, next := store.PageOf(out, f.Limit, func(x *onbehalf.Connection) (time.Time, string) { return x.CreatedAt, x.ID })
 	return out, next, nil
-}
-
-// pageOf cuts a listing that read one item past limit (to tell whether
-// there is more) down to limit, and returns the cursor of the next page.
-func pageOf[T any](items []T, limit int, position func(T) (time.Time, string)) ([]T, string) {
-	if limit <= 0 || len(items) <= limit {
-		return items, ""
-	}
-	items = items[:limit]
-	at, id := position(items[limit-1])
-	return items, store.EncodeCursor(at, id)
 }
 
 // cursorKey turns a listing cursor into the index position it names (nil

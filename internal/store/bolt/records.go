@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/store"
 	bbolt "go.etcd.io/bbolt"
 )
 
@@ -33,9 +34,6 @@ func (p *sealedPart) empty() bool {
 
 // countPrefix prefixes the meta keys counting connections by state.
 const countPrefix = "count:"
-
-// errNoConnection is the error of an unknown connection ID.
-func errNoConnection() error { return onbehalf.Errorf(onbehalf.ENOTFOUND, "No such connection.") }
 
 // put writes c, replacing old (nil for a new record): it seals the token
 // and personal data, and keeps every index, the counts by state and the key
@@ -151,7 +149,7 @@ func (s *Store) remove(tx *bbolt.Tx, r *record) error {
 func (s *Store) load(tx *bbolt.Tx, id string) (*record, error) {
 	buf := tx.Bucket(bucketConnections).Get([]byte(id))
 	if buf == nil {
-		return nil, errNoConnection()
+		return nil, store.ErrNoConnection()
 	}
 	return s.decode(id, buf)
 }
@@ -177,7 +175,7 @@ func (s *Store) decode(id string, buf []byte) (*record, error) {
 func (s *Store) read(tx *bbolt.Tx, id string) (*onbehalf.Connection, error) {
 	raw := tx.Bucket(bucketConnections).Get([]byte(id))
 	if raw == nil {
-		return nil, errNoConnection()
+		return nil, store.ErrNoConnection()
 	}
 	if c, ok := s.cache.get(id, raw); ok {
 		return &c, nil

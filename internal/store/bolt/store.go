@@ -27,6 +27,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/seal"
+	"github.com/onbehalf/onbehalf/internal/store"
 	bbolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 )
@@ -111,7 +112,8 @@ type Store struct {
 	log     *slog.Logger
 	deliver bool
 
-	health  health
+	dir     string                // the database's folder, named in storage errors
+	health  store.Health          // whether the last write failed
 	fault   atomic.Pointer[fault] // injected write failure (tests)
 	reserve *reserve
 	leases  leases
@@ -147,7 +149,7 @@ func Open(path string, opts Options) (*Store, error) {
 		db: db, path: path, now: opts.Now, cache: newConnCache(opts.CacheSize),
 		log: opts.Logger, deliver: opts.DeliverEvents, stop: make(chan struct{}),
 	}
-	s.health.dir = dir
+	s.dir = dir
 	s.reserve = newReserve(path+".reserve", opts.ReserveBytes, opts.Logger)
 	if err := s.init(opts); err != nil {
 		db.Close()
@@ -248,10 +250,7 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) view(fn func(tx *bbolt.Tx) error) error {
 	err := s.db.View(fn)
 	if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
-		return errClosed
+		return store.ErrClosed()
 	}
 	return err
 }
-
-// errClosed is the error of a store used after Close.
-var errClosed = onbehalf.Errorf(onbehalf.EUNAVAILABLE, "The store is closed.")

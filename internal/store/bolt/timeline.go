@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/store"
 	bbolt "go.etcd.io/bbolt"
 )
 
@@ -84,7 +85,7 @@ func (s *Store) RecordTokenFetches(ctx context.Context, fetches []onbehalf.Token
 				}
 			}
 			if f.HTTPStatus/100 != 2 {
-				if err := s.addEvent(tx, tokenFailed(f, b, now)); err != nil {
+				if err := s.addEvent(tx, store.TokenFailedEvent(f, b, now)); err != nil {
 					return err
 				}
 				wrote = true
@@ -101,20 +102,4 @@ func (s *Store) RecordTokenFetches(ctx context.Context, fetches []onbehalf.Token
 		}
 		return nil
 	})
-}
-
-// tokenFailed is the token.failed event of a failed fetch (b is its bot,
-// nil when the token URL named none).
-func tokenFailed(f onbehalf.TokenFetch, b *onbehalf.Bot, now time.Time) onbehalf.Event {
-	d := onbehalf.BotEventData{ConnectionID: f.ConnectionID, Platform: f.Platform, Kind: f.Kind, HTTPStatus: f.HTTPStatus, Reason: f.Message}
-	if b != nil {
-		d.BotID, d.PlatformBotID, d.MeetingID = b.ID, b.PlatformBotID, b.MeetingID
-		if d.ConnectionID == "" {
-			d.ConnectionID = b.ConnectionID
-		}
-		if d.Platform == "" {
-			d.Platform = b.Platform
-		}
-	}
-	return onbehalf.NewEvent(onbehalf.EventTokenFailed, now, d)
 }

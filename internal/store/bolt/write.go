@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/store"
 	bbolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 )
@@ -44,13 +45,13 @@ func (s *Store) update(fn func(tx *bbolt.Tx) error) error {
 		return fe.err
 	}
 	if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
-		return errClosed
+		return store.ErrClosed()
 	}
 	// Retry into the room the reserve frees: this write's release, or
 	// another writer's since this write began.
 	if noSpace(err) && (s.reserve.release() || s.reserve.releases() != released) {
 		s.log.Error("store: the disk holding the database is full: deleted the emergency reserve to finish a write; free some space now",
-			"dir", s.health.dir, "err", err)
+			"dir", s.dir, "err", err)
 		if err = s.attempt(fn); err == nil {
 			s.wrote()
 			return nil
@@ -58,8 +59,8 @@ func (s *Store) update(fn func(tx *bbolt.Tx) error) error {
 			return fe.err
 		}
 	}
-	serr := storageError(err, s.health.dir)
-	if s.health.fail(serr) {
+	serr := storageError(err, s.dir)
+	if s.health.Fail(serr) {
 		s.log.Error("store: writes fail", "reason", serr.Message, "err", err)
 	}
 	return serr
@@ -67,8 +68,8 @@ func (s *Store) update(fn func(tx *bbolt.Tx) error) error {
 
 // wrote records a successful write, and says so when writes had failed.
 func (s *Store) wrote() {
-	if s.health.ok() {
-		s.log.Info("store: writes work again", "dir", s.health.dir)
+	if s.health.OK() {
+		s.log.Info("store: writes work again", "dir", s.dir)
 	}
 }
 

@@ -91,6 +91,10 @@ func (s *Store) Writable(ctx context.Context) error {
 	return nil
 }
 
+// Health is Writable: PostgreSQL keeps no reserve of its own, so there is
+// no warning beyond a failing write (what /healthz reports).
+func (s *Store) Health(ctx context.Context) error { return s.Writable(ctx) }
+
 // fault is an injected write failure: the SQLSTATE the server raises.
 type fault struct{ sqlstate string }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/store/postgres/pgtest"
+	"github.com/onbehalf/onbehalf/internal/store/storetest"
 )
 
 // TestScale measures a large install (issue 13's 100,000 connections):
@@ -28,7 +29,7 @@ func TestScale(t *testing.T) {
 	u, _ := pgtest.Schema(t)
 	first := mustOpen(t, u, Options{})
 	start := time.Now()
-	ids := importBench(t, first, n)
+	ids := storetest.ImportGrants(t, first, n)
 	t.Logf("import of %d connections (ImportConnections, batches of 10,000): %s (%.0f/s)",
 		n, time.Since(start).Round(time.Millisecond), float64(n)/time.Since(start).Seconds())
 	first.Close()
@@ -107,4 +108,57 @@ func rss() string {
 		}
 	}
 	return "unknown"
+}
+
+// The benchmarks of the store's hot path (reading one connection, which
+// every token callback does once) and of its writes run storetest's
+// bodies, as the bbolt store's do, through the exported API against the
+// test server:
+//
+//	eval "$(.ci/pg.sh start)"
+//	go test -run='^$' -bench=. -benchmem ./internal/store/postgres
+
+// benchOpen returns a storetest.BenchOpen: a store with opts on a fresh
+// schema.
+func benchOpen(opts Options) storetest.BenchOpen {
+	return func(b *testing.B) storetest.Importer {
+		u, _ := pgtest.Schema(b)
+		return mustOpen(b, u, opts)
+	}
+}
+
+// BenchmarkConnection reads one connection (Store.Connection), as every
+// token callback does: with 1 and 10,000 connections in the table, with
+// and without the decoded-connection cache, and from parallel callers.
+func BenchmarkConnection(b *testing.B) {
+	pgtest.ServerURL(b)
+	storetest.BenchConnection(b, benchOpen(Options{}))
+	b.Run("conns=10000/nocache", func(b *testing.B) { storetest.BenchRead(b, benchOpen(Options{CacheSize: -1}), 10_000) })
+}
+
+// BenchmarkConnectionMissing reads an unknown ID (a 404 callback).
+func BenchmarkConnectionMissing(b *testing.B) {
+	pgtest.ServerURL(b)
+	storetest.BenchConnectionMissing(b, benchOpen(Options{}))
+}
+
+// BenchmarkSaveToken commits a refreshed pair (one transaction with the
+// compare-and-swap): the cost of a refresh on the store side.
+func BenchmarkSaveToken(b *testing.B) {
+	pgtest.ServerURL(b)
+	storetest.BenchSaveToken(b, benchOpen(Options{}))
+}
+
+// BenchmarkLockRefresh takes and gives back a refresh lease: what a
+// refresh adds for the cross-instance lease.
+func BenchmarkLockRefresh(b *testing.B) {
+	pgtest.ServerURL(b)
+	storetest.BenchLockRefresh(b, benchOpen(Options{}))
+}
+
+// BenchmarkImportConnections writes connections in batches of 10,000
+// (COPY, one transaction each); ns/op is per connection.
+func BenchmarkImportConnections(b *testing.B) {
+	pgtest.ServerURL(b)
+	storetest.BenchImportConnections(b, benchOpen(Options{}))
 }

@@ -110,6 +110,7 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) *Harness) {
 		{"FailedWritesChangeNothing", testFailedWritesChangeNothing},
 		{"ReopenKeepsEverything", testReopenKeepsEverything},
 		{"SealedAtRest", testSealedAtRest},
+		{"ImportConnectionsLikeConnect", testImportConnectionsLikeConnect},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })

@@ -3,7 +3,6 @@ package attendeefake
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -166,15 +165,16 @@ func (f *Fake) SendStatus(ctx context.Context, platformBotID string, s onbehalf.
 	if ev[1] != "" {
 		sub = ev[1]
 	}
-	f.mu.Lock()
-	old := b.State
-	b.State = ev[2]
-	hooks := append([]Webhook(nil), b.Webhooks...)
-	f.mu.Unlock()
+	var old string
+	var hooks []Webhook
+	f.bots.Update(func() {
+		old, b.State = b.State, ev[2]
+		hooks = append(hooks, b.Webhooks...)
+	})
 
 	data := JSONBOrder(Object{{"event_type", ev[0]}, {"event_sub_type", sub}, {"event_metadata", Object{}},
 		{"old_state", old}, {"new_state", ev[2]}, {"created_at", isoformat(f.o.Now())}})
-	payload := Object{{"idempotency_key", uuid4()}, {"bot_id", b.ID}, {"bot_metadata", metadataValue(b.Metadata)},
+	payload := Object{{"idempotency_key", platformtest.NewUUID()}, {"bot_id", b.ID}, {"bot_metadata", metadataValue(b.Metadata)},
 		{"trigger", stateChange}, {"data", data}}
 	var targets []string
 	for _, h := range hooks {
@@ -213,13 +213,4 @@ func (f *Fake) deliver(ctx context.Context, target string, header http.Header, b
 		}
 	}
 	return err
-}
-
-// uuid4 returns a random UUID, as idempotency keys are.
-func uuid4() string {
-	var u [16]byte
-	_, _ = rand.Read(u[:])
-	u[6] = u[6]&0x0f | 0x40
-	u[8] = u[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
 }

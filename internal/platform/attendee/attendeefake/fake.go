@@ -20,7 +20,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
@@ -54,13 +53,10 @@ type Options struct {
 // Fake is a running fake Attendee. Its methods are safe for concurrent
 // use.
 type Fake struct {
-	o   Options
-	key []byte
-	ts  *httptest.Server
-
-	mu   sync.Mutex
-	bots []*Created
-	fail *failure
+	o    Options
+	key  []byte
+	ts   *httptest.Server
+	bots platformtest.BotList[*Created]
 }
 
 // Created is an accepted create-bot request, and the bot's state.
@@ -84,12 +80,6 @@ type Created struct {
 type Webhook struct {
 	URL      string
 	Triggers []string
-}
-
-// failure is a canned answer set by FailCreate.
-type failure struct {
-	status int
-	body   string
 }
 
 var _ platformtest.Fake = (*Fake)(nil)
@@ -132,95 +122,65 @@ func (f *Fake) Secret() string { return base64.StdEncoding.EncodeToString(f.key)
 
 // Bots implements platformtest.Fake.
 func (f *Fake) Bots() []platformtest.FakeBot {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make([]platformtest.FakeBot, len(f.bots))
-	for i, b := range f.bots {
-		out[i] = b.FakeBot
-	}
-	return out
+	return platformtest.Collect(&f.bots, func(b *Created) platformtest.FakeBot { return b.FakeBot })
 }
 
 // Created returns the create-bot requests accepted so far.
 func (f *Fake) Created() []Created {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make([]Created, len(f.bots))
-	for i, b := range f.bots {
-		out[i] = *b
-	}
-	return out
+	return platformtest.Collect(&f.bots, func(b *Created) Created { return *b })
 }
 
 // FailCreate implements platformtest.Fake: the next create-bot request
 // gets status and body.
-func (f *Fake) FailCreate(status int, body string) {
-	f.mu.Lock()
-	f.fail = &failure{status, body}
-	f.mu.Unlock()
-}
+func (f *Fake) FailCreate(status int, body string) { f.bots.FailCreate(status, body) }
 
 // bot returns the bot with the platform ID, or nil.
 func (f *Fake) bot(id string) *Created {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, b := range f.bots {
-		if b.ID == id {
-			return b
-		}
-	}
-	return nil
+	b, _ := f.bots.Find(func(b *Created) bool { return b.ID == id })
+	return b
 }
 
 // handleBots is POST /api/v1/bots.
 func (f *Fake) handleBots(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": `Method "` + r.Method + `" not allowed.`})
+		platformtest.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": `Method "` + r.Method + `" not allowed.`})
 		return
 	}
 	if msg := f.authenticate(r); msg != "" {
 		w.Header().Set("WWW-Authenticate", "Token")
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"detail": msg})
+		platformtest.WriteJSON(w, http.StatusUnauthorized, map[string]string{"detail": msg})
 		return
 	}
-	f.mu.Lock()
-	fail := f.fail
-	f.fail = nil
-	f.mu.Unlock()
-	if fail != nil {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(fail.status)
-		_, _ = io.WriteString(w, fail.body)
+	if fail := f.bots.TakeFailure(); fail != nil {
+		fail.Write(w, "application/json")
 		return
 	}
 	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "JSON parse error - could not read the body"})
+		platformtest.WriteJSON(w, http.StatusBadRequest, map[string]string{"detail": "JSON parse error - could not read the body"})
 		return
 	}
 	var body map[string]any
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.UseNumber()
 	if err := d.Decode(&body); err != nil || body == nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"detail": "JSON parse error - the body is not a JSON object"})
+		platformtest.WriteJSON(w, http.StatusBadRequest, map[string]string{"detail": "JSON parse error - the body is not a JSON object"})
 		return
 	}
 	bot, errs := f.validate(body)
 	if len(errs) > 0 {
-		writeJSON(w, http.StatusBadRequest, errs)
+		platformtest.WriteJSON(w, http.StatusBadRequest, errs)
 		return
 	}
 	if msg := f.webhookError(bot.Webhooks); msg != "" {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": msg})
+		platformtest.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": msg})
 		return
 	}
 	bot.ID = "bot_" + rand.Text()[:16]
 	bot.Body, bot.Header, bot.Raw = body, r.Header.Clone(), raw
 	bot.State = "joining" // ready, then join_requested at once
-	f.mu.Lock()
-	f.bots = append(f.bots, bot)
-	f.mu.Unlock()
-	writeJSON(w, http.StatusCreated, f.botJSON(bot))
+	f.bots.Add(bot)
+	platformtest.WriteJSON(w, http.StatusCreated, f.botJSON(bot))
 }
 
 // authenticate checks the Authorization header as Attendee's
@@ -271,15 +231,6 @@ func isoformat(t time.Time) string {
 		s += fmt.Sprintf(".%06d", us)
 	}
 	return s + "+00:00"
-}
-
-// writeJSON writes v as JSON with the status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false) // Django REST Framework does not escape <>&
-	_ = enc.Encode(v)
 }
 
 // kindsOf returns the kinds a token URL serves, by its kinds parameter

@@ -10,14 +10,13 @@
 package meetingbaasfake
 
 import (
-	"crypto/rand"
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
@@ -64,13 +63,10 @@ type Options struct {
 
 // Fake is a fake Meeting BaaS. Its methods are safe for concurrent use.
 type Fake struct {
-	o   Options
-	key []byte // of WebhookSecret
-	srv *httptest.Server
-
-	mu   sync.Mutex
-	bots []*bot
-	fail *failure
+	o    Options
+	key  []byte // of WebhookSecret
+	srv  *httptest.Server
+	bots platformtest.BotList[*bot]
 }
 
 var _ platformtest.Fake = (*Fake)(nil)
@@ -85,12 +81,6 @@ type bot struct {
 	callbackURL, callbackSecret, callbackMethod string
 	body                                        map[string]any
 	createdAt                                   time.Time
-}
-
-// failure is a canned answer to the next create-bot request.
-type failure struct {
-	status int
-	body   string
 }
 
 // New starts a fake; Close stops it.
@@ -132,37 +122,19 @@ func (f *Fake) Close() { f.srv.Close() }
 
 // Bots returns the bots created so far, oldest first.
 func (f *Fake) Bots() []platformtest.FakeBot {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make([]platformtest.FakeBot, 0, len(f.bots))
-	for _, b := range f.bots {
-		urls := make(map[onbehalf.TokenKind]string, len(b.tokenURLs))
-		for k, u := range b.tokenURLs {
-			urls[k] = u
-		}
-		out = append(out, platformtest.FakeBot{ID: b.id, MeetingURL: b.meetingURL, BotName: b.name, TokenURLs: urls, Body: b.body})
-	}
-	return out
+	return platformtest.Collect(&f.bots, func(b *bot) platformtest.FakeBot {
+		return platformtest.FakeBot{ID: b.id, MeetingURL: b.meetingURL, BotName: b.name, TokenURLs: maps.Clone(b.tokenURLs), Body: b.body}
+	})
 }
 
 // FailCreate makes the next create-bot request (with the right key)
 // answer status with body.
-func (f *Fake) FailCreate(status int, body string) {
-	f.mu.Lock()
-	f.fail = &failure{status: status, body: body}
-	f.mu.Unlock()
-}
+func (f *Fake) FailCreate(status int, body string) { f.bots.FailCreate(status, body) }
 
 // bot returns the bot with the given ID, or nil.
 func (f *Fake) bot(id string) *bot {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, b := range f.bots {
-		if b.id == id {
-			return b
-		}
-	}
-	return nil
+	b, _ := f.bots.Find(func(b *bot) bool { return b.id == id })
+	return b
 }
 
 // createBot serves POST /v2/bots.
@@ -172,14 +144,8 @@ func (f *Fake) createBot(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "Unauthorized", "FST_ERR_FORBIDDEN", "Invalid or missing API key")
 		return
 	}
-	f.mu.Lock()
-	fail := f.fail
-	f.fail = nil
-	f.mu.Unlock()
-	if fail != nil {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(fail.status)
-		_, _ = w.Write([]byte(fail.body))
+	if fail := f.bots.TakeFailure(); fail != nil {
+		fail.Write(w, contentJSON)
 		return
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
@@ -198,11 +164,9 @@ func (f *Fake) createBot(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "Bad Request", "FST_ERR_VALIDATION", msg)
 		return
 	}
-	b.id = newUUID()
+	b.id = platformtest.NewUUID()
 	b.createdAt = f.o.Now()
-	f.mu.Lock()
-	f.bots = append(f.bots, b)
-	f.mu.Unlock()
+	f.bots.Add(b)
 	writeJSON(w, http.StatusCreated, map[string]any{"success": true, "data": map[string]any{"bot_id": b.id}})
 }
 
@@ -211,18 +175,12 @@ func writeError(w http.ResponseWriter, status int, name, code, message string) {
 	writeJSON(w, status, map[string]any{"success": false, "error": name, "code": code, "statusCode": status, "message": message})
 }
 
-// writeJSON writes v as JSON with status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
+// contentJSON is the Content-Type of Meeting BaaS's (Fastify's) JSON
+// answers.
+const contentJSON = "application/json; charset=utf-8"
 
-// newUUID returns a random version 4 UUID, as Meeting BaaS bot IDs are.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+// writeJSON writes v as JSON with status, as Meeting BaaS does.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", contentJSON)
+	platformtest.WriteJSON(w, status, v)
 }

@@ -3,18 +3,15 @@ package meetingbaasfake
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/platform/swh"
+	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
 )
 
 // DefaultErrorCode is the error_code of a failed bot when SendStatus gets
@@ -141,10 +138,7 @@ func (f *Fake) finalEvent(b *bot, s onbehalf.BotStatus, reason string, now time.
 func (f *Fake) svixHeader(body []byte, now time.Time) http.Header {
 	h := http.Header{"User-Agent": {"Svix-Webhooks/1.0"}}
 	if f.key != nil {
-		id := "msg_" + rand.Text()
-		h.Set("svix-id", id)
-		h.Set("svix-timestamp", strconv.FormatInt(now.Unix(), 10))
-		h.Set("svix-signature", swh.Sign(f.key, id, now, body))
+		platformtest.SignHeader(h, "svix-", f.key, now, body)
 	}
 	return h
 }
@@ -160,22 +154,7 @@ func callbackHeader(b *bot) http.Header {
 
 // post sends body as JSON and wants a 2xx answer.
 func (f *Fake) post(ctx context.Context, method, url string, h http.Header, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header = h
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := f.o.Client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("answered %d: %s", resp.StatusCode, strings.TrimSpace(string(msg)))
-	}
-	return nil
+	return platformtest.Deliver(ctx, f.o.Client, method, url, h, body)
 }
 
 // isCode reports whether s looks like a Meeting BaaS code: letters between

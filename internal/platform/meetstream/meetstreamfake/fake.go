@@ -13,8 +13,6 @@
 package meetstreamfake
 
 import (
-	"bytes"
-	"crypto/rand"
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
@@ -22,7 +20,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
@@ -59,13 +56,10 @@ type Options struct {
 // Fake is a fake MeetStream. It implements platformtest.Fake; its methods
 // are safe for concurrent use.
 type Fake struct {
-	o   Options
-	srv *httptest.Server
-	hc  *http.Client
-
-	mu   sync.Mutex
-	bots []*bot
-	fail *failure
+	o    Options
+	srv  *httptest.Server
+	hc   *http.Client
+	bots platformtest.BotList[*bot]
 }
 
 var _ platformtest.Fake = (*Fake)(nil)
@@ -78,12 +72,6 @@ type bot struct {
 	meetingNumber string
 	callbackURL   string
 	attributes    map[string]any
-}
-
-// failure is the answer FailCreate set for the next create-bot request.
-type failure struct {
-	status int
-	body   string
 }
 
 // New starts a fake MeetStream; Close stops it.
@@ -109,69 +97,45 @@ func (f *Fake) URL() string { return f.srv.URL }
 
 // Bots returns the bots created so far.
 func (f *Fake) Bots() []platformtest.FakeBot {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make([]platformtest.FakeBot, len(f.bots))
-	for i, b := range f.bots {
-		out[i] = b.FakeBot
-	}
-	return out
+	return platformtest.Collect(&f.bots, func(b *bot) platformtest.FakeBot { return b.FakeBot })
 }
 
 // FailCreate makes the next create-bot request answer status with body.
-func (f *Fake) FailCreate(status int, body string) {
-	f.mu.Lock()
-	f.fail = &failure{status: status, body: body}
-	f.mu.Unlock()
-}
+func (f *Fake) FailCreate(status int, body string) { f.bots.FailCreate(status, body) }
 
 // find returns the bot with MeetStream ID id, or nil.
 func (f *Fake) find(id string) *bot {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, b := range f.bots {
-		if b.ID == id {
-			return b
-		}
-	}
-	return nil
+	b, _ := f.bots.Find(func(b *bot) bool { return b.ID == id })
+	return b
 }
 
 // createBot serves POST /api/v1/bots/create_bot.
 func (f *Fake) createBot(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		answer(w, http.StatusMethodNotAllowed, map[string]any{"detail": fmt.Sprintf("Method %q not allowed.", r.Method)})
+		platformtest.WriteJSON(w, http.StatusMethodNotAllowed, map[string]any{"detail": fmt.Sprintf("Method %q not allowed.", r.Method)})
 		return
 	}
 	scheme, key, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	switch {
 	case scheme == "":
-		answer(w, http.StatusUnauthorized, map[string]any{"detail": "Authentication credentials were not provided."})
+		platformtest.WriteJSON(w, http.StatusUnauthorized, map[string]any{"detail": "Authentication credentials were not provided."})
 		return
 	case !strings.EqualFold(scheme, "Token") || subtle.ConstantTimeCompare([]byte(key), []byte(f.o.APIKey)) != 1:
-		answer(w, http.StatusUnauthorized, map[string]any{"detail": "Invalid token."})
+		platformtest.WriteJSON(w, http.StatusUnauthorized, map[string]any{"detail": "Invalid token."})
 		return
 	}
-	f.mu.Lock()
-	fail := f.fail
-	f.fail = nil
-	f.mu.Unlock()
-	if fail != nil {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(fail.status)
-		_, _ = w.Write([]byte(fail.body))
+	if fail := f.bots.TakeFailure(); fail != nil {
+		fail.Write(w, "application/json")
 		return
 	}
 	b, msg := f.readBot(r)
 	if msg != "" {
-		answer(w, http.StatusBadRequest, map[string]any{"message": msg})
+		platformtest.WriteJSON(w, http.StatusBadRequest, map[string]any{"message": msg})
 		return
 	}
-	f.mu.Lock()
-	f.bots = append(f.bots, b)
-	f.mu.Unlock()
-	answer(w, http.StatusCreated, map[string]any{
-		"bot_id": b.ID, "transcript_id": newUUID(), "meeting_url": b.MeetingURL, "status": "Active",
+	f.bots.Add(b)
+	platformtest.WriteJSON(w, http.StatusCreated, map[string]any{
+		"bot_id": b.ID, "transcript_id": platformtest.NewUUID(), "meeting_url": b.MeetingURL, "status": "Active",
 	})
 }
 
@@ -184,7 +148,7 @@ func (f *Fake) readBot(r *http.Request) (b *bot, msg string) {
 	if err := d.Decode(&body); err != nil || body == nil {
 		return nil, "Request body must be a JSON object."
 	}
-	b = &bot{FakeBot: platformtest.FakeBot{ID: newUUID(), Body: body, TokenURLs: map[onbehalf.TokenKind]string{}}}
+	b = &bot{FakeBot: platformtest.FakeBot{ID: platformtest.NewUUID(), Body: body, TokenURLs: map[onbehalf.TokenKind]string{}}}
 	b.MeetingURL, _ = body["meeting_link"].(string)
 	if b.MeetingURL == "" {
 		return nil, "meeting_link is required."
@@ -264,22 +228,4 @@ func meetingNumber(link string) string {
 		}
 	}
 	return ""
-}
-
-// answer writes a JSON answer.
-func answer(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	_ = json.NewEncoder(&buf).Encode(v)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
-}
-
-// newUUID returns a random UUID (version 4), as MeetStream's bot IDs are.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

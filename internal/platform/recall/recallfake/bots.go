@@ -1,15 +1,11 @@
 package recallfake
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
@@ -129,29 +125,19 @@ func (f *Fake) SendStatus(ctx context.Context, botID string, s onbehalf.BotStatu
 
 // post delivers a status webhook, signed as the workspace signs them.
 func (f *Fake) post(ctx context.Context, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.o.WebhookURL, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "Svix-Webhooks/1.0")
+	h := http.Header{"User-Agent": {"Svix-Webhooks/1.0"}}
+	var err error
 	switch {
 	case f.o.WebhookSecret != "":
-		err = f.sign(req.Header, "svix-", f.o.WebhookSecret, body)
+		err = f.sign(h, "svix-", f.o.WebhookSecret, body)
 	case f.o.VerificationSecret != "":
-		err = f.sign(req.Header, "webhook-", f.o.VerificationSecret, body)
+		err = f.sign(h, "webhook-", f.o.VerificationSecret, body)
 	}
 	if err != nil {
 		return err
 	}
-	resp, err := f.o.Client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("recallfake: the webhook endpoint answered %d: %s", resp.StatusCode, strings.TrimSpace(string(msg)))
+	if err := platformtest.Deliver(ctx, f.o.Client, http.MethodPost, f.o.WebhookURL, h, body); err != nil {
+		return fmt.Errorf("recallfake: the webhook endpoint: %w", err)
 	}
 	return nil
 }
@@ -163,10 +149,6 @@ func (f *Fake) sign(h http.Header, prefix, secret string, body []byte) error {
 	if err != nil {
 		return err
 	}
-	id := "msg_" + rand.Text()
-	now := f.o.Now()
-	h.Set(prefix+"id", id)
-	h.Set(prefix+"timestamp", strconv.FormatInt(now.Unix(), 10))
-	h.Set(prefix+"signature", swh.Sign(key, id, now, body))
+	platformtest.SignHeader(h, prefix, key, f.o.Now(), body)
 	return nil
 }

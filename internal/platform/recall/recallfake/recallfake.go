@@ -8,7 +8,6 @@ package recallfake
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
@@ -16,7 +15,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -55,12 +53,11 @@ type Options struct {
 
 // Fake is a running fake Recall.ai. Its methods are safe for concurrent use.
 type Fake struct {
-	o  Options
-	ts *httptest.Server
+	o    Options
+	ts   *httptest.Server
+	bots platformtest.BotList[Created]
 
 	mu    sync.Mutex
-	bots  []Created
-	fail  *failure
 	delay time.Duration
 }
 
@@ -72,12 +69,6 @@ type Created struct {
 	// Header and Raw are the request's headers and body as received.
 	Header http.Header
 	Raw    []byte
-}
-
-// failure is a canned answer set by FailCreate.
-type failure struct {
-	status int
-	body   string
 }
 
 var _ platformtest.Fake = (*Fake)(nil)
@@ -98,7 +89,7 @@ func New(o Options) *Fake {
 	mux.HandleFunc("/api/v1/bot/{$}", f.handleBot)
 	// Without the trailing slash Django finds no route.
 	mux.HandleFunc("/api/v1/bot", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found."})
+		platformtest.WriteJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found."})
 	})
 	f.ts = httptest.NewServer(mux)
 	return f
@@ -112,15 +103,10 @@ func (f *Fake) Close() { f.ts.Close() }
 
 // Created returns copies of the accepted create-bot requests, in order.
 func (f *Fake) Created() []Created {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make([]Created, len(f.bots))
-	for i, b := range f.bots {
-		b.Header = b.Header.Clone()
-		b.Raw = bytes.Clone(b.Raw)
-		out[i] = b
-	}
-	return out
+	return platformtest.Collect(&f.bots, func(b Created) Created {
+		b.Header, b.Raw = b.Header.Clone(), bytes.Clone(b.Raw)
+		return b
+	})
 }
 
 // Bots implements platformtest.Fake.
@@ -134,23 +120,12 @@ func (f *Fake) Bots() []platformtest.FakeBot {
 
 // bot returns the bot with the given ID.
 func (f *Fake) bot(id string) (Created, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, b := range f.bots {
-		if b.ID == id {
-			return b, true
-		}
-	}
-	return Created{}, false
+	return f.bots.Find(func(b Created) bool { return b.ID == id })
 }
 
 // FailCreate implements platformtest.Fake: the next create-bot request,
 // whatever it holds, gets status and body (as application/json).
-func (f *Fake) FailCreate(status int, body string) {
-	f.mu.Lock()
-	f.fail = &failure{status: status, body: body}
-	f.mu.Unlock()
-}
+func (f *Fake) FailCreate(status int, body string) { f.bots.FailCreate(status, body) }
 
 // SetDelay makes create-bot requests wait d before being answered (a
 // request whose client gives up first gets no answer).
@@ -164,17 +139,17 @@ func (f *Fake) SetDelay(d time.Duration) {
 func (f *Fake) handleBot(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
-		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": fmt.Sprintf("Method %q not allowed.", r.Method)})
+		platformtest.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": fmt.Sprintf("Method %q not allowed.", r.Method)})
 		return
 	}
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
-		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"detail": "Request body too large."})
+		platformtest.WriteJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"detail": "Request body too large."})
 		return
 	}
+	fail := f.bots.TakeFailure()
 	f.mu.Lock()
-	fail, delay := f.fail, f.delay
-	f.fail = nil
+	delay := f.delay
 	f.mu.Unlock()
 	if delay > 0 {
 		t := time.NewTimer(delay)
@@ -186,27 +161,23 @@ func (f *Fake) handleBot(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if fail != nil {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(fail.status)
-		_, _ = io.WriteString(w, fail.body)
+		fail.Write(w, "application/json")
 		return
 	}
 	if status, body := f.authenticate(r); status != 0 {
-		writeJSON(w, status, body)
+		platformtest.WriteJSON(w, status, body)
 		return
 	}
 	bot, errs := parseBot(raw)
 	if errs != nil {
-		writeJSON(w, http.StatusBadRequest, errs)
+		platformtest.WriteJSON(w, http.StatusBadRequest, errs)
 		return
 	}
-	bot.ID = newUUID()
+	bot.ID = platformtest.NewUUID()
 	bot.Header = r.Header.Clone()
 	bot.Raw = raw
-	f.mu.Lock()
-	f.bots = append(f.bots, bot)
-	f.mu.Unlock()
-	writeJSON(w, http.StatusCreated, map[string]any{
+	f.bots.Add(bot)
+	platformtest.WriteJSON(w, http.StatusCreated, map[string]any{
 		"id":             bot.ID,
 		"bot_name":       bot.BotName,
 		"meeting_url":    bot.MeetingURL,
@@ -360,22 +331,4 @@ func kindOf(v any) string {
 		return "dict"
 	}
 	return "NoneType"
-}
-
-// newUUID returns a random version 4 UUID, as Recall's bot IDs are.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
-// writeJSON writes v as a JSON answer with the given status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, _ := json.Marshal(v)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
 }

@@ -2,26 +2,103 @@ package bolt
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/store"
 	bbolt "go.etcd.io/bbolt"
 )
 
-// linkKeep is how long an expired connect link is kept (and answers
-// "expired" rather than "unknown") before it is pruned.
-const linkKeep = 24 * time.Hour
+// CreateAPIKey stores a key of the integration API: only its hash, by ID
+// and by hash. The caller makes the ID; an ID or hash stored already is
+// ECONFLICT. A zero CreatedAt is set to now.
+func (s *Store) CreateAPIKey(ctx context.Context, k onbehalf.APIKey) error {
+	if err := store.CheckAPIKey(k); err != nil {
+		return err
+	}
+	return s.update(func(tx *bbolt.Tx) error {
+		keys, byHash := tx.Bucket(bucketAPIKeys), tx.Bucket(bucketAPIKeysByHash)
+		if keys.Get([]byte(k.ID)) != nil || byHash.Get(k.Hash) != nil {
+			return onbehalf.Errorf(onbehalf.ECONFLICT, "This API key exists already.")
+		}
+		n := k
+		if n.CreatedAt.IsZero() {
+			n.CreatedAt = s.now()
+		}
+		n.CreatedAt = n.CreatedAt.UTC()
+		if err := byHash.Put(n.Hash, []byte(n.ID)); err != nil {
+			return err
+		}
+		return putJSON(keys, []byte(n.ID), &n)
+	})
+}
 
-// linkPruneBatch bounds how many expired links one CreateConnectLink
-// prunes, so that pruning never makes a large write.
-const linkPruneBatch = 100
+// APIKeys lists the API keys, oldest first.
+func (s *Store) APIKeys(ctx context.Context) ([]onbehalf.APIKey, error) {
+	var out []onbehalf.APIKey
+	err := s.view(func(tx *bbolt.Tx) error {
+		out = nil
+		return tx.Bucket(bucketAPIKeys).ForEach(func(k, _ []byte) error {
+			var key onbehalf.APIKey
+			if _, err := getJSON(tx.Bucket(bucketAPIKeys), k, &key); err != nil {
+				return err
+			}
+			out = append(out, key)
+			return nil
+		})
+	})
+	slices.SortFunc(out, func(a, b onbehalf.APIKey) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, err
+}
 
-// linkRecord is a connect link as stored, keyed by the SHA-256 of its ID:
-// the ID is a bearer credential for an hour, so a copy of the file cannot
-// start a flow with it. The metadata (about a person) is sealed.
+// APIKeyByHash returns the key with the given hash (ENOTFOUND).
+func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (*onbehalf.APIKey, error) {
+	var key onbehalf.APIKey
+	err := s.view(func(tx *bbolt.Tx) error {
+		id := tx.Bucket(bucketAPIKeysByHash).Get(hash)
+		if len(hash) == 0 || id == nil {
+			return store.ErrNoAPIKey()
+		}
+		if ok, err := getJSON(tx.Bucket(bucketAPIKeys), id, &key); err != nil {
+			return err
+		} else if !ok {
+			return store.ErrNoAPIKey()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &key, nil
+}
+
+// RevokeAPIKey deletes a key by ID (ENOTFOUND).
+func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
+	return s.update(func(tx *bbolt.Tx) error {
+		keys := tx.Bucket(bucketAPIKeys)
+		var key onbehalf.APIKey
+		if ok, err := getJSON(keys, []byte(id), &key); err != nil {
+			return err
+		} else if !ok {
+			return store.ErrNoAPIKey()
+		}
+		if err := tx.Bucket(bucketAPIKeysByHash).Delete(key.Hash); err != nil {
+			return err
+		}
+		return keys.Delete([]byte(id))
+	})
+}
+
+// linkRecord is a connect link as stored, keyed by store.LinkKey of its ID
+// (the ID is a bearer credential for an hour, so a copy of the file cannot
+// start a flow with it). The metadata (about a person) is sealed.
 type linkRecord struct {
 	ExternalUserID string    `json:"external_user_id"`
 	ReturnTo       string    `json:"return_to,omitempty"`
@@ -30,42 +107,27 @@ type linkRecord struct {
 	Sealed         string    `json:"sealed,omitempty"`
 }
 
-// linkKey is the key of the link with the given ID (hex, to be readable in
-// the expiry index).
-func linkKey(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return hex.EncodeToString(sum[:])
-}
-
 // linkAD binds a link's sealed metadata to it.
 func linkAD(key string) string { return "link:" + key }
 
-// errNoLink is the error of an unknown connect link.
-func errNoLink() error { return onbehalf.Errorf(onbehalf.ENOTFOUND, "No such connect link.") }
-
 // CreateConnectLink stores a connect link (the caller makes its ID, the
 // secret part of the URL); an ID stored already is ECONFLICT. It prunes
-// links that expired more than linkKeep ago.
+// links that expired more than store.LinkKeep ago.
 func (s *Store) CreateConnectLink(ctx context.Context, l onbehalf.ConnectLink) error {
-	switch {
-	case l.ID == "":
-		return onbehalf.FieldError("id", "The connect link has no ID.")
-	case l.ExpiresAt.IsZero():
-		return onbehalf.FieldError("expires_at", "The connect link has no expiry.")
-	case givenJSON(l.Metadata) && !json.Valid(l.Metadata):
-		return onbehalf.FieldError("metadata", "metadata is not valid JSON.")
+	if err := store.CheckConnectLink(l); err != nil {
+		return err
 	}
-	key := linkKey(l.ID)
+	key := store.LinkKey(l.ID)
 	return s.update(func(tx *bbolt.Tx) error {
 		links := tx.Bucket(bucketLinks)
 		if links.Get([]byte(key)) != nil {
 			return onbehalf.Errorf(onbehalf.ECONFLICT, "This connect link exists already.")
 		}
-		if err := s.pruneLinks(tx, s.now().Add(-linkKeep)); err != nil {
+		if err := s.pruneLinks(tx, s.now().Add(-store.LinkKeep)); err != nil {
 			return err
 		}
 		r := linkRecord{ExternalUserID: l.ExternalUserID, ReturnTo: l.ReturnTo, ExpiresAt: l.ExpiresAt.UTC(), UsedAt: l.UsedAt.UTC()}
-		if givenJSON(l.Metadata) {
+		if store.GivenJSON(l.Metadata) {
 			var err error
 			if r.Sealed, err = s.sealJSON(tx, "", l.Metadata, linkAD(key)); err != nil {
 				return err
@@ -78,7 +140,7 @@ func (s *Store) CreateConnectLink(ctx context.Context, l onbehalf.ConnectLink) e
 	})
 }
 
-// pruneLinks deletes up to linkPruneBatch links that expired before
+// pruneLinks deletes up to store.LinkPruneBatch links that expired before
 // cutoff.
 func (s *Store) pruneLinks(tx *bbolt.Tx, cutoff time.Time) error {
 	var dead [][]byte
@@ -88,7 +150,7 @@ func (s *Store) pruneLinks(tx *bbolt.Tx, cutoff time.Time) error {
 			return false
 		}
 		dead = append(dead, append([]byte(nil), k...))
-		return len(dead) < linkPruneBatch
+		return len(dead) < store.LinkPruneBatch
 	})
 	links, meta := tx.Bucket(bucketLinks), tx.Bucket(bucketMeta)
 	for _, k := range dead {
@@ -112,12 +174,12 @@ func (s *Store) pruneLinks(tx *bbolt.Tx, cutoff time.Time) error {
 
 // loadLink reads the link with the given ID inside tx.
 func (s *Store) loadLink(tx *bbolt.Tx, id string) (*linkRecord, *onbehalf.ConnectLink, error) {
-	key := linkKey(id)
+	key := store.LinkKey(id)
 	var r linkRecord
 	if ok, err := getJSON(tx.Bucket(bucketLinks), []byte(key), &r); err != nil {
 		return nil, nil, err
 	} else if !ok {
-		return nil, nil, errNoLink()
+		return nil, nil, store.ErrNoLink()
 	}
 	l := &onbehalf.ConnectLink{ID: id, ExternalUserID: r.ExternalUserID, ReturnTo: r.ReturnTo, ExpiresAt: r.ExpiresAt, UsedAt: r.UsedAt}
 	if r.Sealed != "" {
@@ -148,16 +210,13 @@ func (s *Store) UseConnectLink(ctx context.Context, id string, now time.Time) (*
 		if err != nil {
 			return err
 		}
-		switch {
-		case !r.UsedAt.IsZero():
-			return onbehalf.Errorf(onbehalf.ECONFLICT, "This connect link was used already: ask for a new one.")
-		case !now.Before(r.ExpiresAt):
-			return onbehalf.Errorf(onbehalf.ECONFLICT, "This connect link has expired: ask for a new one.")
+		if err := store.CheckLinkUse(r.UsedAt, r.ExpiresAt, now); err != nil {
+			return err
 		}
 		r.UsedAt = now.UTC()
 		link.UsedAt = r.UsedAt
 		l = link
-		return putJSON(tx.Bucket(bucketLinks), []byte(linkKey(id)), r)
+		return putJSON(tx.Bucket(bucketLinks), []byte(store.LinkKey(id)), r)
 	})
 	if err != nil {
 		return nil, err

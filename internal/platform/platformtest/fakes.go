@@ -1,0 +1,160 @@
+package platformtest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/onbehalf/onbehalf/internal/platform/swh"
+)
+
+// The pieces below are what the platforms' fakes share: the list of bots
+// a fake created with the canned answer of its next create-bot request
+// (Fake.FailCreate), JSON answers, bot IDs, Standard Webhooks signatures
+// and webhook deliveries. What makes a fake behave like its platform stays
+// in the fake.
+
+// BotList is a fake's bots, oldest first, and the canned answer of its
+// next create-bot request. Its methods are safe for concurrent use; the
+// zero value is empty.
+type BotList[B any] struct {
+	mu   sync.Mutex
+	bots []B
+	fail *Failure
+}
+
+// Failure is a canned answer to a create-bot request (Fake.FailCreate).
+type Failure struct {
+	// Status and Body are the answer's, the body sent as given.
+	Status int
+	Body   string
+}
+
+// Add appends a bot.
+func (l *BotList[B]) Add(b B) {
+	l.mu.Lock()
+	l.bots = append(l.bots, b)
+	l.mu.Unlock()
+}
+
+// Find returns the first bot match accepts.
+func (l *BotList[B]) Find(match func(B) bool) (b B, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, b := range l.bots {
+		if match(b) {
+			return b, true
+		}
+	}
+	return b, false
+}
+
+// Update runs fn with the list locked: for a fake that changes the state
+// of its bots (pointers) while others read them.
+func (l *BotList[B]) Update(fn func()) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fn()
+}
+
+// FailCreate makes the next create-bot request answer status with body
+// (TakeFailure).
+func (l *BotList[B]) FailCreate(status int, body string) {
+	l.mu.Lock()
+	l.fail = &Failure{Status: status, Body: body}
+	l.mu.Unlock()
+}
+
+// TakeFailure returns the answer FailCreate set and clears it; nil when
+// none is set.
+func (l *BotList[B]) TakeFailure() *Failure {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.fail
+	l.fail = nil
+	return f
+}
+
+// Write writes the canned answer, its body as given, with contentType.
+func (f *Failure) Write(w http.ResponseWriter, contentType string) {
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(f.Status)
+	_, _ = io.WriteString(w, f.Body)
+}
+
+// Collect returns fn of every bot of l, in order, with l locked.
+func Collect[B, T any](l *BotList[B], fn func(B) T) []T {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]T, len(l.bots))
+	for i, b := range l.bots {
+		out[i] = fn(b)
+	}
+	return out
+}
+
+// WriteJSON writes v as a JSON answer with status, as the platforms' APIs
+// do: no HTML escaping, Content-Type application/json unless the caller
+// set one.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // JSON values decoded or built by the fake
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// NewUUID returns a random version 4 UUID, as the platforms' bot IDs are.
+func NewUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// SignHeader adds the <prefix>id, <prefix>timestamp and <prefix>signature
+// headers of a Standard Webhooks signature of body under key at now:
+// prefix "webhook-" as Recall.ai signs, "svix-" as Svix does.
+func SignHeader(h http.Header, prefix string, key []byte, now time.Time, body []byte) {
+	id := "msg_" + rand.Text()
+	h.Set(prefix+"id", id)
+	h.Set(prefix+"timestamp", strconv.FormatInt(now.Unix(), 10))
+	h.Set(prefix+"signature", swh.Sign(key, id, now, body))
+}
+
+// Deliver sends body as JSON with hc and the headers of h, as a platform
+// delivers a webhook, and wants a 2xx answer: any other is an error
+// "answered <status>: <start of the body>".
+func Deliver(ctx context.Context, hc *http.Client, method, url string, h http.Header, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	if h != nil {
+		req.Header = h
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("answered %d: %s", resp.StatusCode, strings.TrimSpace(string(msg)))
+	}
+	return nil
+}
