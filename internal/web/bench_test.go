@@ -90,6 +90,14 @@ var benchSigner = &tokenurl.Signer{Key: []byte("bench-url-signing-key-0123456789
 // token manager (with Zoom stubbed) instead of the constant Minter.
 func benchEngine(b *testing.B, stack bool) (http.Handler, string) {
 	b.Helper()
+	return benchEngineFor(b, stack, func(deps platform.Deps) (onbehalf.Platform, error) {
+		return recall.New(recall.Config{APIKey: "rkey", BaseURL: "http://127.0.0.1:9", Timeout: time.Second}, deps)
+	})
+}
+
+// benchEngineFor is benchEngine with the platform that newPlatform makes.
+func benchEngineFor(b *testing.B, stack bool, newPlatform func(platform.Deps) (onbehalf.Platform, error)) (http.Handler, string) {
+	b.Helper()
 	st, err := bolt.Open(filepath.Join(b.TempDir(), "bench.db"), bolt.Options{ReserveBytes: bolt.NoReserve})
 	if err != nil {
 		b.Fatal(err)
@@ -110,7 +118,7 @@ func benchEngine(b *testing.B, stack bool) (http.Handler, string) {
 	}
 	// Info, as in production: successful callbacks are not logged.
 	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	rc, err := recall.New(recall.Config{APIKey: "rkey", BaseURL: "http://127.0.0.1:9", Timeout: time.Second}, platform.Deps{HTTP: http.DefaultClient, Now: time.Now, Logger: log})
+	p, err := newPlatform(platform.Deps{HTTP: http.DefaultClient, Now: time.Now, Logger: log})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -121,7 +129,7 @@ func benchEngine(b *testing.B, stack bool) (http.Handler, string) {
 		Store:         st,
 		Tokens: tokenserve.New(tokenserve.Options{Signer: benchSigner, Minter: minter, Secret: benchSecret,
 			PlainKinds: []onbehalf.TokenKind{onbehalf.KindOBF}, BaseURL: benchBase, Logger: log}),
-		Platforms: []onbehalf.Platform{rc},
+		Platforms: []onbehalf.Platform{p},
 		Signer:    benchSigner,
 		Logger:    log,
 	})
