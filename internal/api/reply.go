@@ -131,7 +131,7 @@ func decodeObject(raw []byte, dst any, field string) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return jsonError(err, field)
+		return jsonError(err, field, reflect.TypeOf(dst))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return onbehalf.Errorf(onbehalf.EINVALID, "The request body has data after its JSON object.")
@@ -140,13 +140,13 @@ func decodeObject(raw []byte, dst any, field string) error {
 }
 
 // jsonError turns a decoding error into an EINVALID error naming the
-// field, inside the object named prefix.
-func jsonError(err error, prefix string) error {
+// field, inside the object named prefix; t is the type decoded into.
+func jsonError(err error, prefix string, t reflect.Type) error {
 	if _, ok := errors.AsType[*onbehalf.Error](err); ok {
 		return err // a field's own check
 	}
 	if e, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-		field := join(prefix, fieldPath(e.Field))
+		field := join(prefix, fieldPath(dropEmbedded(e.Field, t)))
 		return onbehalf.FieldError(field, "Bad %s: expected %s, got a JSON %s.", field, jsonType(e.Type), e.Value)
 	}
 	if e, ok := errors.AsType[*json.SyntaxError](err); ok {
@@ -174,6 +174,27 @@ func join(prefix, field string) string {
 		return prefix
 	}
 	return prefix + "." + field
+}
+
+// dropEmbedded removes from encoding/json's path the Go names of the
+// structs embedded in t ("who.connection_id" is connection_id of the
+// body): a client never sees them.
+func dropEmbedded(path string, t reflect.Type) string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return path
+	}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous && f.Tag.Get("json") == "" {
+			if rest, ok := strings.CutPrefix(path, f.Name+"."); ok {
+				return dropEmbedded(rest, f.Type)
+			}
+		}
+	}
+	return path
 }
 
 // fieldPath writes encoding/json's path ("participants.3.email") the way

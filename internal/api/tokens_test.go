@@ -84,6 +84,8 @@ func TestMintRefusesBadInput(t *testing.T) {
 		"short meeting":     {map[string]any{"connection_id": id, "kind": "join", "meeting_id": "1234"}, 400, onbehalf.EINVALID, "meeting_id"},
 		"meeting number":    {map[string]any{"connection_id": id, "kind": "obf", "meeting_id": 85012345678}, 400, onbehalf.EINVALID, "meeting_id"},
 		"unknown field":     {map[string]any{"connection_id": id, "kind": "zak", "user": "x"}, 400, onbehalf.EINVALID, "user"},
+		"numeric conn":      {map[string]any{"connection_id": 5, "kind": "zak"}, 400, onbehalf.EINVALID, "connection_id"},
+		"numeric email":     {map[string]any{"email": true, "kind": "zak"}, 400, onbehalf.EINVALID, "email"},
 		"bad email":         {map[string]any{"email": "nope", "kind": "zak"}, 400, onbehalf.EINVALID, "email"},
 		"unknown conn":      {map[string]any{"connection_id": "nope", "kind": "zak"}, 404, onbehalf.ENOTFOUND, "connection_id"},
 		"unknown zoom":      {map[string]any{"zoom_user_id": "zu_nobody", "kind": "zak"}, 404, onbehalf.ENOTFOUND, "zoom_user_id"},

@@ -71,8 +71,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: onbehalf [command]")
 	fmt.Fprintln(w, "\nCommands:")
+	const col = 16 // commands longer than this get their text on the next line
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-42s %s\n", strings.TrimSpace(c.name+" "+c.args), c.help)
+		if name := strings.TrimSpace(c.name + " " + c.args); len(name) <= col {
+			fmt.Fprintf(w, "  %-*s %s\n", col, name, c.help)
+		} else {
+			fmt.Fprintf(w, "  %s\n  %-*s %s\n", name, col, "", c.help)
+		}
 	}
 	fmt.Fprintln(w, "\nConfiguration comes from the environment and ./.env; see .env.example and README.md.")
 }
