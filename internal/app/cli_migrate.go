@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/config"
@@ -52,8 +53,24 @@ func runMigrate(ctx context.Context, env Env, args []string) int {
 	if *to == "" {
 		return bad("no PostgreSQL database: set DATABASE_URL or pass --to postgres://…")
 	}
+	keys := cfg.TokenEncryptionKeys
+	if len(keys) == 0 {
+		// The bbolt install's own key seals the copy too: the instances
+		// then need it as TOKEN_ENCRYPTION_KEY.
+		keyFile := *from + ".key"
+		b, err := os.ReadFile(keyFile)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "onbehalf migrate: %v\n(%s was not found either)\n", config.ErrNoTokenKey, keyFile)
+			return 1
+		}
+		if keys, err = config.ParseTokenKeys(keyFile, string(b)); err != nil {
+			fmt.Fprintf(env.Stderr, "onbehalf migrate: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(env.Stdout, "TOKEN_ENCRYPTION_KEY is not set: sealing with the key in %s, as the bbolt install did.\n", keyFile)
+	}
 	log := logging.New(env.Stderr, cfg.LogFormat, "info")
-	src, err := bolt.OpenReadOnly(*from, bolt.Options{Keys: cfg.TokenEncryptionKeys, Logger: log})
+	src, err := bolt.OpenReadOnly(*from, bolt.Options{Keys: keys, Logger: log})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "onbehalf migrate: %v\n", err)
 		return 1
@@ -61,7 +78,7 @@ func runMigrate(ctx context.Context, env Env, args []string) int {
 	defer src.Close()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
-	dst, err := postgres.Open(ctx, *to, postgres.Options{Keys: cfg.TokenEncryptionKeys, Logger: log})
+	dst, err := postgres.Open(ctx, *to, postgres.Options{Keys: keys, Logger: log})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "onbehalf migrate: %v\n", err)
 		return 1
@@ -74,6 +91,10 @@ func runMigrate(ctx context.Context, env Env, args []string) int {
 	}
 	fmt.Fprintf(env.Stdout, "copied %d connection(s), %d bot(s), %d event(s) (sequence at %d), %d API key(s), %d connect link(s), %d secret(s), %d setting(s) from %s; the bbolt file is unchanged.\n",
 		n.Connections, n.Bots, n.Events, n.LastEventSeq, n.APIKeys, n.Links, n.Secrets, n.Settings, *from)
-	fmt.Fprintln(env.Stdout, "Start the instances with DATABASE_URL and this TOKEN_ENCRYPTION_KEY; keep the bbolt file as a backup.")
+	if len(cfg.TokenEncryptionKeys) == 0 {
+		fmt.Fprintf(env.Stdout, "Start the instances with DATABASE_URL and TOKEN_ENCRYPTION_KEY set to the content of %s.key (keep it out of the database); keep the bbolt file as a backup.\n", *from)
+	} else {
+		fmt.Fprintln(env.Stdout, "Start the instances with DATABASE_URL and this TOKEN_ENCRYPTION_KEY; keep the bbolt file as a backup.")
+	}
 	return 0
 }

@@ -203,14 +203,11 @@ func Load(getenv Getenv) (Config, error) {
 	c.ZoomRefreshTimeout = parseDuration(&errs, "ZOOM_REFRESH_TIMEOUT", get("ZOOM_REFRESH_TIMEOUT", "60s"))
 	c.ZoomWebhookSecretToken = get("ZOOM_WEBHOOK_SECRET_TOKEN", "")
 	if v := get("TOKEN_ENCRYPTION_KEY", ""); v != "" {
-		for i, part := range strings.Split(v, ",") {
-			k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(part))
-			if err != nil || len(k) != 32 {
-				errs = append(errs, fmt.Errorf("TOKEN_ENCRYPTION_KEY: key %d is not 32 bytes of base64 (make one with: openssl rand -base64 32)", i+1))
-				continue
-			}
-			c.TokenEncryptionKeys = append(c.TokenEncryptionKeys, k)
+		keys, err := ParseTokenKeys("TOKEN_ENCRYPTION_KEY", v)
+		if err != nil {
+			errs = append(errs, err)
 		}
+		c.TokenEncryptionKeys = keys
 	}
 	c.KeepAlive = parseBool(&errs, "KEEPALIVE", get("KEEPALIVE", "true"))
 	c.KeepAliveMargin = parseDuration(&errs, "KEEPALIVE_MARGIN", get("KEEPALIVE_MARGIN", "15m"))
@@ -284,7 +281,7 @@ func Load(getenv Getenv) (Config, error) {
 	if v := c.DatabaseURL; v != "" && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
 		errs = append(errs, errors.New("DATABASE_URL: must start with postgres:// (unset it to use the bbolt file at DB_PATH)"))
 	} else if v != "" && len(c.TokenEncryptionKeys) == 0 {
-		errs = append(errs, errors.New("TOKEN_ENCRYPTION_KEY is required with DATABASE_URL: every instance must share it, and it must not live in the database (make one with: openssl rand -base64 32; moving from bbolt, use the key in DB_PATH.key)"))
+		errs = append(errs, ErrNoTokenKey)
 	}
 	switch c.LogFormat {
 	case "text", "json":
@@ -396,4 +393,25 @@ func parseDuration(errs *[]error, name, v string) time.Duration {
 		*errs = append(*errs, fmt.Errorf("%s=%q: must be a positive duration such as 10s", name, v))
 	}
 	return d
+}
+
+// ErrNoTokenKey is the error of a PostgreSQL install without
+// TOKEN_ENCRYPTION_KEY.
+var ErrNoTokenKey = errors.New("TOKEN_ENCRYPTION_KEY is required with DATABASE_URL: every instance must share it, and it must not live in the database (make one with: openssl rand -base64 32; moving from bbolt, use the key in DB_PATH.key)")
+
+// ParseTokenKeys reads sealing keys as TOKEN_ENCRYPTION_KEY and a bbolt
+// key file hold them: comma-separated base64 of 32 bytes each. from names
+// the source in errors, which never hold a key.
+func ParseTokenKeys(from, v string) ([][]byte, error) {
+	var keys [][]byte
+	var errs []error
+	for i, part := range strings.Split(strings.TrimSpace(v), ",") {
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(part))
+		if err != nil || len(k) != 32 {
+			errs = append(errs, fmt.Errorf("%s: key %d is not 32 bytes of base64 (make one with: openssl rand -base64 32)", from, i+1))
+			continue
+		}
+		keys = append(keys, k)
+	}
+	return keys, errors.Join(errs...)
 }

@@ -53,7 +53,7 @@ func TestStorageMessages(t *testing.T) {
 func TestOpenNeedsKeys(t *testing.T) {
 	u, _ := pgtest.Schema(t)
 	_, err := Open(ctx, u, Options{Logger: quiet})
-	if err == nil || !strings.Contains(err.Error(), "TOKEN_ENCRYPTION_KEY is required") {
+	if err == nil || !strings.Contains(err.Error(), "no sealing key") {
 		t.Fatalf("Open without keys: %v", err)
 	}
 	_, err = Open(ctx, u, Options{Logger: quiet, Keys: [][]byte{[]byte("short")}})

@@ -114,7 +114,7 @@ var _ onbehalf.Store = (*Store)(nil)
 // among opts.Keys. It fails without keys.
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if len(opts.Keys) == 0 {
-		return nil, errors.New("TOKEN_ENCRYPTION_KEY is required with DATABASE_URL: every instance seals tokens with it, so all must share it, and it must not live in the database it protects (make one with: openssl rand -base64 32)")
+		return nil, errors.New("postgres: no sealing key (TOKEN_ENCRYPTION_KEY)")
 	}
 	opts = withDefaults(opts)
 	keys, err := seal.NewKeyring(opts.Keys...)
