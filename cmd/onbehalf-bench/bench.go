@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
@@ -10,7 +12,7 @@ import (
 
 // measure runs a warm-up and then a measured run of the same load, both
 // verified, and records CPU time and mint calls of the measured run.
-func measure(o options, srv server, f *fakes, v *verifier, name string, targets []target, shape, c int, d time.Duration, profile bool) (*run, error) {
+func measure(o options, srv server, pg *pgMeter, f *fakes, v *verifier, name string, targets []target, shape, c int, d time.Duration, profile bool) (*run, error) {
 	if o.warmup > 0 {
 		w, err := load(name+" (warm-up)", targets, shape, c, o.warmup, o.maxRequests)
 		if err != nil {
@@ -32,11 +34,15 @@ func measure(o options, srv server, f *fakes, v *verifier, name string, targets 
 	mach0 := machineCPU()
 	self0 := selfCPU()
 	srvUser0, srvSys0, srvOK0 := srv.CPU()
+	pg0, _ := pg.sample()
 	r, err := load(name, targets, shape, c, d, o.maxRequests)
 	if err != nil {
 		return nil, err
 	}
 	srvUser1, srvSys1, srvOK1 := srv.CPU()
+	if shape == shapeOnbehalf {
+		r.cpuPG, r.pgOK = pg.since(pg0)
+	}
 	r.cpuSelf = selfCPU() - self0
 	r.cpuServer, r.cpuServerSys = srvUser1-srvUser0+srvSys1-srvSys0, srvSys1-srvSys0
 	r.serverCPUOK = srvOK0 && srvOK1 && shape == shapeOnbehalf
@@ -44,6 +50,9 @@ func measure(o options, srv server, f *fakes, v *verifier, name string, targets 
 	r.cpuOthers = machineCPU() - mach0 - r.cpuSelf
 	if srvOK0 && srvOK1 {
 		r.cpuOthers -= r.cpuServer
+	}
+	if r.pgOK {
+		r.cpuOthers -= r.cpuPG
 	}
 	if profile {
 		if err := srv.StopProfile(); err != nil {
@@ -66,21 +75,26 @@ func fixUpstream(r *run, failEvery int) {
 }
 
 // runLoadBench is the default benchmark: onbehalf's token URLs against the
-// fake's token endpoint, same clients, same users count.
+// fake's token endpoint, same clients, same users count. With -instances N
+// the token URLs are spread over the N servers: every client sends its
+// requests to them in turn.
 func runLoadBench(o options, work string) error {
 	f := newFakes()
 	defer f.Close()
-	srv, st, err := startServer(o, work, f.serverEnv(o, work))
+	db, err := newDatabase(o, filepath.Join(work, "data"), "load")
 	if err != nil {
 		return err
 	}
-	stopped := false
-	defer func() {
-		if !stopped {
-			_ = srv.Stop()
-		}
-	}()
-	fmt.Printf("server: %s (app.Start %s, ready after %s)\n", srv.BaseURL(), round(st.appStart), round(st.total))
+	if !o.keep {
+		defer db.drop()
+	}
+	fmt.Printf("database: %s\n", db.describe())
+	srv, err := startServers(o, work, f.serverEnv(o, db), o.instances)
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	pg := newPGMeter(db)
 
 	t0 := time.Now()
 	urls, err := connectUsers(srv.BaseURL(), f, o.users)
@@ -89,10 +103,7 @@ func runLoadBench(o options, work string) error {
 	}
 	fmt.Printf("connected %d users through GET /zoom/oauth → fake Zoom → /zoom/oauth-callback → POST /launch → fake Recall (%s)\n",
 		len(urls), round(time.Since(t0)))
-	onbehalf := make([]target, len(urls))
-	for i, u := range urls {
-		onbehalf[i] = target{url: u}
-	}
+	onbehalf := spreadTargets(urls, srv)
 	// Direct targets: separate fake users, so that the grants onbehalf
 	// holds stay untouched.
 	direct := make([]target, o.users)
@@ -110,19 +121,24 @@ func runLoadBench(o options, work string) error {
 
 	v := &verifier{minted: f.zoom.Minted, seen: map[string]struct{}{}}
 	fmt.Println()
-	ob, err := measure(o, srv, f, v, "onbehalf (token URLs)", onbehalf, shapeOnbehalf, o.c, o.d, o.cpuprofile != "")
+	ob, err := measure(o, srv, pg, f, v, "onbehalf (token URLs)", onbehalf, shapeOnbehalf, o.c, o.d, o.cpuprofile != "")
 	if err != nil {
 		return err
 	}
 	ob.print(o.failEvery)
+	if len(srv) > 1 {
+		for k := range srv {
+			l := ob.groupLat[k]
+			fmt.Printf("  instance %d: %d requests, p50 %s  p99 %s\n", k+1, len(l), round(pct(l, 50)), round(pct(l, 99)))
+		}
+	}
 	rss1, _ := srv.RSS()
-	dr, err := measure(o, srv, f, v, "direct (fake Zoom token endpoint)", direct, shapeDirect, o.c, o.d, false)
+	dr, err := measure(o, srv, nil, f, v, "direct (fake Zoom token endpoint)", direct, shapeDirect, o.c, o.d, false)
 	if err != nil {
 		return err
 	}
 	dr.print(o.failEvery)
 
-	stopped = true
 	if err := srv.Stop(); err != nil {
 		return fmt.Errorf("stopping the server: %w", err)
 	}
@@ -131,6 +147,9 @@ func runLoadBench(o options, work string) error {
 	ratio := ob.rps() / dr.rps()
 	fmt.Printf("ratio onbehalf/direct: %.2f (%.0f / %.0f req/s)\n", ratio, ob.rps(), dr.rps())
 	who := "server RSS"
+	if len(srv) > 1 {
+		who = fmt.Sprintf("server RSS (sum of %d instances)", len(srv))
+	}
 	if o.mode == modeInProcess {
 		who = "process RSS (server, fakes and load generator)"
 	}
@@ -140,11 +159,18 @@ func runLoadBench(o options, work string) error {
 	if ob.serverCPUOK {
 		cpuPer = us(ob.cpuServer, ob.n)
 		cpuHow = fmt.Sprintf("measured: server process utime+stime / requests; %.1f µs of it in the kernel", us(ob.cpuServerSys, ob.n))
+		if len(srv) > 1 {
+			cpuHow = fmt.Sprintf("measured: utime+stime of the %d server processes / requests; %.1f µs of it in the kernel", len(srv), us(ob.cpuServerSys, ob.n))
+		}
 	} else {
 		cpuPer = us(ob.cpuSelf, ob.n) - us(dr.cpuSelf, dr.n)
 		cpuHow = "estimated in-process: process CPU per onbehalf request minus per direct request; use -mode=child for a measurement"
 	}
 	fmt.Printf("server CPU per callback: %.1f µs (%s)\n", cpuPer, cpuHow)
+	if ob.pgOK {
+		fmt.Printf("PostgreSQL CPU per callback: %.1f µs (backends of the bench database); server + PostgreSQL: %.1f µs\n",
+			us(ob.cpuPG, ob.n), cpuPer+us(ob.cpuPG, ob.n))
+	}
 
 	fmt.Println("\ntargets:")
 	check(fmt.Sprintf("throughput ≥ 0.5× direct at %d clients", o.c), ratio >= 0.5, fmt.Sprintf("%.2f×", ratio))
@@ -159,6 +185,19 @@ func runLoadBench(o options, work string) error {
 		return errors.New("wrong answers or transport errors")
 	}
 	return nil
+}
+
+// spreadTargets turns the token URLs (of the first instance) into targets
+// that take turns over the instances: target i*N+k is URL i on instance k,
+// in group k.
+func spreadTargets(urls []string, srv serverSet) []target {
+	out := make([]target, 0, len(urls)*len(srv))
+	for _, u := range urls {
+		for k, s := range srv {
+			out = append(out, target{url: s.BaseURL() + strings.TrimPrefix(u, srv[0].BaseURL()), group: k})
+		}
+	}
+	return out
 }
 
 // check prints one target line.

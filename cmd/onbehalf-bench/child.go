@@ -34,7 +34,7 @@ const (
 	childProfile = "BENCH-CHILD"
 )
 
-func startChild(o options, work string, env map[string]string) (server, startup, error) {
+func startChild(o options, work, name string, env map[string]string) (server, startup, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, startup{}, err
@@ -68,7 +68,7 @@ func startChild(o options, work string, env map[string]string) (server, startup,
 	for _, k := range keys {
 		cmd.Env = append(cmd.Env, k+"="+env[k])
 	}
-	logPath := filepath.Join(work, "server.log")
+	logPath := filepath.Join(work, name+".log")
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, startup{}, err
@@ -147,10 +147,20 @@ func (s *child) profileSignal(sig os.Signal, want string) error {
 	}
 }
 
-// Stop sends SIGTERM and waits (at most 30s) for a graceful exit.
+// Stop sends SIGTERM and waits (at most 30s) for a graceful exit. A child
+// that has exited already is reported with how it ended and its log.
 func (s *child) Stop() error {
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		return err
+		go func() {
+			for range s.lines { // drain
+			}
+		}()
+		select {
+		case werr := <-s.done:
+			return fmt.Errorf("the server had exited already (%v); its log:\n%s", werr, tail(s.log, 4000))
+		case <-time.After(5 * time.Second):
+			return fmt.Errorf("signalling the server: %w", err)
+		}
 	}
 	go func() {
 		for range s.lines { // drain
@@ -180,6 +190,7 @@ func runChild() int {
 		signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGUSR2)
 		go profileOnSignal(sigs, path)
 	}
+	app.TuneGC(os.Getenv) // as onbehalf serve does
 	t0 := time.Now()
 	a, err := app.Start(ctx, app.Options{Getenv: os.Getenv, LogOut: os.Stderr})
 	took := time.Since(t0)

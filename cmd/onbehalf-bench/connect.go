@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -39,10 +39,9 @@ func (f *fakes) Close() {
 	f.recall.Close()
 }
 
-// serverEnv is the server's environment: the fakes, a database in work.
-func (f *fakes) serverEnv(o options, work string) map[string]string {
-	return map[string]string{
-		"DB_PATH":            filepath.Join(work, "data", "onbehalf.db"),
+// serverEnv is the server's environment: the fakes and the database.
+func (f *fakes) serverEnv(o options, db *database) map[string]string {
+	env := map[string]string{
 		"ZOOM_CLIENT_ID":     zoomClientID,
 		"ZOOM_CLIENT_SECRET": zoomClientSecret,
 		"ZOOM_OAUTH_URL":     f.zoom.URL,
@@ -51,6 +50,8 @@ func (f *fakes) serverEnv(o options, work string) map[string]string {
 		"RECALL_API_URL":     f.recall.URL(),
 		"LOG_LEVEL":          o.logLevel,
 	}
+	maps.Copy(env, db.env())
+	return env
 }
 
 // benchUserID is the fake Zoom user ID of the i-th bench user.

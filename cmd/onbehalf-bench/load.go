@@ -68,6 +68,10 @@ type run struct {
 	// cpuServerSys is the system (kernel) part of cpuServer.
 	cpuServerSys time.Duration
 	serverCPUOK  bool
+	// cpuPG is the CPU time of the PostgreSQL backends of the bench
+	// database (pgOK: measured).
+	cpuPG time.Duration
+	pgOK  bool
 	// cpuOthers is the CPU time the rest of the machine used meanwhile
 	// (other processes): figures taken while it is high are noisy.
 	cpuOthers time.Duration
@@ -312,6 +316,9 @@ func (r *run) print(failEvery int) {
 		fmt.Printf("  CPU of this process: %.1f µs/request", us(r.cpuSelf, r.n))
 		if r.serverCPUOK {
 			fmt.Printf("; CPU of the server process: %.1f µs/request (%.1f µs system)", us(r.cpuServer, r.n), us(r.cpuServerSys, r.n))
+		}
+		if r.pgOK {
+			fmt.Printf("; CPU of PostgreSQL: %.1f µs/request", us(r.cpuPG, r.n))
 		}
 		fmt.Println()
 		fmt.Printf("  other processes used %.2f CPUs meanwhile (of %d)\n", max(0, r.cpuOthers.Seconds()/r.elapsed.Seconds()), onlineCPUs())

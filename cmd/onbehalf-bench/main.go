@@ -20,15 +20,45 @@
 //	-mode=child      the server runs in a child process (this binary with
 //	                 -child); -server-cpus and -load-cpus pin the two sides
 //
-// -scale N copies a one-connection database, adds N-1 connections to the
-// copy (store.ImportConnections, or -fill=upsert for one UpsertConnection
-// each), prints what the bbolt file holds, then runs two servers side by
-// side, one per database, and alternates every client between them: open
-// and start time, RSS, file size per connection and callback latency with
-// N connections against 1.
+// -scale N copies a one-connection database (the bbolt file, or CREATE
+// DATABASE … TEMPLATE), adds N-1 connections to the copy
+// (ImportConnections, or -fill=upsert for one Connect each), prints what
+// the database holds, then runs two servers side by side, one per
+// database, and alternates every client between them: open and start
+// time, RSS, size per connection and callback latency with N connections
+// against 1.
+//
+// -store=postgres runs every mode on PostgreSQL instead of bbolt: a new
+// database is made for the run on the server -database-url names (a
+// superuser URL; default $ONBEHALF_BENCH_DATABASE_URL, else the test
+// server's $ONBEHALF_TEST_DATABASE_URL) and dropped after it; the servers
+// get DATABASE_URL and a TOKEN_ENCRYPTION_KEY. The CPU time of the
+// database's backends is reported beside the server's when the server
+// runs on this machine.
+//
+// -instances=N (1–3, PostgreSQL) starts N servers on the one database;
+// every client sends its requests to them in turn (round robin), and the
+// server CPU is their sum.
+//
+// -burst is the top-of-the-hour burst (burst.go): -burst-conns connections
+// (imported, with grants issued at the fake, their signed token URLs made
+// through POST /api/v1/connections/{id}/token-urls), one callback each
+// sent within -burst-window on new TCP connections (-burst-reuse: over
+// kept-alive ones), -burst-refresh of them needing a refresh, the fake
+// answering after -zoom-delay. Every answer is checked
+// against the token the fake minted for that connection, and the latency
+// onbehalf adds on top of Zoom's is each request's latency minus the time
+// the fake spent on that connection's calls, measured inside the fake.
+//
+// -keepalive=N is the keep-alive cycle (keepalive.go): N connections due
+// over -keepalive-spread, refreshed by the instances' keep-alive
+// schedulers (KEEPALIVE_MARGIN, _RATE, _CONCURRENCY from the
+// -keepalive-* flags), -keepalive-cycles times; every connection must be
+// refreshed exactly once per cycle.
 //
 // -cpuprofile profiles the onbehalf run: the server process alone in child
-// mode, the whole process (server, fakes, load generator) in process.
+// mode (the first instance), the whole process (server, fakes, load
+// generator) in process.
 //
 // Every loop is bounded by a count and a time, and every address is
 // 127.0.0.1.
@@ -60,6 +90,24 @@ type options struct {
 	maxRequests int
 	logLevel    string
 	keep        bool
+
+	store       string
+	databaseURL string
+	instances   int
+
+	burst        bool
+	burstConns   int
+	burstWindow  time.Duration
+	burstRefresh float64
+	burstReuse   bool
+	zoomDelay    time.Duration
+
+	keepalive     int
+	kaSpread      time.Duration
+	kaMargin      time.Duration
+	kaRate        int
+	kaConcurrency int
+	kaCycles      int
 }
 
 const (
@@ -86,7 +134,22 @@ func main() {
 	flag.IntVar(&o.tokenLen, "token-len", 0, "scale run: length of the filler access and refresh tokens (0: as long as the fake's)")
 	flag.IntVar(&o.maxRequests, "max-requests", 20_000_000, "upper bound on requests per run")
 	flag.StringVar(&o.logLevel, "log-level", "info", "LOG_LEVEL of the server (its log goes to a file in the work folder)")
-	flag.BoolVar(&o.keep, "keep", false, "keep the temporary work folder (database, server log)")
+	flag.BoolVar(&o.keep, "keep", false, "keep the temporary work folder (database, server log) and the PostgreSQL database")
+	flag.StringVar(&o.store, "store", storeBolt, "store of the servers: bolt or postgres")
+	flag.StringVar(&o.databaseURL, "database-url", defaultDatabaseURL(), "-store=postgres: superuser URL of the PostgreSQL server the bench makes its databases on")
+	flag.IntVar(&o.instances, "instances", 1, "server instances on one database (1..3; more than 1 needs -store=postgres); the load goes to them in turn")
+	flag.BoolVar(&o.burst, "burst", false, "top-of-the-hour burst: -burst-conns connections, one callback each within -burst-window")
+	flag.IntVar(&o.burstConns, "burst-conns", 10_000, "burst: connections, one callback each (1..100000)")
+	flag.DurationVar(&o.burstWindow, "burst-window", time.Second, "burst: the callbacks are sent evenly over this window")
+	flag.Float64Var(&o.burstRefresh, "burst-refresh", 0.05, "burst: share of the connections that need a refresh (half expired in the store, half invalidated at the fake)")
+	flag.BoolVar(&o.burstReuse, "burst-reuse", false, "burst: the load generator keeps its connections open (as a reverse proxy in front of onbehalf does) instead of a new TCP connection per callback (as bots do)")
+	flag.DurationVar(&o.zoomDelay, "zoom-delay", 100*time.Millisecond, "burst: the fake Zoom waits this long before each mint and refresh answer")
+	flag.IntVar(&o.keepalive, "keepalive", 0, "keep-alive cycle over this many connections (0: off)")
+	flag.DurationVar(&o.kaSpread, "keepalive-spread", 2*time.Minute, "keep-alive: the connections fall due evenly over this window")
+	flag.DurationVar(&o.kaMargin, "keepalive-margin", 6*time.Minute, "keep-alive: KEEPALIVE_MARGIN of the servers")
+	flag.IntVar(&o.kaRate, "keepalive-rate", 500, "keep-alive: KEEPALIVE_RATE of each server (refreshes started per second, 1..1000)")
+	flag.IntVar(&o.kaConcurrency, "keepalive-concurrency", 32, "keep-alive: KEEPALIVE_CONCURRENCY of each server (1..256)")
+	flag.IntVar(&o.kaCycles, "keepalive-cycles", 1, "keep-alive: cycles to run (1..3); the fake's token lifetime is set so that cycles do not overlap")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./cmd/onbehalf-bench [flags]\n\n")
 		flag.PrintDefaults()
@@ -131,6 +194,41 @@ func (o *options) check() error {
 		return fmt.Errorf("-fill %q: must be %s or %s", o.fill, fillImport, fillUpsert)
 	case o.maxRequests < 1:
 		return fmt.Errorf("-max-requests must be >= 1")
+	case o.store != storeBolt && o.store != storePostgres:
+		return fmt.Errorf("-store %q: must be %s or %s", o.store, storeBolt, storePostgres)
+	case o.instances < 1 || o.instances > 3:
+		return fmt.Errorf("-instances %d: must be 1..3", o.instances)
+	case o.instances > 1 && o.store != storePostgres:
+		return fmt.Errorf("-instances %d needs -store=postgres: bbolt locks its file to one process", o.instances)
+	case o.instances > 1 && o.scale > 0:
+		return fmt.Errorf("-scale runs one server per database: drop -instances")
+	case btoi(o.scale > 0)+btoi(o.burst)+btoi(o.keepalive > 0) > 1:
+		return fmt.Errorf("-scale, -burst and -keepalive are separate runs: give one")
+	case o.burstConns < 1 || o.burstConns > 100_000:
+		return fmt.Errorf("-burst-conns %d: must be 1..100000", o.burstConns)
+	case o.burstWindow <= 0 || o.burstWindow > time.Minute:
+		return fmt.Errorf("-burst-window %s: must be in (0, 1m]", o.burstWindow)
+	case o.burstRefresh < 0 || o.burstRefresh > 1:
+		return fmt.Errorf("-burst-refresh %g: must be in [0, 1]", o.burstRefresh)
+	case o.zoomDelay < 0 || o.zoomDelay > 5*time.Second:
+		return fmt.Errorf("-zoom-delay %s: must be in [0, 5s]", o.zoomDelay)
+	case o.keepalive < 0 || o.keepalive > 1_000_000:
+		return fmt.Errorf("-keepalive %d: must be 0..1000000", o.keepalive)
+	case o.kaSpread <= 0 || o.kaSpread > time.Hour:
+		return fmt.Errorf("-keepalive-spread %s: must be in (0, 1h]", o.kaSpread)
+	case o.kaMargin <= 0 || o.kaMargin > time.Hour:
+		return fmt.Errorf("-keepalive-margin %s: must be in (0, 1h]", o.kaMargin)
+	case o.kaRate < 1 || o.kaRate > 1000:
+		return fmt.Errorf("-keepalive-rate %d: must be 1..1000 (KEEPALIVE_RATE)", o.kaRate)
+	case o.kaConcurrency < 1 || o.kaConcurrency > 256:
+		return fmt.Errorf("-keepalive-concurrency %d: must be 1..256 (KEEPALIVE_CONCURRENCY)", o.kaConcurrency)
+	case o.kaCycles < 1 || o.kaCycles > 3:
+		return fmt.Errorf("-keepalive-cycles %d: must be 1..3", o.kaCycles)
+	}
+	if o.store == storePostgres {
+		if err := checkDatabaseURL(o.databaseURL); err != nil {
+			return err
+		}
 	}
 	if o.cpuprofile != "" {
 		abs, err := filepath.Abs(o.cpuprofile)
@@ -167,10 +265,23 @@ func realMain(o options) error {
 		return err
 	}
 	printMachine(o)
-	if o.scale > 0 {
+	switch {
+	case o.scale > 0:
 		return runScale(o, work)
+	case o.burst:
+		return runBurst(o, work)
+	case o.keepalive > 0:
+		return runKeepAlive(o, work)
 	}
 	return runLoadBench(o, work)
+}
+
+// btoi is 1 for true.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // printMachine prints what the figures were measured on.
@@ -189,6 +300,10 @@ func printMachine(o options) {
 		fmt.Printf(" (server CPUs %s, load generator and fakes CPUs %s)", sc, lc)
 	}
 	fmt.Println()
+	fmt.Printf("store: %s, %d instance(s)\n", o.store, o.instances)
+	if o.store == storePostgres {
+		fmt.Printf("  %s\n", pgSettings(&database{kind: storePostgres, admin: o.databaseURL}))
+	}
 	if o.mode == modeChild && (o.serverCPUs == "" || o.loadCPUs == "" && runtime.NumCPU() == onlineCPUs()) {
 		fmt.Println("  to pin: -server-cpus 0 -load-cpus 1 (the server runs under `taskset -c 0`,")
 		fmt.Println("  this process pins itself to CPU 1; same as `taskset -c 1 go run ./cmd/onbehalf-bench -mode=child -server-cpus 0`)")

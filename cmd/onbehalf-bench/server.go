@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -52,18 +54,36 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// startServer starts onbehalf with env (PORT and BASE_URL are added).
-func startServer(o options, work string, env map[string]string) (server, startup, error) {
+// startServer starts onbehalf with a copy of env to which PORT and
+// BASE_URL are added; its log goes to work/<name>.log.
+func startServer(o options, work, name string, env map[string]string) (server, startup, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, startup{}, err
 	}
+	env = maps.Clone(env)
 	env["PORT"] = strconv.Itoa(port)
 	env["BASE_URL"] = "http://127.0.0.1:" + strconv.Itoa(port)
 	if o.mode == modeChild {
-		return startChild(o, work, env)
+		return startChild(o, work, name, env)
 	}
-	return startInProcess(work, env)
+	return startInProcess(work, name, env)
+}
+
+// startServers starts n instances on the same environment (n > 1 needs
+// PostgreSQL), one after the other, and prints how long each took.
+func startServers(o options, work string, env map[string]string, n int) (serverSet, error) {
+	var ss serverSet
+	for i := range n {
+		srv, st, err := startServer(o, work, fmt.Sprintf("server-%d", i+1), env)
+		if err != nil {
+			_ = ss.Stop()
+			return nil, fmt.Errorf("instance %d: %w", i+1, err)
+		}
+		ss = append(ss, srv)
+		fmt.Printf("server %d of %d: %s (app.Start %s, ready after %s)\n", i+1, n, srv.BaseURL(), round(st.appStart), round(st.total))
+	}
+	return ss, nil
 }
 
 // inproc is onbehalf started with app.Start in this process.
@@ -74,8 +94,8 @@ type inproc struct {
 	prof   *os.File
 }
 
-func startInProcess(work string, env map[string]string) (server, startup, error) {
-	logf, err := os.OpenFile(filepath.Join(work, "server.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+func startInProcess(work, name string, env map[string]string) (server, startup, error) {
+	logf, err := os.OpenFile(filepath.Join(work, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, startup{}, err
 	}
@@ -143,4 +163,57 @@ func stopProfileFile(f **os.File) error {
 	err := (*f).Close()
 	*f = nil
 	return err
+}
+
+// serverSet is several instances seen as one: CPU times and RSS add up,
+// Stop stops all, and a profile is taken of the first only.
+type serverSet []server
+
+// BaseURL is the first instance's.
+func (ss serverSet) BaseURL() string { return ss[0].BaseURL() }
+
+// CPU implements server: the sum over the instances.
+func (ss serverSet) CPU() (user, sys time.Duration, ok bool) {
+	for _, s := range ss {
+		u, sy, ok := s.CPU()
+		if !ok {
+			return 0, 0, false
+		}
+		user, sys = user+u, sys+sy
+	}
+	return user, sys, true
+}
+
+// RSS implements server: the sum over the instances.
+func (ss serverSet) RSS() (int64, error) {
+	var n int64
+	for _, s := range ss {
+		r, err := s.RSS()
+		if err != nil {
+			return 0, err
+		}
+		n += r
+	}
+	return n, nil
+}
+
+// StartProfile implements server: the first instance only.
+func (ss serverSet) StartProfile(path string) error { return ss[0].StartProfile(path) }
+
+// StopProfile implements server.
+func (ss serverSet) StopProfile() error { return ss[0].StopProfile() }
+
+// Stop stops every instance (those that are still running).
+func (ss serverSet) Stop() error {
+	var errs []error
+	for i, s := range ss {
+		if s == nil {
+			continue
+		}
+		if err := s.Stop(); err != nil {
+			errs = append(errs, fmt.Errorf("instance %d: %w", i+1, err))
+		}
+		ss[i] = nil
+	}
+	return errors.Join(errs...)
 }

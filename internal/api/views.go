@@ -88,6 +88,9 @@ type botEventJSON struct {
 	Kind       onbehalf.TokenKind `json:"kind,omitempty"`
 	HTTPStatus int                `json:"http_status,omitempty"`
 	Message    string             `json:"message,omitempty"`
+	// Count and LastAt: identical fetches in a row share one entry.
+	Count  int        `json:"count,omitempty"`
+	LastAt *time.Time `json:"last_at,omitempty"`
 }
 
 // botView renders a bot and its timeline.
@@ -99,7 +102,10 @@ func botView(b *onbehalf.Bot) botJSON {
 	tl := make([]botEventJSON, len(b.Timeline))
 	for i, e := range b.Timeline {
 		tl[i] = botEventJSON{At: e.At.UTC(), Type: e.Type, Status: e.Status, Code: e.Code, SubCode: e.SubCode,
-			Kind: e.Kind, HTTPStatus: e.HTTPStatus, Message: e.Message}
+			Kind: e.Kind, HTTPStatus: e.HTTPStatus, Message: e.Message, LastAt: optTime(e.LastAt)}
+		if e.Count > 1 {
+			tl[i].Count = e.Count
+		}
 	}
 	return botJSON{
 		ID: b.ID, Platform: b.Platform, PlatformBotID: b.PlatformBotID, ConnectionID: b.ConnectionID,

@@ -180,6 +180,7 @@ func runServe(ctx context.Context, env Env, args []string) int {
 func serve(ctx context.Context, env Env, o Options) int {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	TuneGC(env.Getenv)
 	a, err := Start(ctx, o)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "onbehalf: %v\n", err)

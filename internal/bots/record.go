@@ -19,17 +19,21 @@ const (
 	// are dropped (and counted), so a slow disk never slows a callback.
 	recordQueue = 10_000
 	// recordBatch is the most fetches written in one transaction.
-	recordBatch = 512
+	recordBatch = 2048
 	// recordEvery is how long a fetch waits at most before its batch is
 	// written.
 	recordEvery = 250 * time.Millisecond
 )
 
-// recorder queues fetches for Run.
+// recorder queues fetches for Run. A fetch is appended under a mutex, not
+// sent on a channel: a channel would wake Run once per callback, which
+// costs the hot path a goroutine switch; Run wakes on its ticker, or once
+// when a batch is full.
 type recorder struct {
-	ch      chan onbehalf.TokenFetch
+	mu      sync.Mutex
+	queue   []onbehalf.TokenFetch
+	full    chan struct{} // signalled once when the queue reaches a batch
 	dropped atomic.Int64
-	once    sync.Once
 }
 
 func (s *Service) recorder() *recorder {
@@ -41,18 +45,28 @@ func (s *Service) recorder() *recorder {
 
 // Start prepares the service's queues; call it once before serving.
 func (s *Service) Start() {
-	s.rec = &recorder{ch: make(chan onbehalf.TokenFetch, recordQueue)}
+	s.rec = &recorder{full: make(chan struct{}, 1)}
 }
 
 // Record queues a token fetch for the bot's timeline and the token.failed
 // event; it never blocks (tokenserve.Recorder).
 func (s *Service) Record(f onbehalf.TokenFetch) {
 	r := s.recorder()
-	select {
-	case r.ch <- f:
-	default:
+	r.mu.Lock()
+	n := len(r.queue)
+	if n < recordQueue {
+		r.queue = append(r.queue, f)
+	}
+	r.mu.Unlock()
+	switch {
+	case n >= recordQueue:
 		if r.dropped.Add(1)%1000 == 1 {
 			s.logger().Warn("token fetch records dropped: the store is not keeping up", "dropped", r.dropped.Load())
+		}
+	case n+1 == recordBatch:
+		select {
+		case r.full <- struct{}{}:
+		default:
 		}
 	}
 }
@@ -65,32 +79,29 @@ func (s *Service) Run(ctx context.Context) {
 	r := s.recorder()
 	t := time.NewTicker(recordEvery)
 	defer t.Stop()
-	var batch []onbehalf.TokenFetch
+	var spare []onbehalf.TokenFetch
 	flush := func() {
-		if len(batch) > 0 {
-			s.write(context.WithoutCancel(ctx), batch)
-			batch = batch[:0]
+		r.mu.Lock()
+		queued := r.queue
+		r.queue = spare[:0]
+		r.mu.Unlock()
+		for batch := queued; len(batch) > 0; {
+			n := min(len(batch), recordBatch)
+			s.write(context.WithoutCancel(ctx), batch[:n])
+			batch = batch[n:]
 		}
+		clear(queued) // drop the strings it holds until it is refilled
+		spare = queued[:0]
 	}
 	for {
 		select {
-		case f := <-r.ch:
-			batch = append(batch, f)
-			if len(batch) >= recordBatch {
-				flush()
-			}
+		case <-r.full:
+			flush()
 		case <-t.C:
 			flush()
 		case <-ctx.Done():
-			for {
-				select {
-				case f := <-r.ch:
-					batch = append(batch, f)
-				default:
-					flush()
-					return
-				}
-			}
+			flush()
+			return
 		}
 	}
 }

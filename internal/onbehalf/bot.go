@@ -73,6 +73,13 @@ type BotEvent struct {
 
 	// Message is the human-readable part (a status reason, a token error).
 	Message string `json:"message,omitempty"`
+
+	// Count is how many identical token fetches in a row this entry
+	// stands for (0 and 1: one), and LastAt when the last of them came: a
+	// platform that fetches again and again fills one entry, not the
+	// whole timeline, so the status reports stay readable.
+	Count  int       `json:"count,omitempty"`
+	LastAt time.Time `json:"last_at,omitzero"`
 }
 
 // Timeline entry types.

@@ -48,7 +48,9 @@ func ParseKinds(s string) ([]TokenKind, error) {
 		return nil, FieldError("kinds", "No token kind given: use obf, zak or join.")
 	}
 	var seen [3]bool
-	for _, part := range strings.Split(s, ",") {
+	for rest, more := s, true; more; {
+		var part string
+		part, rest, more = strings.Cut(rest, ",")
 		i := kindIndex(TokenKind(part))
 		if i < 0 {
 			return nil, FieldError("kinds", "Unknown token kind %q: use obf, zak or join.", clipText(part, 20))

@@ -45,7 +45,7 @@ func ApplyTokenFetch(b *Bot, f TokenFetch, now time.Time) (changed bool) {
 		at = now
 	}
 	at = at.UTC()
-	b.addEvent(BotEvent{At: at, Type: BotEventToken, Kind: f.Kind, HTTPStatus: f.HTTPStatus, Message: f.Message})
+	b.addFetch(BotEvent{At: at, Type: BotEventToken, Kind: f.Kind, HTTPStatus: f.HTTPStatus, Message: f.Message})
 	b.UpdatedAt = now.UTC()
 	if f.HTTPStatus/100 != 2 || at.Before(b.StatusAt) {
 		return false
@@ -60,6 +60,21 @@ func ApplyTokenFetch(b *Bot, f TokenFetch, now time.Time) (changed bool) {
 // WaitingForYou is the reason of a bot that fetched its token: with an OBF
 // token it can only join while its person is in the meeting.
 const WaitingForYou = "The bot got its token and is joining: it can only get in while you are in the meeting."
+
+// addFetch puts token fetch e on the timeline: when the newest entry is the
+// same fetch (kind, answer, reason) no later than e, e is counted in it.
+func (b *Bot) addFetch(e BotEvent) {
+	if n := len(b.Timeline); n > 0 {
+		last := &b.Timeline[n-1]
+		if last.Type == BotEventToken && last.Kind == e.Kind && last.HTTPStatus == e.HTTPStatus &&
+			last.Message == e.Message && !e.At.Before(last.At) && !e.At.Before(last.LastAt) {
+			last.Count = max(last.Count, 1) + 1
+			last.LastAt = e.At
+			return
+		}
+	}
+	b.addEvent(e)
+}
 
 // addEvent appends e to the timeline, in time order, keeping at most
 // MaxTimeline entries.

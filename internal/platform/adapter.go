@@ -115,7 +115,7 @@ func OneKindFields(title, takes string, urls []onbehalf.TokenURL, fields map[onb
 // WriteText writes a text/plain answer to a token request, which no cache
 // keeps.
 func WriteText(w http.ResponseWriter, status int, body string) {
-	noStore(w.Header(), "text/plain; charset=utf-8")
+	noStore(w.Header(), textPlain)
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)
 }
@@ -131,15 +131,26 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 		buf.Reset()
 		buf.WriteString(`{"error":"Internal error."}` + "\n")
 	}
-	noStore(w.Header(), "application/json")
+	noStore(w.Header(), appJSON)
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }
 
 // noStore sets the headers of an answer no cache keeps and no browser
 // sniffs.
-func noStore(h http.Header, contentType string) {
-	h.Set("Content-Type", contentType)
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
+func noStore(h http.Header, contentType []string) {
+	// Assigned, not Set: the hot path skips canonicalizing the keys and
+	// allocating the values. The shared slices have no spare capacity, so
+	// an Add elsewhere copies them instead of writing into them.
+	h["Content-Type"] = contentType
+	h["Cache-Control"] = noStoreValue
+	h["X-Content-Type-Options"] = nosniff
 }
+
+// The header values of token answers, built once.
+var (
+	textPlain    = []string{"text/plain; charset=utf-8"}
+	appJSON      = []string{"application/json"}
+	noStoreValue = []string{"no-store"}
+	nosniff      = []string{"nosniff"}
+)

@@ -35,6 +35,9 @@ func IPKey(ip string) string {
 	if err != nil {
 		return ip
 	}
+	if a.Is4() { // already in its one canonical form: no new string
+		return ip
+	}
 	a = a.Unmap()
 	if a.Is4() {
 		return a.String()

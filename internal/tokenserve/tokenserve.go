@@ -301,42 +301,56 @@ func (s *Server) checkSecret(q tokenurl.Query) error {
 // token); when all fail, the first kind's error is the answer.
 func (s *Server) mint(req *request) ([]onbehalf.MintedToken, error) {
 	g := req.grant
+	if len(g.Kinds) == 1 { // the usual case, without the slices and goroutines below
+		tok, err := s.mintKind(req, g.Kinds[0])
+		s.record(req, g.Kinds[0], err)
+		if err != nil {
+			return nil, err
+		}
+		return []onbehalf.MintedToken{tok}, nil
+	}
 	out := make([]onbehalf.MintedToken, len(g.Kinds))
 	errs := make([]error, len(g.Kinds))
-	mintOne := func(i int) {
-		tok, err := s.o.Minter.Mint(req.r.Context(), g.ConnID, g.Kinds[i], g.MeetingID)
-		if err == nil && tok == "" { // never a 200 with an empty body
-			err = onbehalf.Errorf(onbehalf.EUPSTREAM, "Zoom returned an empty token.")
-		}
-		out[i], errs[i] = onbehalf.MintedToken{Kind: g.Kinds[i], Token: tok}, s.explain(err)
-	}
-	if len(g.Kinds) == 1 {
-		mintOne(0)
-	} else {
-		var wg sync.WaitGroup
-		for i := range g.Kinds {
-			wg.Go(func() { mintOne(i) })
-		}
-		wg.Wait()
-	}
-	var served []onbehalf.MintedToken
-	at := s.o.Now()
+	var wg sync.WaitGroup
 	for i, k := range g.Kinds {
-		status := onbehalf.HTTPStatus(errs[i])
+		wg.Go(func() { out[i], errs[i] = s.mintKind(req, k) })
+	}
+	wg.Wait()
+	var served []onbehalf.MintedToken
+	for i, k := range g.Kinds {
 		if errs[i] == nil {
 			served = append(served, out[i])
-		} else {
-			s.log(req, "token mint failed", errs[i], status)
 		}
-		if s.o.Recorder != nil {
-			s.o.Recorder.Record(onbehalf.TokenFetch{ConnectionID: g.ConnID, BotID: g.BotID, Platform: req.p.Name(),
-				At: at, Kind: k, HTTPStatus: status, Message: onbehalf.ErrorMessage(errs[i])})
-		}
+		s.record(req, k, errs[i])
 	}
 	if len(served) == 0 {
 		return nil, errs[0]
 	}
 	return served, nil
+}
+
+// mintKind mints one kind of the request's grant; its error says what to
+// do about it.
+func (s *Server) mintKind(req *request, k onbehalf.TokenKind) (onbehalf.MintedToken, error) {
+	g := req.grant
+	tok, err := s.o.Minter.Mint(req.r.Context(), g.ConnID, k, g.MeetingID)
+	if err == nil && tok == "" { // never a 200 with an empty body
+		err = onbehalf.Errorf(onbehalf.EUPSTREAM, "Zoom returned an empty token.")
+	}
+	return onbehalf.MintedToken{Kind: k, Token: tok}, s.explain(err)
+}
+
+// record logs a failed mint and hands the fetch to the Recorder.
+func (s *Server) record(req *request, k onbehalf.TokenKind, err error) {
+	status := onbehalf.HTTPStatus(err)
+	if err != nil {
+		s.log(req, "token mint failed", err, status)
+	}
+	if s.o.Recorder != nil {
+		g := req.grant
+		s.o.Recorder.Record(onbehalf.TokenFetch{ConnectionID: g.ConnID, BotID: g.BotID, Platform: req.p.Name(),
+			At: s.o.Now(), Kind: k, HTTPStatus: status, Message: onbehalf.ErrorMessage(err)})
+	}
 }
 
 // explain rewrites the errors a person must act on with what to do.

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -20,14 +21,42 @@ const summaryEvery = time.Minute
 // is a short token (a proxy's), else a new one. It is sent back and is on
 // every log line of the request.
 func (s *Server) requestID(c *gin.Context) {
-	id := c.GetHeader("X-Request-ID")
-	if !validRequestID(id) {
-		id = rand.Text()[:16]
+	var id string
+	if v := c.Request.Header["X-Request-Id"]; len(v) > 0 { // canonical key: no allocation
+		id = v[0]
 	}
-	c.Header("X-Request-ID", id)
+	if !validRequestID(id) {
+		id = newRequestID()
+	}
+	c.Writer.Header()["X-Request-Id"] = []string{id} // canonical already: no Set on the hot path
 	c.Request = c.Request.WithContext(logging.WithRequestID(c.Request.Context(), id))
 	c.Next()
 }
+
+// requestIDPrefix makes this process's request IDs unlike another's;
+// requestIDSeq numbers them. IDs need to be unique, not unguessable, and a
+// counter is cheaper than the random source on every request.
+var (
+	requestIDPrefix = rand.Text()[:8]
+	requestIDSeq    atomic.Uint64
+)
+
+// newRequestID returns a new request ID: 16 characters, the process
+// prefix and a base-32 sequence number.
+func newRequestID() string {
+	var b [16]byte
+	copy(b[:], requestIDPrefix)
+	n := requestIDSeq.Add(1)
+	for i := len(b) - 1; i >= len(requestIDPrefix); i-- {
+		b[i] = base32Digits[n&31]
+		n >>= 5
+	}
+	return string(b[:])
+}
+
+// base32Digits are those of rand.Text (RFC 4648), so that an ID is one
+// alphabet throughout.
+const base32Digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 // validRequestID accepts 1–64 characters of [A-Za-z0-9._-].
 func validRequestID(id string) bool {
@@ -57,7 +86,7 @@ func (s *Server) accessLog(c *gin.Context) {
 	case status >= 400 && status < 500:
 		level = slog.LevelDebug
 		s.quiet.refused(status)
-	case c.FullPath() == "/healthz" || c.Request.Method == "HEAD" || s.isTokenPath(c.FullPath()):
+	case c.FullPath() == "/healthz" || c.Request.Method == "HEAD" || s.tokenPaths[c.FullPath()]:
 		level = slog.LevelDebug
 	}
 	ctx := c.Request.Context()
@@ -70,18 +99,6 @@ func (s *Server) accessLog(c *gin.Context) {
 		slog.Int("status", status),
 		slog.Duration("took", time.Since(start)),
 		slog.String("ip", c.ClientIP()))
-}
-
-// isTokenPath reports whether a route pattern is a platform's token route.
-func (s *Server) isTokenPath(p string) bool {
-	for _, pl := range s.opts.Platforms {
-		for _, rt := range pl.TokenRoutes() {
-			if rt.Path == p {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // quietLog counts refused requests and logs a summary at most once per

@@ -176,3 +176,33 @@ func TestSessionLifetime(t *testing.T) {
 		t.Fatal("reconnected session refused")
 	}
 }
+
+// TestRequestID: a proxy's request ID is kept; a missing or unusable one
+// is replaced by a new ID, unlike the one before.
+func TestRequestID(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	id := func(sent string) string {
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/healthz", nil)
+		if sent != "" {
+			req.Header.Set("X-Request-ID", sent)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.Header.Get("X-Request-ID")
+	}
+	if got := id("proxy-42.a_b"); got != "proxy-42.a_b" {
+		t.Errorf("kept ID: %q", got)
+	}
+	a, b, c := id(""), id("bad id <script>"), id(strings.Repeat("x", 65))
+	for _, got := range []string{a, b, c} {
+		if len(got) != 16 || strings.Trim(got, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") != "" {
+			t.Errorf("new ID %q: want 16 base-32 characters", got)
+		}
+	}
+	if a == b || b == c {
+		t.Errorf("new IDs repeat: %q %q %q", a, b, c)
+	}
+}

@@ -115,6 +115,9 @@ type Server struct {
 	sec    *security
 	quiet  *quietLog
 	engine *gin.Engine
+	// tokenPaths are the platforms' token route patterns, for the access
+	// log (built once: it is asked on every request).
+	tokenPaths map[string]bool
 }
 
 // New returns the web layer. Its Engine is the server's handler; more
@@ -131,12 +134,13 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		opts:   o,
-		log:    o.Logger,
-		pages:  p,
-		cop:    http.NewCrossOriginProtection(),
-		secure: strings.HasPrefix(o.BaseURL, "https://"),
-		quiet:  newQuietLog(o.Logger, o.Now),
+		opts:       o,
+		log:        o.Logger,
+		pages:      p,
+		cop:        http.NewCrossOriginProtection(),
+		secure:     strings.HasPrefix(o.BaseURL, "https://"),
+		quiet:      newQuietLog(o.Logger, o.Now),
+		tokenPaths: map[string]bool{},
 	}
 	if s.sec, err = newSecurity(o); err != nil {
 		return nil, err
@@ -218,6 +222,7 @@ func (s *Server) routes() (*gin.Engine, error) {
 func (s *Server) tokenRoutes(r *gin.Engine) {
 	for _, p := range s.opts.Platforms {
 		for _, rt := range p.TokenRoutes() {
+			s.tokenPaths[rt.Path] = true
 			h := func(c *gin.Context) { s.opts.Tokens.Serve(c.Writer, c.Request, p, rt, c.ClientIP()) }
 			for _, m := range rt.Methods {
 				r.Handle(m, rt.Path, h)

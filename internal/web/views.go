@@ -206,10 +206,14 @@ func refusedToken(b *onbehalf.Bot) *onbehalf.BotEvent {
 func timelineEntry(e onbehalf.BotEvent, platform string) timelineView {
 	tv := timelineView{At: e.At}
 	if e.Type == onbehalf.BotEventToken {
+		times := ""
+		if e.Count > 1 {
+			times = " " + plural(e.Count, "time") + ", the last at " + clock(e.LastAt)
+		}
 		if e.HTTPStatus/100 == 2 {
-			tv.Label, tv.Text = "Token", platform+" fetched "+tokenName(e.Kind)+" from this server."
+			tv.Label, tv.Text = "Token", platform+" fetched "+tokenName(e.Kind)+" from this server"+times+"."
 		} else {
-			tv.Label, tv.Text, tv.Bad = "Token refused", "Zoom refused the token: "+e.Message, true
+			tv.Label, tv.Text, tv.Bad = "Token refused", "Zoom refused the token"+times+": "+e.Message, true
 		}
 		return tv
 	}

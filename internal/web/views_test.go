@@ -105,6 +105,23 @@ func TestTimeline(t *testing.T) {
 	}
 }
 
+// TestTimelineRepeats: an entry standing for repeated fetches says how
+// many and when the last came.
+func TestTimelineRepeats(t *testing.T) {
+	last := time.Date(2026, 12, 1, 10, 4, 5, 0, time.UTC)
+	served, refused := token(200, ""), token(502, "Zoom said 124: Invalid access token.")
+	served.Count, served.LastAt = 3, last
+	refused.Count, refused.LastAt = 2, last
+	for e, want := range map[*onbehalf.BotEvent]string{
+		&served:  "Recall.ai fetched its On-Behalf-Of token from this server 3 times, the last at 10:04:05.",
+		&refused: "Zoom refused the token 2 times, the last at 10:04:05: Zoom said 124: Invalid access token.",
+	} {
+		if got := timelineEntry(*e, "Recall.ai").Text; got != want {
+			t.Errorf("entry %q, want %q", got, want)
+		}
+	}
+}
+
 func TestFormat(t *testing.T) {
 	for in, want := range map[string]string{"85012345678": "850 1234 5678", "8501234567": "850 123 4567", "850123456": "850 123 456", "12": "12"} {
 		if got := spacedID(in); got != want {

@@ -246,6 +246,28 @@ func testRecordTokenFetches(t *testing.T, open func(*testing.T, Config) *Harness
 		t.Fatalf("bot after a failed fetch: %+v", got)
 	}
 
+	// The same fetch again and again fills one entry: counted, with the
+	// time of the last; a different answer starts a new one.
+	var again []onbehalf.TokenFetch
+	for i := 2; i <= 4; i++ {
+		again = append(again, onbehalf.TokenFetch{ConnectionID: c.ID, BotID: b.ID, Platform: "recall", At: now.Add(time.Duration(i) * time.Second),
+			Kind: onbehalf.KindOBF, HTTPStatus: 502, Message: "Zoom said 124: Invalid access token."})
+	}
+	again = append(again, onbehalf.TokenFetch{ConnectionID: c.ID, BotID: b.ID, Platform: "recall", At: now.Add(5 * time.Second), Kind: onbehalf.KindOBF, HTTPStatus: 200})
+	if err := st.RecordTokenFetches(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	got = readBot(t, st, b.ID)
+	if len(got.Timeline) != 3 {
+		t.Fatalf("timeline after repeated fetches: %+v, want 3 entries", got.Timeline)
+	}
+	if e := got.Timeline[1]; e.Count != 4 || !e.At.Equal(now.Add(time.Second)) || !e.LastAt.Equal(now.Add(4*time.Second)) {
+		t.Fatalf("repeated refusals: count %d, at %v, last %v; want 4, +1s, +4s", e.Count, e.At, e.LastAt)
+	}
+	if e := got.Timeline[2]; e.HTTPStatus != 200 || e.Count > 1 {
+		t.Fatalf("served fetch after refusals: %+v", e)
+	}
+
 	seq = lastSeq(t, st)
 	if err := st.RecordTokenFetches(ctx, nil); err != nil {
 		t.Fatal(err)
