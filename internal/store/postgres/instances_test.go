@@ -488,3 +488,46 @@ func TestInstancesStartTogether(t *testing.T) {
 		t.Fatalf("Open on a database of a newer onbehalf: %v", err)
 	}
 }
+
+// TestDueBeforeRenewsOnlyAgingClaims: listing its own claims again
+// rewrites none whose claim holds for more than half its length; past
+// that, the claim is renewed; either way the instance gets them all.
+func TestDueBeforeRenewsOnlyAgingClaims(t *testing.T) {
+	pgtest.ServerURL(t)
+	clk := storetest.NewClock()
+	s := instances(t, 1, clk, Options{DueClaim: time.Minute})[0]
+	const n = 50
+	importDue(t, s, clk, n)
+	horizon := clk.Now().Add(time.Hour)
+	until := func() (time.Time, time.Time, int) {
+		t.Helper()
+		var lo, hi time.Time
+		var rows int
+		err := s.pool.QueryRow(ctx, `SELECT min(keepalive_until), max(keepalive_until), count(*) FROM connections WHERE keepalive_owner = $1`, s.owner).Scan(&lo, &hi, &rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return lo.UTC(), hi.UTC(), rows
+	}
+	t0 := clk.Now()
+	list := func(when string) {
+		t.Helper()
+		if due, err := s.DueBefore(ctx, horizon, n); err != nil || len(due) != n {
+			t.Fatalf("%s: %d due, %v; want all %d", when, len(due), err, n)
+		}
+	}
+	list("first pass")
+	if lo, hi, rows := until(); rows != n || !lo.Equal(micro(t0.Add(time.Minute))) || !hi.Equal(lo) {
+		t.Fatalf("first pass: %d claims until %v–%v, want %d until %v", rows, lo, hi, n, t0.Add(time.Minute))
+	}
+	clk.Advance(20 * time.Second)
+	list("20 s later")
+	if lo, hi, _ := until(); !lo.Equal(micro(t0.Add(time.Minute))) || !hi.Equal(lo) {
+		t.Fatalf("20 s later the claims were rewritten: until %v–%v, want %v", lo, hi, t0.Add(time.Minute))
+	}
+	clk.Advance(15 * time.Second)
+	list("35 s later")
+	if lo, _, _ := until(); !lo.Equal(micro(clk.Now().Add(time.Minute))) {
+		t.Fatalf("35 s later, with less than half the claim left: until %v, want renewed to %v", lo, clk.Now().Add(time.Minute))
+	}
+}

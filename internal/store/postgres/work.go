@@ -52,7 +52,7 @@ func (s *Store) DueBefore(ctx context.Context, before time.Time, limit int) ([]o
 	var out []onbehalf.Due
 	err := s.write(ctx, func(tx pgx.Tx) ([]onbehalf.Event, error) {
 		now := s.clock()
-		rows, err := tx.Query(ctx, qClaimDue.sql, before, s.owner, now, now.Add(s.dueClaim), limit)
+		rows, err := tx.Query(ctx, qClaimDue.sql, before, s.owner, now, now.Add(s.dueClaim), limit, now.Add(s.dueClaim/2))
 		if err != nil {
 			return nil, err
 		}

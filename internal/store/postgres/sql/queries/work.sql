@@ -4,19 +4,28 @@
 -- Claims, for owner $2 until $4, up to $5 connections due before $1 that
 -- no other owner's claim holds at $3. SKIP LOCKED passes over rows another
 -- instance is claiming (or saving) right now; the claim is rechecked on
--- the locked row, so two claimers never get one row.
+-- the locked row, so two claimers never get one row. The owner's own
+-- claims that still hold past $6 (half a claim from now) are returned
+-- without rewriting their row: every keep-alive pass lists its claims
+-- again, and rewriting each wide row on every pass cost the database far
+-- more than the refreshes did.
 -- name: claim_due
 WITH due AS (
-    SELECT id FROM connections
+    SELECT id, due_at, COALESCE(keepalive_owner = $2 AND keepalive_until > $6, false) AS held
+    FROM connections
     WHERE due_at IS NOT NULL AND due_at < $1
       AND (keepalive_until IS NULL OR keepalive_until <= $3 OR keepalive_owner = $2)
     ORDER BY due_at, id
     LIMIT $5
     FOR NO KEY UPDATE SKIP LOCKED
+), renewed AS (
+    UPDATE connections c SET keepalive_owner = $2, keepalive_until = $4
+    FROM due WHERE c.id = due.id AND NOT due.held
+    RETURNING c.id, c.due_at
 )
-UPDATE connections c SET keepalive_owner = $2, keepalive_until = $4
-FROM due WHERE c.id = due.id
-RETURNING c.id, c.due_at;
+SELECT id, due_at FROM renewed
+UNION ALL
+SELECT id, due_at FROM due WHERE held;
 
 -- name: peek_due
 SELECT id, due_at FROM connections
