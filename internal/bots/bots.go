@@ -82,11 +82,7 @@ func (s *Service) Launch(ctx context.Context, req LaunchRequest) (*onbehalf.Bot,
 	if err != nil {
 		return nil, err
 	}
-	kinds := req.Kinds
-	if len(kinds) == 0 {
-		kinds = []onbehalf.TokenKind{onbehalf.KindOBF}
-	}
-	c, err := s.connection(ctx, req.ConnectionID, kinds)
+	c, kinds, err := s.connection(ctx, req.ConnectionID, req.Kinds)
 	if err != nil {
 		return nil, err
 	}
@@ -152,11 +148,7 @@ func (s *Service) TokenURLs(ctx context.Context, req TokenURLRequest) ([]onbehal
 			return nil, err
 		}
 	}
-	kinds := req.Kinds
-	if len(kinds) == 0 {
-		kinds = []onbehalf.TokenKind{onbehalf.KindOBF}
-	}
-	c, err := s.connection(ctx, req.ConnectionID, kinds)
+	c, kinds, err := s.connection(ctx, req.ConnectionID, req.Kinds)
 	if err != nil {
 		return nil, err
 	}
@@ -189,26 +181,30 @@ func (s *Service) Platform(name string) (onbehalf.Platform, error) {
 	return nil, onbehalf.FieldError("platform", "Unknown or unconfigured platform %q: this server offers %s.", clip(name, 30), strings.Join(names, ", "))
 }
 
-// connection returns a connected connection able to mint kinds.
-func (s *Service) connection(ctx context.Context, id string, kinds []onbehalf.TokenKind) (*onbehalf.Connection, error) {
+// connection returns a connected connection able to mint kinds, and the
+// kinds a bot gets (none asked: OBF only).
+func (s *Service) connection(ctx context.Context, id string, kinds []onbehalf.TokenKind) (*onbehalf.Connection, []onbehalf.TokenKind, error) {
+	if len(kinds) == 0 {
+		kinds = []onbehalf.TokenKind{onbehalf.KindOBF}
+	}
 	if id == "" {
-		return nil, onbehalf.FieldError("connection_id", "Missing connection_id.")
+		return nil, nil, onbehalf.FieldError("connection_id", "Missing connection_id.")
 	}
 	c, err := s.Store.Connection(ctx, id)
 	if onbehalf.ErrorCode(err) == onbehalf.ENOTFOUND {
-		return nil, onbehalf.Errorf(onbehalf.ENOTFOUND, "No connection has this ID.")
+		return nil, nil, onbehalf.Errorf(onbehalf.ENOTFOUND, "No connection has this ID.")
 	} else if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !c.Connected() {
-		return nil, onbehalf.Errorf(onbehalf.EDISCONNECTED, "This Zoom connection stopped working (%s): reconnect Zoom first.", reason(c))
+		return nil, nil, onbehalf.Errorf(onbehalf.EDISCONNECTED, "This Zoom connection stopped working (%s): reconnect Zoom first.", reason(c))
 	}
 	for _, k := range kinds {
 		if !c.HasScope(k.Scope()) {
-			return nil, onbehalf.FieldError("kinds", "This Zoom connection cannot mint %s tokens: the Zoom app needs the %s scope. Add it in the Zoom app, then reconnect Zoom.", kindName(k), k.Scope())
+			return nil, nil, onbehalf.FieldError("kinds", "This Zoom connection cannot mint %s tokens: the Zoom app needs the %s scope. Add it in the Zoom app, then reconnect Zoom.", kindName(k), k.Scope())
 		}
 	}
-	return c, nil
+	return c, kinds, nil
 }
 
 // tokenURLs plans and signs a bot's token URLs with the service's signer.

@@ -3,7 +3,6 @@ package tokens
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"sync"
 	"time"
 
@@ -40,8 +39,7 @@ func newPendingPairs() *pendingPairs {
 
 // put keeps tok for connID, replacing from.
 func (p *pendingPairs) put(connID, from string, tok onbehalf.Token) {
-	plain, _ := json.Marshal(tok)
-	sealed, err := p.keys.Seal(plain, []byte(connID))
+	sealed, err := p.keys.SealJSON(tok, connID)
 	if err != nil {
 		return
 	}
@@ -63,12 +61,8 @@ func (p *pendingPairs) get(connID, stored string) (onbehalf.Token, bool) {
 }
 
 func (p *pendingPairs) open(connID string, e pendingPair) (onbehalf.Token, bool) {
-	plain, err := p.keys.Open(e.sealed, []byte(connID))
-	if err != nil {
-		return onbehalf.Token{}, false
-	}
 	var tok onbehalf.Token
-	return tok, json.Unmarshal(plain, &tok) == nil
+	return tok, p.keys.OpenJSON(e.sealed, connID, &tok) == nil
 }
 
 func (p *pendingPairs) has(connID string) bool {

@@ -127,7 +127,7 @@ func BenchmarkPlatformCallback(b *testing.B) {
 	})
 	b.Run("meetingbaas", func(b *testing.B) {
 		h, id := benchEngineFor(b, false, func(platform.Deps) (onbehalf.Platform, error) {
-			return meetingbaas.New(meetingbaas.Config{APIKey: "bkey", BaseURL: "http://127.0.0.1:9"})
+			return meetingbaas.New(meetingbaas.Config{APIKey: "bkey", BaseURL: "http://127.0.0.1:9"}, platform.Deps{})
 		})
 		target := benchPlatformURL(meetingbaas.PathToken, id) + "&bot_id=" + benchBotID + "&extra=%7B%22customer%22%3A%2242%22%7D"
 		benchServe(b, h, target, http.StatusOK)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/platform"
 	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas"
 	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas/meetingbaasfake"
 	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
@@ -27,13 +28,19 @@ func newFake(t *testing.T, o meetingbaasfake.Options) *meetingbaasfake.Fake {
 // newAdapter returns an adapter configured against base with the test key.
 func newAdapter(t *testing.T, c meetingbaas.Config) *meetingbaas.Adapter {
 	t.Helper()
+	return newAdapterWith(t, c, platform.Deps{})
+}
+
+// newAdapterWith is newAdapter with deps (a clock of its own).
+func newAdapterWith(t *testing.T, c meetingbaas.Config, deps platform.Deps) *meetingbaas.Adapter {
+	t.Helper()
 	if c.APIKey == "" {
 		c.APIKey = testKey
 	}
 	if c.Timeout == 0 {
 		c.Timeout = 10 * time.Second
 	}
-	a, err := meetingbaas.New(c)
+	a, err := meetingbaas.New(c, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,12 +86,9 @@ func load(env *platform.Env, deps platform.Deps) (onbehalf.Platform, error) {
 	if !ok {
 		return nil, nil
 	}
-	c := Config{APIKey: b.APIKey, Now: deps.Now, Logger: deps.Logger}
+	c := Config{APIKey: b.APIKey}
 	c.BaseURL, c.Timeout = b.API(VarAPIURL, DefaultAPIURL, VarTimeout, DefaultTimeout)
 	c.WebhookSecret = env.Get(VarWebhookSecret, "")
-	if deps.HTTP != nil {
-		c.Transport = deps.HTTP.Transport
-	}
 	if c.WebhookSecret != "" {
 		if _, err := swh.ParseSecret(c.WebhookSecret); err != nil {
 			env.Problemf("%s: %v", VarWebhookSecret, err)
@@ -100,7 +97,7 @@ func load(env *platform.Env, deps platform.Deps) (onbehalf.Platform, error) {
 	if err := b.Err(); err != nil {
 		return nil, err
 	}
-	a, err := New(c)
+	a, err := New(c, deps)
 	if err != nil {
 		return nil, err
 	}
@@ -119,12 +116,6 @@ type Config struct {
 	// WebhookSecret is MEETINGBAAS_WEBHOOK_SECRET; "" leaves the account
 	// webhook unverifiable (refused).
 	WebhookSecret string
-	// Transport sends the API calls; nil: http.DefaultTransport.
-	Transport http.RoundTripper
-	// Now is the clock of webhook signatures; nil: time.Now.
-	Now func() time.Time
-	// Logger gets what an operator must know; nil: discarded.
-	Logger *slog.Logger
 }
 
 // Adapter is the Meeting BaaS platform: it implements onbehalf.Platform
@@ -143,8 +134,9 @@ var (
 	_ onbehalf.StatusReceiver = (*Adapter)(nil)
 )
 
-// New returns an adapter for c.
-func New(c Config) (*Adapter, error) {
+// New returns an adapter for c, calling the API with deps.HTTP's transport
+// (platform.Client) and checking webhook signatures on deps' clock.
+func New(c Config, deps platform.Deps) (*Adapter, error) {
 	if c.APIKey == "" {
 		return nil, errors.New(VarAPIKey + " is not set")
 	}
@@ -154,21 +146,16 @@ func New(c Config) (*Adapter, error) {
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
 	}
-	if c.Transport == nil {
-		c.Transport = http.DefaultTransport
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	a := &Adapter{
 		apiKey:  c.APIKey,
 		baseURL: strings.TrimRight(c.BaseURL, "/"),
-		hc:      &http.Client{Transport: c.Transport, Timeout: c.Timeout},
-		now:     c.Now,
-		log:     c.Logger,
+		hc:      platform.Client(deps, c.Timeout),
+		now:     deps.Clock(),
+		log:     logger,
 	}
 	if c.WebhookSecret != "" {
 		v, err := swh.New(Title, VarWebhookSecret, c.WebhookSecret)

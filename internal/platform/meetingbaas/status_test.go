@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/platform"
 	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas"
 	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas/meetingbaasfake"
 	"github.com/onbehalf/onbehalf/internal/platform/swh"
@@ -171,7 +172,7 @@ func TestIgnoredAndUnreadable(t *testing.T) {
 
 func TestVerifyStatusWebhook(t *testing.T) {
 	now := time.Unix(1_780_000_000, 0)
-	a := newAdapter(t, meetingbaas.Config{WebhookSecret: webhookSecret, Now: func() time.Time { return now }})
+	a := newAdapterWith(t, meetingbaas.Config{WebhookSecret: webhookSecret}, platform.Deps{Now: func() time.Time { return now }})
 	key, _ := swh.ParseSecret(webhookSecret)
 	body := []byte(statusChange("queued", ""))
 	request := func(id string, ts time.Time, sig string, body []byte) *http.Request {
@@ -214,7 +215,7 @@ func TestVerifyStatusWebhook(t *testing.T) {
 	if onbehalf.ErrorCode(err) != onbehalf.EUNAUTHORIZED || !strings.Contains(onbehalf.ErrorMessage(err), "MEETINGBAAS_WEBHOOK_SECRET") {
 		t.Errorf("no secret: %v, want EUNAUTHORIZED naming MEETINGBAAS_WEBHOOK_SECRET", err)
 	}
-	if _, err := meetingbaas.New(meetingbaas.Config{APIKey: testKey, WebhookSecret: "not-whsec"}); err == nil || !strings.Contains(err.Error(), "MEETINGBAAS_WEBHOOK_SECRET") {
+	if _, err := meetingbaas.New(meetingbaas.Config{APIKey: testKey, WebhookSecret: "not-whsec"}, platform.Deps{}); err == nil || !strings.Contains(err.Error(), "MEETINGBAAS_WEBHOOK_SECRET") {
 		t.Errorf("bad secret: %v", err)
 	}
 }

@@ -107,9 +107,6 @@ type linkRecord struct {
 	Sealed         string    `json:"sealed,omitempty"`
 }
 
-// linkAD binds a link's sealed metadata to it.
-func linkAD(key string) string { return "link:" + key }
-
 // CreateConnectLink stores a connect link (the caller makes its ID, the
 // secret part of the URL); an ID stored already is ECONFLICT. It prunes
 // links that expired more than store.LinkKeep ago.
@@ -129,7 +126,7 @@ func (s *Store) CreateConnectLink(ctx context.Context, l onbehalf.ConnectLink) e
 		r := linkRecord{ExternalUserID: l.ExternalUserID, ReturnTo: l.ReturnTo, ExpiresAt: l.ExpiresAt.UTC(), UsedAt: l.UsedAt.UTC()}
 		if store.GivenJSON(l.Metadata) {
 			var err error
-			if r.Sealed, err = s.sealJSON(tx, "", l.Metadata, linkAD(key)); err != nil {
+			if r.Sealed, err = s.sealJSON(tx, "", l.Metadata, store.LinkAD(key)); err != nil {
 				return err
 			}
 		}
@@ -183,7 +180,7 @@ func (s *Store) loadLink(tx *bbolt.Tx, id string) (*linkRecord, *onbehalf.Connec
 	}
 	l := &onbehalf.ConnectLink{ID: id, ExternalUserID: r.ExternalUserID, ReturnTo: r.ReturnTo, ExpiresAt: r.ExpiresAt, UsedAt: r.UsedAt}
 	if r.Sealed != "" {
-		if err := s.unsealJSON(r.Sealed, linkAD(key), &l.Metadata); err != nil {
+		if err := s.keys.OpenJSON(r.Sealed, store.LinkAD(key), &l.Metadata); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -51,18 +51,6 @@ func (s *Store) sealBytes(tx *bbolt.Tx, old string, plain []byte, ad string) (st
 	return sealed, countKey(tx.Bucket(bucketMeta), old, sealed)
 }
 
-// unsealJSON opens a value sealed by sealJSON into v.
-func (s *Store) unsealJSON(sealed, ad string, v any) error {
-	plain, err := s.keys.Open(sealed, []byte(ad))
-	if err != nil {
-		return fmt.Errorf("%s: %w", ad, err)
-	}
-	if err := json.Unmarshal(plain, v); err != nil {
-		return fmt.Errorf("decoding sealed %s: %w", ad, err)
-	}
-	return nil
-}
-
 // timeKey is an index key that sorts by time, then ID: big-endian unix
 // nanoseconds (times before 1970 count as 1970), then the ID.
 func timeKey(t time.Time, id string) []byte {

@@ -33,9 +33,6 @@ type eventRecord struct {
 	DoneAt     time.Time `json:"done_at,omitzero"`
 }
 
-// eventAD is the associated data that binds an event's sealed data to it.
-func eventAD(id string) string { return "event:" + id }
-
 // addEvent writes ev inside tx, the transaction of the change it reports
 // (the outbox): it gives ev its ID and sequence number, and queues it for
 // delivery when events are delivered.
@@ -53,7 +50,7 @@ func (s *Store) addEvent(tx *bbolt.Tx, ev onbehalf.Event) error {
 	if len(data) == 0 {
 		data = json.RawMessage("{}")
 	}
-	sealed, err := s.sealJSON(tx, "", data, eventAD(id))
+	sealed, err := s.sealJSON(tx, "", data, store.EventAD(id))
 	if err != nil {
 		return err
 	}
@@ -73,7 +70,7 @@ func (s *Store) addEvent(tx *bbolt.Tx, ev onbehalf.Event) error {
 // event returns the event of a stored record, its data unsealed.
 func (s *Store) event(r *eventRecord) (onbehalf.Event, error) {
 	var data json.RawMessage
-	if err := s.unsealJSON(r.Sealed, eventAD(r.ID), &data); err != nil {
+	if err := s.keys.OpenJSON(r.Sealed, store.EventAD(r.ID), &data); err != nil {
 		return onbehalf.Event{}, err
 	}
 	return onbehalf.Event{ID: r.ID, Seq: r.Seq, Type: r.Type, Time: r.Time, Data: data}, nil

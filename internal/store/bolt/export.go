@@ -188,7 +188,7 @@ func (s *Store) exportLinks(ctx context.Context, tx *bbolt.Tx, sink store.Sink) 
 		}
 		l := store.LinkRecord{Key: string(k), ExternalUserID: r.ExternalUserID, ReturnTo: r.ReturnTo, ExpiresAt: r.ExpiresAt, UsedAt: r.UsedAt}
 		if r.Sealed != "" {
-			if err := s.unsealJSON(r.Sealed, linkAD(string(k)), &l.Metadata); err != nil {
+			if err := s.keys.OpenJSON(r.Sealed, store.LinkAD(string(k)), &l.Metadata); err != nil {
 				return err
 			}
 		}
@@ -203,7 +203,7 @@ func (s *Store) exportMeta(ctx context.Context, tx *bbolt.Tx, sink store.Sink) e
 		switch {
 		case strings.HasPrefix(key, secretPrefix):
 			name := key[len(secretPrefix):]
-			plain, err := s.keys.Open(string(v), []byte(secretAD(name)))
+			plain, err := s.keys.Open(string(v), []byte(store.SecretAD(name)))
 			if err != nil {
 				return fmt.Errorf("secret %s: %w", name, err)
 			}

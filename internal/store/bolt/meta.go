@@ -6,6 +6,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/seal"
+	"github.com/onbehalf/onbehalf/internal/store"
 	bbolt "go.etcd.io/bbolt"
 )
 
@@ -14,9 +15,6 @@ const (
 	secretPrefix  = "secret:"
 	settingPrefix = "setting:"
 )
-
-// secretAD binds a sealed secret to its name.
-func secretAD(name string) string { return "meta:" + name }
 
 // Secret returns the secret stored under name (sealed at rest), creating
 // it with generate on first use. A secret sealed with an older key is
@@ -45,7 +43,7 @@ func (s *Store) Secret(ctx context.Context, name string, generate func() (string
 			if err != nil {
 				return err
 			}
-			if sealed, err = s.sealBytes(tx, "", []byte(v), secretAD(name)); err != nil {
+			if sealed, err = s.sealBytes(tx, "", []byte(v), store.SecretAD(name)); err != nil {
 				return err
 			}
 			return meta.Put(key, []byte(sealed))
@@ -54,7 +52,7 @@ func (s *Store) Secret(ctx context.Context, name string, generate func() (string
 			return "", err
 		}
 	}
-	v, err := s.keys.Open(sealed, []byte(secretAD(name)))
+	v, err := s.keys.Open(sealed, []byte(store.SecretAD(name)))
 	if err != nil {
 		return "", fmt.Errorf("secret %s: %w", name, err)
 	}
@@ -64,7 +62,7 @@ func (s *Store) Secret(ctx context.Context, name string, generate func() (string
 			if string(meta.Get(key)) != sealed {
 				return errNoChange
 			}
-			fresh, err := s.sealBytes(tx, sealed, v, secretAD(name))
+			fresh, err := s.sealBytes(tx, sealed, v, store.SecretAD(name))
 			if err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/store"
 	bbolt "go.etcd.io/bbolt"
 )
 
@@ -128,7 +129,7 @@ func migrateV1(s *Store, tx *bbolt.Tx) error {
 		if v == nil {
 			continue
 		}
-		sealed, err := s.sealBytes(tx, "", v, secretAD(name))
+		sealed, err := s.sealBytes(tx, "", v, store.SecretAD(name))
 		if err != nil {
 			return err
 		}

@@ -162,7 +162,7 @@ func (s *Store) decode(id string, buf []byte) (*record, error) {
 	}
 	if r.Sealed != "" {
 		var part sealedPart
-		if err := s.unsealJSON(r.Sealed, r.ID, &part); err != nil {
+		if err := s.keys.OpenJSON(r.Sealed, r.ID, &part); err != nil {
 			return nil, fmt.Errorf("connection %s: %w", id, err)
 		}
 		r.Token, r.Email, r.DisplayName, r.AccountID, r.Metadata = part.Token, part.Email, part.DisplayName, part.AccountID, part.Metadata

@@ -97,9 +97,6 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
 // Connect links are kept by store.LinkKey of their ID (a bearer secret for
 // an hour, never stored); their metadata, about a person, is sealed.
 
-// linkAD binds a link's sealed metadata to it (as in the bbolt store).
-func linkAD(key string) string { return "link:" + key }
-
 // CreateConnectLink stores a connect link (the caller makes its ID, the
 // secret part of the URL); an ID stored already is ECONFLICT. It prunes
 // links that expired more than store.LinkKeep ago.
@@ -123,7 +120,7 @@ func (s *Store) insertLink(ctx context.Context, tx pgx.Tx, r store.LinkRecord) e
 	var sealed string
 	if store.GivenJSON(r.Metadata) {
 		var err error
-		if sealed, err = s.sealJSON(r.Metadata, linkAD(r.Key)); err != nil {
+		if sealed, err = s.keys.SealJSON(r.Metadata, store.LinkAD(r.Key)); err != nil {
 			return err
 		}
 	}
@@ -152,7 +149,7 @@ func (s *Store) scanLink(row pgx.Row, id string) (*onbehalf.ConnectLink, error) 
 	}
 	l.ExpiresAt, l.UsedAt = l.ExpiresAt.UTC(), timeOf(used)
 	if sealed != "" {
-		if err := s.unsealJSON(sealed, linkAD(store.LinkKey(id)), &l.Metadata); err != nil {
+		if err := s.keys.OpenJSON(sealed, store.LinkAD(store.LinkKey(id)), &l.Metadata); err != nil {
 			return nil, err
 		}
 	}

@@ -96,12 +96,12 @@ func (s *Store) decode(r *connRow, held *cacheEntry) (*onbehalf.Connection, erro
 func (s *Store) unsealParts(id, sealedToken, sealedProfile string) (sealedParts, error) {
 	var p sealedParts
 	if sealedToken != "" {
-		if err := s.unsealJSON(sealedToken, tokenAD(id), &p.token); err != nil {
+		if err := s.keys.OpenJSON(sealedToken, tokenAD(id), &p.token); err != nil {
 			return p, err
 		}
 	}
 	if sealedProfile != "" {
-		if err := s.unsealJSON(sealedProfile, profileAD(id), &p.profile); err != nil {
+		if err := s.keys.OpenJSON(sealedProfile, profileAD(id), &p.profile); err != nil {
 			return p, err
 		}
 	}
@@ -112,39 +112,18 @@ func (s *Store) unsealParts(id, sealedToken, sealedProfile string) (sealedParts,
 // personal data.
 func (s *Store) sealConn(c *onbehalf.Connection) (token, prof string, err error) {
 	if c.Token != (onbehalf.Token{}) {
-		if token, err = s.sealJSON(c.Token, tokenAD(c.ID)); err != nil {
+		if token, err = s.keys.SealJSON(c.Token, tokenAD(c.ID)); err != nil {
 			return "", "", err
 		}
 	}
 	p := profile{Email: c.Email, DisplayName: c.DisplayName, AccountID: c.AccountID, Metadata: c.Metadata}
-	prof, err = s.sealJSON(p, profileAD(c.ID))
+	prof, err = s.keys.SealJSON(p, profileAD(c.ID))
 	return token, prof, err
 }
 
 // partsOf returns the sealed parts of a connection, for the cache.
 func partsOf(c *onbehalf.Connection) sealedParts {
 	return sealedParts{token: c.Token, profile: profile{Email: c.Email, DisplayName: c.DisplayName, AccountID: c.AccountID, Metadata: c.Metadata}}
-}
-
-// sealJSON seals v as JSON bound to ad with the current key.
-func (s *Store) sealJSON(v any, ad string) (string, error) {
-	plain, err := json.Marshal(v)
-	if err != nil {
-		return "", err
-	}
-	return s.keys.Seal(plain, []byte(ad))
-}
-
-// unsealJSON opens a value sealed by sealJSON into v.
-func (s *Store) unsealJSON(sealed, ad string, v any) error {
-	plain, err := s.keys.Open(sealed, []byte(ad))
-	if err != nil {
-		return fmt.Errorf("%s: %w", ad, err)
-	}
-	if err := json.Unmarshal(plain, v); err != nil {
-		return fmt.Errorf("decoding sealed %s: %w", ad, err)
-	}
-	return nil
 }
 
 // micro is t as PostgreSQL keeps it: UTC, whole microseconds (the zero

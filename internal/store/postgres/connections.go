@@ -149,7 +149,7 @@ func (s *Store) SaveToken(ctx context.Context, id, from string, tok onbehalf.Tok
 	var version int64
 	err := s.write(ctx, func(tx pgx.Tx) ([]onbehalf.Event, error) {
 		now := s.clock()
-		sealed, err := s.sealJSON(tok, tokenAD(id))
+		sealed, err := s.keys.SealJSON(tok, tokenAD(id))
 		if err != nil {
 			return nil, err
 		}

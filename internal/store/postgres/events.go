@@ -10,10 +10,6 @@ import (
 	"github.com/onbehalf/onbehalf/internal/store"
 )
 
-// eventAD is the associated data that binds an event's sealed data to it
-// (as in the bbolt store).
-func eventAD(id string) string { return "event:" + id }
-
 // addEvents writes evs inside tx, the transaction of the change they
 // report (the outbox), as its last statements: it gives each its ID and
 // sequence number and queues it for delivery when events are delivered.
@@ -42,7 +38,7 @@ func (s *Store) addEvents(ctx context.Context, tx pgx.Tx, evs []onbehalf.Event) 
 		if len(data) == 0 {
 			data = json.RawMessage("{}")
 		}
-		if sealed[i], err = s.sealJSON(data, eventAD(id)); err != nil {
+		if sealed[i], err = s.keys.SealJSON(data, store.EventAD(id)); err != nil {
 			return err
 		}
 		seqs[i], ids[i], types[i], times[i] = last-int64(n-1-i), id, ev.Type, micro(ev.Time)
@@ -57,7 +53,7 @@ func (s *Store) addEvents(ctx context.Context, tx pgx.Tx, evs []onbehalf.Event) 
 // event returns a stored event, its data unsealed.
 func (s *Store) event(seq int64, id, typ string, t time.Time, sealed string) (onbehalf.Event, error) {
 	var data json.RawMessage
-	if err := s.unsealJSON(sealed, eventAD(id), &data); err != nil {
+	if err := s.keys.OpenJSON(sealed, store.EventAD(id), &data); err != nil {
 		return onbehalf.Event{}, err
 	}
 	return onbehalf.Event{ID: id, Seq: seq, Type: typ, Time: t.UTC(), Data: data}, nil

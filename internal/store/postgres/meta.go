@@ -10,9 +10,6 @@ import (
 	"github.com/onbehalf/onbehalf/internal/store"
 )
 
-// secretAD binds a sealed secret to its name (as in the bbolt store).
-func secretAD(name string) string { return "meta:" + name }
-
 // Secret returns the secret stored under name (sealed at rest), creating
 // it with generate on first use: instances generating one secret at once
 // agree on the first one stored. A secret sealed with an older key is
@@ -39,13 +36,13 @@ func (s *Store) Secret(ctx context.Context, name string, generate func() (string
 			return "", err
 		}
 	}
-	v, err := s.keys.Open(sealed, []byte(secretAD(name)))
+	v, err := s.keys.Open(sealed, []byte(store.SecretAD(name)))
 	if err != nil {
 		return "", fmt.Errorf("secret %s: %w", name, err)
 	}
 	if seal.SealedKeyID(sealed) != s.keys.Current() {
 		_ = s.write(ctx, func(tx pgx.Tx) ([]onbehalf.Event, error) {
-			fresh, err := s.keys.Seal(v, []byte(secretAD(name)))
+			fresh, err := s.keys.Seal(v, []byte(store.SecretAD(name)))
 			if err != nil {
 				return nil, err
 			}
@@ -61,7 +58,7 @@ func (s *Store) Secret(ctx context.Context, name string, generate func() (string
 func (s *Store) storeSecret(ctx context.Context, name, v string) (string, error) {
 	var sealed string
 	err := s.write(ctx, func(tx pgx.Tx) ([]onbehalf.Event, error) {
-		fresh, err := s.keys.Seal([]byte(v), []byte(secretAD(name)))
+		fresh, err := s.keys.Seal([]byte(v), []byte(store.SecretAD(name)))
 		if err != nil {
 			return nil, err
 		}

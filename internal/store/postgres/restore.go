@@ -169,7 +169,7 @@ func (im *importer) Event(ctx context.Context, e store.EventRecord) error {
 	if len(data) == 0 {
 		data = json.RawMessage("{}")
 	}
-	sealed, err := im.s.sealJSON(data, eventAD(e.Event.ID))
+	sealed, err := im.s.keys.SealJSON(data, store.EventAD(e.Event.ID))
 	if err != nil {
 		return err
 	}
@@ -204,7 +204,7 @@ func (im *importer) Link(ctx context.Context, l store.LinkRecord) error {
 	var sealed string
 	if store.GivenJSON(l.Metadata) {
 		var err error
-		if sealed, err = im.s.sealJSON(l.Metadata, linkAD(l.Key)); err != nil {
+		if sealed, err = im.s.keys.SealJSON(l.Metadata, store.LinkAD(l.Key)); err != nil {
 			return err
 		}
 	}
@@ -214,7 +214,7 @@ func (im *importer) Link(ctx context.Context, l store.LinkRecord) error {
 
 // Secret queues a server secret, sealed.
 func (im *importer) Secret(ctx context.Context, name, value string) error {
-	sealed, err := im.s.keys.Seal([]byte(value), []byte(secretAD(name)))
+	sealed, err := im.s.keys.Seal([]byte(value), []byte(store.SecretAD(name)))
 	if err != nil {
 		return err
 	}
