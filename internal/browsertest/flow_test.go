@@ -172,7 +172,9 @@ func deadConnection(a, m *tab, d *demo.Demo, meeting string) {
 
 	a.goTo(d.URL+"/launch", "#send")
 	a.click("#send", "#bots")
-	a.waitText("main", "Reconnect Zoom")
+	// The connection is marked dead a moment before the refused fetch is
+	// written to the bot's timeline: wait for the bot card, not the banner.
+	a.waitText("#bots", "Zoom refused the token")
 	a.goTo(d.URL+"/launch", "#reconnect")
 	txt := a.text()
 	if strings.Contains(txt, "Connected to Zoom as") || eval[bool](a, `!!document.querySelector("#send")`) {
