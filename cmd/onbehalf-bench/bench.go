@@ -85,9 +85,7 @@ func runLoadBench(o options, work string) error {
 	if err != nil {
 		return err
 	}
-	if !o.keep {
-		defer db.drop()
-	}
+	defer db.dropUnless(o.keep)
 	fmt.Printf("database: %s\n", db.describe())
 	srv, err := startServers(o, work, f.serverEnv(o, db), o.instances)
 	if err != nil {

@@ -57,9 +57,7 @@ func runBurst(o options, work string) error {
 	if err != nil {
 		return err
 	}
-	if !o.keep {
-		defer db.drop()
-	}
+	defer db.dropUnless(o.keep)
 	fmt.Printf("database: %s\n", db.describe())
 
 	n, nWarm := o.burstConns, max(1, o.burstConns/10)

@@ -46,9 +46,7 @@ func runKeepAlive(o options, work string) error {
 	if err != nil {
 		return err
 	}
-	if !o.keep {
-		defer db.drop()
-	}
+	defer db.dropUnless(o.keep)
 	fmt.Printf("database: %s\n", db.describe())
 	fmt.Printf("keep-alive: margin %s (jitter %s), rate %d/s and concurrency %d per instance; the fake's tokens live %s, so a connection falls due again %s–%s after its refresh\n",
 		margin, jitter, o.kaRate, o.kaConcurrency, f.zoom.AccessTTL, period, period+jitter)

@@ -295,8 +295,7 @@ func (r *run) rps() float64 { return float64(r.n) / r.elapsed.Seconds() }
 func (r *run) print(failEvery int) {
 	fmt.Printf("%s: %d clients, %.1fs\n", r.name, r.c, r.elapsed.Seconds())
 	fmt.Printf("  requests %d, %.0f req/s\n", r.n, r.rps())
-	fmt.Printf("  latency p50 %s  p90 %s  p99 %s  max %s\n",
-		round(pct(r.lat, 50)), round(pct(r.lat, 90)), round(pct(r.lat, 99)), round(pct(r.lat, 100)))
+	fmt.Printf("  latency %s\n", durations(r.lat).summary())
 	errs := r.n - r.ok
 	fmt.Printf("  200 with an exact minted token: %d; errors: %d", r.ok, errs)
 	if r.upstream > 0 || failEvery > 0 {

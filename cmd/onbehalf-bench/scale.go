@@ -38,9 +38,7 @@ func runScale(o options, work string) error {
 	if err != nil {
 		return err
 	}
-	if !o.keep {
-		defer oneDB.drop()
-	}
+	defer oneDB.dropUnless(o.keep)
 	one := &scaleDB{db: oneDB, env: f.serverEnv(o, oneDB), name: "server-one"}
 
 	// First start: create the database and connect one real user through
@@ -70,9 +68,7 @@ func runScale(o options, work string) error {
 	if err != nil {
 		return err
 	}
-	if !o.keep {
-		defer manyDB.drop()
-	}
+	defer manyDB.dropUnless(o.keep)
 	many := &scaleDB{db: manyDB, env: f.serverEnv(o, manyDB), name: "server-many"}
 	if err := fill(manyDB, o.scale-1, o.tokenLen, o.fill); err != nil {
 		return err

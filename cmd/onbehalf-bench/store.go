@@ -136,13 +136,16 @@ func (d *database) size() (int64, error) {
 	return n, err
 }
 
-// drop deletes a PostgreSQL database (servers on it must have stopped);
-// a bbolt file goes with the work folder.
-func (d *database) drop() error {
-	if d == nil || d.kind == storeBolt {
-		return nil
+// dropUnless deletes a PostgreSQL database at the end of a run unless
+// keep (-keep) says to leave it; servers on it must have stopped. A bbolt
+// file goes with the work folder.
+func (d *database) dropUnless(keep bool) {
+	if keep || d == nil || d.kind == storeBolt {
+		return
 	}
-	return d.adminExec("DROP DATABASE IF EXISTS " + pgx.Identifier{d.name}.Sanitize() + " WITH (FORCE)")
+	if err := d.adminExec("DROP DATABASE IF EXISTS " + pgx.Identifier{d.name}.Sanitize() + " WITH (FORCE)"); err != nil {
+		fmt.Fprintf(os.Stderr, "onbehalf-bench: database %s left behind: %v\n", d.name, err)
+	}
 }
 
 // adminExec runs a statement as the superuser on the server's own

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -71,6 +72,15 @@ func (d Deps) Clock() func() time.Time {
 		return time.Now
 	}
 	return d.Now
+}
+
+// Log returns d.Logger, or slog.Default when it is nil: what an adapter
+// must tell an operator is never dropped for want of a logger.
+func (d Deps) Log() *slog.Logger {
+	if d.Logger == nil {
+		return slog.Default()
+	}
+	return d.Logger
 }
 
 // CreateBot sends c, a create-bot call, with hc and returns the bot its

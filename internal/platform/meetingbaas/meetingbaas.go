@@ -11,7 +11,6 @@ package meetingbaas
 
 import (
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -146,16 +145,12 @@ func New(c Config, deps platform.Deps) (*Adapter, error) {
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
 	}
-	logger := deps.Logger
-	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
 	a := &Adapter{
 		apiKey:  c.APIKey,
 		baseURL: strings.TrimRight(c.BaseURL, "/"),
 		hc:      platform.Client(deps, c.Timeout),
 		now:     deps.Clock(),
-		log:     logger,
+		log:     deps.Log(),
 	}
 	if c.WebhookSecret != "" {
 		v, err := swh.New(Title, VarWebhookSecret, c.WebhookSecret)

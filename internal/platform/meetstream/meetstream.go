@@ -153,10 +153,7 @@ func New(c Config, deps platform.Deps) (*Adapter, error) {
 		c.Timeout = DefaultTimeout
 	}
 	a := &Adapter{apiKey: c.APIKey, baseURL: strings.TrimRight(c.BaseURL, "/"), hc: platform.Client(deps, c.Timeout),
-		now: deps.Clock(), logger: deps.Logger}
-	if a.logger == nil {
-		a.logger = slog.Default()
-	}
+		now: deps.Clock(), logger: deps.Log()}
 	if c.WebhookSecret != "" {
 		a.webhookSum = secretSum(c.WebhookSecret)
 	}
