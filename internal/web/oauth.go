@@ -111,7 +111,10 @@ func (s *Server) handleOAuthCallback(c *gin.Context) {
 		l, err := s.opts.Store.UseConnectLink(ctx, linkID, s.now())
 		if err != nil {
 			retry = ""
-			fail(onbehalf.Errorf(onbehalf.ErrorCode(err), "This connect link was used already or expired. Ask the app that sent you here for a new one."))
+			if onbehalf.ErrorCode(err) == onbehalf.ECONFLICT || onbehalf.ErrorCode(err) == onbehalf.ENOTFOUND {
+				err = onbehalf.Errorf(onbehalf.ErrorCode(err), "This connect link was used already or expired. Ask the app that sent you here for a new one.")
+			}
+			fail(err)
 			return
 		}
 		link, retry = l, ""
