@@ -32,7 +32,7 @@ func zoomRefusal(p page, code, description, retry string) errorData {
 		return errorData{page: p, Calm: true, Title: "You declined",
 			Message:  "You declined on Zoom's page, so nothing was connected. You can connect later if you change your mind.",
 			Details:  details,
-			RetryURL: retry, RetryLabel: "Connect Zoom after all"}
+			RetryURL: retry}
 	}
 	msg, ok := oauthWords[code]
 	if !ok {

@@ -106,10 +106,9 @@ type errorData struct {
 	Missing  []onbehalf.Hint
 	// Calm shows the message as news, not as an error (the person
 	// declined); Details is a line for whoever reads closer (a raw error
-	// code); RetryLabel names the retry button ("Try again" when empty).
-	Calm       bool
-	Details    string
-	RetryLabel string
+	// code).
+	Calm    bool
+	Details string
 }
 
 // render executes t into a buffer first, so that a template error becomes a
