@@ -18,6 +18,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/api"
 	"github.com/onbehalf/onbehalf/internal/bots"
 	"github.com/onbehalf/onbehalf/internal/config"
+	"github.com/onbehalf/onbehalf/internal/connect"
 	"github.com/onbehalf/onbehalf/internal/events"
 	"github.com/onbehalf/onbehalf/internal/logging"
 	"github.com/onbehalf/onbehalf/internal/metrics"
@@ -188,6 +189,7 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		APIMethodNotAllowed: api.MethodNotAllowed,
 		ZoomWebhookSecret:   cfg.ZoomWebhookSecretToken,
 		ZoomClientID:        cfg.ZoomClientID,
+		ConnectPolicy:       connect.Policy{Accounts: cfg.AllowedZoomAccounts, Domains: cfg.AllowedEmailDomains},
 		Logger:              a.log,
 	}
 	if cfg.ZoomConfigured() {

@@ -92,6 +92,11 @@ type Config struct {
 	// RateLimitPerAPIKey is API requests per minute per key (0: off).
 	RateLimitPerAPIKey int
 
+	// AllowedZoomAccounts and AllowedEmailDomains limit who may connect
+	// through the pages (ALLOWED_ZOOM_ACCOUNTS, ALLOWED_EMAIL_DOMAINS,
+	// lower-cased); empty: everyone. Connect links are not limited.
+	AllowedZoomAccounts, AllowedEmailDomains []string
+
 	// WebhookURL receives the outgoing events, signed with WebhookSecret
 	// (whsec_…).
 	WebhookURL, WebhookSecret string
@@ -254,6 +259,15 @@ func Load(getenv Getenv) (Config, error) {
 		c.APIReturnOrigins = append(c.APIReturnOrigins, u.Scheme+"://"+u.Host)
 	}
 	c.RateLimitPerAPIKey = parseInt(&errs, "RATE_LIMIT_PER_API_KEY", get("RATE_LIMIT_PER_API_KEY", "600"), 0, 1_000_000)
+	c.AllowedZoomAccounts = list(get("ALLOWED_ZOOM_ACCOUNTS", ""))
+	for _, d := range list(get("ALLOWED_EMAIL_DOMAINS", "")) {
+		d = strings.ToLower(strings.TrimPrefix(d, "@"))
+		if strings.ContainsAny(d, "@/ ") || !strings.Contains(d, ".") {
+			errs = append(errs, fmt.Errorf("ALLOWED_EMAIL_DOMAINS: %q is not an email domain (like example.com)", d))
+			continue
+		}
+		c.AllowedEmailDomains = append(c.AllowedEmailDomains, d)
+	}
 	if v := get("WEBHOOK_URL", ""); v != "" {
 		if _, err := parseHTTPURL("WEBHOOK_URL", v); err != nil {
 			errs = append(errs, err)

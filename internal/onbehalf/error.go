@@ -20,6 +20,7 @@ const (
 	EUPSTREAM     = "upstream"     // Zoom or the bot platform said no
 	ETIMEOUT      = "timeout"      // Zoom or the bot platform did not answer in time
 	ETOOMANY      = "too_many"     // rate limited: try again later
+	EFORBIDDEN    = "forbidden"    // known caller, but this server's rules refuse it
 )
 
 // Error is an error with a code from the vocabulary above and a message that
@@ -108,6 +109,8 @@ func HTTPStatus(err error) int {
 		return http.StatusBadRequest
 	case EUNAUTHORIZED:
 		return http.StatusUnauthorized
+	case EFORBIDDEN:
+		return http.StatusForbidden
 	case ENOTFOUND:
 		return http.StatusNotFound
 	case ECONFLICT, EDISCONNECTED:

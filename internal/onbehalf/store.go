@@ -3,6 +3,7 @@ package onbehalf
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -37,9 +38,16 @@ type ConnectionStore interface {
 	// external user ID and metadata replaced when given), else a new one
 	// is made. It writes connection.created or connection.reconnected and
 	// reports which (created). Metadata that is not a JSON object is
-	// EINVALID (field "metadata"); a connection moving to another external
-	// user drops the old metadata unless new metadata is given, and its
-	// event carries previous_external_user_id.
+	// EINVALID (field "metadata").
+	//
+	// A connection never moves from one external user to another: when
+	// the Zoom user's connection has an external user and the grant names
+	// another, its external user and metadata stay, the fresh grant only
+	// replaces its token pair (Zoom keeps one grant per user and app, so
+	// the old pair is dead already), connection.conflict is written (and
+	// connection.reconnected when it was disconnected), and the error is
+	// ErrConnectConflict's. A connection with no external user yet is
+	// claimed by the first one named.
 	Connect(ctx context.Context, a Authorization) (c *Connection, created bool, err error)
 	// SaveToken commits a refreshed pair if the stored refresh token is
 	// still from; otherwise it is ECONFLICT and nothing is written. A
@@ -187,6 +195,10 @@ type ConnectLink struct {
 	ExpiresAt      time.Time       `json:"expires_at"`
 	// UsedAt is when a connection was made from it (zero: unused).
 	UsedAt time.Time `json:"used_at,omitzero"`
+	// Browser is the hash of the per-browser value of the browser the
+	// link was first opened in (nil: not opened yet); see
+	// BindConnectLink.
+	Browser []byte `json:"browser,omitempty"`
 }
 
 // ConnectLinkStore keeps connect links.
@@ -199,6 +211,42 @@ type ConnectLinkStore interface {
 	// UseConnectLink marks a link used at now and returns it; a used or
 	// expired link is ECONFLICT, an unknown one ENOTFOUND.
 	UseConnectLink(ctx context.Context, id string, now time.Time) (*ConnectLink, error)
+	// BindConnectLink binds a link to the browser that opens it first:
+	// the first call stores browser (a hash of a random per-browser
+	// value), later calls with the same hash pass, another hash is
+	// ECONFLICT with ErrLinkElsewhere's message. A used or expired link
+	// is ECONFLICT, an unknown one ENOTFOUND.
+	BindConnectLink(ctx context.Context, id string, browser []byte, now time.Time) (*ConnectLink, error)
+}
+
+// ConnectConflict is the detail of Store.Connect's ECONFLICT when the
+// Zoom user is connected for another external user than the grant names.
+type ConnectConflict struct {
+	// ConnectionID, ZoomUserID and ExternalUserID are the holder's.
+	ConnectionID, ZoomUserID, ExternalUserID string
+	// RequestedExternalUserID is the external user the grant named.
+	RequestedExternalUserID string
+}
+
+// Error implements error.
+func (c *ConnectConflict) Error() string {
+	return fmt.Sprintf("zoom user %s is connected for external user %q (connection %s), not %q",
+		c.ZoomUserID, c.ExternalUserID, c.ConnectionID, c.RequestedExternalUserID)
+}
+
+// ErrConnectConflict is the error of a connect that would move held's
+// connection to the external user requested: nothing moved.
+func ErrConnectConflict(held *Connection, requested string) *Error {
+	return &Error{Code: ECONFLICT,
+		Message: fmt.Sprintf("This Zoom user is already connected for external user %q (connection %s); nothing was changed. "+
+			"To connect it for %q instead, delete that connection first.", held.ExternalUserID, held.ID, requested),
+		Err: &ConnectConflict{ConnectionID: held.ID, ZoomUserID: held.ZoomUserID, ExternalUserID: held.ExternalUserID, RequestedExternalUserID: requested}}
+}
+
+// ErrLinkElsewhere is the error of a connect link opened in a browser
+// other than the one that opened it first.
+func ErrLinkElsewhere() *Error {
+	return Errorf(ECONFLICT, "This connect link was already opened in another browser. Ask the app that sent you here for a new one.")
 }
 
 // MetaStore keeps server secrets and settings, and reports the store's

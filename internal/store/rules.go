@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"time"
@@ -210,4 +211,47 @@ func PageOf[T any](items []T, limit int, position func(T) (time.Time, string)) (
 	items = items[:limit]
 	at, id := position(items[limit-1])
 	return items, EncodeCursor(at, id)
+}
+
+// Holds reports whether old belongs to another external user than the
+// grant names: then Connect moves nothing (onbehalf.ErrConnectConflict).
+// A connection with no external user yet may be claimed.
+func Holds(old *onbehalf.Connection, a onbehalf.Authorization) bool {
+	return old != nil && old.ExternalUserID != "" && a.ExternalUserID != "" && a.ExternalUserID != old.ExternalUserID
+}
+
+// Renew returns old with the fresh grant's pair and identity, keeping its
+// external user and metadata: what a held connection gets from a grant
+// refused for another external user (Zoom keeps one grant per user and
+// app, so old's pair died when the new one was issued).
+func Renew(old *onbehalf.Connection, a onbehalf.Authorization, now time.Time) onbehalf.Connection {
+	a.ExternalUserID, a.Metadata = "", nil
+	n, _ := Grant(old, a, "", now)
+	return n
+}
+
+// ConflictEvents are the events of a refused move of old (as it was) to
+// requested, renewed into n: connection.conflict, preceded by
+// connection.reconnected when the renewal revived it.
+func ConflictEvents(old, n *onbehalf.Connection, requested string, now time.Time) []onbehalf.Event {
+	var evs []onbehalf.Event
+	if old.State != onbehalf.StateConnected {
+		evs = append(evs, onbehalf.ConnectionEvent(onbehalf.EventConnectionReconnected, now, n))
+	}
+	d := onbehalf.ConnectionEventData{ConnectionID: n.ID, ZoomUserID: n.ZoomUserID, ExternalUserID: n.ExternalUserID,
+		State: n.State, RequestedExternalUserID: requested}
+	return append(evs, onbehalf.NewEvent(onbehalf.EventConnectionConflict, now, d))
+}
+
+// CheckLinkBind checks a connect link's binding to a browser (see
+// onbehalf.ConnectLinkStore.BindConnectLink): bound is the stored hash
+// (nil: not bound yet), browser the caller's.
+func CheckLinkBind(bound, browser []byte) error {
+	if len(browser) == 0 {
+		return onbehalf.FieldError("browser", "A connect link is bound to a browser: the browser value is missing.")
+	}
+	if bound != nil && subtle.ConstantTimeCompare(bound, browser) != 1 {
+		return onbehalf.ErrLinkElsewhere()
+	}
+	return nil
 }

@@ -15,6 +15,8 @@ import (
 // page's own file defining the "main" block.
 type pages struct {
 	home, launch, errorPage *template.Template
+	// connect is a connect link's consent page.
+	connect *template.Template
 }
 
 func parsePages() (pages, error) {
@@ -31,6 +33,9 @@ func parsePages() (pages, error) {
 		return p, err
 	}
 	if p.launch, err = parse("launch.html"); err != nil {
+		return p, err
+	}
+	if p.connect, err = parse("connect.html"); err != nil {
 		return p, err
 	}
 	p.errorPage, err = parse("error.html")
@@ -99,6 +104,11 @@ type errorData struct {
 	Message  string
 	RetryURL string
 	Missing  []onbehalf.Hint
+	// Calm shows the message as news, not as an error (the person
+	// declined); Details is a line for whoever reads closer (a raw error
+	// code).
+	Calm    bool
+	Details string
 }
 
 // render executes t into a buffer first, so that a template error becomes a
@@ -138,6 +148,9 @@ func (s *Server) markDemo(data any) any {
 		d.Demo = true
 		return d
 	case errorData:
+		d.Demo = true
+		return d
+	case connectData:
 		d.Demo = true
 		return d
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/gin-contrib/sessions/cookie"
 	"github.com/gin-gonic/gin"
 	"github.com/onbehalf/onbehalf/internal/bots"
+	"github.com/onbehalf/onbehalf/internal/connect"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/tokenserve"
 	"github.com/onbehalf/onbehalf/internal/tokenurl"
@@ -32,6 +33,7 @@ type Store interface {
 	Bot(ctx context.Context, id string) (*onbehalf.Bot, error)
 	ConnectLink(ctx context.Context, id string) (*onbehalf.ConnectLink, error)
 	UseConnectLink(ctx context.Context, id string, now time.Time) (*onbehalf.ConnectLink, error)
+	BindConnectLink(ctx context.Context, id string, browser []byte, now time.Time) (*onbehalf.ConnectLink, error)
 	Ping(ctx context.Context) error
 	Health(ctx context.Context) error
 }
@@ -49,6 +51,8 @@ type OAuth interface {
 	AuthCodeURL(state, verifier string) string
 	Exchange(ctx context.Context, code, verifier string) (onbehalf.Token, error)
 	Me(ctx context.Context, accessToken string) (onbehalf.ZoomUser, error)
+	// Revoke gives back a grant that is not kept (package connect).
+	Revoke(ctx context.Context, token string) error
 }
 
 // Stream serves live events to a browser (Server-Sent Events) for one
@@ -80,6 +84,10 @@ type Options struct {
 	Connector Connector
 	// OAuth is nil when Zoom credentials are not set.
 	OAuth OAuth
+	// ConnectPolicy limits who may connect through the pages
+	// (ALLOWED_ZOOM_ACCOUNTS, ALLOWED_EMAIL_DOMAINS); connect links are
+	// not limited by it.
+	ConnectPolicy connect.Policy
 	// Tokens serves the platforms' token routes.
 	Tokens *tokenserve.Server
 	// Platforms are the configured bot platforms.
@@ -118,6 +126,9 @@ type Server struct {
 	// tokenPaths are the platforms' token route patterns, for the access
 	// log (built once: it is asked on every request).
 	tokenPaths map[string]bool
+	// connect is the connect flow of the OAuth callback (nil without
+	// Zoom credentials).
+	connect *connect.Service
 }
 
 // New returns the web layer. Its Engine is the server's handler; more
@@ -141,6 +152,9 @@ func New(o Options) (*Server, error) {
 		secure:     strings.HasPrefix(o.BaseURL, "https://"),
 		quiet:      newQuietLog(o.Logger, o.Now),
 		tokenPaths: map[string]bool{},
+	}
+	if o.OAuth != nil {
+		s.connect = &connect.Service{Zoom: o.OAuth, Connector: o.Connector, Policy: o.ConnectPolicy, Logger: o.Logger}
 	}
 	if s.sec, err = newSecurity(o); err != nil {
 		return nil, err
@@ -187,6 +201,7 @@ func (s *Server) routes() (*gin.Engine, error) {
 	browser.GET("/zoom/oauth", s.handleOAuthStart)
 	browser.GET("/zoom/oauth-callback", s.handleOAuthCallback)
 	browser.GET("/connect/:link", s.handleConnectLink)
+	browser.POST("/connect/:link", s.csrf, s.handleConnectContinue)
 	browser.GET("/launch", s.handleLaunchForm)
 	browser.POST("/launch", s.csrf, s.handleLaunch)
 	browser.GET("/launch/events", s.handleLaunchEvents)

@@ -56,8 +56,10 @@ func (s *Store) Connect(ctx context.Context, a onbehalf.Authorization) (*onbehal
 	var c *onbehalf.Connection
 	var created bool
 	var version int64
+	var held error
 	err := s.write(ctx, func(tx pgx.Tx) ([]onbehalf.Event, error) {
 		now := s.clock()
+		held = nil
 		for range 3 {
 			r, found, err := scanConn(tx.QueryRow(ctx, qConnectionByZoomUserForUpdate.sql, a.User.ID))
 			if err != nil {
@@ -67,6 +69,16 @@ func (s *Store) Connect(ctx context.Context, a onbehalf.Authorization) (*onbehal
 				old, err := s.decode(&r, nil)
 				if err != nil {
 					return nil, err
+				}
+				if store.Holds(old, a) {
+					// Nothing moves: the holder only gets the fresh pair,
+					// committed with the conflict's events.
+					n := store.Renew(old, a, now)
+					if version, err = s.updateConnection(ctx, tx, &n); err != nil {
+						return nil, err
+					}
+					c, held = &n, onbehalf.ErrConnectConflict(&n, a.ExternalUserID)
+					return store.ConflictEvents(old, &n, a.ExternalUserID, now), nil
 				}
 				n, previous := store.Grant(old, a, "", now)
 				if version, err = s.updateConnection(ctx, tx, &n); err != nil {
@@ -97,6 +109,9 @@ func (s *Store) Connect(ctx context.Context, a onbehalf.Authorization) (*onbehal
 		return nil, false, err
 	}
 	s.cache.put(c.ID, version, partsOf(c))
+	if held != nil {
+		return nil, false, held
+	}
 	return c, created, nil
 }
 

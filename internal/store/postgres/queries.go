@@ -151,6 +151,7 @@ var (
 	qLink              = query("link")
 	qLinkForUpdate     = query("link_for_update")
 	qUseLink           = query("use_link")
+	qBindLink          = query("bind_link")
 	qSecret            = query("secret")
 	qInsertSecret      = query("insert_secret")
 	qResealSecret      = query("reseal_secret")

@@ -104,6 +104,7 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) *Harness) {
 		{"RecordTokenFetches", testRecordTokenFetches},
 		{"APIKeys", testAPIKeys},
 		{"ConnectLinks", testConnectLinks},
+		{"BindConnectLink", testBindConnectLink},
 		{"SecretAndMeta", testSecretAndMeta},
 		{"RefreshLease", testRefreshLease},
 		{"WriteFailuresAreStorageErrors", testWriteFailuresAreStorageErrors},

@@ -31,13 +31,17 @@ DELETE FROM connect_links WHERE key IN (
 );
 
 -- name: link
-SELECT external_user_id, return_to, expires_at, used_at, sealed_metadata FROM connect_links WHERE key = $1;
+SELECT external_user_id, return_to, expires_at, used_at, sealed_metadata, browser_hash FROM connect_links WHERE key = $1;
 
 -- name: link_for_update
-SELECT external_user_id, return_to, expires_at, used_at, sealed_metadata FROM connect_links WHERE key = $1 FOR UPDATE;
+SELECT external_user_id, return_to, expires_at, used_at, sealed_metadata, browser_hash FROM connect_links WHERE key = $1 FOR UPDATE;
 
 -- name: use_link
 UPDATE connect_links SET used_at = $2 WHERE key = $1;
+
+-- Binds a link to the browser that opened it first (BindConnectLink).
+-- name: bind_link
+UPDATE connect_links SET browser_hash = $2 WHERE key = $1 AND browser_hash IS NULL;
 
 -- name: secret
 SELECT sealed FROM secrets WHERE name = $1;
