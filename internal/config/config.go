@@ -105,6 +105,24 @@ type Config struct {
 
 	// DatabaseURL selects PostgreSQL (postgres://…); empty keeps bbolt.
 	DatabaseURL string
+
+	// Pages serves the browser pages (PAGES, default true): home, launch,
+	// the person's page, /zoom/oauth without a connect link. False leaves
+	// the API, connect links, token URLs, webhooks and probes.
+	Pages bool
+	// BotsPerHour bounds the bots one person (one connection) sends from
+	// the pages in a rolling hour (BOTS_PER_HOUR, default 20; 0: no
+	// limit). Bots created through the API are not limited by it.
+	BotsPerHour int
+	// StreamsPerSession and StreamsMax bound the launch page's live-status
+	// streams: per browser session (one connection) and in all.
+	StreamsPerSession int
+	StreamsMax        int
+	// AllowedZoomAccounts (Zoom account IDs) and AllowedEmailDomains
+	// (lower case, no "@") limit who may connect through the pages; empty:
+	// anyone with a Zoom account.
+	AllowedZoomAccounts []string
+	AllowedEmailDomains []string
 }
 
 // Getenv looks up an environment variable; os.Getenv fits.
@@ -282,6 +300,19 @@ func Load(getenv Getenv) (Config, error) {
 		errs = append(errs, errors.New("DATABASE_URL: must start with postgres:// (unset it to use the bbolt file at DB_PATH)"))
 	} else if v != "" && len(c.TokenEncryptionKeys) == 0 {
 		errs = append(errs, ErrNoTokenKey)
+	}
+	c.Pages = parseBool(&errs, "PAGES", get("PAGES", "true"))
+	c.BotsPerHour = parseInt(&errs, "BOTS_PER_HOUR", get("BOTS_PER_HOUR", "20"), 0, 100_000)
+	c.StreamsPerSession = parseInt(&errs, "STREAMS_PER_SESSION", get("STREAMS_PER_SESSION", "5"), 1, 1000)
+	c.StreamsMax = parseInt(&errs, "STREAMS_MAX", get("STREAMS_MAX", "1000"), 1, 1_000_000)
+	c.AllowedZoomAccounts = list(get("ALLOWED_ZOOM_ACCOUNTS", ""))
+	for _, d := range list(get("ALLOWED_EMAIL_DOMAINS", "")) {
+		d = strings.ToLower(strings.TrimPrefix(d, "@"))
+		if d == "" || strings.ContainsAny(d, "@/ ") || !strings.Contains(d, ".") {
+			errs = append(errs, fmt.Errorf("ALLOWED_EMAIL_DOMAINS: %q is not a domain (e.g. example.com)", d))
+			continue
+		}
+		c.AllowedEmailDomains = append(c.AllowedEmailDomains, d)
 	}
 	switch c.LogFormat {
 	case "text", "json":
