@@ -15,6 +15,9 @@ import (
 // page's own file defining the "main" block.
 type pages struct {
 	home, launch, errorPage *template.Template
+	// connected tells a person a connect link worked when the pages are
+	// off (PAGES=false).
+	connected *template.Template
 }
 
 func parsePages() (pages, error) {
@@ -31,6 +34,9 @@ func parsePages() (pages, error) {
 		return p, err
 	}
 	if p.launch, err = parse("launch.html"); err != nil {
+		return p, err
+	}
+	if p.connected, err = parse("connected.html"); err != nil {
 		return p, err
 	}
 	p.errorPage, err = parse("error.html")
@@ -138,6 +144,9 @@ func (s *Server) markDemo(data any) any {
 		d.Demo = true
 		return d
 	case errorData:
+		d.Demo = true
+		return d
+	case connectedData:
 		d.Demo = true
 		return d
 	}
