@@ -141,7 +141,10 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		a.Tokens.Zoom = m.InstrumentZoom(zc)
 	}
 	signer := &tokenurl.Signer{Key: sec.URLKey, LegacyKeys: sec.LegacyURLKeys, TTL: cfg.TokenURLTTL}
-	broker := events.NewBroker(a.Store, events.BrokerOptions{Logger: a.log})
+	// The web layer bounds the launch page's streams (STREAMS_*); the
+	// broker's own bounds must not be tighter.
+	broker := events.NewBroker(a.Store, events.BrokerOptions{Logger: a.log,
+		MaxStreams: max(cfg.StreamsMax, events.DefaultMaxStreams), MaxPerKey: max(cfg.StreamsPerSession, events.DefaultMaxStreamsPerKey)})
 	var deliverer *events.Deliverer
 	if cfg.WebhookURL != "" {
 		if deliverer, err = events.NewDeliverer(a.Store, cfg.WebhookURL, sec.Webhook, events.DeliveryOptions{Logger: a.log}); err != nil {
@@ -178,6 +181,10 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		TrustedProxies:      cfg.TrustedProxies,
 		Demo:                o.Demo,
 		PlainURLs:           len(cfg.SecretURLKinds) > 0,
+		PagesOff:            !cfg.Pages,
+		BotsPerHour:         cfg.BotsPerHour,
+		StreamsPerSession:   cfg.StreamsPerSession,
+		StreamsMax:          cfg.StreamsMax,
 		Store:               a.Store,
 		Connector:           a.Tokens,
 		Tokens:              tokenserve.New(ts),

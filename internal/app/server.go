@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	stdlog "log"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -90,8 +91,11 @@ func DefaultServerLimits(cfg config.Config) ServerLimits {
 	}
 }
 
-// NewHTTPServer returns the http.Server that serves h with the limits l and
-// logs its connection errors at debug level.
+// NewHTTPServer returns the http.Server that serves h with the limits l. Its
+// error log goes to log: accept errors (out of file descriptors: EMFILE,
+// ENFILE) at error level, since then nobody can connect, token URLs
+// included; the rest (TLS handshakes, bad requests: any client's noise)
+// at debug.
 func NewHTTPServer(h http.Handler, l ServerLimits, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
@@ -100,6 +104,28 @@ func NewHTTPServer(h http.Handler, l ServerLimits, log *slog.Logger) *http.Serve
 		WriteTimeout:      l.WriteTimeout,
 		IdleTimeout:       l.IdleTimeout,
 		MaxHeaderBytes:    l.MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		ErrorLog:          stdlog.New(serverErrorLog{log}, "", 0),
 	}
+}
+
+// serverErrorLog sorts the http.Server's error lines by level.
+type serverErrorLog struct{ log *slog.Logger }
+
+// acceptError starts the line net/http logs when Accept fails and it
+// retries ("http: Accept error: …; retrying in 5ms").
+const acceptError = "http: Accept error:"
+
+// Write logs one line of the http.Server's error log.
+func (l serverErrorLog) Write(p []byte) (int, error) {
+	msg := strings.TrimRight(string(p), "\n")
+	if strings.HasPrefix(msg, acceptError) {
+		hint := "the server cannot accept connections"
+		if strings.Contains(msg, "too many open files") {
+			hint = "out of file descriptors: raise the open-file limit (ulimit -n, systemd LimitNOFILE) or lower STREAMS_MAX"
+		}
+		l.log.Error("http server: "+hint, "err", strings.TrimSpace(strings.TrimPrefix(msg, acceptError)))
+		return len(p), nil
+	}
+	l.log.Debug(msg)
+	return len(p), nil
 }

@@ -110,6 +110,19 @@ type Config struct {
 
 	// DatabaseURL selects PostgreSQL (postgres://…); empty keeps bbolt.
 	DatabaseURL string
+
+	// Pages serves the browser pages (PAGES, default true): home, launch,
+	// the person's page, /zoom/oauth without a connect link. False leaves
+	// the API, connect links, token URLs, webhooks and probes.
+	Pages bool
+	// BotsPerHour bounds the bots one person (one connection) sends from
+	// the pages in a rolling hour (BOTS_PER_HOUR, default 20; 0: no
+	// limit). Bots created through the API are not limited by it.
+	BotsPerHour int
+	// StreamsPerSession and StreamsMax bound the launch page's live-status
+	// streams: per browser session (one connection) and in all.
+	StreamsPerSession int
+	StreamsMax        int
 }
 
 // Getenv looks up an environment variable; os.Getenv fits.
@@ -297,6 +310,10 @@ func Load(getenv Getenv) (Config, error) {
 	} else if v != "" && len(c.TokenEncryptionKeys) == 0 {
 		errs = append(errs, ErrNoTokenKey)
 	}
+	c.Pages = parseBool(&errs, "PAGES", get("PAGES", "true"))
+	c.BotsPerHour = parseInt(&errs, "BOTS_PER_HOUR", get("BOTS_PER_HOUR", "20"), 0, 100_000)
+	c.StreamsPerSession = parseInt(&errs, "STREAMS_PER_SESSION", get("STREAMS_PER_SESSION", "5"), 1, 1000)
+	c.StreamsMax = parseInt(&errs, "STREAMS_MAX", get("STREAMS_MAX", "1000"), 1, 1_000_000)
 	switch c.LogFormat {
 	case "text", "json":
 	default:

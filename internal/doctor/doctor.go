@@ -98,6 +98,7 @@ func Run(ctx context.Context, o Options) int {
 	d.loadConfig()
 	d.checkSettings()
 	d.checkPlatformSettings()
+	d.checkPages()
 	d.checkDatabase(ctx)
 	d.checkServer(ctx)
 	d.checkZoom(ctx)

@@ -95,6 +95,14 @@ func coreSettings() []settingGroup {
 			{name: "RATE_LIMIT_PER_CONNECTION", def: itoa(func(c config.Config) int { return c.RateLimitPerConnection })},
 			{name: "RATE_LIMIT_PER_IP", def: itoa(func(c config.Config) int { return c.RateLimitPerIP })},
 		}},
+		{"Pages and their limits", []setting{
+			{name: "PAGES", def: func(c config.Config) string { return strconv.FormatBool(c.Pages) }},
+			{name: "ALLOWED_ZOOM_ACCOUNTS", unset: "not set: any Zoom account may connect through the pages"},
+			{name: "ALLOWED_EMAIL_DOMAINS", unset: "not set: any email domain may connect through the pages"},
+			{name: "BOTS_PER_HOUR", def: itoa(func(c config.Config) int { return c.BotsPerHour })},
+			{name: "STREAMS_PER_SESSION", def: itoa(func(c config.Config) int { return c.StreamsPerSession })},
+			{name: "STREAMS_MAX", def: itoa(func(c config.Config) int { return c.StreamsMax })},
+		}},
 		{"Integration API and outgoing webhooks", []setting{
 			{name: "API_KEYS", secret: true, show: countOf("key"), unset: "not set"},
 			{name: "API_RETURN_ORIGINS", unset: "not set: connect links send the browser to /launch"},

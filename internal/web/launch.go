@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/gin-contrib/sessions"
@@ -24,6 +25,10 @@ const demoMeetingURL = "https://zoom.us/j/85012345678"
 // handleLaunchForm handles "GET /launch": the form, and the person's bots
 // (the one just created first, after Post/Redirect/Get).
 func (s *Server) handleLaunchForm(c *gin.Context) {
+	if s.opts.PagesOff {
+		s.handleConnected(c)
+		return
+	}
 	conn, err := s.sessionConnection(c)
 	if err != nil {
 		c.Redirect(http.StatusSeeOther, "/")
@@ -107,6 +112,19 @@ func (s *Server) handleLaunch(c *gin.Context) {
 	if d.UseJoin {
 		kinds = append(kinds, onbehalf.KindJoin)
 	}
+	release, retryAt, err := s.bots.reserve(c.Request.Context(), conn.ID)
+	if err != nil {
+		if onbehalf.ErrorCode(err) == onbehalf.ETOOMANY {
+			s.log.InfoContext(c.Request.Context(), "bot refused: BOTS_PER_HOUR reached", "conn", conn.ID, "limit", s.opts.BotsPerHour)
+			c.Header("Retry-After", strconv.Itoa(max(1, int(retryAt.Sub(s.now()).Seconds()+0.999))))
+		} else {
+			s.logError(c, "counting the bots of the last hour failed", err)
+		}
+		d.Error, d.Step = onbehalf.ErrorMessage(err), 2
+		s.render(c, onbehalf.HTTPStatus(err), s.pages.launch, d)
+		return
+	}
+	defer release()
 	b, err := s.opts.Bots.Launch(c.Request.Context(), bots.LaunchRequest{
 		Platform: d.Platform, ConnectionID: conn.ID, MeetingURL: d.MeetingURL, BotName: d.BotName, Kinds: kinds,
 	})
@@ -129,7 +147,19 @@ func (s *Server) handleLaunchEvents(c *gin.Context) {
 		plain(c, http.StatusNotFound, "no live status for this session")
 		return
 	}
-	s.opts.Stream.Serve(c.Writer, c.Request, "session:"+id, id)
+	// A session's key is its connection: the cookie holds no server-side
+	// ID, so copies of one cookie (or sessions of one person) share it.
+	key := "session:" + id
+	release, err := s.streams.acquire(key)
+	if err != nil {
+		// Not logged one by one: the access log sums up refused requests.
+		s.log.DebugContext(c.Request.Context(), "live-status stream refused", "conn", id, "reason", onbehalf.ErrorMessage(err))
+		c.Header("Retry-After", streamRetryAfter)
+		plain(c, onbehalf.HTTPStatus(err), onbehalf.ErrorMessage(err))
+		return
+	}
+	defer release()
+	s.opts.Stream.Serve(c.Writer, c.Request, key, id)
 }
 
 // handleLaunchBots handles "GET /launch/bots": the session's bots as an

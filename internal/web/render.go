@@ -17,6 +17,9 @@ type pages struct {
 	home, launch, errorPage *template.Template
 	// connect is a connect link's consent page.
 	connect *template.Template
+	// connected tells a person a connect link worked when the pages are
+	// off (PAGES=false).
+	connected *template.Template
 }
 
 func parsePages() (pages, error) {
@@ -36,6 +39,9 @@ func parsePages() (pages, error) {
 		return p, err
 	}
 	if p.connect, err = parse("connect.html"); err != nil {
+		return p, err
+	}
+	if p.connected, err = parse("connected.html"); err != nil {
 		return p, err
 	}
 	p.errorPage, err = parse("error.html")
@@ -151,6 +157,9 @@ func (s *Server) markDemo(data any) any {
 		d.Demo = true
 		return d
 	case connectData:
+		d.Demo = true
+		return d
+	case connectedData:
 		d.Demo = true
 		return d
 	}

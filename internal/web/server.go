@@ -79,6 +79,18 @@ type Options struct {
 	// PlainURLs says whether plain auth_token URLs are served (the home
 	// page shows their template then).
 	PlainURLs bool
+	// PagesOff (PAGES=false) serves no page for people: home, launch, the
+	// person's page, disconnect, and no /zoom/oauth without a connect
+	// link, all 404. Connect links with their OAuth callback and result
+	// pages, token URLs, webhooks, probes and the API keep working.
+	PagesOff bool
+	// BotsPerHour bounds the bots one connection sends from the launch
+	// page in a rolling hour (counted in the store, so across instances);
+	// 0: no limit. The API is not limited by it.
+	BotsPerHour int
+	// StreamsPerSession and StreamsMax bound the launch page's live-status
+	// streams per session (its connection) and in all; 0: no bound.
+	StreamsPerSession, StreamsMax int
 
 	Store     Store
 	Connector Connector
@@ -129,6 +141,10 @@ type Server struct {
 	// connect is the connect flow of the OAuth callback (nil without
 	// Zoom credentials).
 	connect *connect.Service
+	// bots bounds the bots sent from the launch page (BOTS_PER_HOUR);
+	// streams the live-status streams (STREAMS_PER_SESSION, STREAMS_MAX).
+	bots    *botBudget
+	streams *streamGate
 }
 
 // New returns the web layer. Its Engine is the server's handler; more
@@ -152,6 +168,8 @@ func New(o Options) (*Server, error) {
 		secure:     strings.HasPrefix(o.BaseURL, "https://"),
 		quiet:      newQuietLog(o.Logger, o.Now),
 		tokenPaths: map[string]bool{},
+		bots:       &botBudget{limit: o.BotsPerHour, store: o.Store, now: o.Now, conns: map[string]*budgetEntry{}},
+		streams:    &streamGate{perKey: o.StreamsPerSession, max: o.StreamsMax, keys: map[string]int{}},
 	}
 	if o.OAuth != nil {
 		s.connect = &connect.Service{Zoom: o.OAuth, Connector: o.Connector, Policy: o.ConnectPolicy, Logger: o.Logger}
@@ -197,16 +215,18 @@ func (s *Server) routes() (*gin.Engine, error) {
 		SameSite: http.SameSiteLaxMode,
 	})
 	browser := r.Group("/", sessions.Sessions(sessionCookie, store), s.sessionLifetime)
-	browser.GET("/", s.handleHome)
-	browser.GET("/zoom/oauth", s.handleOAuthStart)
-	browser.GET("/zoom/oauth-callback", s.handleOAuthCallback)
+	browser.GET("/zoom/oauth", s.connectLinkFlow, s.handleOAuthStartPaged)
+	browser.GET("/zoom/oauth-callback", s.connectLinkFlow, s.handleOAuthCallback)
 	browser.GET("/connect/:link", s.handleConnectLink)
 	browser.POST("/connect/:link", s.csrf, s.handleConnectContinue)
-	browser.GET("/launch", s.handleLaunchForm)
-	browser.POST("/launch", s.csrf, s.handleLaunch)
-	browser.GET("/launch/events", s.handleLaunchEvents)
-	browser.GET("/launch/bots", s.handleLaunchBots)
-	browser.POST("/zoom/disconnect", s.csrf, s.handleDisconnect)
+	browser.GET("/launch", s.handleLaunchForm) // PAGES=false: handleConnected
+	// The pages for people: 404 with PAGES=false. A new page goes here.
+	pg := browser.Group("/", s.pagesOn)
+	pg.GET("/", s.handleHome)
+	pg.POST("/launch", s.csrf, s.handleLaunch)
+	pg.GET("/launch/events", s.handleLaunchEvents)
+	pg.GET("/launch/bots", s.handleLaunchBots)
+	pg.POST("/zoom/disconnect", s.csrf, s.handleDisconnect)
 	r.POST("/zoom/webhook", s.handleZoomWebhook)
 	r.POST("/webhooks/:platform", s.handleStatusWebhook)
 	s.tokenRoutes(r)
@@ -220,7 +240,7 @@ func (s *Server) routes() (*gin.Engine, error) {
 			h(c)
 			return
 		}
-		plain(c, http.StatusNotFound, "404 page not found")
+		notFound(c)
 	})
 	r.NoMethod(func(c *gin.Context) {
 		if h := s.opts.APIMethodNotAllowed; h != nil && strings.HasPrefix(c.Request.URL.Path, "/api/") {
