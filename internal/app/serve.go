@@ -188,6 +188,7 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		APIMethodNotAllowed: api.MethodNotAllowed,
 		ZoomWebhookSecret:   cfg.ZoomWebhookSecretToken,
 		ZoomClientID:        cfg.ZoomClientID,
+		Replay:              a.Store,
 		Logger:              a.log,
 	}
 	if cfg.ZoomConfigured() {
