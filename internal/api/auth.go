@@ -63,10 +63,14 @@ func HashKey(key string) []byte {
 }
 
 // Stored keys found are remembered for keyCacheTTL, so that a busy caller
-// costs no store read per request: a revoked key stops working within
-// keyCacheTTL. At most maxCachedKeys are remembered.
+// costs at most one store read per key every keyCacheTTL. The bound on
+// revocation follows: a key revoked in the store (onbehalf apikey revoke,
+// or any other instance) is refused by every instance at most keyCacheTTL
+// (2 s) after the revocation commits; a revocation made through this
+// process's keyring (revoke) is refused here at once. At most
+// maxCachedKeys are remembered.
 const (
-	keyCacheTTL   = 10 * time.Second
+	keyCacheTTL   = 2 * time.Second
 	maxCachedKeys = 1024
 )
 
@@ -156,6 +160,33 @@ func (k *keyring) remember(sum []byte, id string) {
 		clear(k.cache)
 	}
 	k.cache[[sha256.Size]byte(sum)] = cachedKey{hash: sum, id: id, until: k.now().Add(keyCacheTTL)}
+}
+
+// keyRevoker deletes stored keys (the store).
+type keyRevoker interface {
+	RevokeAPIKey(ctx context.Context, id string) error
+}
+
+// revoke deletes a stored key and forgets it at once, so that this
+// process refuses it from the next request on; other processes refuse it
+// within keyCacheTTL.
+func (k *keyring) revoke(ctx context.Context, st keyRevoker, id string) error {
+	if err := st.RevokeAPIKey(ctx, id); err != nil {
+		return err
+	}
+	k.forget(id)
+	return nil
+}
+
+// forget drops every cached entry of the key with the given ID.
+func (k *keyring) forget(id string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for sum, e := range k.cache {
+		if e.id == id {
+			delete(k.cache, sum)
+		}
+	}
 }
 
 // configured reports whether any key exists: API_KEYS, or a stored key.

@@ -197,6 +197,7 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		ZoomWebhookSecret:   cfg.ZoomWebhookSecretToken,
 		ZoomClientID:        cfg.ZoomClientID,
 		ConnectPolicy:       connect.Policy{Accounts: cfg.AllowedZoomAccounts, Domains: cfg.AllowedEmailDomains},
+		Replay:              a.Store,
 		Logger:              a.log,
 	}
 	if cfg.ZoomConfigured() {

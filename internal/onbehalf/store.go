@@ -24,6 +24,7 @@ type Store interface {
 	EventStore
 	APIKeyStore
 	ConnectLinkStore
+	ReplayStore
 	MetaStore
 }
 
@@ -67,8 +68,11 @@ type ConnectionStore interface {
 	// revoke them). It writes connection.deleted.
 	DeleteConnection(ctx context.Context, id string) (*Connection, error)
 	// DeleteByZoomUser deletes the connection of a Zoom user
-	// (deauthorization), as DeleteConnection.
-	DeleteByZoomUser(ctx context.Context, zoomUserID string) (*Connection, error)
+	// (deauthorization), as DeleteConnection. at is when Zoom says the
+	// user removed the app: a connection granted since (GrantedSince) is
+	// kept and the call is ECONFLICT, nothing written; a zero at deletes
+	// whatever the grant's time.
+	DeleteByZoomUser(ctx context.Context, zoomUserID string, at time.Time) (*Connection, error)
 	// ListConnections lists connections by filter, oldest first, and the
 	// cursor of the next page ("" after the last).
 	ListConnections(ctx context.Context, f ConnectionFilter) ([]*Connection, string, error)
@@ -247,6 +251,20 @@ func ErrConnectConflict(held *Connection, requested string) *Error {
 // other than the one that opened it first.
 func ErrLinkElsewhere() *Error {
 	return Errorf(ECONFLICT, "This connect link was already opened in another browser. Ask the app that sent you here for a new one.")
+}
+
+// ReplayStore remembers signed deliveries (Zoom webhooks) while their
+// signature is valid, for every instance of an install, so that a request
+// delivered twice, to any instance, is acted on once. Keys are what the
+// caller derives from the signed content (a hash); expired keys are pruned
+// as new ones come.
+type ReplayStore interface {
+	// ClaimDelivery records key until expires and reports whether it is
+	// new: false while the same key is recorded and not expired.
+	ClaimDelivery(ctx context.Context, key string, expires time.Time) (first bool, err error)
+	// ReleaseDelivery forgets key, so that a delivery whose action failed
+	// can be retried as it was; an unknown key is no error.
+	ReleaseDelivery(ctx context.Context, key string) error
 }
 
 // MetaStore keeps server secrets and settings, and reports the store's

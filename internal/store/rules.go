@@ -27,6 +27,21 @@ const MaxDeliveryError = 500
 // "expired" rather than "unknown") before it is pruned.
 const LinkKeep = 24 * time.Hour
 
+// ReplayPruneBatch bounds how many expired replay keys one ClaimDelivery
+// deletes.
+const ReplayPruneBatch = 100
+
+// MaxReplayKey bounds a replay key (callers pass a hash).
+const MaxReplayKey = 128
+
+// CheckReplayKey refuses an empty or oversized replay key.
+func CheckReplayKey(key string) error {
+	if key == "" || len(key) > MaxReplayKey {
+		return onbehalf.Errorf(onbehalf.EINVALID, "A replay key must have 1 to %d bytes.", MaxReplayKey)
+	}
+	return nil
+}
+
 // LinkPruneBatch bounds how many expired links one CreateConnectLink
 // prunes, so that pruning never makes a large write.
 const LinkPruneBatch = 100
@@ -75,7 +90,7 @@ func Grant(old *onbehalf.Connection, a onbehalf.Authorization, id string, now ti
 	u := a.User
 	n.ZoomUserID, n.AccountID, n.Email, n.DisplayName = u.ID, u.AccountID, u.Email, u.Name()
 	n.State, n.Token = onbehalf.StateConnected, a.Token
-	n.UpdatedAt, n.RefreshedAt = now, now
+	n.UpdatedAt, n.RefreshedAt, n.GrantedAt = now, now, now
 	n.DisconnectedAt, n.DisconnectedReason = time.Time{}, ""
 	return n, previous
 }

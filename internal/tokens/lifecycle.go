@@ -2,6 +2,7 @@ package tokens
 
 import (
 	"context"
+	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
@@ -52,8 +53,10 @@ func (m *Manager) Disconnect(ctx context.Context, id string) (c *onbehalf.Connec
 }
 
 // Deauthorize deletes the connection of a Zoom user who removed the app
-// (Zoom's app_deauthorized): the grant is gone at Zoom already.
-func (m *Manager) Deauthorize(ctx context.Context, zoomUserID string) (*onbehalf.Connection, error) {
+// at the given time (Zoom's app_deauthorized): the grant is gone at Zoom
+// already. A connection granted since is kept (ECONFLICT): the event was
+// about an earlier grant.
+func (m *Manager) Deauthorize(ctx context.Context, zoomUserID string, at time.Time) (*onbehalf.Connection, error) {
 	m.init()
 	old, err := m.Store.ConnectionByZoomUser(ctx, zoomUserID)
 	if err != nil {
@@ -64,7 +67,7 @@ func (m *Manager) Deauthorize(ctx context.Context, zoomUserID string) (*onbehalf
 		return nil, onbehalf.WrapError(err, onbehalf.ETIMEOUT, "Timed out waiting for the connection's token refresh.")
 	}
 	defer unlock()
-	c, err := m.Store.DeleteByZoomUser(ctx, zoomUserID)
+	c, err := m.Store.DeleteByZoomUser(ctx, zoomUserID, at)
 	if err == nil {
 		m.pending.drop(c.ID)
 		m.uncertain.Delete(c.ID)

@@ -43,7 +43,7 @@ type Store interface {
 type Connector interface {
 	Connect(ctx context.Context, a onbehalf.Authorization) (*onbehalf.Connection, bool, error)
 	Disconnect(ctx context.Context, id string) (c *onbehalf.Connection, revokeErr, err error)
-	Deauthorize(ctx context.Context, zoomUserID string) (*onbehalf.Connection, error)
+	Deauthorize(ctx context.Context, zoomUserID string, at time.Time) (*onbehalf.Connection, error)
 }
 
 // OAuth is what the handlers need from the Zoom client for the browser flow.
@@ -114,6 +114,9 @@ type Options struct {
 	// app whose deauthorizations are acted on.
 	ZoomWebhookSecret string
 	ZoomClientID      string
+	// Replay remembers the Zoom webhooks acted on, for every instance;
+	// default: Store, when it is one (every real store is).
+	Replay onbehalf.ReplayStore
 	// Metrics, when set, is served at GET /metrics.
 	Metrics http.Handler
 	// APINotFound and APIMethodNotAllowed answer unknown paths and methods
@@ -155,6 +158,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Replay == nil {
+		o.Replay, _ = o.Store.(onbehalf.ReplayStore)
 	}
 	p, err := parsePages()
 	if err != nil {

@@ -213,12 +213,19 @@ func (s *Store) DeleteConnection(ctx context.Context, id string) (*onbehalf.Conn
 }
 
 // DeleteByZoomUser deletes the connection of a Zoom user
-// (deauthorization), as DeleteConnection.
-func (s *Store) DeleteByZoomUser(ctx context.Context, zoomUserID string) (*onbehalf.Connection, error) {
+// (deauthorization), as DeleteConnection, unless it was granted since at
+// (ECONFLICT, nothing written).
+func (s *Store) DeleteByZoomUser(ctx context.Context, zoomUserID string, at time.Time) (*onbehalf.Connection, error) {
 	return s.deleteWith(func(tx *bbolt.Tx) (string, error) {
 		id := tx.Bucket(bucketByZoomUser).Get([]byte(zoomUserID))
 		if id == nil {
 			return "", store.ErrNoZoomUser()
+		}
+		var r record
+		if ok, err := getJSON(tx.Bucket(bucketConnections), id, &r); err != nil {
+			return "", err
+		} else if ok && r.GrantedSince(at) {
+			return "", store.ErrNewerGrant()
 		}
 		return string(id), nil
 	})

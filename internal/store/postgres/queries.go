@@ -120,7 +120,6 @@ var (
 	qSaveToken                       = query("save_token")
 	qMarkDisconnected                = query("mark_disconnected")
 	qDeleteConnection                = query("delete_connection")
-	qDeleteByZoomUser                = query("delete_by_zoom_user")
 	qNoteMinted                      = query("note_minted")
 	qCountConnections                = query("count_connections")
 	qListConnections                 = query("list_connections")
@@ -166,6 +165,11 @@ var (
 	qSealKeyUses       = query("seal_key_uses")
 	qSchemaTableExists = query("schema_table_exists")
 	qSchemaVersion     = query("schema_version")
+
+	// replay.sql
+	qPruneReplayKeys  = query("prune_replay_keys")
+	qClaimReplayKey   = query("claim_replay_key")
+	qReleaseReplayKey = query("release_replay_key")
 
 	// work.sql
 	qClaimDue          = query("claim_due")

@@ -375,7 +375,7 @@ func testCountConnections(t *testing.T, open func(*testing.T, Config) *Harness) 
 	want(1, 1)
 	connect(t, st, grant(h, "zu1", "1c"))
 	want(2, 0)
-	if _, err := st.DeleteByZoomUser(ctx, "zu1"); err != nil {
+	if _, err := st.DeleteByZoomUser(ctx, "zu1", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	want(1, 0)

@@ -86,6 +86,8 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) *Harness) {
 		{"CountConnections", testCountConnections},
 		{"DeleteConnection", testDeleteConnection},
 		{"DeleteByZoomUser", testDeleteByZoomUser},
+		{"DeauthorizationBeforeGrant", testDeauthorizationBeforeGrant},
+		{"ReplayClaims", testReplayClaims},
 		{"DueBefore", testDueBefore},
 		{"SaveTokenCompareAndSwap", testSaveTokenCompareAndSwap},
 		{"MarkDisconnectedCompareAndSwap", testMarkDisconnectedCompareAndSwap},
