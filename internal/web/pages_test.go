@@ -73,7 +73,7 @@ func TestPagesOff(t *testing.T) {
 		// A connect link connects Zoom; its result page is served.
 		b := browser(t)
 		link := e.connectLink(t, "")
-		resp = get(t, b, e.srv.URL+"/connect/"+link)
+		resp = postForm(t, b, e.srv.URL+"/connect/"+link) // the consent page's Continue
 		page := body(resp)
 		if resp.StatusCode != 200 || resp.Request.URL.Path != "/launch" {
 			t.Fatalf("PagesOff=%v: connect link ended at %s with %d: %s", off, resp.Request.URL, resp.StatusCode, clip(page))
@@ -101,7 +101,7 @@ func TestPagesOff(t *testing.T) {
 		// /zoom/oauth (and ends on the result page); the callback too.
 		b = browser(t)
 		link = e.connectLink(t, "")
-		resp = get(t, noRedirect(b), e.srv.URL+"/connect/"+link)
+		resp = postForm(t, noRedirect(b), e.srv.URL+"/connect/"+link)
 		if resp.StatusCode != http.StatusFound {
 			t.Fatalf("PagesOff=%v: /connect/… = %d", off, resp.StatusCode)
 		}
@@ -135,4 +135,16 @@ func clip(s string) string {
 		return s[:300] + "…"
 	}
 	return s
+}
+
+// postForm posts an empty form to u, as the consent page's Continue does.
+func postForm(t *testing.T, c *http.Client, u string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(""))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
 }
