@@ -53,6 +53,8 @@ cleanup() {
   done
   pod volume rm -f "onbehalf-ci-data-$$" >/dev/null 2>&1 || true
   [ -n "$image" ] && podman rmi -f "$image" >/dev/null 2>&1 || true
+  # the build's intermediate stage images (dangling once the image is gone)
+  [ -n "$image" ] && podman image prune -f >/dev/null 2>&1 || true
   [ -n "$installed_bin" ] && rm -f "$installed_bin"
   [ -n "$pg_started" ] && .ci/pg.sh stop >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -121,8 +123,8 @@ fi
 commit=$(git rev-parse HEAD 2>/dev/null || true)
 version=$(pod run --rm "$image" version)
 echo "$version"
-if [ -n "$commit" ] && ! grep -q "${commit:0:12}" <<<"$version"; then
-  fail "onbehalf version does not name the commit ${commit:0:12}: $version"
+if [ -n "$commit" ] && ! grep -q "${commit:0:7}" <<<"$version"; then
+  fail "onbehalf version does not name the commit ${commit:0:7}: $version"
 fi
 
 # free_port prints a TCP port nothing listens on.
