@@ -36,6 +36,10 @@ func (s *Scheduler) idle() time.Duration {
 	return DefaultIdle
 }
 
+// EffectiveJitter returns the jitter window the scheduler uses: Jitter
+// with its default and caps applied.
+func (s *Scheduler) EffectiveJitter() time.Duration { return s.jitter() }
+
 // jitter returns the effective jitter: Jitter (default Idle/24), at most
 // Idle/2, and at most Lead - InlineMargin when the lead exceeds the
 // inline margin (connections due before their token expires are due
