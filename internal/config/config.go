@@ -65,8 +65,8 @@ type Config struct {
 	// all are tried to open (rotation). Empty: a key file beside the
 	// database is used, generated on first start.
 	TokenEncryptionKeys [][]byte
-	// KeepAlive enables the background refresher; KeepAliveMargin is how
-	// long before expiry it refreshes, KeepAliveConcurrency how many
+	// KeepAlive enables the background refresher; KeepAliveMargin is
+	// still read but no longer used (KeepAliveIdle), KeepAliveConcurrency how many
 	// refreshes run at once and KeepAliveRate how many start per second.
 	KeepAlive            bool
 	KeepAliveMargin      time.Duration

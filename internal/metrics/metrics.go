@@ -128,8 +128,8 @@ const (
 	DefaultStoreCacheFor = 15 * time.Second
 	// DefaultLagCacheFor is how long the soonest expiry is reused.
 	DefaultLagCacheFor = 5 * time.Second
-	// DefaultKeepAliveMargin is the keep-alive scheduler's default margin
-	// (keepalive.DefaultMargin, KEEPALIVE_MARGIN's default).
+	// DefaultKeepAliveMargin is the lead used when neither KeepAliveIdle
+	// nor KeepAliveMargin is set (the schedule before KEEPALIVE_IDLE).
 	DefaultKeepAliveMargin = 15 * time.Minute
 	// DefaultQueryTimeout bounds one store query made for a scrape.
 	DefaultQueryTimeout = 5 * time.Second
