@@ -179,10 +179,12 @@ func (m *Manager) current(ctx context.Context, connID string) (*onbehalf.Connect
 }
 
 // RefreshIfExpiring refreshes a connection's pair when its access token
-// expires before the given time; the keep-alive scheduler calls it. It
-// reads the connection again first, so a connection that a callback
-// refreshed meanwhile is skipped, and so is one refreshed less than
-// KeepAliveMinInterval ago.
+// expires before the given time; the keep-alive scheduler calls it, with a
+// time in the past for a connection nobody used for KEEPALIVE_IDLE (its
+// token was issued that long ago). It reads the connection again first,
+// so a connection that a token request refreshed meanwhile is skipped, and
+// so is one refreshed less than KeepAliveMinInterval ago. A connection in
+// its cool-down (cooldown.go) is EUNAVAILABLE, with no call to Zoom.
 func (m *Manager) RefreshIfExpiring(ctx context.Context, connID string, before time.Time) (bool, error) {
 	m.init()
 	c, err := m.current(ctx, connID)
