@@ -5,6 +5,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -124,6 +125,7 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 	zc := zoom.New(zoom.Options{
 		ClientID:        cfg.ZoomClientID,
 		ClientSecret:    cfg.ZoomClientSecret,
+		ClientSecrets:   cfg.ZoomClientSecrets,
 		RedirectURI:     cfg.ZoomRedirectURI,
 		OAuthURL:        cfg.ZoomOAuthURL,
 		APIURL:          cfg.ZoomAPIURL,
@@ -134,10 +136,11 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		S2SClientSecret: cfg.ZoomS2SClientSecret,
 	})
 	a.Tokens = &tokens.Manager{Store: a.Store, Zoom: zc, Revoker: zc, Logger: a.log,
-		Wait: cfg.ZoomTimeout, RefreshTimeout: cfg.ZoomRefreshTimeout}
+		Wait: cfg.ZoomTimeout, RefreshTimeout: cfg.ZoomRefreshTimeout,
+		Cooldown: cmp.Or(cfg.ZoomFailureCooldown, -1)} // 0 turns it off
 	var m *metrics.Metrics
 	if cfg.Metrics {
-		m = metrics.New(metrics.Options{Store: a.Store, Due: dueForMetrics(a.Store), Stats: a.Tokens.Stats, KeepAliveMargin: cfg.KeepAliveMargin, Logger: a.log})
+		m = metrics.New(metrics.Options{Store: a.Store, Due: dueForMetrics(a.Store), Stats: a.Tokens.Stats, KeepAliveIdle: cfg.KeepAliveIdle, Logger: a.log})
 		a.Tokens.Zoom = m.InstrumentZoom(zc)
 	}
 	signer := &tokenurl.Signer{Key: sec.URLKey, LegacyKeys: sec.LegacyURLKeys, TTL: cfg.TokenURLTTL}
@@ -158,6 +161,7 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 			deliverer.Notify()
 		}
 	}
+	a.Tokens.Notify = notify // connection.recovered
 	a.Bots = &bots.Service{Store: a.Store, Platforms: platforms, Signer: signer, BaseURL: cfg.BaseURL, Logger: a.log, Notify: notify}
 	a.Bots.Start()
 	// One per-connection budget and one failed-authorization budget for

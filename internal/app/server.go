@@ -15,8 +15,8 @@ import (
 	"github.com/onbehalf/onbehalf/internal/tokens"
 )
 
-// startKeepAlive starts the scheduler that refreshes every connection
-// before its access token expires, and returns what stops it.
+// startKeepAlive starts the scheduler that refreshes the connections
+// nobody fetched a token for in KEEPALIVE_IDLE, and returns what stops it.
 func startKeepAlive(cfg config.Config, st onbehalf.DueLister, mgr *tokens.Manager, log *slog.Logger) func() {
 	if !cfg.KeepAlive || !cfg.ZoomConfigured() {
 		return func() {}
@@ -24,7 +24,7 @@ func startKeepAlive(cfg config.Config, st onbehalf.DueLister, mgr *tokens.Manage
 	s := &keepalive.Scheduler{
 		Lister:      st,
 		Refresher:   mgr,
-		Margin:      cfg.KeepAliveMargin,
+		Idle:        cfg.KeepAliveIdle,
 		Concurrency: cfg.KeepAliveConcurrency,
 		Rate:        cfg.KeepAliveRate,
 		Logger:      log,

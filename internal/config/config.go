@@ -9,12 +9,15 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/joho/godotenv"
+	"github.com/onbehalf/onbehalf/internal/keepalive"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/tokens"
 )
 
 // Config is the parsed configuration. Secrets that are empty here
@@ -62,13 +65,26 @@ type Config struct {
 	// all are tried to open (rotation). Empty: a key file beside the
 	// database is used, generated on first start.
 	TokenEncryptionKeys [][]byte
-	// KeepAlive enables the background refresher; KeepAliveMargin is how
-	// long before expiry it refreshes, KeepAliveConcurrency how many
+	// KeepAlive enables the background refresher; KeepAliveMargin is
+	// still read but no longer used (KeepAliveIdle), KeepAliveConcurrency how many
 	// refreshes run at once and KeepAliveRate how many start per second.
 	KeepAlive            bool
 	KeepAliveMargin      time.Duration
 	KeepAliveConcurrency int
 	KeepAliveRate        float64
+	// KeepAliveIdle is how long a connection nobody fetched a token for
+	// waits for its keep-alive refresh (KEEPALIVE_IDLE); it replaces
+	// KeepAliveMargin, which is still read (an old .env keeps working)
+	// but no longer used by the scheduler.
+	KeepAliveIdle time.Duration
+	// ZoomClientSecrets is ZOOM_CLIENT_SECRET split at commas: one
+	// secret, or two (the new one first) while Zoom's secret rotation is
+	// under way.
+	ZoomClientSecrets []string
+	// ZoomFailureCooldown is how long token requests for a connection fail
+	// fast after a refresh failed for a reason other than a dead grant
+	// (ZOOM_FAILURE_COOLDOWN; 0 turns it off).
+	ZoomFailureCooldown time.Duration
 
 	// TokenURLTTL is the lifetime of signed token URLs.
 	TokenURLTTL time.Duration
@@ -231,6 +247,13 @@ func Load(getenv Getenv) (Config, error) {
 	c.KeepAliveMargin = parseDuration(&errs, "KEEPALIVE_MARGIN", get("KEEPALIVE_MARGIN", "15m"))
 	c.KeepAliveConcurrency = parseInt(&errs, "KEEPALIVE_CONCURRENCY", get("KEEPALIVE_CONCURRENCY", "4"), 1, 256)
 	c.KeepAliveRate = float64(parseInt(&errs, "KEEPALIVE_RATE", get("KEEPALIVE_RATE", "10"), 1, 1000))
+	c.KeepAliveIdle = parseDuration(&errs, "KEEPALIVE_IDLE", get("KEEPALIVE_IDLE", "24h"))
+	if v := c.KeepAliveIdle; v > 0 && (v < keepalive.MinIdle || v > keepalive.MaxIdle) {
+		errs = append(errs, fmt.Errorf("KEEPALIVE_IDLE=%s: must be from %s to %s (30 days): Zoom's refresh tokens die when unused for about 90 days",
+			v, keepalive.MinIdle, keepalive.MaxIdle))
+	}
+	c.ZoomFailureCooldown = parseCooldown(&errs, get("ZOOM_FAILURE_COOLDOWN", "30s"))
+	c.ZoomClientSecrets = parseClientSecrets(&errs, c.ZoomClientSecret)
 	c.TokenURLTTL = parseDuration(&errs, "TOKEN_URL_TTL", get("TOKEN_URL_TTL", "168h"))
 	switch v := strings.ToLower(get("ALLOW_SECRET_URLS", "true")); v {
 	case "true", "1", "obf":
@@ -424,6 +447,38 @@ func parseDuration(errs *[]error, name, v string) time.Duration {
 		*errs = append(*errs, fmt.Errorf("%s=%q: must be a positive duration such as 10s", name, v))
 	}
 	return d
+}
+
+// parseCooldown reads ZOOM_FAILURE_COOLDOWN: 0 (off) up to
+// tokens.MaxCooldown.
+func parseCooldown(errs *[]error, v string) time.Duration {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 || d > tokens.MaxCooldown {
+		*errs = append(*errs, fmt.Errorf("ZOOM_FAILURE_COOLDOWN=%q: must be a duration from 0 (off) to %s, such as 30s", v, tokens.MaxCooldown))
+	}
+	return d
+}
+
+// parseClientSecrets splits ZOOM_CLIENT_SECRET: one secret, or two
+// separated by a comma (the new one first) during Zoom's secret rotation.
+// Errors never hold a secret.
+func parseClientSecrets(errs *[]error, v string) []string {
+	if v == "" {
+		return nil
+	}
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		out = append(out, strings.TrimSpace(p))
+	}
+	switch {
+	case len(out) > 2:
+		*errs = append(*errs, fmt.Errorf("ZOOM_CLIENT_SECRET: holds %d comma-separated secrets; give one, or two (the new one first) while Zoom's secret rotation is under way", len(out)))
+	case slices.Contains(out, ""):
+		*errs = append(*errs, errors.New("ZOOM_CLIENT_SECRET: an empty secret around a comma; give one secret, or two separated by a comma (the new one first)"))
+	case len(out) == 2 && out[0] == out[1]:
+		*errs = append(*errs, errors.New("ZOOM_CLIENT_SECRET: the same secret twice; after the rotation keep only the new one"))
+	}
+	return out
 }
 
 // ErrNoTokenKey is the error of a PostgreSQL install without

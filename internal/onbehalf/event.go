@@ -12,9 +12,13 @@ const (
 	EventConnectionReconnected  = "connection.reconnected"
 	EventConnectionDisconnected = "connection.disconnected"
 	EventConnectionDeleted      = "connection.deleted"
-	EventBotCreated             = "bot.created"
-	EventBotStatusChanged       = "bot.status_changed"
-	EventTokenFailed            = "token.failed"
+	// EventConnectionRecovered: a connection whose Zoom token refreshes
+	// were failing (Zoom down, slow or rate limiting; not a dead grant)
+	// refreshed again. Once per recovery, per instance.
+	EventConnectionRecovered = "connection.recovered"
+	EventBotCreated          = "bot.created"
+	EventBotStatusChanged    = "bot.status_changed"
+	EventTokenFailed         = "token.failed"
 )
 
 // EventConnectionConflict says that a Zoom user connected for one external
@@ -26,6 +30,7 @@ var EventTypes = []string{
 	EventConnectionCreated, EventConnectionReconnected, EventConnectionDisconnected,
 	EventConnectionDeleted, EventBotCreated, EventBotStatusChanged, EventTokenFailed,
 	EventConnectionConflict,
+	EventConnectionRecovered,
 }
 
 // Event is a state change the product must hear about. It is written in

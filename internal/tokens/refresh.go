@@ -27,6 +27,11 @@ func (m *Manager) Refresh(ctx context.Context, connID, stale string) (*onbehalf.
 	if closed {
 		return nil, onbehalf.Errorf(onbehalf.EUNAVAILABLE, "The server is shutting down.")
 	}
+	// A refresh failed moments ago: fail fast instead of asking Zoom
+	// again (cooldown.go).
+	if err := m.coolingErr(connID); err != nil {
+		return nil, err
+	}
 	ch := m.flights.DoChan(connID, func() (any, error) {
 		if err := m.begin(); err != nil {
 			return nil, err
@@ -147,14 +152,17 @@ func (m *Manager) rotate(ctx context.Context, c *onbehalf.Connection) (*onbehalf
 	case "":
 		m.stats.ok.Add(1)
 		m.logger().Debug("zoom token refreshed", "conn", connID, "expires", saved.Token.Expiry)
+		m.refreshed(ctx, saved)
 		return saved, nil
 	case onbehalf.ECONFLICT:
 		// The person connected again while Zoom answered: the new grant
 		// is stored, and Zoom killed the one this pair belongs to.
 		m.stats.stale.Add(1)
+		m.failing.clear(connID)
 		m.logger().Debug("stale refresh result dropped: the connection changed meanwhile", "conn", connID)
 		return m.current(ctx, connID)
 	case onbehalf.ENOTFOUND, onbehalf.EDISCONNECTED:
+		m.failing.clear(connID)
 		// Deleted or disconnected during the refresh: the pair is alive at
 		// Zoom and nobody holds it. Revoke it.
 		m.stats.stale.Add(1)
@@ -168,6 +176,7 @@ func (m *Manager) rotate(ctx context.Context, c *onbehalf.Connection) (*onbehalf
 	m.pending.put(connID, from, tok)
 	m.logger().Error("could not save the rotated Zoom token pair; keeping it in memory and retrying", "conn", connID, "err", err)
 	c.Token = tok
+	m.refreshed(ctx, c) // Zoom works again; the event may not be writable yet
 	return c, nil
 }
 
@@ -180,8 +189,10 @@ func (m *Manager) refreshFailed(ctx context.Context, connID, from string, err er
 			m.uncertain.Store(connID, from)
 		}
 		m.logger().Warn("zoom token refresh failed", "conn", connID, "err", err)
+		m.refreshFailedFor(connID, err)
 		return nil, err
 	}
+	m.failing.clear(connID) // dead: connection.disconnected says the rest
 	reason := onbehalf.ErrorMessage(err)
 	if prev, ok := m.uncertain.LoadAndDelete(connID); ok && prev == from {
 		m.stats.lostAfterUncertain.Add(1)
