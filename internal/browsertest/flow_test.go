@@ -212,14 +212,14 @@ func withoutJavaScript(t *testing.T, bctx context.Context, a *tab, d *demo.Demo,
 	n.shot("17-no-javascript")
 }
 
-// declined: declining on the consent page is a readable error page with
-// what to do next.
+// declined: declining on the consent page is a calm page (not an error)
+// with what to do next.
 func declined(a *tab, d *demo.Demo) {
 	a.goTo(d.URL+"/zoom/oauth", "button.allow")
-	a.click(`button[value="decline"]`, ".card.err")
+	a.click(`button[value="decline"]`, `.card[role="status"]`)
 	txt := a.text()
-	if !strings.Contains(txt, "DEMO") || !strings.Contains(txt, "Try again") {
-		a.fail("the error page after Decline is not marked DEMO or offers no Try again")
+	if !strings.Contains(txt, "DEMO") || !strings.Contains(txt, "Try again") || !strings.Contains(txt, "You declined") {
+		a.fail("the page after Decline is not marked DEMO, does not say you declined, or offers no Try again")
 	}
 	a.shot("18-declined")
 	a.console.Reset()
