@@ -170,6 +170,7 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 	failures := ratelimit.New(tokenserve.FailRate, tokenserve.FailBurst, maxLimiterKeys)
 	ts := tokenserve.Options{
 		Signer: signer, Minter: a.Tokens, Secret: sec.OBF, PlainKinds: cfg.SecretURLKinds,
+		Bots:    a.Store,
 		PerIP:   ratelimit.PerMinute(cfg.RateLimitPerIP, maxLimiterKeys),
 		PerConn: perConn, Failures: failures,
 		BaseURL: cfg.BaseURL, Recorder: a.Bots, Logger: a.log,

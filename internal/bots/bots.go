@@ -178,7 +178,7 @@ func (s *Service) Platform(name string) (onbehalf.Platform, error) {
 	if name == "" {
 		return nil, onbehalf.FieldError("platform", "Choose a platform: %s.", strings.Join(names, ", "))
 	}
-	return nil, onbehalf.FieldError("platform", "Unknown or unconfigured platform %q: this server offers %s.", clip(name, 30), strings.Join(names, ", "))
+	return nil, onbehalf.FieldError("platform", "Unknown or unconfigured platform %q: this server offers %s.", onbehalf.Clip(name, 30), strings.Join(names, ", "))
 }
 
 // connection returns a connected connection able to mint kinds, and the
@@ -212,7 +212,9 @@ func (s *Service) tokenURLs(p onbehalf.Platform, params tokenurl.Params) ([]onbe
 	return tokenURLs(s.Signer, s.BaseURL, p, params)
 }
 
-// tokenURLs plans the token URLs of params.Kinds on p and signs each.
+// tokenURLs plans the token URLs of params.Kinds on p and signs each,
+// bound to p: the token handler refuses them on any other platform's
+// routes.
 func tokenURLs(signer *tokenurl.Signer, base string, p onbehalf.Platform, params tokenurl.Params) ([]onbehalf.TokenURL, error) {
 	plans, err := p.PlanTokenURLs(params.Kinds)
 	if err != nil {
@@ -224,7 +226,7 @@ func tokenURLs(signer *tokenurl.Signer, base string, p onbehalf.Platform, params
 	out := make([]onbehalf.TokenURL, 0, len(plans))
 	for _, pl := range plans {
 		pp := params
-		pp.Kinds = pl.Kinds
+		pp.Kinds, pp.Platform = pl.Kinds, p.Name()
 		out = append(out, onbehalf.TokenURL{Kinds: pl.Kinds, URL: signer.URL(base, pl.Path, pp)})
 	}
 	return out, nil
@@ -260,13 +262,6 @@ func reason(c *onbehalf.Connection) string {
 		return c.DisconnectedReason
 	}
 	return "disconnected"
-}
-
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }
 
 func (s *Service) now() time.Time {

@@ -53,7 +53,7 @@ func ParseKinds(s string) ([]TokenKind, error) {
 		part, rest, more = strings.Cut(rest, ",")
 		i := kindIndex(TokenKind(part))
 		if i < 0 {
-			return nil, FieldError("kinds", "Unknown token kind %q: use obf, zak or join.", clipText(part, 20))
+			return nil, FieldError("kinds", "Unknown token kind %q: use obf, zak or join.", Clip(part, 20))
 		}
 		if seen[i] {
 			return nil, FieldError("kinds", "Token kind %q is given twice.", part)
@@ -104,12 +104,4 @@ func kindIndex(k TokenKind) int {
 		}
 	}
 	return -1
-}
-
-// clipText cuts s to at most n bytes for a message.
-func clipText(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }
