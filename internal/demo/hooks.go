@@ -99,7 +99,7 @@ func (h *hookReceiver) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := receivedHook{At: time.Now(), ID: clipText(r.Header.Get("webhook-id"), 80)}
 	if err := h.verify.Verify(body, r.Header); err != nil {
-		rec.Problem = err.Error()
+		rec.Problem = "Signature refused: " + err.Error()
 		h.keep(rec)
 		http.Error(w, "The webhook signature does not verify.", http.StatusUnauthorized)
 		return
@@ -228,7 +228,8 @@ code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85rem;over
 pre{white-space:pre-wrap;margin:.3rem 0 0;background:#f4f6fa;padding:.5rem;border-radius:6px}
 .hook{border:1px solid #dde2ea;border-radius:8px;padding:.7rem .9rem;margin:.8rem 0}
 .head{display:flex;flex-wrap:wrap;gap:.3rem .8rem;align-items:baseline}
-.ok{color:#1f7a4d;font-weight:700}.bad{color:#b3261e;font-weight:700}
+.ok{color:#1f7a4d;font-weight:700;font-size:1.2rem}.bad{color:#b3261e;font-weight:700;font-size:1.2rem}
+.problem{color:#b3261e;margin:.2rem 0}
 .muted{color:#6b7485;font-size:.9rem}
 </style>
 </head>
@@ -242,7 +243,7 @@ pre{white-space:pre-wrap;margin:.3rem 0 0;background:#f4f6fa;padding:.5rem;borde
 <div class="head">{{if .Verified}}<span class="ok" title="signature verified">✓</span>{{else}}<span class="bad" title="signature refused">✗</span>{{end}}
 <strong>{{if .Type}}{{.Type}}{{else}}(unread){{end}}</strong>
 <span class="muted">{{clock .At}} · <code>{{.ID}}</code>{{if gt .Attempt 1}} · attempt {{.Attempt}}{{end}}{{with .Forwarded}} · forwarded: {{.}}{{end}}</span></div>
-{{with .Problem}}<p class="bad">{{.}}</p>{{end}}
+{{with .Problem}}<p class="problem">{{.}}</p>{{end}}
 {{with .Data}}<pre>{{.}}</pre>{{end}}
 </div>
 {{else}}
