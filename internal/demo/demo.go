@@ -249,12 +249,12 @@ func Run(ctx context.Context, env Env, o Options) int {
 	defer stop()
 	o.Port, o.LogOut, o.LogLevel = port, env.Stderr, env.Getenv("LOG_LEVEL")
 	o.ForwardWebhooks = strings.TrimSpace(env.Getenv(events.VarWebhookURL))
+	newSecret := false
 	if o.ForwardWebhooks != "" {
 		o.WebhookSecret = strings.TrimSpace(env.Getenv(events.VarWebhookSecret))
 		if o.WebhookSecret == "" {
 			o.WebhookSecret = events.NewSecret()
-			fmt.Fprintf(env.Stdout, "onbehalf demo: webhooks to your %s are signed with %s=%s (set %s yourself to keep one)\n",
-				events.VarWebhookURL, events.VarWebhookSecret, o.WebhookSecret, events.VarWebhookSecret)
+			newSecret = true
 		}
 		if err := events.CheckConfig(o.ForwardWebhooks, o.WebhookSecret); err != nil {
 			fmt.Fprintf(env.Stderr, "onbehalf demo: %v\n", err)
@@ -267,7 +267,7 @@ func Run(ctx context.Context, env Env, o Options) int {
 		return 1
 	}
 	fmt.Fprintf(env.Stdout, "onbehalf demo: open %s in a browser (fake Zoom and fake bot platforms on this machine, no account needed; Ctrl-C stops it and deletes its data)\n", d.URL)
-	d.printPlayground(env.Stdout, o.ForwardWebhooks)
+	d.printPlayground(env.Stdout, o.ForwardWebhooks, newSecret)
 	if err := d.Wait(); err != nil {
 		fmt.Fprintf(env.Stderr, "onbehalf demo: %v\n", err)
 		return 1

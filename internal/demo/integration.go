@@ -44,8 +44,10 @@ func (d *Demo) enableIntegration(e *env, o Options) error {
 
 // printPlayground prints what a backend developer needs to try the API:
 // the key (once, as a shell variable), three curl lines for this run's
-// URL, the reference, and where the webhooks go.
-func (d *Demo) printPlayground(w io.Writer, forward string) {
+// URL, the reference, and where the webhooks go: to forward too, signed
+// with the developer's WEBHOOK_SECRET, or with one made for this run
+// (newSecret), printed so that their receiver can check the signatures.
+func (d *Demo) printPlayground(w io.Writer, forward string, newSecret bool) {
 	auth := `-H "Authorization: Bearer $ONBEHALF_API_KEY"`
 	jsonBody := `-H 'Content-Type: application/json' -d '%s'`
 	lines := []string{
@@ -64,8 +66,12 @@ func (d *Demo) printPlayground(w io.Writer, forward string) {
 		"",
 		"Webhooks: every event is posted, signed (Standard Webhooks), to the demo's receiver; see them with their signatures checked at " + d.WebhooksURL,
 	}
-	if forward != "" {
-		lines = append(lines, "  and forwarded, still signed, to your WEBHOOK_URL "+forward+" (verify with your WEBHOOK_SECRET)")
+	switch {
+	case forward != "" && newSecret:
+		lines = append(lines, "  and forwarded, still signed, to your "+events.VarWebhookURL+" "+forward+"; verify them with this run's secret",
+			"  (set "+events.VarWebhookSecret+" yourself to keep one): "+events.VarWebhookSecret+"="+d.WebhookSecret)
+	case forward != "":
+		lines = append(lines, "  and forwarded, still signed, to your "+events.VarWebhookURL+" "+forward+" (verify with your "+events.VarWebhookSecret+")")
 	}
 	fmt.Fprintln(w, strings.Join(lines, "\n"))
 }

@@ -176,3 +176,25 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		}
 	}
 }
+
+// TestDemoForwardRefusedIsRetried: when the developer's WEBHOOK_URL
+// refuses a delivery, the demo's receiver refuses it too, so the server
+// delivers it again, with the same webhook-id, as it would in production.
+func TestDemoForwardRefusedIsRetried(t *testing.T) {
+	var mu sync.Mutex
+	calls := 0
+	theirs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if calls++; calls == 1 {
+			http.Error(w, "not yet", http.StatusServiceUnavailable)
+		}
+	}))
+	defer theirs.Close()
+	d := demotest.StartOptions(t, demo.Options{Platforms: allPlatforms[:1], Pace: pace, ForwardWebhooks: theirs.URL})
+	demotest.NewPerson(t, d).Connect()
+	page := waitPage(t, d.WebhooksURL, "attempt 2")
+	if !strings.Contains(page, "forwarded: 503 Service Unavailable") || !strings.Contains(page, "forwarded: 200 OK") {
+		t.Fatalf("webhooks page:\n%s", page)
+	}
+}
