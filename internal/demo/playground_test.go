@@ -167,10 +167,11 @@ func waitPage(t *testing.T, u, want string) string {
 	return page
 }
 
-// eventually waits until cond holds, for 10 seconds at most.
+// eventually waits until cond holds, for 20 seconds at most (a retried
+// delivery comes after the backoff and the deliverer's poll).
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: never happened", what)
 		}
