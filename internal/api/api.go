@@ -5,7 +5,8 @@
 // bots and follow events. JSON in and out; every error is
 // {"error": {"code", "message", "field"}} with the status that
 // onbehalf.HTTPStatus gives its code. Every route but the OpenAPI
-// description needs an API key (Authorization: Bearer).
+// description and its reference page needs an API key (Authorization:
+// Bearer); those two answer even while no key is configured.
 //
 // Handlers are thin: they check their input, call the token manager, the
 // account minter, the launch service or the store, and render what these
@@ -142,6 +143,9 @@ type route struct {
 	h            handler
 	// public routes need no API key.
 	public bool
+	// always routes answer even while the API is off (no key configured):
+	// the description and its reference page.
+	always bool
 }
 
 // Mount adds the API's routes to g (the web engine's /api/v1 group, whose
@@ -152,7 +156,10 @@ func Mount(g *gin.RouterGroup, o Options) {
 	s.base = g.BasePath()
 	for _, rt := range s.routes() {
 		chain := []gin.HandlerFunc{s.auth}
-		if rt.public {
+		switch {
+		case rt.always:
+			chain = nil
+		case rt.public:
 			chain = []gin.HandlerFunc{s.enabled}
 		}
 		g.Handle(rt.method, rt.path, append(chain, s.wrap(rt.h))...)
@@ -188,7 +195,8 @@ func newServer(o Options) *server {
 // checks the description against what the engine registered.
 func (s *server) routes() []route {
 	return []route{
-		{method: http.MethodGet, path: "/openapi.json", h: s.openAPI, public: true},
+		{method: http.MethodGet, path: "/openapi.json", h: s.openAPI, public: true, always: true},
+		{method: http.MethodGet, path: "/reference", h: s.reference, public: true, always: true},
 		{method: http.MethodPost, path: "/connect-links", h: s.createConnectLink},
 		{method: http.MethodPost, path: "/connections", h: s.createConnection},
 		{method: http.MethodGet, path: "/connections", h: s.listConnections},
@@ -236,7 +244,8 @@ var openAPIJSON []byte
 // OpenAPI returns the OpenAPI 3.1 description of the API.
 func OpenAPI() []byte { return append([]byte(nil), openAPIJSON...) }
 
-// openAPI handles GET /openapi.json (no key needed).
+// openAPI handles GET /openapi.json (no key needed, served even while
+// the API is off).
 func (s *server) openAPI(c *gin.Context) error {
 	if _, err := query(c); err != nil {
 		return err

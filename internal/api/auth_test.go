@@ -41,7 +41,12 @@ func TestAPIOffWithoutKeys(t *testing.T) {
 	now := time.Now()
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	e := newEnv(t, func(o *api.Options) { o.Keys = nil; o.Now = clock })
-	for _, path := range []string{"/api/v1/connections", "/api/v1/openapi.json", "/api/v1/bots/x"} {
+	for _, path := range []string{"/api/v1/openapi.json", "/api/v1/reference"} {
+		if r := e.callKey(t, "", http.MethodGet, path, nil); r.status != 200 {
+			t.Fatalf("%s while the API is off: %d", path, r.status)
+		}
+	}
+	for _, path := range []string{"/api/v1/connections", "/api/v1/bots/x"} {
 		for _, key := range []string{"", "whatever-0123456789-0123456789"} {
 			r := e.callKey(t, key, http.MethodGet, path, nil)
 			if msg := r.wantError(t, 404, onbehalf.ENOTFOUND, "").Error.Message; msg != offMessage {
