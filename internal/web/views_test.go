@@ -116,7 +116,8 @@ func TestTimelineRepeats(t *testing.T) {
 		&served:  "Recall.ai fetched its On-Behalf-Of token from this server 3 times, the last at 10:04:05.",
 		&refused: "Zoom refused the token 2 times, the last at 10:04:05: Zoom said 124: Invalid access token.",
 	} {
-		if got := timelineEntry(*e, "Recall.ai").Text; got != want {
+		tv := timelineEntry(*e, "Recall.ai")
+		if got := tv.Text + clock(tv.LastAt) + tv.Rest; got != want {
 			t.Errorf("entry %q, want %q", got, want)
 		}
 	}
