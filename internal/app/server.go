@@ -46,8 +46,8 @@ func startKeepAlive(cfg config.Config, st onbehalf.DueLister, mgr *tokens.Manage
 func hints(cfg config.Config) []onbehalf.Hint {
 	var h []onbehalf.Hint
 	if !cfg.ZoomConfigured() {
-		where := "Zoom App Marketplace (marketplace.zoom.us) → Develop → Build App → General app → App Credentials. Use " +
-			cfg.ZoomRedirectURI + " as the OAuth redirect URL and add it to the OAuth allow list."
+		where := "Zoom App Marketplace (marketplace.zoom.us) → Develop → Build App → General app → App Credentials. Use `" +
+			cfg.ZoomRedirectURI + "` as the OAuth redirect URL and add it to the OAuth allow list."
 		h = append(h,
 			onbehalf.Hint{Var: "ZOOM_CLIENT_ID", Why: "Without it nobody can connect Zoom.", Where: where},
 			onbehalf.Hint{Var: "ZOOM_CLIENT_SECRET", Why: "Without it nobody can connect Zoom.", Where: "Same page as the Client ID."})

@@ -16,7 +16,7 @@ var funcs = template.FuncMap{
 	"hints":    groupHints,
 	"code":     codeText,
 	"spaced":   spacedID,
-	"sentence": sentence,
+	"sentence": sentenceCase,
 }
 
 // botView is a bot as a person reads it.
