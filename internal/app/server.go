@@ -5,6 +5,7 @@ import (
 	stdlog "log"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -45,15 +46,21 @@ func startKeepAlive(cfg config.Config, st onbehalf.DueLister, mgr *tokens.Manage
 func hints(cfg config.Config) []onbehalf.Hint {
 	var h []onbehalf.Hint
 	if !cfg.ZoomConfigured() {
-		where := "Zoom App Marketplace (marketplace.zoom.us) → Develop → Build App → General app → App Credentials. Use " +
-			cfg.ZoomRedirectURI + " as the OAuth redirect URL and add it to the OAuth allow list."
+		where := "Zoom App Marketplace (marketplace.zoom.us) → Develop → Build App → General app → App Credentials. Use `" +
+			cfg.ZoomRedirectURI + "` as the OAuth redirect URL and add it to the OAuth allow list."
 		h = append(h,
 			onbehalf.Hint{Var: "ZOOM_CLIENT_ID", Why: "Without it nobody can connect Zoom.", Where: where},
 			onbehalf.Hint{Var: "ZOOM_CLIENT_SECRET", Why: "Without it nobody can connect Zoom.", Where: "Same page as the Client ID."})
 	}
 	if u := cfg.BaseURL; strings.HasPrefix(u, "http://localhost") {
+		// The port of the local BASE_URL is the one the server listens on
+		// (cfg.Port may not be: LISTEN_ADDR, PORT=0).
+		port := strconv.Itoa(cfg.Port)
+		if pu, err := url.Parse(u); err == nil && pu.Port() != "" {
+			port = pu.Port()
+		}
 		h = append(h, onbehalf.Hint{Var: "BASE_URL", Why: "Zoom redirects browsers here and bot platforms fetch tokens here, so it must be reachable from the internet.",
-			Where: "Run `ngrok http " + strconv.Itoa(cfg.Port) + "` and set BASE_URL to the https URL it prints (then restart)."})
+			Where: "Run `ngrok http " + port + "` and set BASE_URL to the https URL it prints (then restart)."})
 	}
 	return h
 }

@@ -132,7 +132,7 @@ func (s *Server) handleLaunch(c *gin.Context) {
 		if onbehalf.HTTPStatus(err) >= 500 {
 			s.logError(c, "creating bot failed", err)
 		}
-		d.Error, d.Step = onbehalf.ErrorMessage(err), 2
+		d.Error, d.ErrorField, d.Step = onbehalf.ErrorMessage(err), formField(err, d), 2
 		s.render(c, onbehalf.HTTPStatus(err), s.pages.launch, d)
 		return
 	}
@@ -180,6 +180,29 @@ func (s *Server) handleLaunchBots(c *gin.Context) {
 	c.Data(http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
 }
 
+// formField names the launch form's field an error is about, "" when
+// none: the page shows the error at that field.
+func formField(err error, d launchData) string {
+	switch f := onbehalf.ErrorField(err); f {
+	case "meeting_url", "bot_name":
+		return f
+	case "platform":
+		if len(d.Platforms) > 1 {
+			return f
+		}
+	case "kinds":
+		// A missing scope: the box that asked for it (the join token's
+		// scope names it when both were ticked).
+		if d.UseJoin && (!d.UseZAK || strings.Contains(onbehalf.ErrorMessage(err), onbehalf.KindJoin.Scope())) {
+			return "use_join"
+		}
+		if d.UseZAK {
+			return "use_zak"
+		}
+	}
+	return ""
+}
+
 // publicWarning says why bot platforms cannot reach baseURL, or "" when
 // nothing shows that they cannot (publicurl: the rule doctor checks too).
 func publicWarning(baseURL string) string {
@@ -187,5 +210,9 @@ func publicWarning(baseURL string) string {
 	if why == "" {
 		return ""
 	}
-	return "BASE_URL (" + baseURL + ") is " + why + ": bot platforms cannot fetch tokens from it, so the bot will not get in. Run `ngrok http <port>` and set BASE_URL to the https URL it prints."
+	port := "<port>"
+	if u, err := url.Parse(baseURL); err == nil && u.Port() != "" {
+		port = u.Port()
+	}
+	return "BASE_URL (" + baseURL + ") is " + why + ": bot platforms cannot fetch tokens from it, so the bot will not get in. Run `ngrok http " + port + "` and set BASE_URL to the https URL it prints."
 }

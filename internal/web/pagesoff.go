@@ -13,10 +13,10 @@ import (
 // that nobody learns which pages exist.
 const notFoundText = "404 page not found"
 
-// notFound answers 404 as an unknown route does.
-func notFound(c *gin.Context) {
-	c.Abort()
-	plain(c, http.StatusNotFound, notFoundText)
+// notFound answers 404 as an unknown route does (statusReply: a page for
+// a browser, notFoundText for anything else).
+func (s *Server) notFound(c *gin.Context) {
+	s.statusReply(c, http.StatusNotFound)
 }
 
 // pagesOn lets a browser page through unless PAGES=false turned the pages
@@ -25,7 +25,7 @@ func notFound(c *gin.Context) {
 // callback and result pages are not.
 func (s *Server) pagesOn(c *gin.Context) {
 	if s.opts.PagesOff {
-		notFound(c)
+		s.notFound(c)
 		return
 	}
 	c.Next()
@@ -37,7 +37,7 @@ func (s *Server) pagesOn(c *gin.Context) {
 func (s *Server) connectLinkFlow(c *gin.Context) {
 	if s.opts.PagesOff {
 		if link, _ := sessions.Default(c).Get(sessLink).(string); link == "" {
-			notFound(c)
+			s.notFound(c)
 			return
 		}
 	}
@@ -68,7 +68,7 @@ type connectedData struct {
 func (s *Server) handleConnected(c *gin.Context) {
 	conn, err := s.sessionConnection(c)
 	if err != nil {
-		notFound(c)
+		s.notFound(c)
 		return
 	}
 	s.render(c, http.StatusOK, s.pages.connected, connectedData{page: s.page(0), Conn: conn})

@@ -86,7 +86,9 @@ type launchData struct {
 	// UseZAK and UseJoin are the "bot signs in as me" and "I host this
 	// meeting" boxes.
 	UseZAK, UseJoin bool
-	Error           string
+	// Error says why the bot was not sent; ErrorField names the form
+	// field it is about ("" when none: then it shows above the form).
+	Error, ErrorField string
 	// Created is the bot just created (Post/Redirect/Get), if any, and
 	// MeetingLink opens its meeting in Zoom ("" when unknown).
 	Created     *botView
@@ -115,6 +117,11 @@ type errorData struct {
 	// code).
 	Calm    bool
 	Details string
+	// Status, when set, is the HTTP status the page answers (404, 405,
+	// 500), shown above the title; NoStart hides the link to the home
+	// page, which PAGES=false turns off.
+	Status  int
+	NoStart bool
 }
 
 // render executes t into a buffer first, so that a template error becomes a

@@ -246,14 +246,14 @@ func (s *Server) routes() (*gin.Engine, error) {
 			h(c)
 			return
 		}
-		notFound(c)
+		s.notFound(c)
 	})
 	r.NoMethod(func(c *gin.Context) {
 		if h := s.opts.APIMethodNotAllowed; h != nil && strings.HasPrefix(c.Request.URL.Path, "/api/") {
 			h(c)
 			return
 		}
-		plain(c, http.StatusMethodNotAllowed, "405 method not allowed")
+		s.statusReply(c, http.StatusMethodNotAllowed)
 	})
 	return r, nil
 }
@@ -303,7 +303,7 @@ func (s *Server) logError(c *gin.Context, msg string, err error) {
 	s.log.Log(c.Request.Context(), level, msg, "path", c.Request.URL.Path, "code", onbehalf.ErrorCode(err), "err", err)
 }
 
-// recover turns a panic into a plain 500 and a log line.
+// recover turns a panic into a 500 (statusReply) and a log line.
 func (s *Server) recover(c *gin.Context) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -311,8 +311,7 @@ func (s *Server) recover(c *gin.Context) {
 				panic(v)
 			}
 			s.log.ErrorContext(c.Request.Context(), "panic serving request", "path", c.Request.URL.Path, "panic", v)
-			c.Abort()
-			plain(c, http.StatusInternalServerError, "internal error")
+			s.statusReply(c, http.StatusInternalServerError)
 		}
 	}()
 	c.Next()
