@@ -144,6 +144,12 @@ type BotStore interface {
 
 // EventStore is the outbox and the event log.
 type EventStore interface {
+	// AppendEvent writes an event that goes with no stored change (a
+	// failure that lived in memory, such as connection.recovered) into
+	// the outbox, in a transaction of its own, exactly as events written
+	// with a change: it gets its ID and Seq there, is pending delivery
+	// when events are delivered, and a zero Time is the store's now.
+	AppendEvent(ctx context.Context, e Event) error
 	// EventsAfter returns the events whose Seq is greater than after,
 	// oldest first, at most limit (<= 0: all).
 	EventsAfter(ctx context.Context, after int64, limit int) ([]Event, error)
