@@ -46,6 +46,36 @@ func TestHealthyInstallPassesOnline(t *testing.T) {
 	}
 }
 
+// TestZoomTwoSecrets: with ZOOM_CLIENT_SECRET=new,old doctor says which
+// one Zoom accepts, never printing either.
+func TestZoomTwoSecrets(t *testing.T) {
+	w := newWorld(t)
+	const fresh = "brand-new-secret-77"
+	cases := []struct {
+		name   string
+		accept []string
+		want   string
+		code   int
+	}{
+		{"rotation under way", []string{fresh, clientSecret}, "✓ Zoom accepts both secrets in ZOOM_CLIENT_SECRET", 0},
+		{"rotation over", []string{fresh}, "✓ Zoom accepts only the new (first) secret", 0},
+		{"new one mistyped", []string{clientSecret}, "⚠ Zoom accepts only the old (second) secret", 0},
+		{"neither", []string{"something-else-entirely"}, "✗ Zoom accepts none of the secrets", 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w.zoom.SetClientSecrets(c.accept...)
+			t.Cleanup(func() { w.zoom.SetClientSecrets(clientSecret) })
+			out, code := w.run(t, w.env.with("ZOOM_CLIENT_SECRET", fresh+","+clientSecret), false)
+			if c.code == 1 && code != 1 {
+				t.Errorf("exit %d, want 1", code)
+			}
+			mustContain(t, out, c.want)
+			mustNotContain(t, out, clientSecret, fresh)
+		})
+	}
+}
+
 func TestZoomCredentials(t *testing.T) {
 	w := newWorld(t)
 	cases := []struct {
