@@ -198,7 +198,7 @@ func TestConfigProblemsAreEachReportedOnce(t *testing.T) {
 		}
 	}
 	mustContain(t, out, `✗ RECALL_TIMEOUT="soon": must be a positive duration`,
-		"✓ LISTEN_ADDR = 127.0.0.1:0", "✓ ZOOM_TIMEOUT = 10s (default)", "✓ DB_PATH = ")
+		"✓ LISTEN_ADDR = 127.0.0.1:0", "✓ ZOOM_TIMEOUT = 10s (default)", "✓ ZOOM_FAILURE_COOLDOWN = 30s (default)", "✓ KEEPALIVE_IDLE = 24h (default)", "✓ DB_PATH = ")
 	mustNotContain(t, out, "short!", "tooShortKey1")
 }
 
