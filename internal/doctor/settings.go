@@ -72,6 +72,7 @@ func coreSettings() []settingGroup {
 			{name: "ZOOM_API_URL", def: str(func(c config.Config) string { return c.ZoomAPIURL })},
 			{name: "ZOOM_TIMEOUT", def: dur(func(c config.Config) time.Duration { return c.ZoomTimeout })},
 			{name: "ZOOM_REFRESH_TIMEOUT", def: dur(func(c config.Config) time.Duration { return c.ZoomRefreshTimeout })},
+			{name: "ZOOM_FAILURE_COOLDOWN", def: dur(func(c config.Config) time.Duration { return c.ZoomFailureCooldown })},
 			{name: "ZOOM_WEBHOOK_SECRET_TOKEN", secret: true, unset: "not set: POST /zoom/webhook answers 404"},
 			{name: "ZOOM_ACCOUNT_ID", unset: "not set: account mode is off"},
 			{name: "ZOOM_S2S_CLIENT_ID", unset: "not set"},
@@ -87,6 +88,7 @@ func coreSettings() []settingGroup {
 		}},
 		{"Tokens and limits", []setting{
 			{name: "KEEPALIVE", def: func(c config.Config) string { return strconv.FormatBool(c.KeepAlive) }},
+			{name: "KEEPALIVE_IDLE", def: dur(func(c config.Config) time.Duration { return c.KeepAliveIdle })},
 			{name: "KEEPALIVE_MARGIN", def: dur(func(c config.Config) time.Duration { return c.KeepAliveMargin })},
 			{name: "KEEPALIVE_CONCURRENCY", def: itoa(func(c config.Config) int { return c.KeepAliveConcurrency })},
 			{name: "KEEPALIVE_RATE", def: func(c config.Config) string { return strconv.FormatFloat(c.KeepAliveRate, 'g', -1, 64) }},

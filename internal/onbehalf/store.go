@@ -109,13 +109,27 @@ type DueLister interface {
 // RefreshLocker serializes the refreshes of one connection across
 // instances. It is a lease, not a guarantee: the compare-and-swap of
 // SaveToken is the fence. A single-process store keeps the lease in memory
-// by the same rules (owner, expiry by its clock).
+// by the same rules (owner, expiry by its clock). Holders take it for a
+// short ttl and renew it (LockRefresh again) while their refresh runs, so
+// that a holder that dies blocks the connection for one ttl at most.
 type RefreshLocker interface {
 	// LockRefresh takes the connection's refresh lease for owner until
-	// ttl from now; ok is false while another owner holds it.
-	LockRefresh(ctx context.Context, id, owner string, ttl time.Duration) (ok bool, err error)
+	// ttl from now (the holder taking it again renews it); Held is false
+	// while another owner holds it.
+	LockRefresh(ctx context.Context, id, owner string, ttl time.Duration) (RefreshLease, error)
 	// UnlockRefresh gives the lease back, if owner holds it.
 	UnlockRefresh(ctx context.Context, id, owner string) error
+}
+
+// RefreshLease is what LockRefresh got.
+type RefreshLease struct {
+	// Held: the caller holds the lease now.
+	Held bool
+	// Abandoned: the lease was taken over from another owner whose lease
+	// ran out without being given back; that owner likely died in the
+	// middle of a refresh, and Zoom may have rotated the refresh token
+	// without the store hearing of it.
+	Abandoned bool
 }
 
 // BotStore keeps bots and their timelines.
@@ -144,6 +158,12 @@ type BotStore interface {
 
 // EventStore is the outbox and the event log.
 type EventStore interface {
+	// AppendEvent writes an event that goes with no stored change (a
+	// failure that lived in memory, such as connection.recovered) into
+	// the outbox, in a transaction of its own, exactly as events written
+	// with a change: it gets its ID and Seq there, is pending delivery
+	// when events are delivered, and a zero Time is the store's now.
+	AppendEvent(ctx context.Context, e Event) error
 	// EventsAfter returns the events whose Seq is greater than after,
 	// oldest first, at most limit (<= 0: all).
 	EventsAfter(ctx context.Context, after int64, limit int) ([]Event, error)

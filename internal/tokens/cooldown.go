@@ -37,8 +37,9 @@ const (
 
 // EventAppender is a store that writes an event that goes with no stored
 // change (the outbox without a transaction of its own): connection.recovered
-// is about a failure that lived in memory only. When the Store has no such
-// method, recoveries are logged and counted but no event is written.
+// is about a failure that lived in memory only. Every onbehalf.Store has it
+// (onbehalf.EventStore); a smaller Store without it (a test's) gets
+// recoveries logged and counted but no event written.
 type EventAppender interface {
 	AppendEvent(ctx context.Context, e onbehalf.Event) error
 }

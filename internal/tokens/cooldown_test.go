@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -155,5 +156,48 @@ func TestCooldownOff(t *testing.T) {
 	_, _ = e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting)
 	if _, err := e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting); err != nil || e.fake.RefreshCalls() != 2 {
 		t.Fatalf("second mint: %v, refresh calls %d", err, e.fake.RefreshCalls())
+	}
+}
+
+// TestRecoveredInOutbox: with the real store, a refresh Zoom fails then a
+// refresh that works put exactly one connection.recovered in the outbox
+// (the store's own AppendEvent), and the event machinery is woken for it.
+func TestRecoveredInOutbox(t *testing.T) {
+	e := newEnv(t, 5*time.Second)
+	var notified atomic.Int32
+	e.mgr.Notify = func() { notified.Add(1) }
+	ctx := context.Background()
+	seq, err := e.store.LastEventSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.advance(61 * time.Minute)
+	e.fake.FailRefreshes(1, http.StatusBadGateway, "")
+	if _, err := e.mgr.Mint(ctx, e.connID, onbehalf.KindOBF, meeting); err == nil {
+		t.Fatal("mint hid Zoom's failure")
+	}
+	e.advance(tokens.DefaultCooldown + time.Second)
+	for i := 0; i < 2; i++ { // the second one is no recovery
+		if _, err := e.mgr.Mint(ctx, e.connID, onbehalf.KindOBF, meeting); err != nil {
+			t.Fatalf("mint %d after the cool-down: %v", i, err)
+		}
+		e.advance(time.Hour)
+	}
+	evs, err := e.store.EventsAfter(ctx, seq, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec []onbehalf.Event
+	for _, ev := range evs {
+		if ev.Type == onbehalf.EventConnectionRecovered {
+			rec = append(rec, ev)
+		}
+	}
+	if len(rec) != 1 || notified.Load() != 1 {
+		t.Fatalf("connection.recovered in the outbox: %d, notified %d times; want 1 and 1 (events %v)", len(rec), notified.Load(), evs)
+	}
+	var d onbehalf.ConnectionEventData
+	if err := json.Unmarshal(rec[0].Data, &d); err != nil || d.ConnectionID != e.connID || !strings.Contains(d.Reason, "502") {
+		t.Fatalf("event data %s (%v)", rec[0].Data, err)
 	}
 }

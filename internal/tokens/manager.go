@@ -91,6 +91,10 @@ type Manager struct {
 	Notify func()
 	// Owner names this process in refresh leases; default a random ID.
 	Owner string
+	// LeaseTTL is how long a refresh lease lasts unless renewed (lease.go):
+	// the longest a process that dies mid-refresh blocks its connection.
+	// Default DefaultLeaseTTL.
+	LeaseTTL time.Duration
 	// Logger gets refresh events; never a token. Default slog.Default().
 	Logger *slog.Logger
 
@@ -99,7 +103,7 @@ type Manager struct {
 	pending  *pendingPairs
 	flights  flights
 	failing  failures
-	// uncertain holds, by connection, the refresh token of the last
+	// uncertain holds, by connection, an uncertainRefresh: the last
 	// refresh whose answer never arrived (Zoom may have rotated it).
 	uncertain sync.Map
 
@@ -270,6 +274,10 @@ type Stats struct {
 	Recoveries int64
 	// Cooling is the number of connections in a cool-down now.
 	Cooling int
+	// AbandonedLeases counts refresh leases taken over from a process
+	// that stopped in the middle of a refresh; LeaseRenewals counts the
+	// renewals of leases held while Zoom answers.
+	AbandonedLeases, LeaseRenewals int64
 }
 
 // counters back Stats.
@@ -277,6 +285,7 @@ type counters struct {
 	ok, stale, dead, failed, uncommitted atomic.Int64
 	noRefresh, lostAfterUncertain        atomic.Int64
 	cooldownRejections, recoveries       atomic.Int64
+	abandonedLeases, leaseRenewals       atomic.Int64
 }
 
 // Stats returns the manager's counters.
@@ -293,6 +302,8 @@ func (m *Manager) Stats() Stats {
 		CooldownRejections: m.stats.cooldownRejections.Load(),
 		Recoveries:         m.stats.recoveries.Load(),
 		Cooling:            m.failing.coolingCount(m.now()),
+		AbandonedLeases:    m.stats.abandonedLeases.Load(),
+		LeaseRenewals:      m.stats.leaseRenewals.Load(),
 	}
 }
 

@@ -175,6 +175,7 @@ var (
 	qClaimDue          = query("claim_due")
 	qPeekDue           = query("peek_due")
 	qLockRefresh       = query("lock_refresh")
+	qLeaseHolder       = query("lease_holder")
 	qUnlockRefresh     = query("unlock_refresh")
 	qSweepLeases       = query("sweep_leases")
 	qClaimDeliveries   = query("claim_deliveries")

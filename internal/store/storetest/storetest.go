@@ -99,6 +99,7 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) *Harness) {
 		{"EventsAfterPages", testEventsAfterPages},
 		{"DeliveriesClaimRetryDone", testDeliveriesClaimRetryDone},
 		{"DeliveriesOff", testDeliveriesOff},
+		{"AppendEvent", testAppendEvent},
 		{"PruneEvents", testPruneEvents},
 		{"CreateBotAndLookups", testCreateBotAndLookups},
 		{"ListBots", testListBots},
