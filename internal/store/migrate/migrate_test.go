@@ -97,7 +97,7 @@ func fill(t *testing.T, clk *storetest.Clock) source {
 	src.gone, err = st.MarkDisconnected(ctx, src.gone.ID, "zrt_g", "Zoom said invalid_grant.")
 	must(err)
 	// (A connection never moves between external users: one with none yet
-	// is claimed by the first named, contract §11.)
+	// is claimed by the first that names one.)
 	connect(grant("zu-moved", "m1", "", `{"a":1}`))
 	src.moved = connect(grant("zu-moved", "m2", "ext-b", ""))
 
