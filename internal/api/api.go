@@ -76,6 +76,9 @@ type Recorder interface {
 // required; a nil OAuth, Account or Stream turns its routes into errors
 // that say what to configure.
 type Options struct {
+	// AllowZAK lets /tokens mint ZAKs for connections (ALLOW_ZAK); account
+	// mode is unaffected (its users are of the operator's own account).
+	AllowZAK bool
 	// BaseURL is the public URL (connect links start with it), no
 	// trailing slash.
 	BaseURL string

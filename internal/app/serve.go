@@ -162,14 +162,14 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		}
 	}
 	a.Tokens.Notify = notify // connection.recovered
-	a.Bots = &bots.Service{Store: a.Store, Platforms: platforms, Signer: signer, BaseURL: cfg.BaseURL, Logger: a.log, Notify: notify}
+	a.Bots = &bots.Service{Store: a.Store, Platforms: platforms, Signer: signer, BaseURL: cfg.BaseURL, AllowZAK: cfg.AllowZAK, Logger: a.log, Notify: notify}
 	a.Bots.Start()
 	// One per-connection budget and one failed-authorization budget for
 	// the token URLs and the API alike.
 	perConn := ratelimit.PerMinute(cfg.RateLimitPerConnection, maxLimiterKeys)
 	failures := ratelimit.New(tokenserve.FailRate, tokenserve.FailBurst, maxLimiterKeys)
 	ts := tokenserve.Options{
-		Signer: signer, Minter: a.Tokens, Secret: sec.OBF, PlainKinds: cfg.SecretURLKinds,
+		Signer: signer, Minter: a.Tokens, Secret: sec.OBF, PlainKinds: cfg.SecretURLKinds, AllowZAK: cfg.AllowZAK,
 		Bots:    a.Store,
 		PerIP:   ratelimit.PerMinute(cfg.RateLimitPerIP, maxLimiterKeys),
 		PerConn: perConn, Failures: failures,
@@ -187,6 +187,7 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		Demo:                o.Demo,
 		PlainURLs:           len(cfg.SecretURLKinds) > 0,
 		PagesOff:            !cfg.Pages,
+		AllowZAK:            cfg.AllowZAK,
 		BotsPerHour:         cfg.BotsPerHour,
 		StreamsPerSession:   cfg.StreamsPerSession,
 		StreamsMax:          cfg.StreamsMax,
@@ -217,7 +218,7 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		return err
 	}
 	ao := api.Options{
-		BaseURL: cfg.BaseURL, Keys: cfg.APIKeys, ReturnOrigins: cfg.APIReturnOrigins, RateLimitPerKey: cfg.RateLimitPerAPIKey,
+		BaseURL: cfg.BaseURL, Keys: cfg.APIKeys, ReturnOrigins: cfg.APIReturnOrigins, RateLimitPerKey: cfg.RateLimitPerAPIKey, AllowZAK: cfg.AllowZAK,
 		PerConnection: perConn, Failures: failures, TokenURLTTL: cfg.TokenURLTTL,
 		Store: a.Store, Connector: a.Tokens, Minter: a.Tokens, Bots: a.Bots, Recorder: a.Bots, Logger: a.log,
 		Stream: api.StreamFunc(func(w http.ResponseWriter, r *http.Request, key, conn string) error {

@@ -40,6 +40,9 @@ type Service struct {
 	// Platforms are the configured platforms, in the order they are
 	// offered.
 	Platforms []onbehalf.Platform
+	// AllowZAK lets bots and token URLs carry ZAKs (ALLOW_ZAK); off, asking
+	// for one is EFORBIDDEN (onbehalf.ZAKRefused).
+	AllowZAK bool
 	// Signer signs token URLs and per-bot status URLs.
 	Signer *tokenurl.Signer
 	// BaseURL is the public URL the URLs start with.
@@ -200,6 +203,9 @@ func (s *Service) connection(ctx context.Context, id string, kinds []onbehalf.To
 		return nil, nil, onbehalf.Errorf(onbehalf.EDISCONNECTED, "This Zoom connection stopped working (%s): reconnect Zoom first.", reason(c))
 	}
 	for _, k := range kinds {
+		if k == onbehalf.KindZAK && !s.AllowZAK {
+			return nil, nil, onbehalf.ZAKRefused()
+		}
 		if !c.HasScope(k.Scope()) {
 			return nil, nil, onbehalf.FieldError("kinds", "This Zoom connection cannot mint %s tokens: the Zoom app needs the %s scope. Add it in the Zoom app, then reconnect Zoom.", kindName(k), k.Scope())
 		}

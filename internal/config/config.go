@@ -88,6 +88,9 @@ type Config struct {
 
 	// TokenURLTTL is the lifetime of signed token URLs.
 	TokenURLTTL time.Duration
+	// AllowZAK lets this server hand out ZAKs (ALLOW_ZAK, default false):
+	// Zoom allows them only for meetings in the app's own account.
+	AllowZAK bool
 	// SecretURLKinds are the kinds plain auth_token URLs may serve
 	// (ALLOW_SECRET_URLS: true = OBF only, zak = OBF and ZAK, false =
 	// none).
@@ -243,6 +246,7 @@ func Load(getenv Getenv) (Config, error) {
 		}
 		c.TokenEncryptionKeys = keys
 	}
+	c.AllowZAK = parseBool(&errs, "ALLOW_ZAK", get("ALLOW_ZAK", "false"))
 	c.KeepAlive = parseBool(&errs, "KEEPALIVE", get("KEEPALIVE", "true"))
 	c.KeepAliveMargin = parseDuration(&errs, "KEEPALIVE_MARGIN", get("KEEPALIVE_MARGIN", "15m"))
 	c.KeepAliveConcurrency = parseInt(&errs, "KEEPALIVE_CONCURRENCY", get("KEEPALIVE_CONCURRENCY", "4"), 1, 256)

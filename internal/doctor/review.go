@@ -2,7 +2,6 @@ package doctor
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
@@ -22,6 +21,7 @@ func (d *doctor) checkReview() {
 		d.r.info("Deauthorization endpoint not configured (needed to publish the app): set ZOOM_WEBHOOK_SECRET_TOKEN (the app's Secret Token, Features → Access) and paste %s as its Event notification endpoint with the event app_deauthorized. Zoom's review rejects apps that ignore deauthorization.", hook)
 	}
 
+	d.checkZAK()
 	need := d.neededScopes()
 	d.r.ok("Scopes the enabled features need, and the only ones to add to the app: %s.", strings.Join(need, ", "))
 	if !d.zakWanted() {
@@ -52,10 +52,21 @@ func (d *doctor) neededScopes() []string {
 }
 
 // zakWanted reports whether this install serves ZAKs at all: ALLOW_ZAK
-// (§12) or plain URLs serving ZAK (ALLOW_SECRET_URLS=zak).
+// or plain URLs serving ZAK (ALLOW_SECRET_URLS=zak).
 func (d *doctor) zakWanted() bool {
-	if on, err := strconv.ParseBool(d.get("ALLOW_ZAK")); err == nil && on {
-		return true
+	return d.cfg.AllowZAK || slices.Contains(d.cfg.SecretURLKinds, onbehalf.KindZAK)
+}
+
+// checkZAK says whether ZAKs are handed out: Zoom's ZAK page says a ZAK is
+// not available to bots or AI notetakers that join external meetings.
+func (d *doctor) checkZAK() {
+	switch {
+	case d.cfg.AllowZAK:
+		d.r.warn("ALLOW_ZAK=true: bots and token URLs may carry ZAKs. Zoom does not allow ZAKs for bots or AI notetakers that join meetings outside your own Zoom account; keep it only if your bots join your own account's meetings.")
+	default:
+		d.r.ok("ALLOW_ZAK=false: no new bot or token URL gets a ZAK (a 403 says why). Signed URLs with ZAK made before this version keep working until they expire (TOKEN_URL_TTL); account mode is unaffected.")
 	}
-	return slices.Contains(d.cfg.SecretURLKinds, onbehalf.KindZAK)
+	if slices.Contains(d.cfg.SecretURLKinds, onbehalf.KindZAK) {
+		d.r.warn("ALLOW_SECRET_URLS=zak: plain auth_token URLs serve ZAKs whatever ALLOW_ZAK says (they were handed out before). Set ALLOW_SECRET_URLS=true once no platform uses them for ZAKs.")
+	}
 }

@@ -32,6 +32,14 @@ func (k TokenKind) Scope() string {
 	return "user:read:token"
 }
 
+// ZAKRefused is the refusal of a ZAK on a server that does not hand them
+// out (ALLOW_ZAK=false, the default): Zoom's ZAK page says a ZAK "is not
+// available to bots or AI notetakers that join external meetings".
+func ZAKRefused() error {
+	return Errorf(EFORBIDDEN, "This server hands out no ZAK: Zoom does not allow ZAKs for bots or AI notetakers that join meetings outside your own Zoom account. "+
+		"For meetings in your own account only, the operator can set ALLOW_ZAK=true. Use an OBF token (kind obf) instead.")
+}
+
 // NeedsMeeting reports whether minting the kind needs a meeting ID.
 func (k TokenKind) NeedsMeeting() bool { return k != KindZAK }
 

@@ -73,6 +73,10 @@ type Options struct {
 	Bots BotLookup
 	// Secret is OBF_CALLBACK_SECRET, the auth_token of plain URLs.
 	Secret string
+	// AllowZAK lets URLs signed by this version serve ZAKs (ALLOW_ZAK).
+	// URLs signed before the platform was signed, and plain URLs under
+	// ALLOW_SECRET_URLS=zak, were handed out already and keep working.
+	AllowZAK bool
 	// PlainKinds are the kinds plain auth_token URLs may serve
 	// (ALLOW_SECRET_URLS); none turns plain URLs off.
 	PlainKinds []onbehalf.TokenKind
@@ -184,6 +188,11 @@ func (s *Server) serve(req *request) int {
 	if q.Signed() {
 		if err := s.bindPlatform(req.r.Context(), grant, req.p.Name()); err != nil {
 			return s.fail(req, err)
+		}
+		// URLs this version signs (they name their platform) serve a ZAK
+		// only while ALLOW_ZAK is on; older ones keep working.
+		if grant.Platform != "" && !s.o.AllowZAK && onbehalf.HasKind(grant.Kinds, onbehalf.KindZAK) {
+			return s.fail(req, onbehalf.ZAKRefused())
 		}
 	}
 	req.grant = grant

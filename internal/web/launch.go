@@ -52,7 +52,7 @@ func (s *Server) handleLaunchForm(c *gin.Context) {
 
 // launchData is the launch page around a connection.
 func (s *Server) launchData(c *gin.Context, conn *onbehalf.Connection) launchData {
-	d := launchData{page: s.page(2), Conn: conn, BotName: bots.DefaultBotName}
+	d := launchData{page: s.page(2), Conn: conn, BotName: bots.DefaultBotName, ZAKAllowed: s.opts.AllowZAK}
 	if s.opts.Demo {
 		// The demo's fake platforms fetch tokens on loopback; any Zoom link
 		// works, so one is filled in.

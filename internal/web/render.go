@@ -86,6 +86,9 @@ type launchData struct {
 	// UseZAK and UseJoin are the "bot signs in as me" and "I host this
 	// meeting" boxes.
 	UseZAK, UseJoin bool
+	// ZAKAllowed shows the ZAK box (ALLOW_ZAK): hidden, since Zoom allows
+	// ZAKs only for meetings in the operator's own account.
+	ZAKAllowed bool
 	// Error says why the bot was not sent; ErrorField names the form
 	// field it is about ("" when none: then it shows above the form).
 	Error, ErrorField string

@@ -84,6 +84,9 @@ type Options struct {
 	// link, all 404. Connect links with their OAuth callback and result
 	// pages, token URLs, webhooks, probes and the API keep working.
 	PagesOff bool
+	// AllowZAK offers the "signs in as me (ZAK)" box on the launch form
+	// (ALLOW_ZAK); the launch service refuses ZAKs either way when off.
+	AllowZAK bool
 	// BotsPerHour bounds the bots one connection sends from the launch
 	// page in a rolling hour (counted in the store, so across instances);
 	// 0: no limit. The API is not limited by it.
