@@ -36,6 +36,7 @@ type Store interface {
 	ListBots(ctx context.Context, f onbehalf.BotFilter) ([]*onbehalf.Bot, string, error)
 	APIKeyByHash(ctx context.Context, hash []byte) (*onbehalf.APIKey, error)
 	APIKeys(ctx context.Context) ([]onbehalf.APIKey, error)
+	onbehalf.IdempotencyStore
 }
 
 // Connector stores and deletes grants: the token manager, which
@@ -142,6 +143,9 @@ type route struct {
 	h            handler
 	// public routes need no API key.
 	public bool
+	// secret marks a POST whose reply carries a secret (a token, a signed
+	// URL, a connect link): never kept for Idempotency-Key replays.
+	secret bool
 }
 
 // Mount adds the API's routes to g (the web engine's /api/v1 group, whose
@@ -154,6 +158,8 @@ func Mount(g *gin.RouterGroup, o Options) {
 		chain := []gin.HandlerFunc{s.auth}
 		if rt.public {
 			chain = []gin.HandlerFunc{s.enabled}
+		} else if rt.method == http.MethodPost {
+			chain = append(chain, s.idempotent(rt.secret))
 		}
 		g.Handle(rt.method, rt.path, append(chain, s.wrap(rt.h))...)
 	}
@@ -189,14 +195,14 @@ func newServer(o Options) *server {
 func (s *server) routes() []route {
 	return []route{
 		{method: http.MethodGet, path: "/openapi.json", h: s.openAPI, public: true},
-		{method: http.MethodPost, path: "/connect-links", h: s.createConnectLink},
+		{method: http.MethodPost, path: "/connect-links", h: s.createConnectLink, secret: true},
 		{method: http.MethodPost, path: "/connections", h: s.createConnection},
 		{method: http.MethodGet, path: "/connections", h: s.listConnections},
 		{method: http.MethodGet, path: "/connections/:id", h: s.getConnection},
 		{method: http.MethodDelete, path: "/connections/:id", h: s.deleteConnection},
-		{method: http.MethodPost, path: "/connections/:id/token-urls", h: s.createTokenURLs},
-		{method: http.MethodPost, path: "/tokens", h: s.mintToken},
-		{method: http.MethodPost, path: "/tokens/batch", h: s.mintBatch},
+		{method: http.MethodPost, path: "/connections/:id/token-urls", h: s.createTokenURLs, secret: true},
+		{method: http.MethodPost, path: "/tokens", h: s.mintToken, secret: true},
+		{method: http.MethodPost, path: "/tokens/batch", h: s.mintBatch, secret: true},
 		{method: http.MethodPost, path: "/bots", h: s.createBot},
 		{method: http.MethodGet, path: "/bots", h: s.listBots},
 		{method: http.MethodGet, path: "/bots/:id", h: s.getBot},

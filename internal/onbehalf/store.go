@@ -25,6 +25,7 @@ type Store interface {
 	APIKeyStore
 	ConnectLinkStore
 	ReplayStore
+	IdempotencyStore
 	MetaStore
 }
 
@@ -265,6 +266,52 @@ type ReplayStore interface {
 	// ReleaseDelivery forgets key, so that a delivery whose action failed
 	// can be retried as it was; an unknown key is no error.
 	ReleaseDelivery(ctx context.Context, key string) error
+}
+
+// IdempotentResponse is the answer an API request made with an
+// Idempotency-Key gave, replayed to its retries.
+type IdempotentResponse struct {
+	Status int `json:"status"`
+	// Header holds the few headers worth replaying (Location).
+	Header map[string]string `json:"header,omitempty"`
+	Body   []byte            `json:"body,omitempty"`
+}
+
+// IdempotentRecord is what the store keeps under an idempotency key.
+type IdempotentRecord struct {
+	// Hash is the fingerprint of the request that claimed the key
+	// (method, path, body): a retry must bring the same.
+	Hash []byte `json:"hash"`
+	// Done is false while the first request runs; Response is its answer
+	// once Done.
+	Done     bool               `json:"done"`
+	Response IdempotentResponse `json:"response"`
+	// LockedUntil bounds a run: a request still not done past it (its
+	// instance died) no longer holds the key.
+	LockedUntil time.Time `json:"locked_until"`
+	ExpiresAt   time.Time `json:"expires_at"`
+}
+
+// IdempotencyStore keeps the answers of API requests made with an
+// Idempotency-Key, for every instance of an install, so that a retry is
+// answered as the first request was instead of acting twice. Keys are
+// what the caller derives (a hash of the API key and the header);
+// expired records are pruned as new keys come.
+type IdempotencyStore interface {
+	// BeginIdempotent claims key for a request with fingerprint hash, to
+	// run until lockUntil and be remembered until expires. When the key
+	// is free (unknown, expired, or held by a run past its LockedUntil)
+	// it records the claim and returns nil: the caller runs the request
+	// and ends with FinishIdempotent or ReleaseIdempotent. Otherwise it
+	// returns the record as stored, whatever its hash, and changes
+	// nothing.
+	BeginIdempotent(ctx context.Context, key string, hash []byte, lockUntil, expires time.Time) (*IdempotentRecord, error)
+	// FinishIdempotent stores the answer of the run that claimed key.
+	// An unknown key is ENOTFOUND.
+	FinishIdempotent(ctx context.Context, key string, r IdempotentResponse) error
+	// ReleaseIdempotent forgets key (a run whose answer must not be
+	// replayed: a retry runs again); an unknown key is no error.
+	ReleaseIdempotent(ctx context.Context, key string) error
 }
 
 // MetaStore keeps server secrets and settings, and reports the store's

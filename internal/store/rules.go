@@ -270,3 +270,16 @@ func CheckLinkBind(bound, browser []byte) error {
 	}
 	return nil
 }
+
+// IdemPruneBatch bounds how many expired idempotency records one
+// BeginIdempotent deletes.
+const IdemPruneBatch = 100
+
+// CheckIdemKey refuses an empty or oversized idempotency key (callers pass
+// a hash).
+func CheckIdemKey(key string) error {
+	if key == "" || len(key) > MaxReplayKey {
+		return onbehalf.Errorf(onbehalf.EINVALID, "An idempotency key must have 1 to %d bytes.", MaxReplayKey)
+	}
+	return nil
+}

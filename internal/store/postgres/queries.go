@@ -171,6 +171,13 @@ var (
 	qClaimReplayKey   = query("claim_replay_key")
 	qReleaseReplayKey = query("release_replay_key")
 
+	// idempotency.sql
+	qPruneIdemKeys  = query("prune_idem_keys")
+	qBeginIdemKey   = query("begin_idem_key")
+	qIdemKey        = query("idem_key")
+	qFinishIdemKey  = query("finish_idem_key")
+	qReleaseIdemKey = query("release_idem_key")
+
 	// work.sql
 	qClaimDue          = query("claim_due")
 	qPeekDue           = query("peek_due")

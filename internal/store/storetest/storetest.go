@@ -88,6 +88,7 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) *Harness) {
 		{"DeleteByZoomUser", testDeleteByZoomUser},
 		{"DeauthorizationBeforeGrant", testDeauthorizationBeforeGrant},
 		{"ReplayClaims", testReplayClaims},
+		{"Idempotency", testIdempotency},
 		{"DueBefore", testDueBefore},
 		{"SaveTokenCompareAndSwap", testSaveTokenCompareAndSwap},
 		{"MarkDisconnectedCompareAndSwap", testMarkDisconnectedCompareAndSwap},
