@@ -36,6 +36,7 @@ type Store interface {
 	ListBots(ctx context.Context, f onbehalf.BotFilter) ([]*onbehalf.Bot, string, error)
 	APIKeyByHash(ctx context.Context, hash []byte) (*onbehalf.APIKey, error)
 	APIKeys(ctx context.Context) ([]onbehalf.APIKey, error)
+	UpdateConnection(ctx context.Context, id string, p onbehalf.ConnectionPatch) (*onbehalf.Connection, error)
 	onbehalf.IdempotencyStore
 }
 
@@ -199,6 +200,7 @@ func (s *server) routes() []route {
 		{method: http.MethodPost, path: "/connections", h: s.createConnection},
 		{method: http.MethodGet, path: "/connections", h: s.listConnections},
 		{method: http.MethodGet, path: "/connections/:id", h: s.getConnection},
+		{method: http.MethodPatch, path: "/connections/:id", h: s.patchConnection},
 		{method: http.MethodDelete, path: "/connections/:id", h: s.deleteConnection},
 		{method: http.MethodPost, path: "/connections/:id/token-urls", h: s.createTokenURLs, secret: true},
 		{method: http.MethodPost, path: "/tokens", h: s.mintToken, secret: true},

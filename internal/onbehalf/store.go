@@ -84,6 +84,20 @@ type ConnectionStore interface {
 	// CountConnections counts connections by state; every state is in the
 	// map.
 	CountConnections(ctx context.Context) (map[ConnState]int, error)
+	// UpdateConnection changes what the product keeps on a connection
+	// (PATCH /api/v1/connections/{id}): nil fields of p stay. An external
+	// user ID another connection has is ECONFLICT (field
+	// "external_user_id"), metadata that is not a JSON object (or null)
+	// EINVALID. It writes no event and leaves the grant alone.
+	UpdateConnection(ctx context.Context, id string, p ConnectionPatch) (*Connection, error)
+}
+
+// ConnectionPatch is a change of a connection's product fields.
+type ConnectionPatch struct {
+	// ExternalUserID, when set, replaces it ("" removes it).
+	ExternalUserID *string
+	// Metadata, when set, replaces it (JSON null removes it).
+	Metadata *json.RawMessage
 }
 
 // ConnectionFilter selects connections for a listing. Empty fields select

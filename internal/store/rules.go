@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
@@ -282,4 +283,33 @@ func CheckIdemKey(key string) error {
 		return onbehalf.Errorf(onbehalf.EINVALID, "An idempotency key must have 1 to %d bytes.", MaxReplayKey)
 	}
 	return nil
+}
+
+// Patch applies p to a copy of c at now, checking it first: metadata must
+// be a JSON object or null.
+func Patch(c *onbehalf.Connection, p onbehalf.ConnectionPatch, now time.Time) (onbehalf.Connection, error) {
+	n := *c
+	if p.Metadata != nil {
+		m := bytes.TrimSpace(*p.Metadata)
+		switch {
+		case len(m) == 0 || bytes.Equal(m, []byte("null")):
+			n.Metadata = nil
+		case m[0] != '{' || !json.Valid(m):
+			return n, onbehalf.FieldError("metadata", "metadata must be a JSON object.")
+		default:
+			n.Metadata = bytes.Clone(m)
+		}
+	}
+	if p.ExternalUserID != nil {
+		n.ExternalUserID = *p.ExternalUserID
+	}
+	n.UpdatedAt = now
+	return n, nil
+}
+
+// ErrExternalUserTaken is the error of a patch that gives a connection an
+// external user ID another connection has.
+func ErrExternalUserTaken(other *onbehalf.Connection) error {
+	return &onbehalf.Error{Code: onbehalf.ECONFLICT, Field: "external_user_id",
+		Message: fmt.Sprintf("Connection %s has this external_user_id already: nothing was changed.", other.ID)}
 }

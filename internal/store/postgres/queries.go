@@ -171,6 +171,11 @@ var (
 	qClaimReplayKey   = query("claim_replay_key")
 	qReleaseReplayKey = query("release_replay_key")
 
+	// connections.sql: patches
+	qUpdateProfile      = query("update_profile")
+	qExternalUserHolder = query("external_user_holder")
+	qLockExternalUser   = query("lock_external_user")
+
 	// idempotency.sql
 	qPruneIdemKeys  = query("prune_idem_keys")
 	qBeginIdemKey   = query("begin_idem_key")
