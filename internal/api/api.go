@@ -37,6 +37,8 @@ type Store interface {
 	APIKeyByHash(ctx context.Context, hash []byte) (*onbehalf.APIKey, error)
 	APIKeys(ctx context.Context) ([]onbehalf.APIKey, error)
 	UpdateConnection(ctx context.Context, id string, p onbehalf.ConnectionPatch) (*onbehalf.Connection, error)
+	CreateAPIKey(ctx context.Context, k onbehalf.APIKey) error
+	RevokeAPIKey(ctx context.Context, id string) error
 	onbehalf.IdempotencyStore
 }
 
@@ -209,6 +211,9 @@ func (s *server) routes() []route {
 		{method: http.MethodGet, path: "/bots", h: s.listBots},
 		{method: http.MethodGet, path: "/bots/:id", h: s.getBot},
 		{method: http.MethodGet, path: "/events", h: s.streamEvents},
+		{method: http.MethodPost, path: "/admin/api-keys", h: s.createAPIKey, secret: true},
+		{method: http.MethodGet, path: "/admin/api-keys", h: s.listAPIKeys},
+		{method: http.MethodDelete, path: "/admin/api-keys/:id", h: s.revokeAPIKey},
 	}
 }
 
