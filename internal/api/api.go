@@ -39,6 +39,7 @@ type Store interface {
 	UpdateConnection(ctx context.Context, id string, p onbehalf.ConnectionPatch) (*onbehalf.Connection, error)
 	CreateAPIKey(ctx context.Context, k onbehalf.APIKey) error
 	RevokeAPIKey(ctx context.Context, id string) error
+	NoteAPIKeyUsed(ctx context.Context, id string, at time.Time) error
 	onbehalf.IdempotencyStore
 }
 

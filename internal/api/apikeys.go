@@ -29,7 +29,9 @@ type apiKeyJSON struct {
 	Name      string    `json:"name"`
 	Prefix    string    `json:"prefix"`
 	CreatedAt time.Time `json:"created_at"`
-	Key       string    `json:"key,omitempty"`
+	// LastUsedAt is when the key was last accepted (to the minute).
+	LastUsedAt *time.Time `json:"last_used_at"`
+	Key        string     `json:"key,omitempty"`
 }
 
 // apiKeyRequest is the body of POST /admin/api-keys.
@@ -39,7 +41,7 @@ type apiKeyRequest struct {
 
 // apiKeyView renders a stored key, never its hash.
 func apiKeyView(k onbehalf.APIKey) apiKeyJSON {
-	return apiKeyJSON{ID: k.ID, Name: k.Name, Prefix: k.Prefix, CreatedAt: k.CreatedAt.UTC()}
+	return apiKeyJSON{ID: k.ID, Name: k.Name, Prefix: k.Prefix, CreatedAt: k.CreatedAt.UTC(), LastUsedAt: optTime(k.LastUsedAt)}
 }
 
 // createAPIKey handles POST /admin/api-keys: the reply holds the new key,

@@ -28,12 +28,15 @@ func TestAdminAPIKeys(t *testing.T) {
 		t.Fatalf("list: %d %s", r.status, r.body)
 	}
 	var list struct {
-		Keys    []struct{ ID string } `json:"api_keys"`
-		EnvKeys int                   `json:"env_keys"`
+		Keys []struct {
+			ID         string
+			LastUsedAt *string `json:"last_used_at"`
+		} `json:"api_keys"`
+		EnvKeys int `json:"env_keys"`
 	}
 	r.decode(t, &list)
-	if len(list.Keys) != 1 || list.Keys[0].ID != k.ID || list.EnvKeys != 1 {
-		t.Fatalf("list %+v", list)
+	if len(list.Keys) != 1 || list.Keys[0].ID != k.ID || list.EnvKeys != 1 || list.Keys[0].LastUsedAt == nil {
+		t.Fatalf("list %+v, want the key with its last use", list)
 	}
 	e.call(t, http.MethodPost, "/api/v1/admin/api-keys", map[string]any{"name": ""}).wantError(t, http.StatusBadRequest, "invalid", "name")
 	if r := e.call(t, http.MethodDelete, "/api/v1/admin/api-keys/"+k.ID, nil); r.status != http.StatusNoContent {

@@ -54,7 +54,7 @@ func TestAPIKeyCommandsWhileServing(t *testing.T) {
 	}
 	code, stdout, stderr = run(admin, "apikey", "list")
 	if code != 0 || !strings.Contains(stdout, id) || !strings.Contains(stdout, "backend") || strings.Contains(stdout, key) ||
-		!strings.Contains(stdout, "1 key(s) from API_KEYS") {
+		!strings.Contains(stdout, "1 key(s) from API_KEYS") || !strings.Contains(stdout, "LAST USED") || strings.Contains(stdout, "never") {
 		t.Fatalf("list: %d %s %s", code, stdout, stderr)
 	}
 	if code, _, stderr = run(admin, "apikey", "revoke", id); code != 0 {

@@ -105,7 +105,11 @@ func runAPIKey(ctx context.Context, env Env, args []string) int {
 			}
 			list := make([]remoteKey, 0, len(keys))
 			for _, k := range keys {
-				list = append(list, remoteKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, CreatedAt: k.CreatedAt})
+				rk := remoteKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, CreatedAt: k.CreatedAt}
+				if !k.LastUsedAt.IsZero() {
+					rk.LastUsedAt = &k.LastUsedAt
+				}
+				list = append(list, rk)
 			}
 			printKeys(env.Stdout, list, len(a.Config.APIKeys))
 			return 0
@@ -144,9 +148,13 @@ func runAPIKey(ctx context.Context, env Env, args []string) int {
 // printKeys prints the key list and how many keys API_KEYS holds.
 func printKeys(out io.Writer, keys []remoteKey, envKeys int) {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tNAME\tPREFIX\tCREATED")
+	fmt.Fprintln(w, "ID\tNAME\tPREFIX\tCREATED\tLAST USED")
 	for _, k := range keys {
-		fmt.Fprintf(w, "%s\t%s\t%s…\t%s\n", k.ID, k.Name, k.Prefix, k.CreatedAt.UTC().Format("2006-01-02 15:04"))
+		used := "never"
+		if k.LastUsedAt != nil {
+			used = k.LastUsedAt.UTC().Format("2006-01-02 15:04")
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s…\t%s\t%s\n", k.ID, k.Name, k.Prefix, k.CreatedAt.UTC().Format("2006-01-02 15:04"), used)
 	}
 	w.Flush()
 	if envKeys > 0 {

@@ -86,11 +86,12 @@ func (r *remoteKeys) call(ctx context.Context, method, path string, in, out any)
 
 // remoteKey is a key as the admin routes render it.
 type remoteKey struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Prefix    string    `json:"prefix"`
-	CreatedAt time.Time `json:"created_at"`
-	Key       string    `json:"key"`
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Prefix     string     `json:"prefix"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	Key        string     `json:"key"`
 }
 
 // create makes a key through the server.

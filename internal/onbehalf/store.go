@@ -190,6 +190,9 @@ type APIKey struct {
 	// Prefix is the key's first characters, to recognize it in a list.
 	Prefix    string    `json:"prefix"`
 	CreatedAt time.Time `json:"created_at"`
+	// LastUsedAt is when the key was last accepted, to the minute or so
+	// (NoteAPIKeyUsed); zero: never, or before it was recorded.
+	LastUsedAt time.Time `json:"last_used_at,omitzero"`
 }
 
 // APIKeyStore keeps API keys.
@@ -202,6 +205,10 @@ type APIKeyStore interface {
 	APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
 	// RevokeAPIKey deletes a key by ID (ENOTFOUND).
 	RevokeAPIKey(ctx context.Context, id string) error
+	// NoteAPIKeyUsed records that a key was accepted at at; it only moves
+	// LastUsedAt forward, and an unknown ID is no error. Callers call it
+	// at most once a minute per key.
+	NoteAPIKeyUsed(ctx context.Context, id string, at time.Time) error
 }
 
 // ConnectLink is a one-time link that starts the Zoom OAuth flow for one

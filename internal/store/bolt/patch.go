@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"context"
+	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/store"
@@ -52,4 +53,19 @@ func (s *Store) holder(tx *bbolt.Tx, ext, id string) (*onbehalf.Connection, erro
 		return nil, nil
 	}
 	return s.read(tx, found)
+}
+
+// NoteAPIKeyUsed moves a key's LastUsedAt forward to at.
+func (s *Store) NoteAPIKeyUsed(ctx context.Context, id string, at time.Time) error {
+	return s.update(func(tx *bbolt.Tx) error {
+		keys := tx.Bucket(bucketAPIKeys)
+		var k onbehalf.APIKey
+		if found, err := getJSON(keys, []byte(id), &k); err != nil {
+			return err
+		} else if !found || !at.After(k.LastUsedAt) {
+			return errNoChange
+		}
+		k.LastUsedAt = at.UTC()
+		return putJSON(keys, []byte(id), &k)
+	})
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
@@ -58,4 +59,12 @@ func (s *Store) UpdateConnection(ctx context.Context, id string, p onbehalf.Conn
 		return nil, err
 	}
 	return &c, nil
+}
+
+// NoteAPIKeyUsed moves a key's LastUsedAt forward to at.
+func (s *Store) NoteAPIKeyUsed(ctx context.Context, id string, at time.Time) error {
+	return s.write(ctx, func(tx pgx.Tx) ([]onbehalf.Event, error) {
+		_, err := tx.Exec(ctx, qNoteAPIKeyUsed.sql, id, micro(at))
+		return nil, err
+	})
 }

@@ -176,6 +176,9 @@ var (
 	qExternalUserHolder = query("external_user_holder")
 	qLockExternalUser   = query("lock_external_user")
 
+	// meta.sql: key use
+	qNoteAPIKeyUsed = query("note_api_key_used")
+
 	// idempotency.sql
 	qPruneIdemKeys  = query("prune_idem_keys")
 	qBeginIdemKey   = query("begin_idem_key")

@@ -3,6 +3,7 @@ package storetest
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
@@ -59,4 +60,36 @@ func testUpdateConnection(t *testing.T, open func(*testing.T, Config) *Harness) 
 		t.Fatalf("clearing patch: %+v %v", got, err)
 	}
 	noEvents(t, st, seq, "patches")
+}
+
+// testAPIKeyUse: NoteAPIKeyUsed moves LastUsedAt forward only, shows in
+// both reads, and skips unknown keys.
+func testAPIKeyUse(t *testing.T, open func(*testing.T, Config) *Harness) {
+	h := open(t, Config{})
+	st := h.Store
+	k := onbehalf.APIKey{ID: "key_use", Name: "n", Hash: make([]byte, 32), Prefix: "obk_abcd", CreatedAt: h.Clock.Now()}
+	k.Hash[0] = 7
+	if err := st.CreateAPIKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.APIKeyByHash(ctx, k.Hash); err != nil || !got.LastUsedAt.IsZero() {
+		t.Fatalf("a new key: %+v %v, want never used", got, err)
+	}
+	later := h.Clock.Advance(time.Minute)
+	if err := st.NoteAPIKeyUsed(ctx, k.ID, later); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.NoteAPIKeyUsed(ctx, k.ID, later.Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.NoteAPIKeyUsed(ctx, "key_unknown", later); err != nil {
+		t.Fatalf("an unknown key: %v", err)
+	}
+	keys, err := st.APIKeys(ctx)
+	if err != nil || len(keys) != 1 || !keys[0].LastUsedAt.Equal(later) {
+		t.Fatalf("APIKeys: %+v %v, want last used %v", keys, err, later)
+	}
+	if got, err := st.APIKeyByHash(ctx, k.Hash); err != nil || !got.LastUsedAt.Equal(later) {
+		t.Fatalf("APIKeyByHash: %+v %v", got, err)
+	}
 }

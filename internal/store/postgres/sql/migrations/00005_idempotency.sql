@@ -16,5 +16,9 @@ CREATE TABLE idempotency_keys (
 );
 CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);
 
+-- When each API key was last accepted (NULL: never, or before this).
+ALTER TABLE api_keys ADD COLUMN last_used_at timestamptz;
+
 -- +goose Down
+ALTER TABLE api_keys DROP COLUMN last_used_at;
 DROP TABLE idempotency_keys;
