@@ -37,6 +37,11 @@ type Store interface {
 	ListBots(ctx context.Context, f onbehalf.BotFilter) ([]*onbehalf.Bot, string, error)
 	APIKeyByHash(ctx context.Context, hash []byte) (*onbehalf.APIKey, error)
 	APIKeys(ctx context.Context) ([]onbehalf.APIKey, error)
+	UpdateConnection(ctx context.Context, id string, p onbehalf.ConnectionPatch) (*onbehalf.Connection, error)
+	CreateAPIKey(ctx context.Context, k onbehalf.APIKey) error
+	RevokeAPIKey(ctx context.Context, id string) error
+	NoteAPIKeyUsed(ctx context.Context, id string, at time.Time) error
+	onbehalf.IdempotencyStore
 }
 
 // Connector stores and deletes grants: the token manager, which
@@ -149,6 +154,9 @@ type route struct {
 	// always routes answer even while the API is off (no key configured):
 	// the description and its reference page.
 	always bool
+	// secret marks a POST whose reply carries a secret (a token, a signed
+	// URL, a connect link): never kept for Idempotency-Key replays.
+	secret bool
 }
 
 // Mount adds the API's routes to g (the web engine's /api/v1 group, whose
@@ -164,6 +172,8 @@ func Mount(g *gin.RouterGroup, o Options) {
 			chain = nil
 		case rt.public:
 			chain = []gin.HandlerFunc{s.enabled}
+		case rt.method == http.MethodPost:
+			chain = append(chain, s.idempotent(rt.secret))
 		}
 		g.Handle(rt.method, rt.path, append(chain, s.wrap(rt.h))...)
 	}
@@ -200,18 +210,22 @@ func (s *server) routes() []route {
 	return []route{
 		{method: http.MethodGet, path: "/openapi.json", h: s.openAPI, public: true, always: true},
 		{method: http.MethodGet, path: "/reference", h: s.reference, public: true, always: true},
-		{method: http.MethodPost, path: "/connect-links", h: s.createConnectLink},
+		{method: http.MethodPost, path: "/connect-links", h: s.createConnectLink, secret: true},
 		{method: http.MethodPost, path: "/connections", h: s.createConnection},
 		{method: http.MethodGet, path: "/connections", h: s.listConnections},
 		{method: http.MethodGet, path: "/connections/:id", h: s.getConnection},
+		{method: http.MethodPatch, path: "/connections/:id", h: s.patchConnection},
 		{method: http.MethodDelete, path: "/connections/:id", h: s.deleteConnection},
-		{method: http.MethodPost, path: "/connections/:id/token-urls", h: s.createTokenURLs},
-		{method: http.MethodPost, path: "/tokens", h: s.mintToken},
-		{method: http.MethodPost, path: "/tokens/batch", h: s.mintBatch},
+		{method: http.MethodPost, path: "/connections/:id/token-urls", h: s.createTokenURLs, secret: true},
+		{method: http.MethodPost, path: "/tokens", h: s.mintToken, secret: true},
+		{method: http.MethodPost, path: "/tokens/batch", h: s.mintBatch, secret: true},
 		{method: http.MethodPost, path: "/bots", h: s.createBot},
 		{method: http.MethodGet, path: "/bots", h: s.listBots},
 		{method: http.MethodGet, path: "/bots/:id", h: s.getBot},
 		{method: http.MethodGet, path: "/events", h: s.streamEvents},
+		{method: http.MethodPost, path: "/admin/api-keys", h: s.createAPIKey, secret: true},
+		{method: http.MethodGet, path: "/admin/api-keys", h: s.listAPIKeys},
+		{method: http.MethodDelete, path: "/admin/api-keys/:id", h: s.revokeAPIKey},
 	}
 }
 

@@ -82,6 +82,34 @@ type keyring struct {
 
 	mu    sync.Mutex
 	cache map[[sha256.Size]byte]cachedKey
+	// noted is when each stored key's use was last written.
+	noted map[string]time.Time
+}
+
+// keyUseEvery bounds how often a key's last use is written: once a
+// minute per key, whatever the traffic.
+const keyUseEvery = time.Minute
+
+// noteUse records that a stored key was accepted, at most once every
+// keyUseEvery per key; a failed write is retried a minute later (the
+// figure is for people, not for security).
+func (k *keyring) noteUse(ctx context.Context, id string) {
+	if strings.HasPrefix(id, "env_") {
+		return
+	}
+	now := k.now()
+	k.mu.Lock()
+	if len(k.noted) >= maxCachedKeys {
+		clear(k.noted)
+	}
+	last, ok := k.noted[id]
+	if ok && now.Sub(last) < keyUseEvery {
+		k.mu.Unlock()
+		return
+	}
+	k.noted[id] = now
+	k.mu.Unlock()
+	_ = k.store.NoteAPIKeyUsed(ctx, id, now)
 }
 
 // cachedKey is a stored key found recently: its hash and ID, and until
@@ -100,7 +128,7 @@ type envKey struct {
 }
 
 func newKeyring(keys []string, st Store, now func() time.Time) *keyring {
-	k := &keyring{store: st, now: now, cache: make(map[[sha256.Size]byte]cachedKey)}
+	k := &keyring{store: st, now: now, cache: make(map[[sha256.Size]byte]cachedKey), noted: make(map[string]time.Time)}
 	for _, key := range keys {
 		id := sha256.Sum256([]byte("onbehalf api key id\x00" + key))
 		k.env = append(k.env, envKey{hash: HashKey(key), id: "env_" + hex.EncodeToString(id[:6])})
@@ -239,6 +267,7 @@ func (s *server) auth(c *gin.Context) {
 			return
 		}
 	}
+	s.keys.noteUse(ctx, id)
 	c.Set(ctxKeyID, id)
 	c.Next()
 }

@@ -97,7 +97,7 @@ func TestConnectLinkWithoutOrigins(t *testing.T) {
 
 // connectionKeys are the keys of a connection in a reply (contract §6).
 var connectionKeys = []string{"id", "zoom_user_id", "account_id", "email", "display_name", "external_user_id", "metadata",
-	"state", "disconnected_reason", "scopes", "created_at", "updated_at", "last_refreshed_at", "last_minted_at"}
+	"state", "disconnected_reason", "disconnected_code", "scopes", "created_at", "updated_at", "last_refreshed_at", "last_minted_at"}
 
 func TestCreateAndGetConnection(t *testing.T) {
 	e := newEnv(t)

@@ -59,6 +59,22 @@ type Connection struct {
 	DisconnectedReason string    `json:"disconnected_reason,omitempty"`
 }
 
+// DisconnectRefreshFailed is the machine code of a connection whose
+// refresh token Zoom refused (the grant was revoked, or a rotation was
+// lost): the one way a connection becomes disconnected (a deauthorization
+// deletes it).
+const DisconnectRefreshFailed = "refresh_failed"
+
+// DisconnectedCode is the machine code beside DisconnectedReason: "" while
+// connected. It is derived, not stored, so that connections disconnected
+// by any earlier version read the same.
+func (c *Connection) DisconnectedCode() string {
+	if c.State != StateDisconnected {
+		return ""
+	}
+	return DisconnectRefreshFailed
+}
+
 // Token is an OAuth access/refresh token pair as issued by Zoom.
 type Token struct {
 	AccessToken  string    `json:"access_token,omitempty"`

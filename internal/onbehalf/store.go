@@ -25,6 +25,7 @@ type Store interface {
 	APIKeyStore
 	ConnectLinkStore
 	ReplayStore
+	IdempotencyStore
 	MetaStore
 }
 
@@ -83,6 +84,20 @@ type ConnectionStore interface {
 	// CountConnections counts connections by state; every state is in the
 	// map.
 	CountConnections(ctx context.Context) (map[ConnState]int, error)
+	// UpdateConnection changes what the product keeps on a connection
+	// (PATCH /api/v1/connections/{id}): nil fields of p stay. An external
+	// user ID another connection has is ECONFLICT (field
+	// "external_user_id"), metadata that is not a JSON object (or null)
+	// EINVALID. It writes no event and leaves the grant alone.
+	UpdateConnection(ctx context.Context, id string, p ConnectionPatch) (*Connection, error)
+}
+
+// ConnectionPatch is a change of a connection's product fields.
+type ConnectionPatch struct {
+	// ExternalUserID, when set, replaces it ("" removes it).
+	ExternalUserID *string
+	// Metadata, when set, replaces it (JSON null removes it).
+	Metadata *json.RawMessage
 }
 
 // ConnectionFilter selects connections for a listing. Empty fields select
@@ -195,6 +210,9 @@ type APIKey struct {
 	// Prefix is the key's first characters, to recognize it in a list.
 	Prefix    string    `json:"prefix"`
 	CreatedAt time.Time `json:"created_at"`
+	// LastUsedAt is when the key was last accepted, to the minute or so
+	// (NoteAPIKeyUsed); zero: never, or before it was recorded.
+	LastUsedAt time.Time `json:"last_used_at,omitzero"`
 }
 
 // APIKeyStore keeps API keys.
@@ -207,6 +225,10 @@ type APIKeyStore interface {
 	APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
 	// RevokeAPIKey deletes a key by ID (ENOTFOUND).
 	RevokeAPIKey(ctx context.Context, id string) error
+	// NoteAPIKeyUsed records that a key was accepted at at; it only moves
+	// LastUsedAt forward, and an unknown ID is no error. Callers call it
+	// at most once a minute per key.
+	NoteAPIKeyUsed(ctx context.Context, id string, at time.Time) error
 }
 
 // ConnectLink is a one-time link that starts the Zoom OAuth flow for one
@@ -285,6 +307,52 @@ type ReplayStore interface {
 	// ReleaseDelivery forgets key, so that a delivery whose action failed
 	// can be retried as it was; an unknown key is no error.
 	ReleaseDelivery(ctx context.Context, key string) error
+}
+
+// IdempotentResponse is the answer an API request made with an
+// Idempotency-Key gave, replayed to its retries.
+type IdempotentResponse struct {
+	Status int `json:"status"`
+	// Header holds the few headers worth replaying (Location).
+	Header map[string]string `json:"header,omitempty"`
+	Body   []byte            `json:"body,omitempty"`
+}
+
+// IdempotentRecord is what the store keeps under an idempotency key.
+type IdempotentRecord struct {
+	// Hash is the fingerprint of the request that claimed the key
+	// (method, path, body): a retry must bring the same.
+	Hash []byte `json:"hash"`
+	// Done is false while the first request runs; Response is its answer
+	// once Done.
+	Done     bool               `json:"done"`
+	Response IdempotentResponse `json:"response"`
+	// LockedUntil bounds a run: a request still not done past it (its
+	// instance died) no longer holds the key.
+	LockedUntil time.Time `json:"locked_until"`
+	ExpiresAt   time.Time `json:"expires_at"`
+}
+
+// IdempotencyStore keeps the answers of API requests made with an
+// Idempotency-Key, for every instance of an install, so that a retry is
+// answered as the first request was instead of acting twice. Keys are
+// what the caller derives (a hash of the API key and the header);
+// expired records are pruned as new keys come.
+type IdempotencyStore interface {
+	// BeginIdempotent claims key for a request with fingerprint hash, to
+	// run until lockUntil and be remembered until expires. When the key
+	// is free (unknown, expired, or held by a run past its LockedUntil)
+	// it records the claim and returns nil: the caller runs the request
+	// and ends with FinishIdempotent or ReleaseIdempotent. Otherwise it
+	// returns the record as stored, whatever its hash, and changes
+	// nothing.
+	BeginIdempotent(ctx context.Context, key string, hash []byte, lockUntil, expires time.Time) (*IdempotentRecord, error)
+	// FinishIdempotent stores the answer of the run that claimed key.
+	// An unknown key is ENOTFOUND.
+	FinishIdempotent(ctx context.Context, key string, r IdempotentResponse) error
+	// ReleaseIdempotent forgets key (a run whose answer must not be
+	// replayed: a retry runs again); an unknown key is no error.
+	ReleaseIdempotent(ctx context.Context, key string) error
 }
 
 // MetaStore keeps server secrets and settings, and reports the store's

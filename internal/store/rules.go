@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
@@ -269,4 +270,46 @@ func CheckLinkBind(bound, browser []byte) error {
 		return onbehalf.ErrLinkElsewhere()
 	}
 	return nil
+}
+
+// IdemPruneBatch bounds how many expired idempotency records one
+// BeginIdempotent deletes.
+const IdemPruneBatch = 100
+
+// CheckIdemKey refuses an empty or oversized idempotency key (callers pass
+// a hash).
+func CheckIdemKey(key string) error {
+	if key == "" || len(key) > MaxReplayKey {
+		return onbehalf.Errorf(onbehalf.EINVALID, "An idempotency key must have 1 to %d bytes.", MaxReplayKey)
+	}
+	return nil
+}
+
+// Patch applies p to a copy of c at now, checking it first: metadata must
+// be a JSON object or null.
+func Patch(c *onbehalf.Connection, p onbehalf.ConnectionPatch, now time.Time) (onbehalf.Connection, error) {
+	n := *c
+	if p.Metadata != nil {
+		m := bytes.TrimSpace(*p.Metadata)
+		switch {
+		case len(m) == 0 || bytes.Equal(m, []byte("null")):
+			n.Metadata = nil
+		case m[0] != '{' || !json.Valid(m):
+			return n, onbehalf.FieldError("metadata", "metadata must be a JSON object.")
+		default:
+			n.Metadata = bytes.Clone(m)
+		}
+	}
+	if p.ExternalUserID != nil {
+		n.ExternalUserID = *p.ExternalUserID
+	}
+	n.UpdatedAt = now
+	return n, nil
+}
+
+// ErrExternalUserTaken is the error of a patch that gives a connection an
+// external user ID another connection has.
+func ErrExternalUserTaken(other *onbehalf.Connection) error {
+	return &onbehalf.Error{Code: onbehalf.ECONFLICT, Field: "external_user_id",
+		Message: fmt.Sprintf("Connection %s has this external_user_id already: nothing was changed.", other.ID)}
 }

@@ -54,6 +54,8 @@ var (
 	bucketLinksByExpiry   = []byte("connect_links_by_expiry")
 	bucketReplay          = []byte("replay")
 	bucketReplayByExpiry  = []byte("replay_by_expiry")
+	bucketIdem            = []byte("idempotency")
+	bucketIdemByExpiry    = []byte("idempotency_by_expiry")
 )
 
 // allBuckets is every bucket Open makes sure exists.
@@ -64,6 +66,7 @@ var allBuckets = [][]byte{
 	bucketEvents, bucketEventIDs, bucketDeliveries,
 	bucketAPIKeys, bucketAPIKeysByHash, bucketLinks, bucketLinksByExpiry,
 	bucketReplay, bucketReplayByExpiry,
+	bucketIdem, bucketIdemByExpiry,
 }
 
 // DefaultReserveBytes is the size of the emergency reserve file: room for

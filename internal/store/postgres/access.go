@@ -37,8 +37,9 @@ func (s *Store) CreateAPIKey(ctx context.Context, k onbehalf.APIKey) error {
 // scanAPIKey reads an API key row.
 func scanAPIKey(row pgx.Row) (onbehalf.APIKey, bool, error) {
 	var k onbehalf.APIKey
-	found, err := one(row, &k.ID, &k.Name, &k.Hash, &k.Prefix, &k.CreatedAt)
-	k.CreatedAt = k.CreatedAt.UTC()
+	var used pgtype.Timestamptz
+	found, err := one(row, &k.ID, &k.Name, &k.Hash, &k.Prefix, &k.CreatedAt, &used)
+	k.CreatedAt, k.LastUsedAt = k.CreatedAt.UTC(), timeOf(used)
 	return k, found, err
 }
 

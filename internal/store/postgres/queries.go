@@ -171,6 +171,21 @@ var (
 	qClaimReplayKey   = query("claim_replay_key")
 	qReleaseReplayKey = query("release_replay_key")
 
+	// connections.sql: patches
+	qUpdateProfile      = query("update_profile")
+	qExternalUserHolder = query("external_user_holder")
+	qLockExternalUser   = query("lock_external_user")
+
+	// meta.sql: key use
+	qNoteAPIKeyUsed = query("note_api_key_used")
+
+	// idempotency.sql
+	qPruneIdemKeys  = query("prune_idem_keys")
+	qBeginIdemKey   = query("begin_idem_key")
+	qIdemKey        = query("idem_key")
+	qFinishIdemKey  = query("finish_idem_key")
+	qReleaseIdemKey = query("release_idem_key")
+
 	// work.sql
 	qClaimDue          = query("claim_due")
 	qPeekDue           = query("peek_due")

@@ -103,3 +103,19 @@ ORDER BY created_at, id LIMIT $4;
 
 -- name: connections_by_zoom_users_for_update
 SELECT {{conn_columns}} FROM connections WHERE zoom_user_id = ANY($1) ORDER BY zoom_user_id FOR UPDATE;
+
+-- PATCH of a connection's product fields: the grant stays.
+-- name: update_profile
+UPDATE connections SET
+    external_user_id = $2, sealed_profile = $3, updated_at = $4,
+    version = version + 1, keepalive_owner = NULL, keepalive_until = NULL
+WHERE id = $1
+RETURNING version;
+
+-- Another connection with an external user ID, for the patch's check.
+-- name: external_user_holder
+SELECT id FROM connections WHERE external_user_id = $1 AND id <> $2 LIMIT 1;
+
+-- Serializes the patches that set one external user ID.
+-- name: lock_external_user
+SELECT pg_advisory_xact_lock(hashtext('onbehalf external user ' || $1::text));

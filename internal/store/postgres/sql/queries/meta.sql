@@ -10,10 +10,13 @@ ON CONFLICT DO NOTHING
 RETURNING true;
 
 -- name: api_keys
-SELECT id, name, hash, prefix, created_at FROM api_keys ORDER BY created_at, id;
+SELECT id, name, hash, prefix, created_at, last_used_at FROM api_keys ORDER BY created_at, id;
 
 -- name: api_key_by_hash
-SELECT id, name, hash, prefix, created_at FROM api_keys WHERE hash = $1;
+SELECT id, name, hash, prefix, created_at, last_used_at FROM api_keys WHERE hash = $1;
+
+-- name: note_api_key_used
+UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2);
 
 -- name: delete_api_key
 DELETE FROM api_keys WHERE id = $1;
