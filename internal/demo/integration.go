@@ -42,6 +42,9 @@ func (d *Demo) enableIntegration(e *env, o Options) error {
 	return nil
 }
 
+// PlaygroundMeeting is the meeting of the printed token example.
+const PlaygroundMeeting = "85012345678"
+
 // printPlayground prints what a backend developer needs to try the API:
 // the key (once, as a shell variable), three curl lines for this run's
 // URL, the reference, and where the webhooks go: to forward too, signed
@@ -57,9 +60,9 @@ func (d *Demo) printPlayground(w io.Writer, forward string, newSecret bool) {
 		"  # 1. a connect link for your user " + ExternalUserID + " (open its url, approve on the fake Zoom):",
 		"  curl -s -X POST " + d.URL + "/api/v1/connect-links " + auth + " " +
 			fmt.Sprintf(jsonBody, `{"external_user_id":"`+ExternalUserID+`"}`),
-		"  # 2. a ZAK token for the demo person, once connected (by the link or the home page):",
+		"  # 2. an On-Behalf-Of token for the demo person and a meeting, once connected (by the link or the home page):",
 		"  curl -s -X POST " + d.URL + "/api/v1/tokens " + auth + " " +
-			fmt.Sprintf(jsonBody, `{"zoom_user_id":"`+zoomtest.DefaultUserID+`","kind":"zak"}`),
+			fmt.Sprintf(jsonBody, `{"zoom_user_id":"`+zoomtest.DefaultUserID+`","kind":"obf","meeting_id":"`+PlaygroundMeeting+`"}`),
 		"  # 3. follow the events as they happen (Server-Sent Events):",
 		"  curl -N " + d.URL + "/api/v1/events " + auth,
 		"  Reference: " + d.URL + "/api/v1/reference   (OpenAPI 3.1: " + d.URL + "/api/v1/openapi.json)",

@@ -108,9 +108,9 @@ func TestDemoAPIPlayground(t *testing.T) {
 	}
 	p := demotest.NewPerson(t, d)
 	p.Connect()
-	status, body := apiCall(t, d.APIKey, http.MethodPost, d.URL+"/api/v1/tokens", `{"zoom_user_id":"`+zoomtest.DefaultUserID+`","kind":"zak"}`)
+	status, body := apiCall(t, d.APIKey, http.MethodPost, d.URL+"/api/v1/tokens", `{"zoom_user_id":"`+zoomtest.DefaultUserID+`","kind":"obf","meeting_id":"`+demo.PlaygroundMeeting+`"}`)
 	var tok struct{ Token, Kind string }
-	if status != http.StatusOK || json.Unmarshal([]byte(body), &tok) != nil || tok.Token == "" || tok.Kind != "zak" {
+	if status != http.StatusOK || json.Unmarshal([]byte(body), &tok) != nil || tok.Token == "" || tok.Kind != "obf" {
 		t.Fatalf("minting for the demo person: %d %s", status, body)
 	}
 	page := waitPage(t, d.WebhooksURL, "connection.created")

@@ -93,6 +93,7 @@ func coreSettings() []settingGroup {
 			{name: "KEEPALIVE_CONCURRENCY", def: itoa(func(c config.Config) int { return c.KeepAliveConcurrency })},
 			{name: "KEEPALIVE_RATE", def: func(c config.Config) string { return strconv.FormatFloat(c.KeepAliveRate, 'g', -1, 64) }},
 			{name: "TOKEN_URL_TTL", def: dur(func(c config.Config) time.Duration { return c.TokenURLTTL })},
+			{name: "ALLOW_ZAK", def: func(c config.Config) string { return strconv.FormatBool(c.AllowZAK) }},
 			{name: "ALLOW_SECRET_URLS", def: func(c config.Config) string { return secretURLKinds(c.SecretURLKinds) }},
 			{name: "RATE_LIMIT_PER_CONNECTION", def: itoa(func(c config.Config) int { return c.RateLimitPerConnection })},
 			{name: "RATE_LIMIT_PER_IP", def: itoa(func(c config.Config) int { return c.RateLimitPerIP })},

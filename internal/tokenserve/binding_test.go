@@ -75,7 +75,7 @@ func (l botLookup) Bot(_ context.Context, id string) (*onbehalf.Bot, error) {
 
 // bindServer is a token server with no failure budget to run out of.
 func bindServer(m *minter, bots botLookup) *tokenserve.Server {
-	return tokenserve.New(tokenserve.Options{Signer: signer, Minter: m, Bots: bots, BaseURL: "https://x.example",
+	return tokenserve.New(tokenserve.Options{Signer: signer, Minter: m, Bots: bots, BaseURL: "https://x.example", AllowZAK: true,
 		Failures: ratelimit.New(1000, 1_000_000, 100)})
 }
 

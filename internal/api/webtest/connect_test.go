@@ -79,11 +79,11 @@ func TestForwardedLinkNeverMovesConnection(t *testing.T) {
 		t.Fatalf("mallory lists %v", none.Connections)
 	}
 	var e struct{ Error struct{ Code string } }
-	if st := s.call(t, http.MethodPost, "/api/v1/tokens", `{"external_user_id":"mallory","kind":"zak"}`, &e); st != 404 {
+	if st := s.call(t, http.MethodPost, "/api/v1/tokens", `{"external_user_id":"mallory","kind":"obf","meeting_id":"85012345678"}`, &e); st != 404 {
 		t.Fatalf("mallory's token: %d %+v", st, e)
 	}
 	var tok struct{ Token string }
-	if st := s.call(t, http.MethodPost, "/api/v1/tokens", `{"external_user_id":"alice","kind":"zak"}`, &tok); st != 200 || tok.Token == "" {
+	if st := s.call(t, http.MethodPost, "/api/v1/tokens", `{"external_user_id":"alice","kind":"obf","meeting_id":"85012345678"}`, &tok); st != 200 || tok.Token == "" {
 		t.Fatalf("alice's token: %d", st)
 	}
 	evs, _ := s.store.EventsAfter(context.Background(), 0, 100)

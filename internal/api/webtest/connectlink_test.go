@@ -134,7 +134,7 @@ func TestConnectLinkFlow(t *testing.T) {
 	}
 	// Minting by the product's own user ID.
 	var tok struct{ Token string }
-	if st := s.call(t, http.MethodPost, "/api/v1/tokens", `{"external_user_id":"user-7","kind":"zak"}`, &tok); st != 200 || !strings.HasPrefix(tok.Token, "zak_") {
+	if st := s.call(t, http.MethodPost, "/api/v1/tokens", `{"external_user_id":"user-7","kind":"obf","meeting_id":"85012345678"}`, &tok); st != 200 || !strings.HasPrefix(tok.Token, "obf_") {
 		t.Fatalf("mint: %d %+v", st, tok)
 	}
 }
