@@ -51,7 +51,7 @@ type testEnv struct {
 type envOpts struct {
 	// zakOff runs with ALLOW_ZAK off (the server's default); the tests
 	// that mint ZAKs run with it on.
-	zakOff bool
+	zakOff           bool
 	noZoom, noRecall bool
 	webhookSecret    string
 	now              func() time.Time
