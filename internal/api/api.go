@@ -63,6 +63,8 @@ type AccountMinter interface {
 type Bots interface {
 	Launch(ctx context.Context, req bots.LaunchRequest) (*onbehalf.Bot, error)
 	TokenURLs(ctx context.Context, req bots.TokenURLRequest) ([]onbehalf.TokenURL, error)
+	// Remove makes a bot leave its meeting; by says who asked.
+	Remove(ctx context.Context, id, by string) (*onbehalf.Bot, error)
 }
 
 // Recorder notes the tokens minted through the API (the connection's last
@@ -200,6 +202,7 @@ func (s *server) routes() []route {
 		{method: http.MethodPost, path: "/bots", h: s.createBot},
 		{method: http.MethodGet, path: "/bots", h: s.listBots},
 		{method: http.MethodGet, path: "/bots/:id", h: s.getBot},
+		{method: http.MethodDelete, path: "/bots/:id", h: s.removeBot},
 		{method: http.MethodGet, path: "/events", h: s.streamEvents},
 	}
 }
