@@ -123,11 +123,15 @@ func (l *BotList[B]) Remove(w http.ResponseWriter, id string, match func(B) bool
 	return true, false
 }
 
-// Removed reports whether the bot with id was removed (Remove).
-func (l *BotList[B]) Removed(id string) bool {
+// WithRemoved sets Removed on the bots of bs that were removed (Remove)
+// and returns bs. Call it with l unlocked (not inside Collect's fn).
+func (l *BotList[B]) WithRemoved(bs []FakeBot) []FakeBot {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.removed[id]
+	for i := range bs {
+		bs[i].Removed = l.removed[bs[i].ID]
+	}
+	return bs
 }
 
 // Write writes the canned answer, its body as given, with contentType.

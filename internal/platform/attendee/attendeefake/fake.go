@@ -123,11 +123,7 @@ func (f *Fake) Secret() string { return base64.StdEncoding.EncodeToString(f.key)
 
 // Bots implements platformtest.Fake.
 func (f *Fake) Bots() []platformtest.FakeBot {
-	return platformtest.Collect(&f.bots, func(b *Created) platformtest.FakeBot {
-		fb := b.FakeBot
-		fb.Removed = f.bots.Removed(b.ID)
-		return fb
-	})
+	return f.bots.WithRemoved(platformtest.Collect(&f.bots, func(b *Created) platformtest.FakeBot { return b.FakeBot }))
 }
 
 // Created returns the create-bot requests accepted so far.

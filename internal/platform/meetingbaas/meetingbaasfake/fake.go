@@ -122,9 +122,9 @@ func (f *Fake) Close() { f.srv.Close() }
 
 // Bots returns the bots created so far, oldest first.
 func (f *Fake) Bots() []platformtest.FakeBot {
-	return platformtest.Collect(&f.bots, func(b *bot) platformtest.FakeBot {
-		return platformtest.FakeBot{ID: b.id, MeetingURL: b.meetingURL, BotName: b.name, TokenURLs: maps.Clone(b.tokenURLs), Body: b.body, Removed: f.bots.Removed(b.id)}
-	})
+	return f.bots.WithRemoved(platformtest.Collect(&f.bots, func(b *bot) platformtest.FakeBot {
+		return platformtest.FakeBot{ID: b.id, MeetingURL: b.meetingURL, BotName: b.name, TokenURLs: maps.Clone(b.tokenURLs), Body: b.body}
+	}))
 }
 
 // FailCreate makes the next create-bot request (with the right key)

@@ -97,11 +97,7 @@ func (f *Fake) URL() string { return f.srv.URL }
 
 // Bots returns the bots created so far.
 func (f *Fake) Bots() []platformtest.FakeBot {
-	return platformtest.Collect(&f.bots, func(b *bot) platformtest.FakeBot {
-		fb := b.FakeBot
-		fb.Removed = f.bots.Removed(b.ID)
-		return fb
-	})
+	return f.bots.WithRemoved(platformtest.Collect(&f.bots, func(b *bot) platformtest.FakeBot { return b.FakeBot }))
 }
 
 // FailCreate makes the next create-bot request answer status with body.

@@ -114,10 +114,9 @@ func (f *Fake) Created() []Created {
 func (f *Fake) Bots() []platformtest.FakeBot {
 	var out []platformtest.FakeBot
 	for _, b := range f.Created() {
-		b.Removed = f.bots.Removed(b.ID)
 		out = append(out, b.FakeBot)
 	}
-	return out
+	return f.bots.WithRemoved(out)
 }
 
 // bot returns the bot with the given ID.
