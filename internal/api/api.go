@@ -69,6 +69,8 @@ type AccountMinter interface {
 type Bots interface {
 	Launch(ctx context.Context, req bots.LaunchRequest) (*onbehalf.Bot, error)
 	TokenURLs(ctx context.Context, req bots.TokenURLRequest) ([]onbehalf.TokenURL, error)
+	// Remove makes a bot leave its meeting; by says who asked.
+	Remove(ctx context.Context, id, by string) (*onbehalf.Bot, error)
 }
 
 // Recorder notes the tokens minted through the API (the connection's last
@@ -222,6 +224,7 @@ func (s *server) routes() []route {
 		{method: http.MethodPost, path: "/bots", h: s.createBot},
 		{method: http.MethodGet, path: "/bots", h: s.listBots},
 		{method: http.MethodGet, path: "/bots/:id", h: s.getBot},
+		{method: http.MethodDelete, path: "/bots/:id", h: s.removeBot},
 		{method: http.MethodGet, path: "/events", h: s.streamEvents},
 		{method: http.MethodPost, path: "/admin/api-keys", h: s.createAPIKey, secret: true},
 		{method: http.MethodGet, path: "/admin/api-keys", h: s.listAPIKeys},

@@ -10,12 +10,6 @@ import (
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
 
-// Listing page sizes of bots.
-const (
-	defaultBotLimit = 50
-	maxBotLimit     = 200
-)
-
 // botRequest is the body of POST /bots.
 type botRequest struct {
 	Platform        string          `json:"platform"`
@@ -65,42 +59,8 @@ func (s *server) createBot(c *gin.Context) error {
 		return err
 	}
 	c.Header("Location", s.base+"/bots/"+url.PathEscape(b.ID))
+	s.externalUsers(c.Request.Context(), []*onbehalf.Bot{b})
 	writeJSON(c, http.StatusCreated, botView(b))
-	return nil
-}
-
-// botList is the reply of GET /bots.
-type botList struct {
-	Bots       []botJSON `json:"bots"`
-	NextCursor *string   `json:"next_cursor"`
-}
-
-// listBots handles GET /bots: newest first, one page at a time, each bot
-// with its timeline.
-func (s *server) listBots(c *gin.Context) error {
-	q, err := query(c, "connection_id", "platform", "limit", "cursor")
-	if err != nil {
-		return err
-	}
-	f := onbehalf.BotFilter{ConnectionID: q.Get("connection_id"), Platform: q.Get("platform"), Cursor: q.Get("cursor")}
-	if err := checkID("connection_id", f.ConnectionID, maxID); err != nil {
-		return err
-	}
-	if err := checkID("platform", f.Platform, 40); err != nil {
-		return err
-	}
-	if f.Limit, err = limitParam(q.Get("limit"), defaultBotLimit, maxBotLimit); err != nil {
-		return err
-	}
-	list, next, err := s.o.Store.ListBots(c.Request.Context(), f)
-	if err != nil {
-		return err
-	}
-	out := botList{Bots: make([]botJSON, len(list)), NextCursor: optString(next)}
-	for i, b := range list {
-		out.Bots[i] = botView(b)
-	}
-	writeJSON(c, http.StatusOK, out)
 	return nil
 }
 
@@ -119,6 +79,28 @@ func (s *server) getBot(c *gin.Context) error {
 	} else if err != nil {
 		return err
 	}
+	s.externalUsers(c.Request.Context(), []*onbehalf.Bot{b})
 	writeJSON(c, http.StatusOK, botView(b))
+	return nil
+}
+
+// removeBot handles DELETE /bots/{id}: the platform's bot leaves the
+// meeting, its timeline says who removed it (bot.status_changed to done).
+// Removing a bot already done or failed changes nothing: 204 again.
+func (s *server) removeBot(c *gin.Context) error {
+	id := c.Param("id")
+	if err := checkID("id", id, maxID); err != nil {
+		return err
+	}
+	if _, err := query(c); err != nil {
+		return err
+	}
+	_, err := s.o.Bots.Remove(c.Request.Context(), id, "API key "+c.GetString(ctxKeyID))
+	if onbehalf.ErrorCode(err) == onbehalf.ENOTFOUND {
+		return &onbehalf.Error{Code: onbehalf.ENOTFOUND, Field: "id", Message: "No bot has this ID."}
+	} else if err != nil {
+		return err
+	}
+	c.Status(http.StatusNoContent)
 	return nil
 }

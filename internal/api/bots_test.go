@@ -161,7 +161,7 @@ func TestListBots(t *testing.T) {
 	if len(p.Bots) != 0 {
 		t.Fatalf("attendee bots: %+v", p)
 	}
-	for q, field := range map[string]string{"?limit=201": "limit", "?cursor=x": "cursor", "?status=done": "status"} {
+	for q, field := range map[string]string{"?limit=201": "limit", "?cursor=x": "cursor", "?status=gone": "status", "?created_after=yesterday": "created_after", "?meeting_id=12": "meeting_id", "?sort=new": "sort"} {
 		e.call(t, http.MethodGet, "/api/v1/bots"+q, nil).wantError(t, 400, onbehalf.EINVALID, field)
 	}
 }

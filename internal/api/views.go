@@ -63,19 +63,20 @@ func connectionView(c *onbehalf.Connection) connectionJSON {
 
 // botJSON is a bot in a reply, with its timeline.
 type botJSON struct {
-	ID            string               `json:"id"`
-	Platform      string               `json:"platform"`
-	PlatformBotID string               `json:"platform_bot_id"`
-	ConnectionID  string               `json:"connection_id"`
-	MeetingID     string               `json:"meeting_id"`
-	BotName       string               `json:"bot_name"`
-	Kinds         []onbehalf.TokenKind `json:"kinds"`
-	Status        onbehalf.BotStatus   `json:"status"`
-	StatusReason  *string              `json:"status_reason"`
-	StatusAt      time.Time            `json:"status_at"`
-	CreatedAt     time.Time            `json:"created_at"`
-	UpdatedAt     time.Time            `json:"updated_at"`
-	Timeline      []botEventJSON       `json:"timeline"`
+	ID             string               `json:"id"`
+	Platform       string               `json:"platform"`
+	PlatformBotID  string               `json:"platform_bot_id"`
+	ConnectionID   string               `json:"connection_id"`
+	ExternalUserID *string              `json:"external_user_id"`
+	MeetingID      string               `json:"meeting_id"`
+	BotName        string               `json:"bot_name"`
+	Kinds          []onbehalf.TokenKind `json:"kinds"`
+	Status         onbehalf.BotStatus   `json:"status"`
+	StatusReason   *string              `json:"status_reason"`
+	StatusAt       time.Time            `json:"status_at"`
+	CreatedAt      time.Time            `json:"created_at"`
+	UpdatedAt      time.Time            `json:"updated_at"`
+	Timeline       []botEventJSON       `json:"timeline"`
 }
 
 // botEventJSON is one entry of a bot's timeline: a status report of the
@@ -110,7 +111,7 @@ func botView(b *onbehalf.Bot) botJSON {
 		}
 	}
 	return botJSON{
-		ID: b.ID, Platform: b.Platform, PlatformBotID: b.PlatformBotID, ConnectionID: b.ConnectionID,
+		ID: b.ID, Platform: b.Platform, PlatformBotID: b.PlatformBotID, ConnectionID: b.ConnectionID, ExternalUserID: optString(b.ExternalUserID),
 		MeetingID: b.MeetingID, BotName: b.BotName, Kinds: kinds, Status: b.Status,
 		StatusReason: optString(b.StatusReason), StatusAt: b.StatusAt.UTC(),
 		CreatedAt: b.CreatedAt.UTC(), UpdatedAt: b.UpdatedAt.UTC(), Timeline: tl,

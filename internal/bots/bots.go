@@ -103,7 +103,7 @@ func (s *Service) Launch(ctx context.Context, req LaunchRequest) (*onbehalf.Bot,
 	}
 	now := s.now().UTC()
 	b := &onbehalf.Bot{
-		ID: botID, Platform: p.Name(), PlatformBotID: created.PlatformBotID, ConnectionID: c.ID,
+		ID: botID, Platform: p.Name(), PlatformBotID: created.PlatformBotID, ConnectionID: c.ID, ExternalUserID: c.ExternalUserID,
 		MeetingID: meeting.ID, BotName: name, Kinds: kinds, Status: onbehalf.BotCreated,
 		StatusAt: now, CreatedAt: now, UpdatedAt: now,
 	}

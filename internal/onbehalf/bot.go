@@ -30,14 +30,17 @@ func (s BotStatus) Final() bool { return s == BotDone || s == BotFailed }
 
 // Bot is a bot this server asked a platform to create, with its timeline.
 type Bot struct {
-	ID            string      `json:"id"`
-	Platform      string      `json:"platform"`
-	PlatformBotID string      `json:"platform_bot_id"`
-	ConnectionID  string      `json:"connection_id"`
-	MeetingID     string      `json:"meeting_id"`
-	BotName       string      `json:"bot_name,omitempty"`
-	Kinds         []TokenKind `json:"kinds"`
-	Status        BotStatus   `json:"status"`
+	ID            string `json:"id"`
+	Platform      string `json:"platform"`
+	PlatformBotID string `json:"platform_bot_id"`
+	ConnectionID  string `json:"connection_id"`
+	// ExternalUserID is the connection's external user when the bot was
+	// created ("" for bots created before it was kept, or none).
+	ExternalUserID string      `json:"external_user_id,omitempty"`
+	MeetingID      string      `json:"meeting_id"`
+	BotName        string      `json:"bot_name,omitempty"`
+	Kinds          []TokenKind `json:"kinds"`
+	Status         BotStatus   `json:"status"`
 	// StatusReason is the platform's words (or Zoom's) for the status.
 	StatusReason string `json:"status_reason,omitempty"`
 	// StatusAt is when the status changed, by the platform's clock when it

@@ -75,16 +75,17 @@ type ConnectionEventData struct {
 
 // BotEventData is the data of bot.* and token.failed events.
 type BotEventData struct {
-	ConnectionID  string    `json:"connection_id"`
-	BotID         string    `json:"bot_id,omitempty"`
-	Platform      string    `json:"platform,omitempty"`
-	PlatformBotID string    `json:"platform_bot_id,omitempty"`
-	MeetingID     string    `json:"meeting_id,omitempty"`
-	Status        BotStatus `json:"status,omitempty"`
-	Previous      BotStatus `json:"previous_status,omitempty"`
-	Reason        string    `json:"reason,omitempty"`
-	Kind          TokenKind `json:"kind,omitempty"`
-	HTTPStatus    int       `json:"http_status,omitempty"`
+	ConnectionID   string    `json:"connection_id"`
+	ExternalUserID string    `json:"external_user_id,omitempty"`
+	BotID          string    `json:"bot_id,omitempty"`
+	Platform       string    `json:"platform,omitempty"`
+	PlatformBotID  string    `json:"platform_bot_id,omitempty"`
+	MeetingID      string    `json:"meeting_id,omitempty"`
+	Status         BotStatus `json:"status,omitempty"`
+	Previous       BotStatus `json:"previous_status,omitempty"`
+	Reason         string    `json:"reason,omitempty"`
+	Kind           TokenKind `json:"kind,omitempty"`
+	HTTPStatus     int       `json:"http_status,omitempty"`
 }
 
 // NewEvent returns an event of the given type at t with data encoded as
@@ -112,7 +113,7 @@ func ConnectionEvent(typ string, t time.Time, c *Connection) Event {
 // NewBotEvent returns a bot.* event about b; previous is the status it had.
 func NewBotEvent(typ string, t time.Time, b *Bot, previous BotStatus) Event {
 	return NewEvent(typ, t, BotEventData{
-		ConnectionID: b.ConnectionID, BotID: b.ID, Platform: b.Platform, PlatformBotID: b.PlatformBotID,
+		ConnectionID: b.ConnectionID, ExternalUserID: b.ExternalUserID, BotID: b.ID, Platform: b.Platform, PlatformBotID: b.PlatformBotID,
 		MeetingID: b.MeetingID, Status: b.Status, Previous: previous, Reason: b.StatusReason,
 	})
 }

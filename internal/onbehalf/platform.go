@@ -32,6 +32,11 @@ type Platform interface {
 	// req.TokenURLs. Errors carry the platform's status and message, never
 	// the API key or a token URL.
 	CreateBot(ctx context.Context, req BotRequest) (*CreatedBot, error)
+	// RemoveBot asks the platform to make its bot leave the meeting now
+	// (DELETE /api/v1/bots/{id}). The platform not knowing the bot is
+	// ENOTFOUND; other errors carry the platform's status and message,
+	// never the API key.
+	RemoveBot(ctx context.Context, platformBotID string) error
 
 	// TokenRoutes lists the paths where the platform's bots fetch tokens.
 	TokenRoutes() []TokenRoute

@@ -99,6 +99,16 @@ func CreateBot[Answer any](ctx context.Context, c Call, hc *http.Client, what st
 	return &onbehalf.CreatedBot{PlatformBotID: id}, nil
 }
 
+// RemoveBot sends c, a request that makes a bot leave its meeting, with
+// hc. The platform not knowing the bot (404) is ENOTFOUND; every other
+// error is Do's (status and message, secrets redacted). The answer's body
+// is not read: every platform answers the request's acceptance only, and
+// the bot's leaving arrives later as status webhooks.
+func RemoveBot(ctx context.Context, c Call, hc *http.Client) error {
+	c.Missing = true
+	return c.Do(ctx, hc, nil)
+}
+
 // OneKindFields puts each token URL of a bot into the create-bot field of
 // the one kind it serves (fields, by kind) and returns those fields and the
 // URLs (secrets, to redact). A URL serving other than exactly one kind it

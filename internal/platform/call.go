@@ -46,6 +46,10 @@ type Call struct {
 	// OK lists statuses besides 2xx that are a success, decoded into out
 	// (MeetStream's 507: an idempotent replay of a bot already created).
 	OK []int
+	// Missing makes a 404 answer ENOTFOUND instead of EUPSTREAM (same
+	// message): the thing the call is about does not exist there (a bot
+	// to remove).
+	Missing bool
 }
 
 // Do sends the call with hc and decodes a 2xx JSON answer into out (when
@@ -93,7 +97,11 @@ func (c Call) Do(ctx context.Context, hc *http.Client, out any) error {
 		if c.Hint != nil {
 			msg += c.Hint(resp.StatusCode)
 		}
-		return onbehalf.Errorf(onbehalf.EUPSTREAM, "%s", msg)
+		code := onbehalf.EUPSTREAM
+		if c.Missing && resp.StatusCode == http.StatusNotFound {
+			code = onbehalf.ENOTFOUND
+		}
+		return onbehalf.Errorf(code, "%s", msg)
 	}
 	if out == nil {
 		return nil

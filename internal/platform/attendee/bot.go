@@ -164,3 +164,18 @@ func hint(status int) string {
 	}
 	return ""
 }
+
+// RemoveBot implements onbehalf.Platform: POST
+// {base}/api/v1/bots/{id}/leave (Attendee's "Leave Meeting"; the bot moves
+// to leaving, then ended). DELETE /api/v1/bots/{id} would only delete a
+// bot still scheduled.
+func (a *Adapter) RemoveBot(ctx context.Context, platformBotID string) error {
+	return platform.RemoveBot(ctx, platform.Call{
+		Title:   Title,
+		Method:  http.MethodPost,
+		URL:     a.baseURL + "/api/v1/bots/" + url.PathEscape(platformBotID) + "/leave",
+		Header:  http.Header{"Authorization": {"Token " + a.apiKey}},
+		Secrets: []string{a.apiKey},
+		Hint:    hint,
+	}, a.hc)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -142,4 +143,21 @@ func errorMessage(raw []byte) (string, bool) {
 		msg += "; retry after " + strconv.Itoa(int(n)) + " s"
 	}
 	return msg + ")", true
+}
+
+// RemoveBot implements onbehalf.Platform: POST
+// {base}/v2/bots/{bot_id}/leave with an empty JSON object (its API refuses
+// a JSON request without a body); Meeting BaaS answers 200
+// {"success": true}, and a bot that already ended is its 409.
+func (a *Adapter) RemoveBot(ctx context.Context, platformBotID string) error {
+	return platform.RemoveBot(ctx, platform.Call{
+		Title:   Title,
+		Method:  http.MethodPost,
+		URL:     a.baseURL + "/v2/bots/" + url.PathEscape(platformBotID) + "/leave",
+		Header:  http.Header{http.CanonicalHeaderKey(APIKeyHeader): {a.apiKey}},
+		Body:    struct{}{},
+		Secrets: []string{a.apiKey},
+		Hint:    hint,
+		Message: errorMessage,
+	}, a.hc)
 }

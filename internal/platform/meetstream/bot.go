@@ -141,3 +141,18 @@ func hint(status int) string {
 	}
 	return ""
 }
+
+// RemoveBot implements onbehalf.Platform: GET
+// {base}/api/v1/bots/{bot_id}/remove_bot (MeetStream's "Remove Bot": a
+// GET, as its API has it), which makes the bot leave the meeting and keeps
+// its recording.
+func (a *Adapter) RemoveBot(ctx context.Context, platformBotID string) error {
+	return platform.RemoveBot(ctx, platform.Call{
+		Title:   Title,
+		Method:  http.MethodGet,
+		URL:     a.baseURL + "/api/v1/bots/" + url.PathEscape(platformBotID) + "/remove_bot",
+		Header:  http.Header{"Authorization": {"Token " + a.apiKey}},
+		Secrets: []string{a.apiKey},
+		Hint:    hint,
+	}, a.hc)
+}

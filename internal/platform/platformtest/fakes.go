@@ -29,6 +29,11 @@ type BotList[B any] struct {
 	mu   sync.Mutex
 	bots []B
 	fail *Failure
+	// removed holds the IDs of bots removed (made to leave) through the
+	// platform's API, and failRemove the canned answer of the next
+	// remove-bot request.
+	removed    map[string]bool
+	failRemove *Failure
 }
 
 // Failure is a canned answer to a create-bot request (Fake.FailCreate).
@@ -81,6 +86,52 @@ func (l *BotList[B]) TakeFailure() *Failure {
 	f := l.fail
 	l.fail = nil
 	return f
+}
+
+// FailRemove makes the next remove-bot request answer status with body
+// (Remove).
+func (l *BotList[B]) FailRemove(status int, body string) {
+	l.mu.Lock()
+	l.failRemove = &Failure{Status: status, Body: body}
+	l.mu.Unlock()
+}
+
+// Remove serves the part of a remove-bot request every fake shares, once
+// the fake checked the API key: the canned answer of FailRemove (written,
+// as application/json, and cleared), else whether a bot match accepts
+// exists, which it then marks removed. found false (and nothing written)
+// lets the fake answer the platform's 404; written true means the answer
+// is sent.
+func (l *BotList[B]) Remove(w http.ResponseWriter, id string, match func(B) bool) (found, written bool) {
+	l.mu.Lock()
+	fail := l.failRemove
+	l.failRemove = nil
+	l.mu.Unlock()
+	if fail != nil {
+		fail.Write(w, "application/json")
+		return true, true
+	}
+	if _, ok := l.Find(match); !ok {
+		return false, false
+	}
+	l.mu.Lock()
+	if l.removed == nil {
+		l.removed = map[string]bool{}
+	}
+	l.removed[id] = true
+	l.mu.Unlock()
+	return true, false
+}
+
+// WithRemoved sets Removed on the bots of bs that were removed (Remove)
+// and returns bs. Call it with l unlocked (not inside Collect's fn).
+func (l *BotList[B]) WithRemoved(bs []FakeBot) []FakeBot {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := range bs {
+		bs[i].Removed = l.removed[bs[i].ID]
+	}
+	return bs
 }
 
 // Write writes the canned answer, its body as given, with contentType.

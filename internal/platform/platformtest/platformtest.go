@@ -37,6 +37,9 @@ type Fake interface {
 	// FailCreate makes the next create-bot request answer status with
 	// body, as the platform answers errors.
 	FailCreate(status int, body string)
+	// FailRemove makes the next remove-bot request answer status with
+	// body, as the platform answers errors.
+	FailRemove(status int, body string)
 	// Fetch makes a bot fetch its token(s) of kind from its token URL as
 	// the platform's bot does (appended parameters, headers, fallbacks),
 	// changed by t, and returns what the bot got.
@@ -52,6 +55,8 @@ type FakeBot struct {
 	TokenURLs map[onbehalf.TokenKind]string
 	// Body is the decoded create-bot body.
 	Body map[string]any
+	// Removed is true once the adapter made the bot leave (RemoveBot).
+	Removed bool
 }
 
 // Tamper changes a fetch the way an attacker or a confused platform would.

@@ -21,6 +21,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("OtherMeeting", func(t *testing.T) { testOtherMeeting(t, h) })
 	t.Run("HeadNeverMints", func(t *testing.T) { testHead(t, h) })
 	t.Run("ErrorsReachTheBot", func(t *testing.T) { testErrors(t, h) })
+	t.Run("RemoveBot", func(t *testing.T) { testRemoveBot(t, h) })
 	if h.Secured {
 		t.Run("Secured", func(t *testing.T) { testFetch(t, h, true) })
 		t.Run("MissingCredentials", func(t *testing.T) { testNoCredentials(t, h) })

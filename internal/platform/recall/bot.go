@@ -3,6 +3,7 @@ package recall
 import (
 	"context"
 	"net/http"
+	"net/url"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
@@ -176,4 +177,18 @@ func (a *Adapter) WriteTokens(w http.ResponseWriter, r *http.Request, tokens []o
 // the message is what its logs and the bot's debug view show.
 func (a *Adapter) WriteTokenError(w http.ResponseWriter, r *http.Request, status int, message string) {
 	platform.WriteText(w, status, message)
+}
+
+// RemoveBot implements onbehalf.Platform: POST
+// {base}/api/v1/bot/{id}/leave_call/ (Recall's "Leave Call", which removes
+// the bot from the meeting for good; docs.recall.ai/reference/bot_leave_call_create).
+func (a *Adapter) RemoveBot(ctx context.Context, platformBotID string) error {
+	return platform.RemoveBot(ctx, platform.Call{
+		Title:   Title,
+		Method:  http.MethodPost,
+		URL:     a.baseURL + "/api/v1/bot/" + url.PathEscape(platformBotID) + "/leave_call/",
+		Header:  http.Header{"Authorization": {"Token " + a.apiKey}},
+		Secrets: []string{a.apiKey},
+		Hint:    hint,
+	}, a.hc)
 }

@@ -106,6 +106,7 @@ func New(o Options) *Fake {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/v1/bots", f.handleBots)
+	mux.HandleFunc("POST /api/v1/bots/{id}/leave", f.handleLeave)
 	f.ts = httptest.NewServer(mux)
 	return f
 }
@@ -122,7 +123,7 @@ func (f *Fake) Secret() string { return base64.StdEncoding.EncodeToString(f.key)
 
 // Bots implements platformtest.Fake.
 func (f *Fake) Bots() []platformtest.FakeBot {
-	return platformtest.Collect(&f.bots, func(b *Created) platformtest.FakeBot { return b.FakeBot })
+	return f.bots.WithRemoved(platformtest.Collect(&f.bots, func(b *Created) platformtest.FakeBot { return b.FakeBot }))
 }
 
 // Created returns the create-bot requests accepted so far.

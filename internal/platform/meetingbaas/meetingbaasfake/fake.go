@@ -10,7 +10,6 @@
 package meetingbaasfake
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -110,6 +109,7 @@ func New(o Options) (*Fake, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v2/bots", f.createBot)
+	mux.HandleFunc("POST /v2/bots/{id}/leave", f.leave)
 	f.srv = httptest.NewServer(mux)
 	return f, nil
 }
@@ -122,9 +122,9 @@ func (f *Fake) Close() { f.srv.Close() }
 
 // Bots returns the bots created so far, oldest first.
 func (f *Fake) Bots() []platformtest.FakeBot {
-	return platformtest.Collect(&f.bots, func(b *bot) platformtest.FakeBot {
+	return f.bots.WithRemoved(platformtest.Collect(&f.bots, func(b *bot) platformtest.FakeBot {
 		return platformtest.FakeBot{ID: b.id, MeetingURL: b.meetingURL, BotName: b.name, TokenURLs: maps.Clone(b.tokenURLs), Body: b.body}
-	})
+	}))
 }
 
 // FailCreate makes the next create-bot request (with the right key)
@@ -139,9 +139,7 @@ func (f *Fake) bot(id string) *bot {
 
 // createBot serves POST /v2/bots.
 func (f *Fake) createBot(w http.ResponseWriter, r *http.Request) {
-	got := r.Header.Get("x-meeting-baas-api-key")
-	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(f.o.APIKey)) != 1 {
-		writeError(w, http.StatusUnauthorized, "Unauthorized", "FST_ERR_FORBIDDEN", "Invalid or missing API key")
+	if !f.authorized(w, r) {
 		return
 	}
 	if fail := f.bots.TakeFailure(); fail != nil {

@@ -13,7 +13,6 @@
 package meetstreamfake
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -85,6 +84,7 @@ func New(o Options) *Fake {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/v1/bots/create_bot", f.createBot)
+	mux.HandleFunc("/api/v1/bots/{id}/remove_bot", f.removeBot)
 	f.srv = httptest.NewServer(mux)
 	return f
 }
@@ -97,7 +97,7 @@ func (f *Fake) URL() string { return f.srv.URL }
 
 // Bots returns the bots created so far.
 func (f *Fake) Bots() []platformtest.FakeBot {
-	return platformtest.Collect(&f.bots, func(b *bot) platformtest.FakeBot { return b.FakeBot })
+	return f.bots.WithRemoved(platformtest.Collect(&f.bots, func(b *bot) platformtest.FakeBot { return b.FakeBot }))
 }
 
 // FailCreate makes the next create-bot request answer status with body.
@@ -115,13 +115,7 @@ func (f *Fake) createBot(w http.ResponseWriter, r *http.Request) {
 		platformtest.WriteJSON(w, http.StatusMethodNotAllowed, map[string]any{"detail": fmt.Sprintf("Method %q not allowed.", r.Method)})
 		return
 	}
-	scheme, key, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	switch {
-	case scheme == "":
-		platformtest.WriteJSON(w, http.StatusUnauthorized, map[string]any{"detail": "Authentication credentials were not provided."})
-		return
-	case !strings.EqualFold(scheme, "Token") || subtle.ConstantTimeCompare([]byte(key), []byte(f.o.APIKey)) != 1:
-		platformtest.WriteJSON(w, http.StatusUnauthorized, map[string]any{"detail": "Invalid token."})
+	if !f.authorized(w, r) {
 		return
 	}
 	if fail := f.bots.TakeFailure(); fail != nil {

@@ -87,6 +87,7 @@ func New(o Options) *Fake {
 	f := &Fake{o: o}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/v1/bot/{$}", f.handleBot)
+	mux.HandleFunc("POST /api/v1/bot/{id}/leave_call/", f.handleLeave)
 	// Without the trailing slash Django finds no route.
 	mux.HandleFunc("/api/v1/bot", func(w http.ResponseWriter, r *http.Request) {
 		platformtest.WriteJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found."})
@@ -115,7 +116,7 @@ func (f *Fake) Bots() []platformtest.FakeBot {
 	for _, b := range f.Created() {
 		out = append(out, b.FakeBot)
 	}
-	return out
+	return f.bots.WithRemoved(out)
 }
 
 // bot returns the bot with the given ID.
