@@ -90,7 +90,7 @@ func (s *tokenServer) seen() string {
 func newTokenServer(t *testing.T, a *Adapter, routes func(mux *http.ServeMux, serve http.HandlerFunc)) *tokenServer {
 	t.Helper()
 	s := &tokenServer{minter: &platformtest.Minter{}, signer: &tokenurl.Signer{Key: tokenurl.NewKey(), TTL: time.Hour}}
-	ts := tokenserve.New(tokenserve.Options{Signer: s.signer, Minter: s.minter, BaseURL: "http://onbehalf.test"})
+	ts := tokenserve.New(tokenserve.Options{Signer: s.signer, Minter: s.minter, BaseURL: "http://onbehalf.test", AllowZAK: true})
 	rt := a.TokenRoutes()[0]
 	mux := http.NewServeMux()
 	routes(mux, func(w http.ResponseWriter, r *http.Request) { ts.Serve(w, r, a, rt, "127.0.0.1") })

@@ -163,7 +163,8 @@ type Server struct {
 func NewServer(t *testing.T, p onbehalf.Platform) *Server {
 	t.Helper()
 	s := &Server{Minter: &Minter{}, Signer: &tokenurl.Signer{Key: tokenurl.NewKey(), TTL: time.Hour}}
-	ts := tokenserve.New(tokenserve.Options{Signer: s.Signer, Minter: s.Minter, BaseURL: "http://onbehalf.test"})
+	// ZAKs on: the suite checks every kind a platform can carry.
+	ts := tokenserve.New(tokenserve.Options{Signer: s.Signer, Minter: s.Minter, BaseURL: "http://onbehalf.test", AllowZAK: true})
 	mux := http.NewServeMux()
 	for _, rt := range p.TokenRoutes() {
 		methods := append([]string(nil), rt.Methods...)
