@@ -180,8 +180,11 @@ func (f *Fake) handleBots(w http.ResponseWriter, r *http.Request) {
 	bot.ID = "bot_" + rand.Text()[:16]
 	bot.Body, bot.Header, bot.Raw = body, r.Header.Clone(), raw
 	bot.State = "joining" // ready, then join_requested at once
+	// The reply is built before the bot is listed: once listed, the fake's
+	// status driver may change it (under the list's lock) at any moment.
+	reply := f.botJSON(bot)
 	f.bots.Add(bot)
-	platformtest.WriteJSON(w, http.StatusCreated, f.botJSON(bot))
+	platformtest.WriteJSON(w, http.StatusCreated, reply)
 }
 
 // authenticate checks the Authorization header as Attendee's
