@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 
+	"github.com/onbehalf/onbehalf/internal/buildinfo"
 	"github.com/onbehalf/onbehalf/internal/demo"
 	"github.com/onbehalf/onbehalf/internal/doctor"
 )
@@ -105,33 +105,9 @@ func runVersion(ctx context.Context, env Env, args []string) int {
 	return 0
 }
 
-// Version is the module version and the VCS revision the binary was built
-// from, as far as the build recorded them.
-func Version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "(unknown)"
-	}
-	v := bi.Main.Version
-	var rev, dirty string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				dirty = "+dirty"
-			}
-		}
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if rev != "" {
-		v += " (" + rev + dirty + ")"
-	}
-	return v + " " + bi.GoVersion
-}
+// Version is the running build's one-line identity (buildinfo.Get):
+// version, commit, date and Go version, as far as they are known.
+func Version() string { return buildinfo.Get().String() }
 
 // runDemo runs `onbehalf demo`: the real server, marked as a demo, against
 // fake Zoom and fake platforms on loopback, with a temporary database.
