@@ -5,9 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/onbehalf/onbehalf/internal/buildinfo"
 	"github.com/onbehalf/onbehalf/internal/demo"
@@ -150,22 +148,4 @@ func runServe(ctx context.Context, env Env, args []string) int {
 		return 2
 	}
 	return serve(ctx, env, Options{Getenv: env.Getenv, LogOut: env.Stderr})
-}
-
-// serve starts the server with o and waits for it.
-func serve(ctx context.Context, env Env, o Options) int {
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	TuneGC(env.Getenv)
-	a, err := Start(ctx, o)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "onbehalf: %v\n", err)
-		return 1
-	}
-	fmt.Fprintf(env.Stdout, "onbehalf listening on %s (open %s in a browser)\n", a.Addr(), a.BaseURL())
-	if err := a.Wait(); err != nil {
-		fmt.Fprintf(env.Stderr, "onbehalf: %v\n", err)
-		return 1
-	}
-	return 0
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/api"
 	"github.com/onbehalf/onbehalf/internal/bots"
+	"github.com/onbehalf/onbehalf/internal/buildinfo"
 	"github.com/onbehalf/onbehalf/internal/config"
 	"github.com/onbehalf/onbehalf/internal/events"
 	"github.com/onbehalf/onbehalf/internal/logging"
@@ -54,6 +55,7 @@ type App struct {
 	Bots   *bots.Service
 
 	log     *slog.Logger
+	web     *web.Server
 	srv     *http.Server
 	ln      net.Listener
 	metrics *http.Server
@@ -216,6 +218,7 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		ao.Account = &tokens.Account{Zoom: zc, Logger: a.log}
 	}
 	api.Mount(w.Engine().Group("/api/v1"), ao)
+	a.web = w
 	a.srv = NewHTTPServer(w.Engine(), DefaultServerLimits(*cfg), a.log)
 	// Event streams never end on their own: shutting down ends them.
 	a.srv.RegisterOnShutdown(broker.Close)
@@ -237,7 +240,9 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 	for _, h := range wo.Hints {
 		a.log.Warn("configuration incomplete", "set", h.Var, "why", h.Why)
 	}
-	a.log.Info("onbehalf started", "addr", a.ln.Addr().String(), "base_url", cfg.BaseURL, "store", storeName(*cfg),
+	bi := buildinfo.Get()
+	a.log.Info("onbehalf started", "version", bi.Version, "commit", bi.Commit, "go", bi.GoVersion,
+		"addr", a.ln.Addr().String(), "base_url", cfg.BaseURL, "store", storeName(*cfg),
 		"platforms", len(platforms), "demo", o.Demo)
 	return nil
 }
@@ -281,7 +286,7 @@ func (a *App) Addr() string { return a.ln.Addr().String() }
 func (a *App) BaseURL() string { return a.baseURL }
 
 // Wait serves until the context given to Start is done, then shuts down
-// gracefully: in-flight requests finish (up to 20s), background work
+// gracefully: in-flight requests finish (up to shutdownTimeout), background work
 // stops, refreshes in flight are committed, then the store is closed.
 func (a *App) Wait() error {
 	var serveErr error
@@ -290,7 +295,7 @@ func (a *App) Wait() error {
 	case serveErr = <-a.served:
 	}
 	a.log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	shutErr := a.srv.Shutdown(sctx)
 	if a.metrics != nil {

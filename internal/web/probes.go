@@ -51,9 +51,21 @@ func (s *Server) probeRoutes(r *gin.Engine) {
 }
 
 // Drain marks the server as shutting down: /readyz answers 503 from now
-// on, while every route keeps serving. Shutdown calls it on SIGTERM, waits
-// for load balancers to notice, then stops accepting connections.
+// on, while every route keeps serving, and every answer closes its
+// connection, so that clients reconnect (through the load balancer, to an
+// instance still ready). The app calls it on SIGTERM, waits for load
+// balancers to notice, then stops accepting connections.
 func (s *Server) Drain() { s.draining.Store(true) }
+
+// closeWhenDraining asks the client to close the connection after this
+// answer while draining. Closing idle connections from outside instead
+// (http.Server.SetKeepAlivesEnabled) races with a request just read: its
+// handler would run and its answer be lost.
+func (s *Server) closeWhenDraining(c *gin.Context) {
+	if s.draining.Load() {
+		c.Header("Connection", "close")
+	}
+}
 
 // Draining reports whether Drain was called.
 func (s *Server) Draining() bool { return s.draining.Load() }

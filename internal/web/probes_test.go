@@ -47,6 +47,9 @@ func wantProbes(t *testing.T, e *testEnv, want map[string]int, bodyHas map[strin
 // answers 503 and the others keep their meaning.
 func TestProbes(t *testing.T) {
 	e := newEnv(t, envOpts{})
+	if resp := get(t, http.DefaultClient, e.srv.URL+"/"); resp.Close {
+		t.Fatal("Connection: close before draining")
+	}
 	wantProbes(t, e, map[string]int{"/livez": 200, "/readyz": 200, "/healthz": 200},
 		map[string]string{"/livez": "ok", "/readyz": "ok", "/healthz": "ok"})
 
@@ -61,9 +64,10 @@ func TestProbes(t *testing.T) {
 	e.web.Drain()
 	wantProbes(t, e, map[string]int{"/livez": 200, "/readyz": 503, "/healthz": 200},
 		map[string]string{"/livez": "ok", "/readyz": "shutting down", "/healthz": "ok"})
-	// Draining refuses no work: the pages still answer.
-	if resp := get(t, http.DefaultClient, e.srv.URL+"/"); resp.StatusCode != 200 {
-		t.Fatalf("home while draining: %d", resp.StatusCode)
+	// Draining refuses no work: the pages still answer, and ask the
+	// client to reconnect for the next request.
+	if resp := get(t, http.DefaultClient, e.srv.URL+"/"); resp.StatusCode != 200 || !resp.Close {
+		t.Fatalf("home while draining: %d, Connection: close %v", resp.StatusCode, resp.Close)
 	}
 }
 

@@ -175,7 +175,7 @@ func (s *Server) routes() (*gin.Engine, error) {
 	if err := r.SetTrustedProxies(s.opts.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
 	}
-	r.Use(s.requestID, s.accessLog, s.recover, s.securityHeaders, s.limitRequest)
+	r.Use(s.requestID, s.accessLog, s.recover, s.securityHeaders, s.limitRequest, s.closeWhenDraining)
 
 	store := cookie.NewStore(sessionKeys(s.opts.SessionSecret)...)
 	store.Options(sessions.Options{
