@@ -32,6 +32,7 @@ func commands() []command {
 		{"apikey", "create --name NAME | list | revoke ID", "manage the integration API's keys (printed once, stored hashed)", runAPIKey},
 		{"doctor", "[--offline]", "check the configuration without changing anything (database, BASE_URL, Zoom credentials, platform keys) and print every value to paste into Zoom and the bot platforms", runDoctor},
 		{"migrate", "[--from DB_PATH] [--to DATABASE_URL]", "copy a stopped bbolt install into an empty PostgreSQL database (the bbolt file is not changed)", runMigrate},
+		{"backup", "FILE", "write a consistent copy of the bbolt database to FILE, also while the server runs (with PostgreSQL: says how to use pg_dump)", runBackup},
 		{"webhook-secret", "", "print the secret outgoing webhooks are signed with (generated once when WEBHOOK_SECRET is unset)", runWebhookSecret},
 		{"version", "", "print the version", runVersion},
 		{"help", "", "list the commands", runHelp},

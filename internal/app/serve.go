@@ -59,6 +59,8 @@ type App struct {
 	srv     *http.Server
 	ln      net.Listener
 	metrics *http.Server
+	// backups serves hot copies of the bbolt file on its socket (backup.go).
+	backups *http.Server
 	baseURL string
 	ctx     context.Context
 	served  chan error
@@ -236,6 +238,7 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 			return err
 		}
 	}
+	a.serveBackups()
 	go func() { a.served <- a.srv.Serve(a.ln) }()
 	for _, h := range wo.Hints {
 		a.log.Warn("configuration incomplete", "set", h.Var, "why", h.Why)
@@ -300,6 +303,9 @@ func (a *App) Wait() error {
 	shutErr := a.srv.Shutdown(sctx)
 	if a.metrics != nil {
 		_ = a.metrics.Shutdown(sctx)
+	}
+	if a.backups != nil {
+		_ = a.backups.Shutdown(sctx) // a backup in flight finishes first
 	}
 	if serveErr == nil {
 		if err := <-a.served; !errors.Is(err, http.ErrServerClosed) {
