@@ -97,6 +97,9 @@ type Options struct {
 	ZoomClientID      string
 	// Metrics, when set, is served at GET /metrics.
 	Metrics http.Handler
+	// Traced names each request's trace span after its route (the handler
+	// is wrapped by internal/tracing); false adds nothing to a request.
+	Traced bool
 	// APINotFound and APIMethodNotAllowed answer unknown paths and methods
 	// under /api/ in the JSON API's format; nil: plain text.
 	APINotFound, APIMethodNotAllowed gin.HandlerFunc
@@ -176,6 +179,9 @@ func (s *Server) routes() (*gin.Engine, error) {
 		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
 	}
 	r.Use(s.requestID, s.accessLog, s.recover, s.securityHeaders, s.limitRequest, s.closeWhenDraining)
+	if s.opts.Traced {
+		r.Use(s.nameSpan)
+	}
 
 	store := cookie.NewStore(sessionKeys(s.opts.SessionSecret)...)
 	store.Options(sessions.Options{
