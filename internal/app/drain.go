@@ -34,7 +34,7 @@ const shutdownTimeout = 20 * time.Second
 // request. Cancelling the context given to Start then stops the server.
 func (a *App) Drain() {
 	a.web.Drain()
-	a.log.Info("draining: /readyz answers 503, serving on until the drain ends", "drain", a.Config.ShutdownDrain)
+	a.log.Info("draining: /readyz answers 503 and connections close after each answer; serving on for SHUTDOWN_DRAIN (a second signal stops at once)", "drain", a.Config.ShutdownDrain)
 }
 
 // serve starts the server with o and waits for it: until ctx is done, or
