@@ -37,8 +37,12 @@ func runKeepAlive(o options, work string) error {
 	f := newFakes()
 	defer f.Close()
 	n, margin := o.keepalive, o.kaMargin
-	sched := &keepalive.Scheduler{Margin: margin}
-	jitter := max(min(margin/3, margin-keepalive.InlineMargin), 0)
+	// The servers' KEEPALIVE_IDLE that makes connections fall due margin
+	// before their stored expiry (the schedule of a connection nobody
+	// uses is derived from its expiry: keepalive.Scheduler.Lead).
+	idle := keepalive.AccessTokenLifetime - margin
+	sched := &keepalive.Scheduler{Idle: idle}
+	jitter := sched.EffectiveJitter()
 	period := max(tokens.KeepAliveMinInterval+time.Minute, o.kaSpread+jitter+time.Minute)
 	f.zoom.AccessTTL = margin + period
 
@@ -63,12 +67,12 @@ func runKeepAlive(o options, work string) error {
 	}
 	due := make([]time.Time, n)
 	for i, c := range conns {
-		due[i] = c.expiry.Add(-margin + sched.Offset(c.id))
+		due[i] = sched.DueAt(onbehalf.Due{ConnID: c.id, Expiry: c.expiry})
 	}
 
 	env := f.serverEnv(o, db)
 	env["KEEPALIVE"] = "true"
-	env["KEEPALIVE_MARGIN"] = margin.String()
+	env["KEEPALIVE_IDLE"] = idle.String()
 	env["KEEPALIVE_RATE"] = strconv.Itoa(o.kaRate)
 	env["KEEPALIVE_CONCURRENCY"] = strconv.Itoa(o.kaConcurrency)
 	env["METRICS"] = "true"
@@ -92,7 +96,7 @@ func runKeepAlive(o options, work string) error {
 				return err
 			}
 			for i, bc := range conns {
-				due[i] = all[bc.id].Token.Expiry.Add(-margin + sched.Offset(bc.id))
+				due[i] = sched.DueAt(onbehalf.Due{ConnID: bc.id, Expiry: all[bc.id].Token.Expiry})
 			}
 		}
 		cy, err := watchCycle(c, n, due, f, srv, pg)

@@ -52,7 +52,7 @@
 //
 // -keepalive=N is the keep-alive cycle (keepalive.go): N connections due
 // over -keepalive-spread, refreshed by the instances' keep-alive
-// schedulers (KEEPALIVE_MARGIN, _RATE, _CONCURRENCY from the
+// schedulers (KEEPALIVE_IDLE, _RATE, _CONCURRENCY from the
 // -keepalive-* flags), -keepalive-cycles times; every connection must be
 // refreshed exactly once per cycle.
 //
@@ -71,6 +71,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"time"
+
+	"github.com/onbehalf/onbehalf/internal/keepalive"
 )
 
 // options are the command-line flags.
@@ -146,7 +148,7 @@ func main() {
 	flag.DurationVar(&o.zoomDelay, "zoom-delay", 100*time.Millisecond, "burst: the fake Zoom waits this long before each mint and refresh answer")
 	flag.IntVar(&o.keepalive, "keepalive", 0, "keep-alive cycle over this many connections (0: off)")
 	flag.DurationVar(&o.kaSpread, "keepalive-spread", 2*time.Minute, "keep-alive: the connections fall due evenly over this window")
-	flag.DurationVar(&o.kaMargin, "keepalive-margin", 6*time.Minute, "keep-alive: KEEPALIVE_MARGIN of the servers")
+	flag.DurationVar(&o.kaMargin, "keepalive-margin", 6*time.Minute, "keep-alive: how long before its stored expiry a connection falls due (the servers get KEEPALIVE_IDLE = 1h - this)")
 	flag.IntVar(&o.kaRate, "keepalive-rate", 500, "keep-alive: KEEPALIVE_RATE of each server (refreshes started per second, 1..1000)")
 	flag.IntVar(&o.kaConcurrency, "keepalive-concurrency", 32, "keep-alive: KEEPALIVE_CONCURRENCY of each server (1..256)")
 	flag.IntVar(&o.kaCycles, "keepalive-cycles", 1, "keep-alive: cycles to run (1..3); the fake's token lifetime is set so that cycles do not overlap")
@@ -216,8 +218,8 @@ func (o *options) check() error {
 		return fmt.Errorf("-keepalive %d: must be 0..1000000", o.keepalive)
 	case o.kaSpread <= 0 || o.kaSpread > time.Hour:
 		return fmt.Errorf("-keepalive-spread %s: must be in (0, 1h]", o.kaSpread)
-	case o.kaMargin <= 0 || o.kaMargin > time.Hour:
-		return fmt.Errorf("-keepalive-margin %s: must be in (0, 1h]", o.kaMargin)
+	case o.kaMargin <= 0 || o.kaMargin > keepalive.AccessTokenLifetime-keepalive.MinIdle:
+		return fmt.Errorf("-keepalive-margin %s: must be in (0, %s] (KEEPALIVE_IDLE = 1h - it, at least %s)", o.kaMargin, keepalive.AccessTokenLifetime-keepalive.MinIdle, keepalive.MinIdle)
 	case o.kaRate < 1 || o.kaRate > 1000:
 		return fmt.Errorf("-keepalive-rate %d: must be 1..1000 (KEEPALIVE_RATE)", o.kaRate)
 	case o.kaConcurrency < 1 || o.kaConcurrency > 256:

@@ -5,7 +5,8 @@
 // bots and follow events. JSON in and out; every error is
 // {"error": {"code", "message", "field"}} with the status that
 // onbehalf.HTTPStatus gives its code. Every route but the OpenAPI
-// description needs an API key (Authorization: Bearer).
+// description and its reference page needs an API key (Authorization:
+// Bearer); those two answer even while no key is configured.
 //
 // Handlers are thin: they check their input, call the token manager, the
 // account minter, the launch service or the store, and render what these
@@ -36,6 +37,11 @@ type Store interface {
 	ListBots(ctx context.Context, f onbehalf.BotFilter) ([]*onbehalf.Bot, string, error)
 	APIKeyByHash(ctx context.Context, hash []byte) (*onbehalf.APIKey, error)
 	APIKeys(ctx context.Context) ([]onbehalf.APIKey, error)
+	UpdateConnection(ctx context.Context, id string, p onbehalf.ConnectionPatch) (*onbehalf.Connection, error)
+	CreateAPIKey(ctx context.Context, k onbehalf.APIKey) error
+	RevokeAPIKey(ctx context.Context, id string) error
+	NoteAPIKeyUsed(ctx context.Context, id string, at time.Time) error
+	onbehalf.IdempotencyStore
 }
 
 // Connector stores and deletes grants: the token manager, which
@@ -75,6 +81,9 @@ type Recorder interface {
 // required; a nil OAuth, Account or Stream turns its routes into errors
 // that say what to configure.
 type Options struct {
+	// AllowZAK lets /tokens mint ZAKs for connections (ALLOW_ZAK); account
+	// mode is unaffected (its users are of the operator's own account).
+	AllowZAK bool
 	// BaseURL is the public URL (connect links start with it), no
 	// trailing slash.
 	BaseURL string
@@ -142,6 +151,12 @@ type route struct {
 	h            handler
 	// public routes need no API key.
 	public bool
+	// always routes answer even while the API is off (no key configured):
+	// the description and its reference page.
+	always bool
+	// secret marks a POST whose reply carries a secret (a token, a signed
+	// URL, a connect link): never kept for Idempotency-Key replays.
+	secret bool
 }
 
 // Mount adds the API's routes to g (the web engine's /api/v1 group, whose
@@ -152,8 +167,13 @@ func Mount(g *gin.RouterGroup, o Options) {
 	s.base = g.BasePath()
 	for _, rt := range s.routes() {
 		chain := []gin.HandlerFunc{s.auth}
-		if rt.public {
+		switch {
+		case rt.always:
+			chain = nil
+		case rt.public:
 			chain = []gin.HandlerFunc{s.enabled}
+		case rt.method == http.MethodPost:
+			chain = append(chain, s.idempotent(rt.secret))
 		}
 		g.Handle(rt.method, rt.path, append(chain, s.wrap(rt.h))...)
 	}
@@ -188,19 +208,24 @@ func newServer(o Options) *server {
 // checks the description against what the engine registered.
 func (s *server) routes() []route {
 	return []route{
-		{method: http.MethodGet, path: "/openapi.json", h: s.openAPI, public: true},
-		{method: http.MethodPost, path: "/connect-links", h: s.createConnectLink},
+		{method: http.MethodGet, path: "/openapi.json", h: s.openAPI, public: true, always: true},
+		{method: http.MethodGet, path: "/reference", h: s.reference, public: true, always: true},
+		{method: http.MethodPost, path: "/connect-links", h: s.createConnectLink, secret: true},
 		{method: http.MethodPost, path: "/connections", h: s.createConnection},
 		{method: http.MethodGet, path: "/connections", h: s.listConnections},
 		{method: http.MethodGet, path: "/connections/:id", h: s.getConnection},
+		{method: http.MethodPatch, path: "/connections/:id", h: s.patchConnection},
 		{method: http.MethodDelete, path: "/connections/:id", h: s.deleteConnection},
-		{method: http.MethodPost, path: "/connections/:id/token-urls", h: s.createTokenURLs},
-		{method: http.MethodPost, path: "/tokens", h: s.mintToken},
-		{method: http.MethodPost, path: "/tokens/batch", h: s.mintBatch},
+		{method: http.MethodPost, path: "/connections/:id/token-urls", h: s.createTokenURLs, secret: true},
+		{method: http.MethodPost, path: "/tokens", h: s.mintToken, secret: true},
+		{method: http.MethodPost, path: "/tokens/batch", h: s.mintBatch, secret: true},
 		{method: http.MethodPost, path: "/bots", h: s.createBot},
 		{method: http.MethodGet, path: "/bots", h: s.listBots},
 		{method: http.MethodGet, path: "/bots/:id", h: s.getBot},
 		{method: http.MethodGet, path: "/events", h: s.streamEvents},
+		{method: http.MethodPost, path: "/admin/api-keys", h: s.createAPIKey, secret: true},
+		{method: http.MethodGet, path: "/admin/api-keys", h: s.listAPIKeys},
+		{method: http.MethodDelete, path: "/admin/api-keys/:id", h: s.revokeAPIKey},
 	}
 }
 
@@ -236,7 +261,8 @@ var openAPIJSON []byte
 // OpenAPI returns the OpenAPI 3.1 description of the API.
 func OpenAPI() []byte { return append([]byte(nil), openAPIJSON...) }
 
-// openAPI handles GET /openapi.json (no key needed).
+// openAPI handles GET /openapi.json (no key needed, served even while
+// the API is off).
 func (s *server) openAPI(c *gin.Context) error {
 	if _, err := query(c); err != nil {
 		return err

@@ -77,7 +77,9 @@ func newEnv(t testing.TB, edit ...func(*api.Options)) *env {
 		t.Fatal(err)
 	}
 	signer := &tokenurl.Signer{Key: tokenurl.NewKey(), TTL: 168 * time.Hour}
-	e.bots = &bots.Service{Store: st, Platforms: []onbehalf.Platform{rc}, Signer: signer, BaseURL: e.srv.URL, Logger: log}
+	// ZAKs on (ALLOW_ZAK=true): most tests mint them; TestZAKOffByDefault
+	// turns them off.
+	e.bots = &bots.Service{Store: st, Platforms: []onbehalf.Platform{rc}, Signer: signer, BaseURL: e.srv.URL, AllowZAK: true, Logger: log}
 	e.bots.Start()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -86,7 +88,7 @@ func newEnv(t testing.TB, edit ...func(*api.Options)) *env {
 
 	gin.SetMode(gin.ReleaseMode)
 	e.engine = gin.New()
-	ts := tokenserve.New(tokenserve.Options{Signer: signer, Minter: e.mgr, BaseURL: e.srv.URL, Recorder: e.bots, Logger: log})
+	ts := tokenserve.New(tokenserve.Options{Signer: signer, Minter: e.mgr, BaseURL: e.srv.URL, Recorder: e.bots, Logger: log, AllowZAK: true})
 	for _, p := range e.bots.Platforms {
 		for _, rt := range p.TokenRoutes() {
 			for _, m := range rt.Methods {
@@ -97,7 +99,7 @@ func newEnv(t testing.TB, edit ...func(*api.Options)) *env {
 	o := api.Options{
 		BaseURL: e.srv.URL, Keys: []string{testKey}, ReturnOrigins: []string{appURL},
 		TokenURLTTL: 168 * time.Hour, Store: st, Connector: e.mgr, Minter: e.mgr, Bots: e.bots,
-		OAuth: e.zc, Recorder: e.bots, Logger: log,
+		OAuth: e.zc, Recorder: e.bots, Logger: log, AllowZAK: true,
 	}
 	for _, f := range edit {
 		f(&o)
@@ -152,7 +154,7 @@ func (e *env) call(t testing.TB, method, path string, body any) reply {
 }
 
 // callKey makes an API call with the given key ("" for none) and checks
-// the reply holds no token material.
+// the reply holds no token material and agrees with openapi.json.
 func (e *env) callKey(t testing.TB, key, method, path string, body any) reply {
 	t.Helper()
 	var rd io.Reader
@@ -185,6 +187,7 @@ func (e *env) callKey(t testing.TB, key, method, path string, body any) reply {
 	raw, _ := io.ReadAll(resp.Body)
 	r := reply{status: resp.StatusCode, header: resp.Header, body: raw}
 	e.scan(t, path, r)
+	conforms(t, req, r)
 	return r
 }
 
@@ -210,7 +213,7 @@ func (e *env) scan(t testing.TB, path string, r reply) {
 		}
 	}
 	if r.status != http.StatusNoContent && r.status < 500 && !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") &&
-		!strings.HasPrefix(r.header.Get("Content-Type"), "text/event-stream") {
+		!strings.HasPrefix(r.header.Get("Content-Type"), "text/event-stream") && path != "/api/v1/reference" {
 		t.Fatalf("reply of %s is %q, not JSON: %d %s", path, r.header.Get("Content-Type"), r.status, r.body)
 	}
 }

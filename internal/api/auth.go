@@ -63,10 +63,14 @@ func HashKey(key string) []byte {
 }
 
 // Stored keys found are remembered for keyCacheTTL, so that a busy caller
-// costs no store read per request: a revoked key stops working within
-// keyCacheTTL. At most maxCachedKeys are remembered.
+// costs at most one store read per key every keyCacheTTL. The bound on
+// revocation follows: a key revoked in the store (onbehalf apikey revoke,
+// or any other instance) is refused by every instance at most keyCacheTTL
+// (2 s) after the revocation commits; a revocation made through this
+// process's keyring (revoke) is refused here at once. At most
+// maxCachedKeys are remembered.
 const (
-	keyCacheTTL   = 10 * time.Second
+	keyCacheTTL   = 2 * time.Second
 	maxCachedKeys = 1024
 )
 
@@ -78,6 +82,34 @@ type keyring struct {
 
 	mu    sync.Mutex
 	cache map[[sha256.Size]byte]cachedKey
+	// noted is when each stored key's use was last written.
+	noted map[string]time.Time
+}
+
+// keyUseEvery bounds how often a key's last use is written: once a
+// minute per key, whatever the traffic.
+const keyUseEvery = time.Minute
+
+// noteUse records that a stored key was accepted, at most once every
+// keyUseEvery per key; a failed write is retried a minute later (the
+// figure is for people, not for security).
+func (k *keyring) noteUse(ctx context.Context, id string) {
+	if strings.HasPrefix(id, "env_") {
+		return
+	}
+	now := k.now()
+	k.mu.Lock()
+	if len(k.noted) >= maxCachedKeys {
+		clear(k.noted)
+	}
+	last, ok := k.noted[id]
+	if ok && now.Sub(last) < keyUseEvery {
+		k.mu.Unlock()
+		return
+	}
+	k.noted[id] = now
+	k.mu.Unlock()
+	_ = k.store.NoteAPIKeyUsed(ctx, id, now)
 }
 
 // cachedKey is a stored key found recently: its hash and ID, and until
@@ -96,7 +128,7 @@ type envKey struct {
 }
 
 func newKeyring(keys []string, st Store, now func() time.Time) *keyring {
-	k := &keyring{store: st, now: now, cache: make(map[[sha256.Size]byte]cachedKey)}
+	k := &keyring{store: st, now: now, cache: make(map[[sha256.Size]byte]cachedKey), noted: make(map[string]time.Time)}
 	for _, key := range keys {
 		id := sha256.Sum256([]byte("onbehalf api key id\x00" + key))
 		k.env = append(k.env, envKey{hash: HashKey(key), id: "env_" + hex.EncodeToString(id[:6])})
@@ -158,6 +190,33 @@ func (k *keyring) remember(sum []byte, id string) {
 	k.cache[[sha256.Size]byte(sum)] = cachedKey{hash: sum, id: id, until: k.now().Add(keyCacheTTL)}
 }
 
+// keyRevoker deletes stored keys (the store).
+type keyRevoker interface {
+	RevokeAPIKey(ctx context.Context, id string) error
+}
+
+// revoke deletes a stored key and forgets it at once, so that this
+// process refuses it from the next request on; other processes refuse it
+// within keyCacheTTL.
+func (k *keyring) revoke(ctx context.Context, st keyRevoker, id string) error {
+	if err := st.RevokeAPIKey(ctx, id); err != nil {
+		return err
+	}
+	k.forget(id)
+	return nil
+}
+
+// forget drops every cached entry of the key with the given ID.
+func (k *keyring) forget(id string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for sum, e := range k.cache {
+		if e.id == id {
+			delete(k.cache, sum)
+		}
+	}
+}
+
 // configured reports whether any key exists: API_KEYS, or a stored key.
 // Stored keys are read each time, so that a key created while the server
 // runs (with a store several processes share) turns the API on at once,
@@ -208,6 +267,7 @@ func (s *server) auth(c *gin.Context) {
 			return
 		}
 	}
+	s.keys.noteUse(ctx, id)
 	c.Set(ctxKeyID, id)
 	c.Next()
 }

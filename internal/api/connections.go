@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/onbehalf/onbehalf/internal/connect"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
 
@@ -25,9 +26,6 @@ const (
 
 // maxCode bounds an authorization code.
 const maxCode = 1024
-
-// revokeTimeout bounds giving back a grant that could not be stored.
-const revokeTimeout = 10 * time.Second
 
 // HeaderRevokeError is set on a DELETE /connections/{id} reply when the
 // connection was deleted but Zoom could not be told to revoke the grant:
@@ -94,8 +92,9 @@ type connectionRequest struct {
 
 // createConnection handles POST /connections, for a backend that owns the
 // Zoom redirect: it exchanges the code Zoom sent there, reads the Zoom
-// user and stores the grant. When the grant cannot be stored it is given
-// back to Zoom, so that nothing is left half-done.
+// user and stores the grant through the one connect flow (package
+// connect): a grant that cannot be kept is given back to Zoom, and a Zoom
+// user connected for another external user is a 409 (connection.conflict).
 func (s *server) createConnection(c *gin.Context) error {
 	var req connectionRequest
 	if err := decode(c, &req); err != nil {
@@ -122,36 +121,19 @@ func (s *server) createConnection(c *gin.Context) error {
 	if s.o.OAuth == nil {
 		return errZoomOff()
 	}
-	ctx := c.Request.Context()
-	tok, err := s.o.OAuth.ExchangeRedirect(ctx, req.Code, req.RedirectURI)
+	svc := connect.Service{Zoom: s.o.OAuth, Connector: s.o.Connector, Logger: s.log}
+	res, err := svc.Connect(c.Request.Context(), connect.Request{
+		Exchange: func(ctx context.Context) (onbehalf.Token, error) {
+			return s.o.OAuth.ExchangeRedirect(ctx, req.Code, req.RedirectURI)
+		},
+		ExternalUserID: req.ExternalUserID, Metadata: meta,
+	})
 	if err != nil {
 		return err
 	}
-	user, err := s.o.OAuth.Me(ctx, tok.AccessToken)
-	if err != nil {
-		if onbehalf.ErrorCode(err) == onbehalf.EUNAUTHORIZED {
-			err = &onbehalf.Error{Code: onbehalf.EUPSTREAM, Message: onbehalf.ErrorMessage(err) + " Check that the Zoom app has the user:read:user scope.", Err: err}
-		}
-		s.giveBack(ctx, tok)
-		return err
-	}
-	conn, _, err := s.o.Connector.Connect(ctx, onbehalf.Authorization{User: user, Token: tok, ExternalUserID: req.ExternalUserID, Metadata: meta})
-	if err != nil {
-		s.giveBack(ctx, tok)
-		return err
-	}
-	c.Header("Location", s.base+"/connections/"+url.PathEscape(conn.ID))
-	writeJSON(c, http.StatusCreated, connectionView(conn))
+	c.Header("Location", s.base+"/connections/"+url.PathEscape(res.Conn.ID))
+	writeJSON(c, http.StatusCreated, connectionView(res.Conn))
 	return nil
-}
-
-// giveBack revokes a grant that was obtained but could not be stored.
-func (s *server) giveBack(ctx context.Context, tok onbehalf.Token) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revokeTimeout)
-	defer cancel()
-	if err := s.o.OAuth.Revoke(ctx, tok.AccessToken); err != nil {
-		s.log.WarnContext(ctx, "revoking a zoom grant that could not be stored failed", "err", err)
-	}
 }
 
 // connectionList is the reply of GET /connections.

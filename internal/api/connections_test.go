@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -96,7 +97,7 @@ func TestConnectLinkWithoutOrigins(t *testing.T) {
 
 // connectionKeys are the keys of a connection in a reply (contract §6).
 var connectionKeys = []string{"id", "zoom_user_id", "account_id", "email", "display_name", "external_user_id", "metadata",
-	"state", "disconnected_reason", "scopes", "created_at", "updated_at", "last_refreshed_at", "last_minted_at"}
+	"state", "disconnected_reason", "disconnected_code", "scopes", "created_at", "updated_at", "last_refreshed_at", "last_minted_at"}
 
 func TestCreateAndGetConnection(t *testing.T) {
 	e := newEnv(t)
@@ -186,8 +187,11 @@ func TestCreateConnectionWithoutZoom(t *testing.T) {
 }
 
 // The same Zoom user connected by two external users: the connection
-// moves to the newer one (same ID), its metadata goes with the previous
-// user, and connection.reconnected says previous_external_user_id.
+// never moves (§11). The second is a 409 naming the holder, alice's
+// connection keeps its ID, external user and metadata (only its token pair
+// is the fresh grant's, so it keeps working), connection.conflict names
+// both, and bob finds nothing. Zoom saw no revoke: that would uninstall
+// the app for the user and kill alice's connection.
 func TestSameZoomUserTwoExternalUsers(t *testing.T) {
 	e := newEnv(t)
 	e.addUser("zu_shared")
@@ -195,26 +199,71 @@ func TestSameZoomUserTwoExternalUsers(t *testing.T) {
 		"external_user_id": "alice", "metadata": map[string]any{"who": "alice"}})
 	var first map[string]any
 	r.decode(t, &first)
-	second := e.connect(t, "zu_shared", "bob")
-	if second["id"] != first["id"] || second["external_user_id"] != "bob" || second["metadata"] != nil || second["created_at"] != first["created_at"] {
-		t.Fatalf("moved connection %v (first %v)", second, first)
+	var before struct{ Connections []map[string]any }
+	e.call(t, http.MethodGet, "/api/v1/connections?external_user_id=alice", nil).decode(t, &before)
+
+	r = e.call(t, http.MethodPost, "/api/v1/connections", map[string]any{"code": e.authorize(t, "zu_shared"), "redirect_uri": redirect,
+		"external_user_id": "bob", "metadata": map[string]any{"who": "bob"}})
+	if msg := r.wantError(t, 409, onbehalf.ECONFLICT, "").Error.Message; !strings.Contains(msg, `"alice"`) || !strings.Contains(msg, "nothing was changed") {
+		t.Fatalf("conflict message %q", msg)
 	}
 	var list struct{ Connections []map[string]any }
-	e.call(t, http.MethodGet, "/api/v1/connections?external_user_id=alice", nil).decode(t, &list)
-	if len(list.Connections) != 0 {
-		t.Fatalf("alice still has %v", list.Connections)
-	}
 	e.call(t, http.MethodGet, "/api/v1/connections?external_user_id=bob", nil).decode(t, &list)
-	if len(list.Connections) != 1 || list.Connections[0]["id"] != first["id"] {
+	if len(list.Connections) != 0 {
 		t.Fatalf("bob has %v", list.Connections)
 	}
-	evs := e.events(t, onbehalf.EventConnectionReconnected)
-	if len(evs) != 1 || evs[0]["previous_external_user_id"] != "alice" || evs[0]["external_user_id"] != "bob" || evs[0]["connection_id"] != first["id"] {
-		t.Fatalf("reconnected events %v", evs)
+	e.call(t, http.MethodGet, "/api/v1/connections?external_user_id=alice", nil).decode(t, &list)
+	if len(list.Connections) != 1 {
+		t.Fatalf("alice has %v", list.Connections)
 	}
-	// Minting by the previous external user finds nothing.
-	e.call(t, http.MethodPost, "/api/v1/tokens", map[string]any{"external_user_id": "alice", "kind": "zak"}).
+	got, was := list.Connections[0], before.Connections[0]
+	for _, k := range []string{"id", "external_user_id", "state", "zoom_user_id", "created_at", "email"} {
+		if got[k] != was[k] {
+			t.Fatalf("alice's connection changed %s: %v, was %v", k, got[k], was[k])
+		}
+	}
+	if m, _ := got["metadata"].(map[string]any); m["who"] != "alice" {
+		t.Fatalf("alice's metadata %v", got["metadata"])
+	}
+	evs := e.events(t, onbehalf.EventConnectionConflict)
+	if len(evs) != 1 || evs[0]["connection_id"] != first["id"] || evs[0]["external_user_id"] != "alice" ||
+		evs[0]["requested_external_user_id"] != "bob" || evs[0]["zoom_user_id"] != "zu_shared" {
+		t.Fatalf("conflict events %v", evs)
+	}
+	if n := len(e.events(t, onbehalf.EventConnectionReconnected)); n != 0 {
+		t.Fatalf("%d reconnected events", n)
+	}
+	if e.zoom.Revocations() != 0 {
+		t.Fatalf("%d revocations: the holder's grant was given back", e.zoom.Revocations())
+	}
+	// Alice still mints; bob finds nothing.
+	if r := e.call(t, http.MethodPost, "/api/v1/tokens", map[string]any{"external_user_id": "alice", "kind": "zak"}); r.status != 200 {
+		t.Fatalf("alice's token: %d %s", r.status, r.body)
+	}
+	e.call(t, http.MethodPost, "/api/v1/tokens", map[string]any{"external_user_id": "bob", "kind": "zak"}).
 		wantError(t, 404, onbehalf.ENOTFOUND, "external_user_id")
+	// Without an external user the same Zoom user reconnects alice's.
+	if again := e.connect(t, "zu_shared", ""); again["id"] != first["id"] || again["external_user_id"] != "alice" {
+		t.Fatalf("plain reconnect %v", again)
+	}
+}
+
+// Storing fails after Zoom issued the grant: it is given back (the fake
+// saw the revoke), nothing is stored, and the reply says why.
+func TestCreateConnectionStoreFailsGivesBack(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("zu_disk")
+	code := e.authorize(t, "zu_disk")
+	e.store.FailWrites(syscall.ENOSPC)
+	r := e.call(t, http.MethodPost, "/api/v1/connections", map[string]any{"code": code, "redirect_uri": redirect, "external_user_id": "dee"})
+	e.store.FailWrites(nil)
+	r.wantError(t, 507, onbehalf.ESTORAGE, "")
+	if e.zoom.Revocations() != 1 || e.zoom.CurrentRefreshToken("zu_disk") != "" {
+		t.Fatalf("revocations %d, grant alive %v: the grant was not given back", e.zoom.Revocations(), e.zoom.CurrentRefreshToken("zu_disk") != "")
+	}
+	if n, _ := e.store.CountConnections(context.Background()); n[onbehalf.StateConnected]+n[onbehalf.StateDisconnected] != 0 {
+		t.Fatalf("connections stored: %v", n)
+	}
 }
 
 func TestListConnections(t *testing.T) {

@@ -77,7 +77,9 @@ func TestTokenURLs(t *testing.T) {
 		t.Fatalf("default kinds: %d %s", r.status, r.body)
 	}
 	u, _ := url.Parse(only["obf_token_url"].(string))
-	if u.Query().Get("meeting_id") != meeting || u.Query().Get("user_id") != id {
+	// Bound to the platform asked for: refused on any other platform's
+	// routes (internal/tokenserve).
+	if u.Query().Get("meeting_id") != meeting || u.Query().Get("user_id") != id || u.Query().Get("platform") != "recall" {
 		t.Fatalf("url %s", u)
 	}
 
@@ -89,6 +91,9 @@ func TestTokenURLs(t *testing.T) {
 	r.decode(t, &one)
 	if r.status != 200 || one.OBF == "" || one.OBF != one.Join || one.ZAK != "" {
 		t.Fatalf("one URL: %d %s", r.status, r.body)
+	}
+	if u, _ := url.Parse(one.OBF); u.Query().Get("platform") != "one" {
+		t.Fatalf("one URL %s: want platform=one", one.OBF)
 	}
 }
 

@@ -24,6 +24,7 @@ type connectionJSON struct {
 	Metadata           json.RawMessage    `json:"metadata"`
 	State              onbehalf.ConnState `json:"state"`
 	DisconnectedReason *string            `json:"disconnected_reason"`
+	DisconnectedCode   *string            `json:"disconnected_code"`
 	Scopes             []string           `json:"scopes"`
 	CreatedAt          time.Time          `json:"created_at"`
 	UpdatedAt          time.Time          `json:"updated_at"`
@@ -51,6 +52,7 @@ func connectionView(c *onbehalf.Connection) connectionJSON {
 		Metadata:           meta,
 		State:              c.State,
 		DisconnectedReason: optString(c.DisconnectedReason),
+		DisconnectedCode:   optString(c.DisconnectedCode()),
 		Scopes:             scopes,
 		CreatedAt:          c.CreatedAt.UTC(),
 		UpdatedAt:          c.UpdatedAt.UTC(),

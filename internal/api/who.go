@@ -92,6 +92,9 @@ func (s *server) mint(ctx context.Context, w who, prefix string, kind onbehalf.T
 	if account != "" {
 		return s.mintAccount(ctx, account, field, kind, meetingID)
 	}
+	if kind == onbehalf.KindZAK && !s.o.AllowZAK {
+		return "", onbehalf.ZAKRefused()
+	}
 	if err := s.limitConn(connID); err != nil {
 		return "", err
 	}

@@ -106,6 +106,7 @@ func TestDiskFullUnderLoad(t *testing.T) {
 
 	f := newFakes(t)
 	f.env["DB_PATH"] = filepath.Join(dir, "data", "onbehalf.db")
+	f.env["BOTS_PER_HOUR"] = "0"              // a bot per person per round, for up to 200 rounds
 	a, _ := startApp(t, f, &logtest.Buffer{}) // creates the 16 MiB reserve
 	base := a.BaseURL()
 	const users = 30

@@ -130,6 +130,7 @@ func TestNothingSecretLeaks(t *testing.T) {
 	f.env["BASE_URL"] = p.URL
 	f.env["OBF_CALLBACK_SECRET"] = obfSecret
 	f.env["SESSION_SECRET"] = sessionSecret
+	f.env["ALLOW_ZAK"] = "true" // ZAK URLs are searched for leaks too
 	logs := &logtest.Buffer{}
 	secrets := map[string]string{"OBF_CALLBACK_SECRET": obfSecret, "SESSION_SECRET": sessionSecret,
 		"RECALL_VERIFICATION_SECRET": whsec[6:], "Recall API key header": "Token rkey"}

@@ -37,7 +37,9 @@ func loadPlatforms(specs []platform.Spec, getenv func(string) string, deps platf
 			continue
 		}
 		if p == nil {
-			hints = append(hints, s.Hint)
+			h := s.Hint
+			h.Platform = s.Title
+			hints = append(hints, h)
 			continue
 		}
 		out = append(out, p)

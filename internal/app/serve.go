@@ -5,6 +5,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/bots"
 	"github.com/onbehalf/onbehalf/internal/buildinfo"
 	"github.com/onbehalf/onbehalf/internal/config"
+	"github.com/onbehalf/onbehalf/internal/connect"
 	"github.com/onbehalf/onbehalf/internal/events"
 	"github.com/onbehalf/onbehalf/internal/logging"
 	"github.com/onbehalf/onbehalf/internal/metrics"
@@ -155,6 +157,7 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 	zc := zoom.New(zoom.Options{
 		ClientID:        cfg.ZoomClientID,
 		ClientSecret:    cfg.ZoomClientSecret,
+		ClientSecrets:   cfg.ZoomClientSecrets,
 		RedirectURI:     cfg.ZoomRedirectURI,
 		OAuthURL:        cfg.ZoomOAuthURL,
 		APIURL:          cfg.ZoomAPIURL,
@@ -166,14 +169,18 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		Transport:       zoomTransport(a.tracing),
 	})
 	a.Tokens = &tokens.Manager{Store: a.Store, Zoom: zc, Revoker: zc, Logger: a.log,
-		Wait: cfg.ZoomTimeout, RefreshTimeout: cfg.ZoomRefreshTimeout}
+		Wait: cfg.ZoomTimeout, RefreshTimeout: cfg.ZoomRefreshTimeout,
+		Cooldown: cmp.Or(cfg.ZoomFailureCooldown, -1)} // 0 turns it off
 	var m *metrics.Metrics
 	if cfg.Metrics {
-		m = metrics.New(metrics.Options{Store: a.Store, Due: dueForMetrics(a.Store), Stats: a.Tokens.Stats, KeepAliveMargin: cfg.KeepAliveMargin, Logger: a.log})
+		m = metrics.New(metrics.Options{Store: a.Store, Due: dueForMetrics(a.Store), Stats: a.Tokens.Stats, KeepAliveIdle: cfg.KeepAliveIdle, Logger: a.log})
 		a.Tokens.Zoom = m.InstrumentZoom(zc)
 	}
 	signer := &tokenurl.Signer{Key: sec.URLKey, LegacyKeys: sec.LegacyURLKeys, TTL: cfg.TokenURLTTL}
-	broker := events.NewBroker(a.Store, events.BrokerOptions{Logger: a.log})
+	// The web layer bounds the launch page's streams (STREAMS_*); the
+	// broker's own bounds must not be tighter.
+	broker := events.NewBroker(a.Store, events.BrokerOptions{Logger: a.log,
+		MaxStreams: max(cfg.StreamsMax, events.DefaultMaxStreams), MaxPerKey: max(cfg.StreamsPerSession, events.DefaultMaxStreamsPerKey)})
 	var deliverer *events.Deliverer
 	if cfg.WebhookURL != "" {
 		if deliverer, err = events.NewDeliverer(a.Store, cfg.WebhookURL, sec.Webhook, events.DeliveryOptions{Logger: a.log}); err != nil {
@@ -187,14 +194,16 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 			deliverer.Notify()
 		}
 	}
-	a.Bots = &bots.Service{Store: a.Store, Platforms: platforms, Signer: signer, BaseURL: cfg.BaseURL, Logger: a.log, Notify: notify}
+	a.Tokens.Notify = notify // connection.recovered
+	a.Bots = &bots.Service{Store: a.Store, Platforms: platforms, Signer: signer, BaseURL: cfg.BaseURL, AllowZAK: cfg.AllowZAK, Logger: a.log, Notify: notify}
 	a.Bots.Start()
 	// One per-connection budget and one failed-authorization budget for
 	// the token URLs and the API alike.
 	perConn := ratelimit.PerMinute(cfg.RateLimitPerConnection, maxLimiterKeys)
 	failures := ratelimit.New(tokenserve.FailRate, tokenserve.FailBurst, maxLimiterKeys)
 	ts := tokenserve.Options{
-		Signer: signer, Minter: a.Tokens, Secret: sec.OBF, PlainKinds: cfg.SecretURLKinds,
+		Signer: signer, Minter: a.Tokens, Secret: sec.OBF, PlainKinds: cfg.SecretURLKinds, AllowZAK: cfg.AllowZAK,
+		Bots:    a.Store,
 		PerIP:   ratelimit.PerMinute(cfg.RateLimitPerIP, maxLimiterKeys),
 		PerConn: perConn, Failures: failures,
 		BaseURL: cfg.BaseURL, Recorder: a.Bots, Logger: a.log,
@@ -210,6 +219,11 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		TrustedProxies:      cfg.TrustedProxies,
 		Demo:                o.Demo,
 		PlainURLs:           len(cfg.SecretURLKinds) > 0,
+		PagesOff:            !cfg.Pages,
+		AllowZAK:            cfg.AllowZAK,
+		BotsPerHour:         cfg.BotsPerHour,
+		StreamsPerSession:   cfg.StreamsPerSession,
+		StreamsMax:          cfg.StreamsMax,
 		Store:               a.Store,
 		Connector:           a.Tokens,
 		Tokens:              tokenserve.New(ts),
@@ -221,6 +235,8 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		APIMethodNotAllowed: api.MethodNotAllowed,
 		ZoomWebhookSecret:   cfg.ZoomWebhookSecretToken,
 		ZoomClientID:        cfg.ZoomClientID,
+		ConnectPolicy:       connect.Policy{Accounts: cfg.AllowedZoomAccounts, Domains: cfg.AllowedEmailDomains},
+		Replay:              a.Store,
 		Logger:              a.log,
 		Traced:              a.tracing != nil,
 	}
@@ -236,7 +252,7 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		return err
 	}
 	ao := api.Options{
-		BaseURL: cfg.BaseURL, Keys: cfg.APIKeys, ReturnOrigins: cfg.APIReturnOrigins, RateLimitPerKey: cfg.RateLimitPerAPIKey,
+		BaseURL: cfg.BaseURL, Keys: cfg.APIKeys, ReturnOrigins: cfg.APIReturnOrigins, RateLimitPerKey: cfg.RateLimitPerAPIKey, AllowZAK: cfg.AllowZAK,
 		PerConnection: perConn, Failures: failures, TokenURLTTL: cfg.TokenURLTTL,
 		Store: a.Store, Connector: a.Tokens, Minter: a.Tokens, Bots: a.Bots, Recorder: a.Bots, Logger: a.log,
 		Stream: api.StreamFunc(func(w http.ResponseWriter, r *http.Request, key, conn string) error {

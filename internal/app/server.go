@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+	stdlog "log"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -14,8 +16,8 @@ import (
 	"github.com/onbehalf/onbehalf/internal/tokens"
 )
 
-// startKeepAlive starts the scheduler that refreshes every connection
-// before its access token expires, and returns what stops it.
+// startKeepAlive starts the scheduler that refreshes the connections
+// nobody fetched a token for in KEEPALIVE_IDLE, and returns what stops it.
 func startKeepAlive(cfg config.Config, st onbehalf.DueLister, mgr *tokens.Manager, log *slog.Logger) func() {
 	if !cfg.KeepAlive || !cfg.ZoomConfigured() {
 		return func() {}
@@ -23,7 +25,7 @@ func startKeepAlive(cfg config.Config, st onbehalf.DueLister, mgr *tokens.Manage
 	s := &keepalive.Scheduler{
 		Lister:      st,
 		Refresher:   mgr,
-		Margin:      cfg.KeepAliveMargin,
+		Idle:        cfg.KeepAliveIdle,
 		Concurrency: cfg.KeepAliveConcurrency,
 		Rate:        cfg.KeepAliveRate,
 		Logger:      log,
@@ -44,15 +46,21 @@ func startKeepAlive(cfg config.Config, st onbehalf.DueLister, mgr *tokens.Manage
 func hints(cfg config.Config) []onbehalf.Hint {
 	var h []onbehalf.Hint
 	if !cfg.ZoomConfigured() {
-		where := "Zoom App Marketplace (marketplace.zoom.us) → Develop → Build App → General app → App Credentials. Use " +
-			cfg.ZoomRedirectURI + " as the OAuth redirect URL and add it to the OAuth allow list."
+		where := "Zoom App Marketplace (marketplace.zoom.us) → Develop → Build App → General app → App Credentials. Use `" +
+			cfg.ZoomRedirectURI + "` as the OAuth redirect URL and add it to the OAuth allow list."
 		h = append(h,
 			onbehalf.Hint{Var: "ZOOM_CLIENT_ID", Why: "Without it nobody can connect Zoom.", Where: where},
 			onbehalf.Hint{Var: "ZOOM_CLIENT_SECRET", Why: "Without it nobody can connect Zoom.", Where: "Same page as the Client ID."})
 	}
 	if u := cfg.BaseURL; strings.HasPrefix(u, "http://localhost") {
+		// The port of the local BASE_URL is the one the server listens on
+		// (cfg.Port may not be: LISTEN_ADDR, PORT=0).
+		port := strconv.Itoa(cfg.Port)
+		if pu, err := url.Parse(u); err == nil && pu.Port() != "" {
+			port = pu.Port()
+		}
 		h = append(h, onbehalf.Hint{Var: "BASE_URL", Why: "Zoom redirects browsers here and bot platforms fetch tokens here, so it must be reachable from the internet.",
-			Where: "Run `ngrok http " + strconv.Itoa(cfg.Port) + "` and set BASE_URL to the https URL it prints (then restart)."})
+			Where: "Run `ngrok http " + port + "` and set BASE_URL to the https URL it prints (then restart)."})
 	}
 	return h
 }
@@ -90,8 +98,11 @@ func DefaultServerLimits(cfg config.Config) ServerLimits {
 	}
 }
 
-// NewHTTPServer returns the http.Server that serves h with the limits l and
-// logs its connection errors at debug level.
+// NewHTTPServer returns the http.Server that serves h with the limits l. Its
+// error log goes to log: accept errors (out of file descriptors: EMFILE,
+// ENFILE) at error level, since then nobody can connect, token URLs
+// included; the rest (TLS handshakes, bad requests: any client's noise)
+// at debug.
 func NewHTTPServer(h http.Handler, l ServerLimits, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
@@ -100,6 +111,28 @@ func NewHTTPServer(h http.Handler, l ServerLimits, log *slog.Logger) *http.Serve
 		WriteTimeout:      l.WriteTimeout,
 		IdleTimeout:       l.IdleTimeout,
 		MaxHeaderBytes:    l.MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		ErrorLog:          stdlog.New(serverErrorLog{log}, "", 0),
 	}
+}
+
+// serverErrorLog sorts the http.Server's error lines by level.
+type serverErrorLog struct{ log *slog.Logger }
+
+// acceptError starts the line net/http logs when Accept fails and it
+// retries ("http: Accept error: …; retrying in 5ms").
+const acceptError = "http: Accept error:"
+
+// Write logs one line of the http.Server's error log.
+func (l serverErrorLog) Write(p []byte) (int, error) {
+	msg := strings.TrimRight(string(p), "\n")
+	if strings.HasPrefix(msg, acceptError) {
+		hint := "the server cannot accept connections"
+		if strings.Contains(msg, "too many open files") {
+			hint = "out of file descriptors: raise the open-file limit (ulimit -n, systemd LimitNOFILE) or lower STREAMS_MAX"
+		}
+		l.log.Error("http server: "+hint, "err", strings.TrimSpace(strings.TrimPrefix(msg, acceptError)))
+		return len(p), nil
+	}
+	l.log.Debug(msg)
+	return len(p), nil
 }

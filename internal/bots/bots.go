@@ -40,6 +40,9 @@ type Service struct {
 	// Platforms are the configured platforms, in the order they are
 	// offered.
 	Platforms []onbehalf.Platform
+	// AllowZAK lets bots and token URLs carry ZAKs (ALLOW_ZAK); off, asking
+	// for one is EFORBIDDEN (onbehalf.ZAKRefused).
+	AllowZAK bool
 	// Signer signs token URLs and per-bot status URLs.
 	Signer *tokenurl.Signer
 	// BaseURL is the public URL the URLs start with.
@@ -178,7 +181,7 @@ func (s *Service) Platform(name string) (onbehalf.Platform, error) {
 	if name == "" {
 		return nil, onbehalf.FieldError("platform", "Choose a platform: %s.", strings.Join(names, ", "))
 	}
-	return nil, onbehalf.FieldError("platform", "Unknown or unconfigured platform %q: this server offers %s.", clip(name, 30), strings.Join(names, ", "))
+	return nil, onbehalf.FieldError("platform", "Unknown or unconfigured platform %q: this server offers %s.", onbehalf.Clip(name, 30), strings.Join(names, ", "))
 }
 
 // connection returns a connected connection able to mint kinds, and the
@@ -200,6 +203,9 @@ func (s *Service) connection(ctx context.Context, id string, kinds []onbehalf.To
 		return nil, nil, onbehalf.Errorf(onbehalf.EDISCONNECTED, "This Zoom connection stopped working (%s): reconnect Zoom first.", reason(c))
 	}
 	for _, k := range kinds {
+		if k == onbehalf.KindZAK && !s.AllowZAK {
+			return nil, nil, onbehalf.ZAKRefused()
+		}
 		if !c.HasScope(k.Scope()) {
 			return nil, nil, onbehalf.FieldError("kinds", "This Zoom connection cannot mint %s tokens: the Zoom app needs the %s scope. Add it in the Zoom app, then reconnect Zoom.", kindName(k), k.Scope())
 		}
@@ -212,7 +218,9 @@ func (s *Service) tokenURLs(p onbehalf.Platform, params tokenurl.Params) ([]onbe
 	return tokenURLs(s.Signer, s.BaseURL, p, params)
 }
 
-// tokenURLs plans the token URLs of params.Kinds on p and signs each.
+// tokenURLs plans the token URLs of params.Kinds on p and signs each,
+// bound to p: the token handler refuses them on any other platform's
+// routes.
 func tokenURLs(signer *tokenurl.Signer, base string, p onbehalf.Platform, params tokenurl.Params) ([]onbehalf.TokenURL, error) {
 	plans, err := p.PlanTokenURLs(params.Kinds)
 	if err != nil {
@@ -224,7 +232,7 @@ func tokenURLs(signer *tokenurl.Signer, base string, p onbehalf.Platform, params
 	out := make([]onbehalf.TokenURL, 0, len(plans))
 	for _, pl := range plans {
 		pp := params
-		pp.Kinds = pl.Kinds
+		pp.Kinds, pp.Platform = pl.Kinds, p.Name()
 		out = append(out, onbehalf.TokenURL{Kinds: pl.Kinds, URL: signer.URL(base, pl.Path, pp)})
 	}
 	return out, nil
@@ -260,13 +268,6 @@ func reason(c *onbehalf.Connection) string {
 		return c.DisconnectedReason
 	}
 	return "disconnected"
-}
-
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }
 
 func (s *Service) now() time.Time {

@@ -98,7 +98,9 @@ func TestLaunchAndStatus(t *testing.T) {
 		t.Fatalf("bot %+v, recall got %+v", b, created)
 	}
 	for _, u := range created[0].TokenURLs {
-		if !strings.Contains(u, "bot="+b.ID) || !strings.HasPrefix(u, "https://onbehalf.example/recall/") {
+		// Bound to its bot and its platform (refused on other platforms'
+		// routes).
+		if !strings.Contains(u, "bot="+b.ID) || !strings.Contains(u, "&platform=recall&") || !strings.HasPrefix(u, "https://onbehalf.example/recall/") {
 			t.Fatalf("token URL %q", u)
 		}
 	}
@@ -154,5 +156,36 @@ func TestRecordTokenFetches(t *testing.T) {
 	c, _ := e.st.Connection(context.Background(), e.conn.ID)
 	if c.MintedAt.IsZero() {
 		t.Fatal("last mint not recorded")
+	}
+}
+
+// TestDoneStaysDone: through the store, a report that comes after done
+// (here a joining without a platform timestamp, as a late retry delivers
+// it) goes on the timeline only; a long message is stored clipped.
+func TestDoneStaysDone(t *testing.T) {
+	e := newEnv(t, "")
+	ctx := context.Background()
+	b, err := e.svc.Launch(ctx, bots.LaunchRequest{ConnectionID: e.conn.ID, MeetingURL: "https://zoom.us/j/85012345678"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("ü", 30<<10) // 60 KB
+	for i, r := range []onbehalf.StatusReport{
+		{Status: onbehalf.BotInCall, EventID: "e1"},
+		{Status: onbehalf.BotDone, EventID: "e2", Message: long},
+		{Status: onbehalf.BotJoining, EventID: "e3"},
+	} {
+		r.PlatformBotID = b.PlatformBotID
+		changed, err := e.svc.ReceiveStatus(ctx, "recall", []onbehalf.StatusReport{r}, "")
+		if err != nil || (len(changed) == 1) != (i < 2) {
+			t.Fatalf("report %d (%s): changed %d, %v", i, r.Status, len(changed), err)
+		}
+	}
+	got, _ := e.st.Bot(ctx, b.ID)
+	if got.Status != onbehalf.BotDone || len(got.Timeline) != 3 || got.Timeline[2].Status != onbehalf.BotJoining {
+		t.Fatalf("bot %s, timeline %d", got.Status, len(got.Timeline))
+	}
+	if n := len(got.StatusReason); n > onbehalf.MaxTimelineMessage+3 || !strings.HasPrefix(long, strings.TrimSuffix(got.StatusReason, "…")) {
+		t.Fatalf("status reason of %d bytes", n)
 	}
 }

@@ -9,12 +9,15 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/joho/godotenv"
+	"github.com/onbehalf/onbehalf/internal/keepalive"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/tokens"
 )
 
 // Config is the parsed configuration. Secrets that are empty here
@@ -62,16 +65,32 @@ type Config struct {
 	// all are tried to open (rotation). Empty: a key file beside the
 	// database is used, generated on first start.
 	TokenEncryptionKeys [][]byte
-	// KeepAlive enables the background refresher; KeepAliveMargin is how
-	// long before expiry it refreshes, KeepAliveConcurrency how many
+	// KeepAlive enables the background refresher; KeepAliveMargin is
+	// still read but no longer used (KeepAliveIdle), KeepAliveConcurrency how many
 	// refreshes run at once and KeepAliveRate how many start per second.
 	KeepAlive            bool
 	KeepAliveMargin      time.Duration
 	KeepAliveConcurrency int
 	KeepAliveRate        float64
+	// KeepAliveIdle is how long a connection nobody fetched a token for
+	// waits for its keep-alive refresh (KEEPALIVE_IDLE); it replaces
+	// KeepAliveMargin, which is still read (an old .env keeps working)
+	// but no longer used by the scheduler.
+	KeepAliveIdle time.Duration
+	// ZoomClientSecrets is ZOOM_CLIENT_SECRET split at commas: one
+	// secret, or two (the new one first) while Zoom's secret rotation is
+	// under way.
+	ZoomClientSecrets []string
+	// ZoomFailureCooldown is how long token requests for a connection fail
+	// fast after a refresh failed for a reason other than a dead grant
+	// (ZOOM_FAILURE_COOLDOWN; 0 turns it off).
+	ZoomFailureCooldown time.Duration
 
 	// TokenURLTTL is the lifetime of signed token URLs.
 	TokenURLTTL time.Duration
+	// AllowZAK lets this server hand out ZAKs (ALLOW_ZAK, default false):
+	// Zoom allows them only for meetings in the app's own account.
+	AllowZAK bool
 	// SecretURLKinds are the kinds plain auth_token URLs may serve
 	// (ALLOW_SECRET_URLS: true = OBF only, zak = OBF and ZAK, false =
 	// none).
@@ -91,6 +110,11 @@ type Config struct {
 	APIReturnOrigins []string
 	// RateLimitPerAPIKey is API requests per minute per key (0: off).
 	RateLimitPerAPIKey int
+
+	// AllowedZoomAccounts and AllowedEmailDomains limit who may connect
+	// through the pages (ALLOWED_ZOOM_ACCOUNTS, ALLOWED_EMAIL_DOMAINS,
+	// lower-cased); empty: everyone. Connect links are not limited.
+	AllowedZoomAccounts, AllowedEmailDomains []string
 
 	// WebhookURL receives the outgoing events, signed with WebhookSecret
 	// (whsec_…).
@@ -117,6 +141,18 @@ type Config struct {
 	TracesEndpoint string
 	OTLPHeaders    map[string]string
 	ServiceName    string
+	// Pages serves the browser pages (PAGES, default true): home, launch,
+	// the person's page, /zoom/oauth without a connect link. False leaves
+	// the API, connect links, token URLs, webhooks and probes.
+	Pages bool
+	// BotsPerHour bounds the bots one person (one connection) sends from
+	// the pages in a rolling hour (BOTS_PER_HOUR, default 20; 0: no
+	// limit). Bots created through the API are not limited by it.
+	BotsPerHour int
+	// StreamsPerSession and StreamsMax bound the launch page's live-status
+	// streams: per browser session (one connection) and in all.
+	StreamsPerSession int
+	StreamsMax        int
 }
 
 // Getenv looks up an environment variable; os.Getenv fits.
@@ -226,10 +262,18 @@ func Load(getenv Getenv) (Config, error) {
 		}
 		c.TokenEncryptionKeys = keys
 	}
+	c.AllowZAK = parseBool(&errs, "ALLOW_ZAK", get("ALLOW_ZAK", "false"))
 	c.KeepAlive = parseBool(&errs, "KEEPALIVE", get("KEEPALIVE", "true"))
 	c.KeepAliveMargin = parseDuration(&errs, "KEEPALIVE_MARGIN", get("KEEPALIVE_MARGIN", "15m"))
 	c.KeepAliveConcurrency = parseInt(&errs, "KEEPALIVE_CONCURRENCY", get("KEEPALIVE_CONCURRENCY", "4"), 1, 256)
 	c.KeepAliveRate = float64(parseInt(&errs, "KEEPALIVE_RATE", get("KEEPALIVE_RATE", "10"), 1, 1000))
+	c.KeepAliveIdle = parseDuration(&errs, "KEEPALIVE_IDLE", get("KEEPALIVE_IDLE", "24h"))
+	if v := c.KeepAliveIdle; v > 0 && (v < keepalive.MinIdle || v > keepalive.MaxIdle) {
+		errs = append(errs, fmt.Errorf("KEEPALIVE_IDLE=%s: must be from %s to %s (30 days): Zoom's refresh tokens die when unused for about 90 days",
+			v, keepalive.MinIdle, keepalive.MaxIdle))
+	}
+	c.ZoomFailureCooldown = parseCooldown(&errs, get("ZOOM_FAILURE_COOLDOWN", "30s"))
+	c.ZoomClientSecrets = parseClientSecrets(&errs, c.ZoomClientSecret)
 	c.TokenURLTTL = parseDuration(&errs, "TOKEN_URL_TTL", get("TOKEN_URL_TTL", "168h"))
 	switch v := strings.ToLower(get("ALLOW_SECRET_URLS", "true")); v {
 	case "true", "1", "obf":
@@ -271,6 +315,15 @@ func Load(getenv Getenv) (Config, error) {
 		c.APIReturnOrigins = append(c.APIReturnOrigins, u.Scheme+"://"+u.Host)
 	}
 	c.RateLimitPerAPIKey = parseInt(&errs, "RATE_LIMIT_PER_API_KEY", get("RATE_LIMIT_PER_API_KEY", "600"), 0, 1_000_000)
+	c.AllowedZoomAccounts = list(get("ALLOWED_ZOOM_ACCOUNTS", ""))
+	for _, d := range list(get("ALLOWED_EMAIL_DOMAINS", "")) {
+		d = strings.ToLower(strings.TrimPrefix(d, "@"))
+		if strings.ContainsAny(d, "@/ ") || !strings.Contains(d, ".") {
+			errs = append(errs, fmt.Errorf("ALLOWED_EMAIL_DOMAINS: %q is not an email domain (like example.com)", d))
+			continue
+		}
+		c.AllowedEmailDomains = append(c.AllowedEmailDomains, d)
+	}
 	if v := get("WEBHOOK_URL", ""); v != "" {
 		if _, err := parseHTTPURL("WEBHOOK_URL", v); err != nil {
 			errs = append(errs, err)
@@ -302,6 +355,10 @@ func Load(getenv Getenv) (Config, error) {
 	}
 	c.ShutdownDrain = parseWait(&errs, "SHUTDOWN_DRAIN", get("SHUTDOWN_DRAIN", "5s"))
 	loadTracing(&c, &errs, get)
+	c.Pages = parseBool(&errs, "PAGES", get("PAGES", "true"))
+	c.BotsPerHour = parseInt(&errs, "BOTS_PER_HOUR", get("BOTS_PER_HOUR", "20"), 0, 100_000)
+	c.StreamsPerSession = parseInt(&errs, "STREAMS_PER_SESSION", get("STREAMS_PER_SESSION", "5"), 1, 1000)
+	c.StreamsMax = parseInt(&errs, "STREAMS_MAX", get("STREAMS_MAX", "1000"), 1, 1_000_000)
 	switch c.LogFormat {
 	case "text", "json":
 	default:
@@ -421,6 +478,38 @@ func parseDuration(errs *[]error, name, v string) time.Duration {
 		*errs = append(*errs, fmt.Errorf("%s=%q: must be a positive duration such as 10s", name, v))
 	}
 	return d
+}
+
+// parseCooldown reads ZOOM_FAILURE_COOLDOWN: 0 (off) up to
+// tokens.MaxCooldown.
+func parseCooldown(errs *[]error, v string) time.Duration {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 || d > tokens.MaxCooldown {
+		*errs = append(*errs, fmt.Errorf("ZOOM_FAILURE_COOLDOWN=%q: must be a duration from 0 (off) to %s, such as 30s", v, tokens.MaxCooldown))
+	}
+	return d
+}
+
+// parseClientSecrets splits ZOOM_CLIENT_SECRET: one secret, or two
+// separated by a comma (the new one first) during Zoom's secret rotation.
+// Errors never hold a secret.
+func parseClientSecrets(errs *[]error, v string) []string {
+	if v == "" {
+		return nil
+	}
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		out = append(out, strings.TrimSpace(p))
+	}
+	switch {
+	case len(out) > 2:
+		*errs = append(*errs, fmt.Errorf("ZOOM_CLIENT_SECRET: holds %d comma-separated secrets; give one, or two (the new one first) while Zoom's secret rotation is under way", len(out)))
+	case slices.Contains(out, ""):
+		*errs = append(*errs, errors.New("ZOOM_CLIENT_SECRET: an empty secret around a comma; give one secret, or two separated by a comma (the new one first)"))
+	case len(out) == 2 && out[0] == out[1]:
+		*errs = append(*errs, errors.New("ZOOM_CLIENT_SECRET: the same secret twice; after the rotation keep only the new one"))
+	}
+	return out
 }
 
 // ErrNoTokenKey is the error of a PostgreSQL install without

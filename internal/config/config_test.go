@@ -93,3 +93,24 @@ func TestDotEnvLoadedAndEnvironmentWins(t *testing.T) {
 		t.Fatalf("missing .env must be fine: %v", err)
 	}
 }
+
+func TestPagesAndAbuseLimits(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil || !c.Pages || c.BotsPerHour != 20 || c.StreamsPerSession != 5 || c.StreamsMax != 1000 ||
+		c.AllowedZoomAccounts != nil || c.AllowedEmailDomains != nil {
+		t.Fatalf("defaults: %v %+v", err, c)
+	}
+	c, err = Load(env(map[string]string{"PAGES": "false", "BOTS_PER_HOUR": "0", "STREAMS_PER_SESSION": "2", "STREAMS_MAX": "50",
+		"ALLOWED_ZOOM_ACCOUNTS": " acctA, acctB ,", "ALLOWED_EMAIL_DOMAINS": "@Example.com, corp.example.org"}))
+	if err != nil || c.Pages || c.BotsPerHour != 0 || c.StreamsPerSession != 2 || c.StreamsMax != 50 ||
+		strings.Join(c.AllowedZoomAccounts, ",") != "acctA,acctB" || strings.Join(c.AllowedEmailDomains, ",") != "example.com,corp.example.org" {
+		t.Fatalf("set: %v %+v", err, c)
+	}
+	_, err = Load(env(map[string]string{"PAGES": "nope", "BOTS_PER_HOUR": "-1", "STREAMS_PER_SESSION": "0", "STREAMS_MAX": "many",
+		"ALLOWED_EMAIL_DOMAINS": "a@b.com"}))
+	for _, want := range []string{"PAGES=", "BOTS_PER_HOUR=", "STREAMS_PER_SESSION=", "STREAMS_MAX=", "ALLOWED_EMAIL_DOMAINS:"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("problems lack %s: %v", want, err)
+		}
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/onbehalf/onbehalf/internal/events"
 	"github.com/onbehalf/onbehalf/internal/platform"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
 )
@@ -77,6 +78,12 @@ type Options struct {
 	LogOut io.Writer
 	// LogLevel is the server's LOG_LEVEL ("warn" when empty).
 	LogLevel string
+	// ForwardWebhooks is the developer's WEBHOOK_URL: the demo's own
+	// receiver forwards every verified webhook there ("" for none).
+	ForwardWebhooks string
+	// WebhookSecret is the developer's WEBHOOK_SECRET, which the server
+	// signs webhooks with; a new one each run when empty.
+	WebhookSecret string
 }
 
 // Demo is a running demo. Stop it by ending the context given to New,
@@ -93,10 +100,17 @@ type Demo struct {
 	// Missing names the platforms of Options.Platforms without a fake:
 	// the demo does not offer them.
 	Missing []string
+	// APIKey turns the integration API on (API_KEYS): new each run, for
+	// Run to print once.
+	APIKey string
+	// WebhooksURL is the page of the demo's webhook receiver, which the
+	// server sends its events to; WebhookSecret signs them.
+	WebhooksURL, WebhookSecret string
 
 	srv    Server
 	zoom   *zoomtest.Server
 	front  *frontServer
+	hooks  *hookReceiver
 	fakes  []*platformFake
 	driver *driver
 	done   chan struct{}
@@ -153,6 +167,9 @@ func New(ctx context.Context, o Options) (d *Demo, err error) {
 	d.ZoomURL = d.front.url
 	env.set("ZOOM_OAUTH_URL", d.front.url)
 	env.set("ZOOM_API_URL", d.front.url+"/v2")
+	if err = d.enableIntegration(env, o); err != nil {
+		return nil, err
+	}
 	if d.srv, err = o.Start(ctx, Config{Getenv: env.get, LogOut: o.LogOut, Platforms: specs}); err != nil {
 		return nil, err
 	}
@@ -179,6 +196,9 @@ func (d *Demo) cleanup() {
 	if d.front != nil {
 		d.front.close()
 	}
+	if d.hooks != nil {
+		d.hooks.close()
+	}
 	for _, f := range d.fakes {
 		f.fake.Close()
 	}
@@ -203,8 +223,10 @@ func freePort(port int) (int, error) {
 
 // Env is what Run gets from the process.
 type Env struct {
-	// Getenv reads the process environment: only PORT and LOG_LEVEL are
-	// used; the demo needs no other configuration and takes none.
+	// Getenv reads the process environment: only PORT, LOG_LEVEL and
+	// WEBHOOK_URL, WEBHOOK_SECRET (to forward the webhooks to the
+	// developer's receiver) are used; the demo needs no other
+	// configuration and takes none.
 	Getenv         func(string) string
 	Stdout, Stderr io.Writer
 }
@@ -226,12 +248,26 @@ func Run(ctx context.Context, env Env, o Options) int {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	o.Port, o.LogOut, o.LogLevel = port, env.Stderr, env.Getenv("LOG_LEVEL")
+	o.ForwardWebhooks = strings.TrimSpace(env.Getenv(events.VarWebhookURL))
+	newSecret := false
+	if o.ForwardWebhooks != "" {
+		o.WebhookSecret = strings.TrimSpace(env.Getenv(events.VarWebhookSecret))
+		if o.WebhookSecret == "" {
+			o.WebhookSecret = events.NewSecret()
+			newSecret = true
+		}
+		if err := events.CheckConfig(o.ForwardWebhooks, o.WebhookSecret); err != nil {
+			fmt.Fprintf(env.Stderr, "onbehalf demo: %v\n", err)
+			return 2
+		}
+	}
 	d, err := New(ctx, o)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "onbehalf demo: %v\n", err)
 		return 1
 	}
 	fmt.Fprintf(env.Stdout, "onbehalf demo: open %s in a browser (fake Zoom and fake bot platforms on this machine, no account needed; Ctrl-C stops it and deletes its data)\n", d.URL)
+	d.printPlayground(env.Stdout, o.ForwardWebhooks, newSecret)
 	if err := d.Wait(); err != nil {
 		fmt.Fprintf(env.Stderr, "onbehalf demo: %v\n", err)
 		return 1

@@ -86,8 +86,8 @@ func TestDemoDecline(t *testing.T) {
 
 var openLine = regexp.MustCompile(`open (http://127\.0\.0\.1:\d+) in a browser`)
 
-// TestRun: `onbehalf demo` prints one line with the URL to open, serves
-// the marked pages there, and stops cleanly.
+// TestRun: `onbehalf demo` prints the URL to open first, then the API
+// playground, serves the marked pages there, and stops cleanly.
 func TestRun(t *testing.T) {
 	var out, errOut logtest.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
@@ -98,7 +98,8 @@ func TestRun(t *testing.T) {
 		code <- demo.Run(ctx, demo.Env{Getenv: getenv, Stdout: &out, Stderr: &errOut}, demo.Options{Start: demotest.StartApp})
 	}()
 	var m []string
-	for deadline := time.Now().Add(10 * time.Second); m == nil; {
+	deadline := time.Now().Add(10 * time.Second)
+	for m == nil {
 		if m = openLine.FindStringSubmatch(out.String()); m == nil {
 			if time.Now().After(deadline) {
 				t.Fatalf("no URL printed; stdout %q, stderr %q", out.String(), errOut.String())
@@ -106,9 +107,16 @@ func TestRun(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	if n := strings.Count(out.String(), "\n"); n != 1 {
-		t.Errorf("printed %d lines, want one:\n%s", n, out.String())
+	for !strings.Contains(out.String(), "Webhooks:") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no playground printed; stdout %q", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
+	if first, _, _ := strings.Cut(out.String(), "\n"); !openLine.MatchString(first) {
+		t.Errorf("the first line is not the URL to open: %q", first)
+	}
+	checkPlayground(t, m[1], out.String())
 	resp, err := http.Get(m[1] + "/")
 	if err != nil {
 		t.Fatal(err)

@@ -24,8 +24,9 @@ import (
 
 // env is the server's whole configuration in a demo: nothing comes from
 // the process environment or a .env file, so that a developer's real
-// settings (a database URL, a webhook receiver, real API keys) never mix
-// with the fakes.
+// settings (a database URL, real API keys) never mix with the fakes. The
+// one exception is WEBHOOK_URL (and WEBHOOK_SECRET), which Run reads so
+// that the demo's own receiver forwards to it.
 type env struct {
 	mu   sync.Mutex
 	vals map[string]string

@@ -46,6 +46,36 @@ func TestHealthyInstallPassesOnline(t *testing.T) {
 	}
 }
 
+// TestZoomTwoSecrets: with ZOOM_CLIENT_SECRET=new,old doctor says which
+// one Zoom accepts, never printing either.
+func TestZoomTwoSecrets(t *testing.T) {
+	w := newWorld(t)
+	const fresh = "brand-new-secret-77"
+	cases := []struct {
+		name   string
+		accept []string
+		want   string
+		code   int
+	}{
+		{"rotation under way", []string{fresh, clientSecret}, "✓ Zoom accepts both secrets in ZOOM_CLIENT_SECRET", 0},
+		{"rotation over", []string{fresh}, "✓ Zoom accepts only the new (first) secret", 0},
+		{"new one mistyped", []string{clientSecret}, "⚠ Zoom accepts only the old (second) secret", 0},
+		{"neither", []string{"something-else-entirely"}, "✗ Zoom accepts none of the secrets", 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w.zoom.SetClientSecrets(c.accept...)
+			t.Cleanup(func() { w.zoom.SetClientSecrets(clientSecret) })
+			out, code := w.run(t, w.env.with("ZOOM_CLIENT_SECRET", fresh+","+clientSecret), false)
+			if c.code == 1 && code != 1 {
+				t.Errorf("exit %d, want 1", code)
+			}
+			mustContain(t, out, c.want)
+			mustNotContain(t, out, clientSecret, fresh)
+		})
+	}
+}
+
 func TestZoomCredentials(t *testing.T) {
 	w := newWorld(t)
 	cases := []struct {
@@ -168,7 +198,7 @@ func TestConfigProblemsAreEachReportedOnce(t *testing.T) {
 		}
 	}
 	mustContain(t, out, `✗ RECALL_TIMEOUT="soon": must be a positive duration`,
-		"✓ LISTEN_ADDR = 127.0.0.1:0", "✓ ZOOM_TIMEOUT = 10s (default)", "✓ DB_PATH = ")
+		"✓ LISTEN_ADDR = 127.0.0.1:0", "✓ ZOOM_TIMEOUT = 10s (default)", "✓ ZOOM_FAILURE_COOLDOWN = 30s (default)", "✓ KEEPALIVE_IDLE = 24h (default)", "✓ DB_PATH = ")
 	mustNotContain(t, out, "short!", "tooShortKey1")
 }
 
@@ -301,4 +331,19 @@ func TestDotEnvIsRead(t *testing.T) {
 		t.Errorf("exit %d with a broken .env, want 1", code)
 	}
 	mustContain(t, out, "Configuration file\n  ✗ reading "+path)
+}
+
+// TestAppReview: the review section names the deauthorization URL, the
+// scopes the features need (user:read:zak never; ZAK through
+// user:read:token) and says what it cannot check.
+func TestAppReview(t *testing.T) {
+	w := newWorld(t)
+	out, _ := w.run(t, w.env.with("ZOOM_WEBHOOK_SECRET_TOKEN", ""), false)
+	mustContain(t, out, "Zoom app review (Marketplace publication)",
+		"· Deauthorization endpoint not configured (needed to publish the app)", "/zoom/webhook",
+		"✓ Scopes the enabled features need, and the only ones to add to the app: user:read:user, user:read:token, meeting:read:local_recording_token.",
+		"user:read:zak is not needed", "Refresh frequency not checked", "Share of failing Zoom calls not checked")
+	out, _ = w.run(t, w.env.with("ZOOM_WEBHOOK_SECRET_TOKEN", "zoom-webhook-token-1234"), false)
+	mustContain(t, out, "✓ Deauthorization endpoint: ")
+	mustNotContain(t, out, "zoom-webhook-token-1234")
 }

@@ -116,6 +116,7 @@ func newWorld(t *testing.T) *world {
 		"ZOOM_S2S_CLIENT_ID":     s2sID,
 		"ZOOM_S2S_CLIENT_SECRET": s2sSecret,
 		"RECALL_API_KEY":         recallKey,
+		"ALLOWED_ZOOM_ACCOUNTS":  accountID, // the pages are not open to any Zoom user
 		"RECALL_API_URL":         w.recall.URL,
 		"DB_PATH":                filepath.Join(t.TempDir(), "data", "onbehalf.db"),
 	}

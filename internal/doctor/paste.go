@@ -3,6 +3,8 @@ package doctor
 import (
 	"fmt"
 	"strings"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
 
 // zoomScopes are the scopes the General app needs, with what each is for.
@@ -15,12 +17,6 @@ var zoomScopes = []struct{ scope, why string }{
 // accountScopes are the scopes the Server-to-Server app needs in account
 // mode (as internal/tokens names them).
 var accountScopes = []string{"user:read:token:admin", "user:read:zak:admin", "meeting:read:local_recording_token:admin"}
-
-// eventTypes are the outgoing webhook events (contract §7).
-var eventTypes = []string{
-	"connection.created", "connection.reconnected", "connection.disconnected", "connection.deleted",
-	"bot.created", "bot.status_changed", "token.failed",
-}
 
 // printPaste prints every value to paste into the Zoom app, each platform's
 // dashboard and the product that uses the integration API.
@@ -90,7 +86,7 @@ func (d *doctor) printPaste() {
 		} else {
 			d.r.paste("Signing secret", "generated in the database: `onbehalf webhook-secret` prints it")
 		}
-		d.r.paste("Event types", strings.Join(eventTypes, ", "))
+		d.r.paste("Event types", strings.Join(onbehalf.EventTypes, ", "))
 	})
 }
 

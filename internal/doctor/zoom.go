@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,6 +36,8 @@ func (d *doctor) checkZoom(ctx context.Context) {
 		d.r.info("General app credentials (ZOOM_CLIENT_ID %s) not checked (--offline).", c.ZoomClientID)
 	case len(d.problems["ZOOM_OAUTH_URL"]) > 0:
 		d.r.info("General app credentials not checked: ZOOM_OAUTH_URL has a problem (above).")
+	case len(c.ZoomClientSecrets) > 1:
+		d.checkZoomSecrets(ctx)
 	default:
 		d.checkZoomClient(ctx)
 	}
@@ -115,6 +118,51 @@ func (d *doctor) checkZoomClient(ctx context.Context) {
 	default:
 		d.r.warn("Zoom answered HTTP %d (%s): cannot tell whether ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET are right. Is ZOOM_OAUTH_URL (%s) Zoom's?", resp.StatusCode, clip(orBody(said, body), 200), c.ZoomOAuthURL)
 	}
+}
+
+// checkZoomSecrets says which of the secrets in ZOOM_CLIENT_SECRET
+// (new,old during Zoom's secret rotation) Zoom accepts, as the server
+// would try them (zoom.Client.CheckClientSecrets): by their place in the
+// list, never by their value.
+func (d *doctor) checkZoomSecrets(ctx context.Context) {
+	c := d.cfg
+	zc := zoom.New(zoom.Options{ClientID: c.ZoomClientID, ClientSecrets: c.ZoomClientSecrets, RedirectURI: d.redirectURI(),
+		OAuthURL: c.ZoomOAuthURL, APIURL: c.ZoomAPIURL, Timeout: zoomTimeout, Transport: d.o.HTTP.Transport})
+	checks := zc.CheckClientSecrets(ctx)
+	var accepted []string
+	for _, ch := range checks {
+		name := secretName(ch.Index, len(checks))
+		switch {
+		case ch.Err != nil:
+			d.r.warn("Could not tell whether Zoom accepts the %s in ZOOM_CLIENT_SECRET: %s", name, onbehalf.ErrorMessage(ch.Err))
+		case ch.Accepted:
+			accepted = append(accepted, name)
+		default:
+			d.r.info("Zoom refuses the %s in ZOOM_CLIENT_SECRET.", name)
+		}
+	}
+	const how = "Checked by exchanging a made-up authorization code with each: harmless, Zoom creates nothing."
+	switch {
+	case len(accepted) == len(checks):
+		d.r.ok("Zoom accepts both secrets in ZOOM_CLIENT_SECRET for ZOOM_CLIENT_ID %s: the rotation is under way.\n%s", c.ZoomClientID, how)
+	case len(accepted) == 1 && accepted[0] == secretName(0, len(checks)):
+		d.r.ok("Zoom accepts only the new (first) secret in ZOOM_CLIENT_SECRET for ZOOM_CLIENT_ID %s: the rotation is over; keep only the new secret in ZOOM_CLIENT_SECRET.\n%s", c.ZoomClientID, how)
+	case len(accepted) == 1:
+		d.r.warn("Zoom accepts only the %s in ZOOM_CLIENT_SECRET for ZOOM_CLIENT_ID %s, not the new (first) one: copy the new secret again from the General app → App Credentials. Calls work meanwhile (one retry each time the new one is refused).\n%s", accepted[0], c.ZoomClientID, how)
+	default:
+		d.r.fail("Zoom accepts none of the secrets in ZOOM_CLIENT_SECRET for ZOOM_CLIENT_ID %s: copy them again from the General app → App Credentials.\n%s", c.ZoomClientID, how)
+	}
+}
+
+// secretName names the secret at index i of n in ZOOM_CLIENT_SECRET.
+func secretName(i, n int) string {
+	switch {
+	case n == 2 && i == 0:
+		return "new (first) secret"
+	case n == 2 && i == 1:
+		return "old (second) secret"
+	}
+	return "secret number " + strconv.Itoa(i+1)
 }
 
 // checkZoomAccount asks Zoom for an account token with the

@@ -29,22 +29,32 @@ func (s *Scheduler) now() time.Time {
 	return time.Now()
 }
 
-func (s *Scheduler) margin() time.Duration {
-	if s.Margin > 0 {
-		return s.Margin
+func (s *Scheduler) idle() time.Duration {
+	if s.Idle > 0 {
+		return min(s.Idle, MaxIdle)
 	}
-	return DefaultMargin
+	return DefaultIdle
 }
 
-// jitter returns the effective jitter: Jitter (default Margin/3), capped
-// at Margin - InlineMargin.
+// EffectiveJitter returns the jitter window the scheduler uses: Jitter
+// with its default and caps applied.
+func (s *Scheduler) EffectiveJitter() time.Duration { return s.jitter() }
+
+// jitter returns the effective jitter: Jitter (default Idle/24), at most
+// Idle/2, and at most Lead - InlineMargin when the lead exceeds the
+// inline margin (connections due before their token expires are due
+// before callbacks refresh inline).
 func (s *Scheduler) jitter() time.Duration {
-	m := s.margin()
+	idle := s.idle()
 	j := s.Jitter
 	if j <= 0 {
-		j = m / 3
+		j = idle / 24
 	}
-	return max(min(j, m-InlineMargin), 0)
+	j = min(j, idle/2)
+	if lead := s.Lead(); lead > InlineMargin {
+		j = min(j, lead-InlineMargin)
+	}
+	return max(j, 0)
 }
 
 func (s *Scheduler) concurrency() int {

@@ -1,8 +1,41 @@
 // Package keepalive is the background refresher: one scheduler for all
-// connections that refreshes every connected connection's token pair well
-// before its access token expires, even when no bot asks for a token for
-// weeks. Zoom's refresh tokens die when they are not used for long, so a
-// connection nobody touches would otherwise be lost.
+// connections that refreshes a connection nobody fetched a token for at
+// most once per Idle (KEEPALIVE_IDLE, default 24 h), so that its grant
+// never dies of disuse and a dead grant is found within a day.
+//
+// It refreshes on use, not on the clock. Zoom's Marketplace security
+// requirements ask apps to avoid frequent requests for OAuth tokens and to
+// reuse an access token until it expires, and every rotation of a refresh
+// token is the one moment a connection can be lost. So an access token is
+// left to expire: the token callbacks refresh inline when the token they
+// need expires within the inline margin (tokens.DefaultMargin), and a
+// connection in use is refreshed that way, about once an hour while it is
+// used, never by the scheduler (its expiry keeps moving, so it never falls
+// due). Only a connection that nobody used for Idle is refreshed here.
+//
+// Why not keep connections in use warm (refresh them before expiry while
+// they are used, so the next fetch does not wait for a refresh)? It would
+// spend a rotation on every connection used in the last Idle, every hour,
+// whether or not it is used again, which is what Zoom asks apps not to do;
+// the inline refresh costs the first fetch after an expiry one call to
+// Zoom (a few hundred milliseconds, well inside the platforms' retries),
+// and creating a bot refreshes its connection ahead of the join when the
+// token would expire before the bot asks (the bots service). It would
+// also need a second listing of the store by last use, which the stores
+// do not keep.
+//
+// Zoom's refresh tokens die when unused: Zoom's current OAuth material
+// gives about 90 days for user-authorized apps (an older Zoom support
+// article said 15 years; the shorter figure rules). Idle is therefore at
+// most MaxIdle (30 days), leaving two months for failures and outages.
+//
+// A connection's due time is derived from its access token's expiry, the
+// only time the stores index: Zoom's access tokens live an hour
+// (AccessTokenLifetime), so a token expiring at E was issued at
+// E - AccessTokenLifetime and the connection is due at
+// E - AccessTokenLifetime + Idle (+ a jitter offset). With Idle under an
+// hour it is due before its token expires, as the old on-the-clock
+// schedule was.
 //
 // The scheduler never talks to Zoom itself: it goes through an
 // onbehalf.Refresher (the token manager), which shares the token callbacks'
@@ -24,11 +57,21 @@ import (
 
 // Defaults of a Scheduler.
 const (
-	// DefaultMargin is how long before expiry a connection becomes due.
-	DefaultMargin = 15 * time.Minute
+	// DefaultIdle is how long a connection nobody fetched a token for
+	// waits for its keep-alive refresh (KEEPALIVE_IDLE).
+	DefaultIdle = 24 * time.Hour
+	// MinIdle and MaxIdle bound Idle: refreshing more often than every
+	// ten minutes is what Zoom asks apps not to do, and a refresh token
+	// unused for 90 days may die at Zoom, so at most 30 days.
+	MinIdle = 10 * time.Minute
+	MaxIdle = 30 * 24 * time.Hour
+	// AccessTokenLifetime is how long Zoom's access tokens live
+	// (expires_in 3600): the due time of a connection is derived from its
+	// token's expiry with it.
+	AccessTokenLifetime = time.Hour
 	// InlineMargin is how long before expiry the token callbacks refresh
-	// inline (tokens.DefaultMargin). The scheduler always refreshes before
-	// that point, so that callbacks find a fresh token.
+	// inline (tokens.DefaultMargin). With Idle short enough that the
+	// scheduler refreshes before expiry, it refreshes before that point.
 	InlineMargin = 5 * time.Minute
 	// DefaultConcurrency is the maximum number of refreshes in flight.
 	DefaultConcurrency = 4
@@ -58,7 +101,7 @@ const (
 	maxHolds = 10000
 )
 
-// Scheduler refreshes every connection before its access token expires.
+// Scheduler refreshes the connections nobody fetched a token for in Idle.
 // Set Lister and Refresher; every other field has a default. Run runs it;
 // Pass runs one pass. The fields must not change once Run or Pass started.
 type Scheduler struct {
@@ -73,14 +116,16 @@ type Scheduler struct {
 	// sleeps between passes and a pass sleeps to respect Rate. Default: a
 	// timer. Tests inject one that advances a fake clock.
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Margin: a connection becomes due when its access token expires
-	// within Margin (plus its jitter offset). Default DefaultMargin.
-	Margin time.Duration
+	// Idle: a connection becomes due Idle after its access token was
+	// issued (plus its jitter offset), unless a token request refreshed
+	// it meanwhile. Default DefaultIdle; at most MaxIdle.
+	Idle time.Duration
 	// Jitter spreads connections made together: a connection becomes due
-	// at Expiry - Margin + offset, where offset in [0, Jitter) is derived
-	// from a hash of its ID. Default Margin/3; capped at Margin -
-	// InlineMargin so that a connection is always due before callbacks
-	// refresh it inline.
+	// at Expiry - AccessTokenLifetime + Idle + offset, where offset in
+	// [0, Jitter) is derived from a hash of its ID. Default Idle/24, at
+	// most Idle/2; when Idle is so short that connections are due before
+	// their token expires, capped so that they are due before callbacks
+	// refresh inline.
 	Jitter time.Duration
 	// Concurrency is the maximum number of refreshes in flight. Default 4.
 	Concurrency int
@@ -143,7 +188,7 @@ type Stats struct {
 // is logged and retried after MaxPoll.
 func (s *Scheduler) Run(ctx context.Context) error {
 	log := s.logger()
-	log.Info("keep-alive scheduler started", "margin", s.margin(), "jitter", s.jitter(),
+	log.Info("keep-alive scheduler started", "idle", s.idle(), "jitter", s.jitter(),
 		"concurrency", s.concurrency(), "rate", s.rate())
 	defer log.Info("keep-alive scheduler stopped")
 	for {
@@ -183,14 +228,14 @@ func (s *Scheduler) Pass(ctx context.Context) (Stats, error) {
 	defer s.passMu.Unlock()
 	var st Stats
 	now := s.now()
-	margin, batch := s.margin(), s.batch()
+	lead, batch := s.Lead(), s.batch()
 	st.Next = now.Add(s.maxPoll())
 
 	// List everything that may become due before the next poll. Jitter
 	// means the soonest-expiring entries are not all due yet, so one pass
 	// lists up to listBatches batches (index keys only: cheap) to find
 	// Batch due ones.
-	horizon := st.Next.Add(margin)
+	horizon := st.Next.Add(lead)
 	limit := listBatches * batch
 	list, err := s.Lister.DueBefore(ctx, horizon, limit)
 	if err != nil {
@@ -201,7 +246,7 @@ func (s *Scheduler) Pass(ctx context.Context) (Stats, error) {
 	// be due already when the list was full.
 	hidden := false
 	if len(list) == limit {
-		at := list[len(list)-1].Expiry.Add(-margin)
+		at := list[len(list)-1].Expiry.Add(-lead)
 		st.Next = earliest(st.Next, at)
 		hidden = !at.After(now)
 	}
@@ -272,10 +317,26 @@ dispatch:
 	return st, nil
 }
 
-// DueAt returns when a connection becomes due: Expiry - Margin + its jitter
-// offset, always before Expiry - InlineMargin when Margin exceeds it.
+// DueAt returns when a connection becomes due: Idle after its access token
+// was issued (Expiry - Lead) plus its jitter offset; always before Expiry -
+// InlineMargin when Lead exceeds it.
 func (s *Scheduler) DueAt(d onbehalf.Due) time.Time {
-	return d.Expiry.Add(-s.margin() + s.Offset(d.ConnID))
+	return d.Expiry.Add(-s.Lead() + s.Offset(d.ConnID))
+}
+
+// Lead returns how long before its access token's expiry a connection
+// becomes due (before its jitter offset): AccessTokenLifetime - Idle,
+// negative (after the expiry) when Idle exceeds an hour.
+func (s *Scheduler) Lead() time.Duration { return Lead(s.idle()) }
+
+// Lead returns the lead of a scheduler with the given Idle (0: the
+// default), for callers that tell how late the keep-alive is (the lag
+// metric).
+func Lead(idle time.Duration) time.Duration {
+	if idle <= 0 {
+		idle = DefaultIdle
+	}
+	return AccessTokenLifetime - min(idle, MaxIdle)
 }
 
 // Offset returns the jitter offset of a connection: a deterministic value
@@ -306,10 +367,11 @@ const (
 // refresh refreshes one due connection and updates its hold.
 func (s *Scheduler) refresh(ctx context.Context, d onbehalf.Due) result {
 	log := s.logger()
-	// Refresh when the token still expires within Margin: a connection a
-	// callback refreshed meanwhile (an hour later) is skipped. The bound
-	// is past the listed expiry even when the pass runs exactly at it.
-	before := s.now().Add(s.margin())
+	// Refresh when the token still expires before now + Lead (it was
+	// issued Idle ago): a connection a callback refreshed meanwhile is
+	// skipped. The bound is past the listed expiry even when the pass
+	// runs exactly at it.
+	before := s.now().Add(s.Lead())
 	if !d.Expiry.Before(before) {
 		before = d.Expiry.Add(time.Nanosecond)
 	}

@@ -16,6 +16,14 @@ import (
 
 var start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
+// margin and clockIdle give the schedule these tests were written for,
+// before KEEPALIVE_IDLE: every connection due 15 minutes before its access
+// token expires (an Idle of 45 minutes).
+const (
+	margin    = 15 * time.Minute
+	clockIdle = keepalive.AccessTokenLifetime - margin
+)
+
 // burst is the start burst of a default Scheduler: min(Concurrency, Rate).
 const burst = keepalive.DefaultConcurrency
 
@@ -65,10 +73,10 @@ func TestTenThousandSpreadOverAnHourRefreshedOnce(t *testing.T) {
 	orig := make(map[string]time.Time, n)
 	for i := range n {
 		id := fmt.Sprintf("conn%05d", i)
-		orig[id] = start.Add(keepalive.DefaultMargin + time.Duration(i)*time.Hour/n)
+		orig[id] = start.Add(margin + time.Duration(i)*time.Hour/n)
 		f.set(id, orig[id])
 	}
-	s := &keepalive.Scheduler{Lister: f, Refresher: f, Logger: discard()}
+	s := &keepalive.Scheduler{Idle: clockIdle, Lister: f, Refresher: f, Logger: discard()}
 
 	// Every 50th connection is refreshed by a token callback a little
 	// before the scheduler would get to it.
@@ -86,7 +94,7 @@ func TestTenThousandSpreadOverAnHourRefreshedOnce(t *testing.T) {
 		}
 	}
 	wall := time.Now()
-	runUntil(t, s, clk, start.Add(time.Hour+keepalive.DefaultMargin), tick)
+	runUntil(t, s, clk, start.Add(time.Hour+margin), tick)
 
 	calls := f.allCalls()
 	once := map[string]int{}
@@ -129,7 +137,7 @@ func TestBacklogIsRateLimited(t *testing.T) {
 	for i := range n {
 		f.set(fmt.Sprintf("conn%05d", i), start.Add(-10*time.Minute+time.Duration(i)*20*time.Minute/n))
 	}
-	s := &keepalive.Scheduler{Lister: f, Refresher: f, Logger: discard()}
+	s := &keepalive.Scheduler{Idle: clockIdle, Lister: f, Refresher: f, Logger: discard()}
 	runUntil(t, s, clk, start.Add(10*time.Minute), nil)
 
 	calls := f.allCalls()
@@ -171,7 +179,7 @@ func TestCallbackRefreshedBetweenListAndRefreshIsSkipped(t *testing.T) {
 			f.callback("c3")
 		}
 	}
-	s := &keepalive.Scheduler{Lister: f, Refresher: f, Now: clk.Now, Logger: discard()}
+	s := &keepalive.Scheduler{Idle: clockIdle, Lister: f, Refresher: f, Now: clk.Now, Logger: discard()}
 	s.Sleep = clk.sleeper(start.Add(time.Hour), func() {}, nil)
 	st, err := s.Pass(context.Background())
 	if err != nil {
@@ -204,7 +212,7 @@ func TestFailuresBackOffAndDeadGrantsWarnOnce(t *testing.T) {
 	f.fail["c03"] = onbehalf.Errorf(onbehalf.EDISCONNECTED, "Invalid Token!")
 	f.keepListed["c03"] = true // a store that keeps listing it
 	var logs logtest.Buffer
-	s := &keepalive.Scheduler{Lister: f, Refresher: f, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	s := &keepalive.Scheduler{Idle: clockIdle, Lister: f, Refresher: f, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 	runUntil(t, s, clk, start.Add(50*time.Minute), nil)
 
 	failing := f.callsOf("c01")
@@ -249,7 +257,7 @@ func TestRunStopsPromptlyOnCancel(t *testing.T) {
 				f.set("c1", time.Now().Add(time.Minute))
 				f.afterList = func() { once.Do(func() { close(listed) }) }
 			}
-			s := &keepalive.Scheduler{Lister: f, Refresher: blockingRefresher{}, Logger: discard(), MaxPoll: time.Hour}
+			s := &keepalive.Scheduler{Idle: clockIdle, Lister: f, Refresher: blockingRefresher{}, Logger: discard(), MaxPoll: time.Hour}
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
 			go func() { done <- s.Run(ctx) }()
@@ -282,14 +290,15 @@ func (blockingRefresher) RefreshIfExpiring(ctx context.Context, id string, befor
 
 func TestJitterIsDeterministicSpreadAndBeforeInlineRefresh(t *testing.T) {
 	for _, tc := range []struct {
-		margin, jitter, want time.Duration
+		idle, jitter, want time.Duration
 	}{
-		{0, 0, 5 * time.Minute},                                // defaults: 15m / 3
-		{15 * time.Minute, 20 * time.Minute, 10 * time.Minute}, // capped at margin - inline
-		{30 * time.Minute, 0, 10 * time.Minute},
-		{4 * time.Minute, 0, 0}, // margin inside the inline margin: no jitter
+		{0, 0, time.Hour}, // defaults: 24h / 24
+		{45 * time.Minute, 20 * time.Minute, 10 * time.Minute}, // capped at lead - inline
+		{30 * time.Minute, 0, 75 * time.Second},                // idle / 24
+		{3 * time.Hour, 2 * time.Hour, 90 * time.Minute},       // at most idle / 2
+		{56 * time.Minute, 0, 140 * time.Second},               // lead inside the inline margin
 	} {
-		s := &keepalive.Scheduler{Margin: tc.margin, Jitter: tc.jitter}
+		s := &keepalive.Scheduler{Idle: tc.idle, Jitter: tc.jitter}
 		var lo, hi time.Duration = tc.want, 0
 		for i := range 1000 {
 			id := fmt.Sprintf("conn-%d", i)
@@ -302,8 +311,12 @@ func TestJitterIsDeterministicSpreadAndBeforeInlineRefresh(t *testing.T) {
 			}
 			lo, hi = min(lo, off), max(hi, off)
 			exp := start.Add(time.Hour)
-			if due := s.DueAt(onbehalf.Due{ConnID: id, Expiry: exp}); tc.margin != 4*time.Minute && !due.Before(exp.Add(-keepalive.InlineMargin)) {
+			due := s.DueAt(onbehalf.Due{ConnID: id, Expiry: exp})
+			if s.Lead() > keepalive.InlineMargin && !due.Before(exp.Add(-keepalive.InlineMargin)) {
 				t.Fatalf("%+v: due at %s, not before the inline refresh", tc, exp.Sub(due))
+			}
+			if issued := exp.Add(-keepalive.AccessTokenLifetime); due.Sub(issued) < s.Idle && s.Idle > 0 {
+				t.Fatalf("%+v: due %s after the token was issued, before Idle", tc, due.Sub(issued))
 			}
 		}
 		if tc.want > 0 && hi-lo < tc.want*9/10 {
@@ -319,7 +332,7 @@ func TestRefreshesStartWithinConcurrencyAndRate(t *testing.T) {
 	for i := range 30 {
 		f.set(fmt.Sprintf("c%02d", i), start.Add(time.Minute))
 	}
-	s := &keepalive.Scheduler{Lister: f, Refresher: f, Now: clk.Now, Concurrency: 2, Rate: 3, Logger: discard()}
+	s := &keepalive.Scheduler{Idle: clockIdle, Lister: f, Refresher: f, Now: clk.Now, Concurrency: 2, Rate: 3, Logger: discard()}
 	s.Sleep = clk.sleeper(start.Add(time.Hour), func() {}, nil)
 	st, err := s.Pass(context.Background())
 	if err != nil || st.Refreshed != 30 {

@@ -101,7 +101,7 @@
 // manager's counters; build the manager first, then:
 //
 //	mgr := &tokens.Manager{Store: st, Logger: log}
-//	m := metrics.New(metrics.Options{Store: st, Due: st, Stats: mgr.Stats, KeepAliveMargin: cfg.KeepAliveMargin})
+//	m := metrics.New(metrics.Options{Store: st, Due: st, Stats: mgr.Stats, KeepAliveIdle: cfg.KeepAliveIdle})
 //	mgr.Zoom = m.InstrumentZoom(zc)
 //	// tokenserve.Options{Observer: m}, and serve m.Handler() at /metrics.
 //
@@ -121,6 +121,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/onbehalf/onbehalf/internal/buildinfo"
+	"github.com/onbehalf/onbehalf/internal/keepalive"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/tokens"
 )
@@ -132,8 +133,8 @@ const (
 	DefaultStoreCacheFor = 15 * time.Second
 	// DefaultLagCacheFor is how long the soonest expiry is reused.
 	DefaultLagCacheFor = 5 * time.Second
-	// DefaultKeepAliveMargin is the keep-alive scheduler's default margin
-	// (keepalive.DefaultMargin, KEEPALIVE_MARGIN's default).
+	// DefaultKeepAliveMargin is the lead used when neither KeepAliveIdle
+	// nor KeepAliveMargin is set (the schedule before KEEPALIVE_IDLE).
 	DefaultKeepAliveMargin = 15 * time.Minute
 	// DefaultQueryTimeout bounds one store query made for a scrape.
 	DefaultQueryTimeout = 5 * time.Second
@@ -158,10 +159,13 @@ type Options struct {
 	Due onbehalf.DueLister
 	// Stats gives the token manager's counters (tokens.Manager.Stats).
 	Stats func() tokens.Stats
-	// KeepAliveMargin is the scheduler's margin (KEEPALIVE_MARGIN): a
-	// connection is due when its access token expires within it. Default
-	// DefaultKeepAliveMargin.
+	// KeepAliveMargin is how long before its access token's expiry a
+	// connection falls due (the scheduler's lead). Default
+	// DefaultKeepAliveMargin. KeepAliveIdle, when set, replaces it: the
+	// scheduler's KEEPALIVE_IDLE, whose lead (keepalive.Lead) is negative
+	// when connections fall due after their token expired.
 	KeepAliveMargin time.Duration
+	KeepAliveIdle   time.Duration
 	// StoreCacheFor and LagCacheFor bound how often a scrape queries the
 	// store; defaults DefaultStoreCacheFor and DefaultLagCacheFor.
 	StoreCacheFor, LagCacheFor time.Duration
@@ -195,7 +199,9 @@ var _ interface {
 // New returns Metrics registered in a new private registry, with the Go
 // runtime and process collectors.
 func New(o Options) *Metrics {
-	if o.KeepAliveMargin <= 0 {
+	if o.KeepAliveIdle > 0 {
+		o.KeepAliveMargin = keepalive.Lead(o.KeepAliveIdle)
+	} else if o.KeepAliveMargin <= 0 {
 		o.KeepAliveMargin = DefaultKeepAliveMargin
 	}
 	if o.StoreCacheFor <= 0 {

@@ -87,8 +87,14 @@ func (m *Metrics) statsCollector() prometheus.Collector {
 		"Connections Zoom declared dead right after a refresh whose answer never arrived.", nil, nil)
 	pending := prometheus.NewDesc("onbehalf_uncommitted_pairs",
 		"Rotated token pairs the store could not save yet, held only in this process's memory.", nil, nil)
+	rejected := prometheus.NewDesc("onbehalf_refresh_cooldown_rejections_total",
+		"Token refreshes refused with a fast 503, without calling Zoom, because the connection's last refresh failed moments ago (ZOOM_FAILURE_COOLDOWN, or a 429's Retry-After).", nil, nil)
+	cooling := prometheus.NewDesc("onbehalf_refresh_cooldowns",
+		"Connections in a refresh cool-down in this process now.", nil, nil)
+	recovered := prometheus.NewDesc("onbehalf_connection_recoveries_total",
+		"Connections whose refreshes were failing (not a dead grant) and refreshed again (connection.recovered).", nil, nil)
 	return &funcCollector{
-		descs: []*prometheus.Desc{refreshes, noRefresh, lost, pending},
+		descs: []*prometheus.Desc{refreshes, noRefresh, lost, pending, rejected, cooling, recovered},
 		collect: func(ch chan<- prometheus.Metric) {
 			s := m.o.Stats()
 			for _, r := range refreshResults {
@@ -102,6 +108,9 @@ func (m *Metrics) statsCollector() prometheus.Collector {
 			ch <- prometheus.MustNewConstMetric(noRefresh, prometheus.CounterValue, float64(s.NoRefreshToken))
 			ch <- prometheus.MustNewConstMetric(lost, prometheus.CounterValue, float64(s.LostAfterUncertain))
 			ch <- prometheus.MustNewConstMetric(pending, prometheus.GaugeValue, float64(s.Pending))
+			ch <- prometheus.MustNewConstMetric(rejected, prometheus.CounterValue, float64(s.CooldownRejections))
+			ch <- prometheus.MustNewConstMetric(cooling, prometheus.GaugeValue, float64(s.Cooling))
+			ch <- prometheus.MustNewConstMetric(recovered, prometheus.CounterValue, float64(s.Recoveries))
 		},
 	}
 }
@@ -148,11 +157,12 @@ func (m *Metrics) outboxCollector() *funcCollector {
 }
 
 // lagCollector exports the keep-alive lag: how long ago the most overdue
-// connection became due, max(0, now − (expiry − margin)), 0 when none is.
+// connection became due, max(0, now − (expiry − lead)), 0 when none is
+// (the lead is KeepAliveMargin, or keepalive.Lead of KeepAliveIdle).
 // The soonest expiry is cached; the lag is computed at each scrape.
 func (m *Metrics) lagCollector() *funcCollector {
 	desc := prometheus.NewDesc("onbehalf_keepalive_lag_seconds",
-		"How long ago the most overdue connection became due for its keep-alive refresh (its access token expires within the keep-alive margin); 0 when none is overdue.",
+		"How long ago the most overdue connection became due for its keep-alive refresh (KEEPALIVE_IDLE after its access token was issued); 0 when none is overdue.",
 		nil, nil)
 	c := &cache[time.Time]{ttl: m.o.LagCacheFor}
 	return &funcCollector{

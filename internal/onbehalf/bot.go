@@ -24,7 +24,8 @@ const (
 	BotFailed BotStatus = "failed"
 )
 
-// Final reports whether no later status can follow.
+// Final reports whether no later status can follow: once a bot is final,
+// later reports only go on its timeline (ApplyStatusReport).
 func (s BotStatus) Final() bool { return s == BotDone || s == BotFailed }
 
 // Bot is a bot this server asked a platform to create, with its timeline.
@@ -45,11 +46,12 @@ type Bot struct {
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	// Timeline holds the status reports and token fetches, oldest first,
-	// at most MaxTimeline.
+	// at most MaxTimeline, each message at most MaxTimelineMessage bytes.
 	Timeline []BotEvent `json:"timeline"`
 }
 
-// MaxTimeline bounds a bot's timeline; the oldest entries go first.
+// MaxTimeline bounds a bot's timeline; the oldest entries go first, but
+// the first entry and the final status reports stay (see evict).
 const MaxTimeline = 200
 
 // BotEvent is one entry of a bot's timeline: a status report from the

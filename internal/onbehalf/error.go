@@ -20,6 +20,9 @@ const (
 	EUPSTREAM     = "upstream"     // Zoom or the bot platform said no
 	ETIMEOUT      = "timeout"      // Zoom or the bot platform did not answer in time
 	ETOOMANY      = "too_many"     // rate limited: try again later
+	EFORBIDDEN    = "forbidden"    // known caller, but this server's rules refuse it
+	// EMISMATCH: an Idempotency-Key reused with another request; nothing was done.
+	EMISMATCH = "idempotency_mismatch"
 )
 
 // Error is an error with a code from the vocabulary above and a message that
@@ -108,6 +111,8 @@ func HTTPStatus(err error) int {
 		return http.StatusBadRequest
 	case EUNAUTHORIZED:
 		return http.StatusUnauthorized
+	case EFORBIDDEN:
+		return http.StatusForbidden
 	case ENOTFOUND:
 		return http.StatusNotFound
 	case ECONFLICT, EDISCONNECTED:
@@ -122,6 +127,8 @@ func HTTPStatus(err error) int {
 		return http.StatusGatewayTimeout
 	case ETOOMANY:
 		return http.StatusTooManyRequests
+	case EMISMATCH:
+		return http.StatusUnprocessableEntity
 	}
 	return http.StatusInternalServerError
 }

@@ -12,15 +12,25 @@ const (
 	EventConnectionReconnected  = "connection.reconnected"
 	EventConnectionDisconnected = "connection.disconnected"
 	EventConnectionDeleted      = "connection.deleted"
-	EventBotCreated             = "bot.created"
-	EventBotStatusChanged       = "bot.status_changed"
-	EventTokenFailed            = "token.failed"
+	// EventConnectionRecovered: a connection whose Zoom token refreshes
+	// were failing (Zoom down, slow or rate limiting; not a dead grant)
+	// refreshed again. Once per recovery, per instance.
+	EventConnectionRecovered = "connection.recovered"
+	EventBotCreated          = "bot.created"
+	EventBotStatusChanged    = "bot.status_changed"
+	EventTokenFailed         = "token.failed"
 )
+
+// EventConnectionConflict says that a Zoom user connected for one external
+// user completed a connect for another: nothing moved (Store.Connect).
+const EventConnectionConflict = "connection.conflict"
 
 // EventTypes lists every event type.
 var EventTypes = []string{
 	EventConnectionCreated, EventConnectionReconnected, EventConnectionDisconnected,
 	EventConnectionDeleted, EventBotCreated, EventBotStatusChanged, EventTokenFailed,
+	EventConnectionConflict,
+	EventConnectionRecovered,
 }
 
 // Event is a state change the product must hear about. It is written in
@@ -58,6 +68,9 @@ type ConnectionEventData struct {
 	// PreviousExternalUserID is set when a Zoom user connected for one
 	// external user connects for another: the connection moved.
 	PreviousExternalUserID string `json:"previous_external_user_id,omitempty"`
+	// RequestedExternalUserID is, in connection.conflict, the external
+	// user the refused connect was for (ExternalUserID keeps the holder).
+	RequestedExternalUserID string `json:"requested_external_user_id,omitempty"`
 }
 
 // BotEventData is the data of bot.* and token.failed events.

@@ -5,4 +5,7 @@ package onbehalf
 // missing.
 type Hint struct {
 	Var, Why, Where string
+	// Platform names the bot platform the variable turns on ("" for the
+	// server's own configuration): pages list those as optional choices.
+	Platform string
 }

@@ -32,6 +32,14 @@ func (k TokenKind) Scope() string {
 	return "user:read:token"
 }
 
+// ZAKRefused is the refusal of a ZAK on a server that does not hand them
+// out (ALLOW_ZAK=false, the default): Zoom's ZAK page says a ZAK "is not
+// available to bots or AI notetakers that join external meetings".
+func ZAKRefused() error {
+	return Errorf(EFORBIDDEN, "This server hands out no ZAK: Zoom does not allow ZAKs for bots or AI notetakers that join meetings outside your own Zoom account. "+
+		"For meetings in your own account only, the operator can set ALLOW_ZAK=true. Use an OBF token (kind obf) instead.")
+}
+
 // NeedsMeeting reports whether minting the kind needs a meeting ID.
 func (k TokenKind) NeedsMeeting() bool { return k != KindZAK }
 
@@ -53,7 +61,7 @@ func ParseKinds(s string) ([]TokenKind, error) {
 		part, rest, more = strings.Cut(rest, ",")
 		i := kindIndex(TokenKind(part))
 		if i < 0 {
-			return nil, FieldError("kinds", "Unknown token kind %q: use obf, zak or join.", clipText(part, 20))
+			return nil, FieldError("kinds", "Unknown token kind %q: use obf, zak or join.", Clip(part, 20))
 		}
 		if seen[i] {
 			return nil, FieldError("kinds", "Token kind %q is given twice.", part)
@@ -104,12 +112,4 @@ func kindIndex(k TokenKind) int {
 		}
 	}
 	return -1
-}
-
-// clipText cuts s to at most n bytes for a message.
-func clipText(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }

@@ -49,9 +49,30 @@ type Connection struct {
 	// MintedAt is when a token was last minted for the connection; it is
 	// written in batches, so it may lag by a few seconds.
 	MintedAt time.Time `json:"minted_at,omitzero"`
+	// GrantedAt is when the current grant was stored (connected or
+	// reconnected): a Zoom deauthorization from before it is about an
+	// older grant and changes nothing. Zero for connections stored before
+	// it was recorded (any deauthorization then applies, as it used to).
+	GrantedAt time.Time `json:"granted_at,omitzero"`
 
 	DisconnectedAt     time.Time `json:"disconnected_at,omitzero"`
 	DisconnectedReason string    `json:"disconnected_reason,omitempty"`
+}
+
+// DisconnectRefreshFailed is the machine code of a connection whose
+// refresh token Zoom refused (the grant was revoked, or a rotation was
+// lost): the one way a connection becomes disconnected (a deauthorization
+// deletes it).
+const DisconnectRefreshFailed = "refresh_failed"
+
+// DisconnectedCode is the machine code beside DisconnectedReason: "" while
+// connected. It is derived, not stored, so that connections disconnected
+// by any earlier version read the same.
+func (c *Connection) DisconnectedCode() string {
+	if c.State != StateDisconnected {
+		return ""
+	}
+	return DisconnectRefreshFailed
 }
 
 // Token is an OAuth access/refresh token pair as issued by Zoom.
@@ -65,6 +86,14 @@ type Token struct {
 // Connected reports whether the connection holds a usable token pair.
 func (c *Connection) Connected() bool {
 	return c.State == StateConnected && c.Token.RefreshToken != ""
+}
+
+// GrantedSince reports whether the connection's current grant was stored
+// after t: a Zoom deauthorization at t is then about an earlier grant (a
+// late or replayed app_deauthorized) and must not delete it. False when
+// either time is unknown, so that such a deauthorization still applies.
+func (c *Connection) GrantedSince(t time.Time) bool {
+	return !c.GrantedAt.IsZero() && !t.IsZero() && t.Before(c.GrantedAt)
 }
 
 // Scopes returns the scopes the connection's grant holds ("" when Zoom did

@@ -3,6 +3,7 @@ package onbehalf
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -23,6 +24,8 @@ type Store interface {
 	EventStore
 	APIKeyStore
 	ConnectLinkStore
+	ReplayStore
+	IdempotencyStore
 	MetaStore
 }
 
@@ -37,9 +40,16 @@ type ConnectionStore interface {
 	// external user ID and metadata replaced when given), else a new one
 	// is made. It writes connection.created or connection.reconnected and
 	// reports which (created). Metadata that is not a JSON object is
-	// EINVALID (field "metadata"); a connection moving to another external
-	// user drops the old metadata unless new metadata is given, and its
-	// event carries previous_external_user_id.
+	// EINVALID (field "metadata").
+	//
+	// A connection never moves from one external user to another: when
+	// the Zoom user's connection has an external user and the grant names
+	// another, its external user and metadata stay, the fresh grant only
+	// replaces its token pair (Zoom keeps one grant per user and app, so
+	// the old pair is dead already), connection.conflict is written (and
+	// connection.reconnected when it was disconnected), and the error is
+	// ErrConnectConflict's. A connection with no external user yet is
+	// claimed by the first one named.
 	Connect(ctx context.Context, a Authorization) (c *Connection, created bool, err error)
 	// SaveToken commits a refreshed pair if the stored refresh token is
 	// still from; otherwise it is ECONFLICT and nothing is written. A
@@ -59,8 +69,11 @@ type ConnectionStore interface {
 	// revoke them). It writes connection.deleted.
 	DeleteConnection(ctx context.Context, id string) (*Connection, error)
 	// DeleteByZoomUser deletes the connection of a Zoom user
-	// (deauthorization), as DeleteConnection.
-	DeleteByZoomUser(ctx context.Context, zoomUserID string) (*Connection, error)
+	// (deauthorization), as DeleteConnection. at is when Zoom says the
+	// user removed the app: a connection granted since (GrantedSince) is
+	// kept and the call is ECONFLICT, nothing written; a zero at deletes
+	// whatever the grant's time.
+	DeleteByZoomUser(ctx context.Context, zoomUserID string, at time.Time) (*Connection, error)
 	// ListConnections lists connections by filter, oldest first, and the
 	// cursor of the next page ("" after the last).
 	ListConnections(ctx context.Context, f ConnectionFilter) ([]*Connection, string, error)
@@ -71,6 +84,20 @@ type ConnectionStore interface {
 	// CountConnections counts connections by state; every state is in the
 	// map.
 	CountConnections(ctx context.Context) (map[ConnState]int, error)
+	// UpdateConnection changes what the product keeps on a connection
+	// (PATCH /api/v1/connections/{id}): nil fields of p stay. An external
+	// user ID another connection has is ECONFLICT (field
+	// "external_user_id"), metadata that is not a JSON object (or null)
+	// EINVALID. It writes no event and leaves the grant alone.
+	UpdateConnection(ctx context.Context, id string, p ConnectionPatch) (*Connection, error)
+}
+
+// ConnectionPatch is a change of a connection's product fields.
+type ConnectionPatch struct {
+	// ExternalUserID, when set, replaces it ("" removes it).
+	ExternalUserID *string
+	// Metadata, when set, replaces it (JSON null removes it).
+	Metadata *json.RawMessage
 }
 
 // ConnectionFilter selects connections for a listing. Empty fields select
@@ -97,13 +124,27 @@ type DueLister interface {
 // RefreshLocker serializes the refreshes of one connection across
 // instances. It is a lease, not a guarantee: the compare-and-swap of
 // SaveToken is the fence. A single-process store keeps the lease in memory
-// by the same rules (owner, expiry by its clock).
+// by the same rules (owner, expiry by its clock). Holders take it for a
+// short ttl and renew it (LockRefresh again) while their refresh runs, so
+// that a holder that dies blocks the connection for one ttl at most.
 type RefreshLocker interface {
 	// LockRefresh takes the connection's refresh lease for owner until
-	// ttl from now; ok is false while another owner holds it.
-	LockRefresh(ctx context.Context, id, owner string, ttl time.Duration) (ok bool, err error)
+	// ttl from now (the holder taking it again renews it); Held is false
+	// while another owner holds it.
+	LockRefresh(ctx context.Context, id, owner string, ttl time.Duration) (RefreshLease, error)
 	// UnlockRefresh gives the lease back, if owner holds it.
 	UnlockRefresh(ctx context.Context, id, owner string) error
+}
+
+// RefreshLease is what LockRefresh got.
+type RefreshLease struct {
+	// Held: the caller holds the lease now.
+	Held bool
+	// Abandoned: the lease was taken over from another owner whose lease
+	// ran out without being given back; that owner likely died in the
+	// middle of a refresh, and Zoom may have rotated the refresh token
+	// without the store hearing of it.
+	Abandoned bool
 }
 
 // BotStore keeps bots and their timelines.
@@ -132,6 +173,12 @@ type BotStore interface {
 
 // EventStore is the outbox and the event log.
 type EventStore interface {
+	// AppendEvent writes an event that goes with no stored change (a
+	// failure that lived in memory, such as connection.recovered) into
+	// the outbox, in a transaction of its own, exactly as events written
+	// with a change: it gets its ID and Seq there, is pending delivery
+	// when events are delivered, and a zero Time is the store's now.
+	AppendEvent(ctx context.Context, e Event) error
 	// EventsAfter returns the events whose Seq is greater than after,
 	// oldest first, at most limit (<= 0: all).
 	EventsAfter(ctx context.Context, after int64, limit int) ([]Event, error)
@@ -163,6 +210,9 @@ type APIKey struct {
 	// Prefix is the key's first characters, to recognize it in a list.
 	Prefix    string    `json:"prefix"`
 	CreatedAt time.Time `json:"created_at"`
+	// LastUsedAt is when the key was last accepted, to the minute or so
+	// (NoteAPIKeyUsed); zero: never, or before it was recorded.
+	LastUsedAt time.Time `json:"last_used_at,omitzero"`
 }
 
 // APIKeyStore keeps API keys.
@@ -175,6 +225,10 @@ type APIKeyStore interface {
 	APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
 	// RevokeAPIKey deletes a key by ID (ENOTFOUND).
 	RevokeAPIKey(ctx context.Context, id string) error
+	// NoteAPIKeyUsed records that a key was accepted at at; it only moves
+	// LastUsedAt forward, and an unknown ID is no error. Callers call it
+	// at most once a minute per key.
+	NoteAPIKeyUsed(ctx context.Context, id string, at time.Time) error
 }
 
 // ConnectLink is a one-time link that starts the Zoom OAuth flow for one
@@ -187,6 +241,10 @@ type ConnectLink struct {
 	ExpiresAt      time.Time       `json:"expires_at"`
 	// UsedAt is when a connection was made from it (zero: unused).
 	UsedAt time.Time `json:"used_at,omitzero"`
+	// Browser is the hash of the per-browser value of the browser the
+	// link was first opened in (nil: not opened yet); see
+	// BindConnectLink.
+	Browser []byte `json:"browser,omitempty"`
 }
 
 // ConnectLinkStore keeps connect links.
@@ -199,6 +257,102 @@ type ConnectLinkStore interface {
 	// UseConnectLink marks a link used at now and returns it; a used or
 	// expired link is ECONFLICT, an unknown one ENOTFOUND.
 	UseConnectLink(ctx context.Context, id string, now time.Time) (*ConnectLink, error)
+	// BindConnectLink binds a link to the browser that opens it first:
+	// the first call stores browser (a hash of a random per-browser
+	// value), later calls with the same hash pass, another hash is
+	// ECONFLICT with ErrLinkElsewhere's message. A used or expired link
+	// is ECONFLICT, an unknown one ENOTFOUND.
+	BindConnectLink(ctx context.Context, id string, browser []byte, now time.Time) (*ConnectLink, error)
+}
+
+// ConnectConflict is the detail of Store.Connect's ECONFLICT when the
+// Zoom user is connected for another external user than the grant names.
+type ConnectConflict struct {
+	// ConnectionID, ZoomUserID and ExternalUserID are the holder's.
+	ConnectionID, ZoomUserID, ExternalUserID string
+	// RequestedExternalUserID is the external user the grant named.
+	RequestedExternalUserID string
+}
+
+// Error implements error.
+func (c *ConnectConflict) Error() string {
+	return fmt.Sprintf("zoom user %s is connected for external user %q (connection %s), not %q",
+		c.ZoomUserID, c.ExternalUserID, c.ConnectionID, c.RequestedExternalUserID)
+}
+
+// ErrConnectConflict is the error of a connect that would move held's
+// connection to the external user requested: nothing moved.
+func ErrConnectConflict(held *Connection, requested string) *Error {
+	return &Error{Code: ECONFLICT,
+		Message: fmt.Sprintf("This Zoom user is already connected for external user %q (connection %s); nothing was changed. "+
+			"To connect it for %q instead, delete that connection first.", held.ExternalUserID, held.ID, requested),
+		Err: &ConnectConflict{ConnectionID: held.ID, ZoomUserID: held.ZoomUserID, ExternalUserID: held.ExternalUserID, RequestedExternalUserID: requested}}
+}
+
+// ErrLinkElsewhere is the error of a connect link opened in a browser
+// other than the one that opened it first.
+func ErrLinkElsewhere() *Error {
+	return Errorf(ECONFLICT, "This connect link was already opened in another browser. Ask the app that sent you here for a new one.")
+}
+
+// ReplayStore remembers signed deliveries (Zoom webhooks) while their
+// signature is valid, for every instance of an install, so that a request
+// delivered twice, to any instance, is acted on once. Keys are what the
+// caller derives from the signed content (a hash); expired keys are pruned
+// as new ones come.
+type ReplayStore interface {
+	// ClaimDelivery records key until expires and reports whether it is
+	// new: false while the same key is recorded and not expired.
+	ClaimDelivery(ctx context.Context, key string, expires time.Time) (first bool, err error)
+	// ReleaseDelivery forgets key, so that a delivery whose action failed
+	// can be retried as it was; an unknown key is no error.
+	ReleaseDelivery(ctx context.Context, key string) error
+}
+
+// IdempotentResponse is the answer an API request made with an
+// Idempotency-Key gave, replayed to its retries.
+type IdempotentResponse struct {
+	Status int `json:"status"`
+	// Header holds the few headers worth replaying (Location).
+	Header map[string]string `json:"header,omitempty"`
+	Body   []byte            `json:"body,omitempty"`
+}
+
+// IdempotentRecord is what the store keeps under an idempotency key.
+type IdempotentRecord struct {
+	// Hash is the fingerprint of the request that claimed the key
+	// (method, path, body): a retry must bring the same.
+	Hash []byte `json:"hash"`
+	// Done is false while the first request runs; Response is its answer
+	// once Done.
+	Done     bool               `json:"done"`
+	Response IdempotentResponse `json:"response"`
+	// LockedUntil bounds a run: a request still not done past it (its
+	// instance died) no longer holds the key.
+	LockedUntil time.Time `json:"locked_until"`
+	ExpiresAt   time.Time `json:"expires_at"`
+}
+
+// IdempotencyStore keeps the answers of API requests made with an
+// Idempotency-Key, for every instance of an install, so that a retry is
+// answered as the first request was instead of acting twice. Keys are
+// what the caller derives (a hash of the API key and the header);
+// expired records are pruned as new keys come.
+type IdempotencyStore interface {
+	// BeginIdempotent claims key for a request with fingerprint hash, to
+	// run until lockUntil and be remembered until expires. When the key
+	// is free (unknown, expired, or held by a run past its LockedUntil)
+	// it records the claim and returns nil: the caller runs the request
+	// and ends with FinishIdempotent or ReleaseIdempotent. Otherwise it
+	// returns the record as stored, whatever its hash, and changes
+	// nothing.
+	BeginIdempotent(ctx context.Context, key string, hash []byte, lockUntil, expires time.Time) (*IdempotentRecord, error)
+	// FinishIdempotent stores the answer of the run that claimed key.
+	// An unknown key is ENOTFOUND.
+	FinishIdempotent(ctx context.Context, key string, r IdempotentResponse) error
+	// ReleaseIdempotent forgets key (a run whose answer must not be
+	// replayed: a retry runs again); an unknown key is no error.
+	ReleaseIdempotent(ctx context.Context, key string) error
 }
 
 // MetaStore keeps server secrets and settings, and reports the store's

@@ -2,18 +2,35 @@ package onbehalf
 
 import "time"
 
+// MaxTimelineMessage bounds the message of a timeline entry (and a bot's
+// status reason), in bytes: a platform's error text can be any size, and
+// a bot's record is read and written whole on every report.
+const MaxTimelineMessage = 2 << 10
+
 // ApplyStatusReport puts a platform's status report on b's timeline and
-// moves b's status to it when it is the latest by the platform's clock.
-// A report seen before (same event ID, or same status, codes and time) is
-// a duplicate and changes nothing. It reports whether b's status or reason
-// changed. Every store calls it inside its write transaction, so that the
-// rule is the same everywhere.
+// says whether it moves b's status. A report seen before (same event ID,
+// or same status, codes and time) is a duplicate and changes nothing. The
+// rules, the same in every store (each calls this inside its write
+// transaction):
+//
+//   - A final status (done, failed) is final: any later report, with or
+//     without a timestamp, goes on the timeline only.
+//   - A final report ends a bot that is not final yet, whatever its time.
+//   - A report with the platform's timestamp moves the status when it is
+//     not older than the current status (the platform's clock orders them).
+//   - A report without a timestamp is ordered by arrival, but never moves
+//     the status backwards (statusRank): a joining after in_call is kept
+//     on the timeline only.
+//
+// It reports whether b's status or reason changed.
 func ApplyStatusReport(b *Bot, r StatusReport, now time.Time) (changed, dup bool) {
+	stamped := !r.At.IsZero()
 	at := r.At
-	if at.IsZero() {
+	if !stamped {
 		at = now
 	}
 	at = at.UTC()
+	msg := Clip(r.Message, MaxTimelineMessage)
 	for _, e := range b.Timeline {
 		if e.Type != BotEventStatus {
 			continue
@@ -23,17 +40,42 @@ func ApplyStatusReport(b *Bot, r StatusReport, now time.Time) (changed, dup bool
 			return false, true
 		}
 	}
-	b.addEvent(BotEvent{At: at, Type: BotEventStatus, Status: r.Status, Code: r.Code, SubCode: r.SubCode, EventID: r.EventID, Message: r.Message})
+	b.addEvent(BotEvent{At: at, Type: BotEventStatus, Status: r.Status, Code: r.Code, SubCode: r.SubCode, EventID: r.EventID, Message: msg})
 	b.UpdatedAt = now.UTC()
-	if at.Before(b.StatusAt) {
+	switch {
+	case b.Status.Final():
+		return false, false // final: kept on the timeline only
+	case r.Status.Final():
+		// ends the bot, even if its time is before the current status's
+	case stamped && at.Before(b.StatusAt):
 		return false, false // out of order: kept on the timeline only
+	case !stamped && statusRank(r.Status) < statusRank(b.Status):
+		return false, false // backwards without a timestamp: timeline only
 	}
-	if b.Status == r.Status && b.StatusReason == r.Message {
+	if b.Status == r.Status && b.StatusReason == msg {
 		b.StatusAt = at
 		return false, false
 	}
-	b.Status, b.StatusReason, b.StatusAt = r.Status, r.Message, at
+	b.Status, b.StatusReason, b.StatusAt = r.Status, msg, at
 	return true, false
+}
+
+// statusRank orders statuses as a bot goes through them; final statuses
+// rank highest. A status outside the vocabulary ranks lowest.
+func statusRank(s BotStatus) int {
+	switch s {
+	case BotCreated:
+		return 1
+	case BotJoining:
+		return 2
+	case BotWaiting:
+		return 3
+	case BotInCall:
+		return 4
+	case BotDone, BotFailed:
+		return 5
+	}
+	return 0
 }
 
 // ApplyTokenFetch puts a token fetch on b's timeline. A served fetch tells
@@ -45,7 +87,7 @@ func ApplyTokenFetch(b *Bot, f TokenFetch, now time.Time) (changed bool) {
 		at = now
 	}
 	at = at.UTC()
-	b.addFetch(BotEvent{At: at, Type: BotEventToken, Kind: f.Kind, HTTPStatus: f.HTTPStatus, Message: f.Message})
+	b.addFetch(BotEvent{At: at, Type: BotEventToken, Kind: f.Kind, HTTPStatus: f.HTTPStatus, Message: Clip(f.Message, MaxTimelineMessage)})
 	b.UpdatedAt = now.UTC()
 	if f.HTTPStatus/100 != 2 || at.Before(b.StatusAt) {
 		return false
@@ -76,8 +118,7 @@ func (b *Bot) addFetch(e BotEvent) {
 	b.addEvent(e)
 }
 
-// addEvent appends e to the timeline, in time order, keeping at most
-// MaxTimeline entries.
+// addEvent inserts e into the timeline, in time order, then evicts.
 func (b *Bot) addEvent(e BotEvent) {
 	i := len(b.Timeline)
 	for i > 0 && b.Timeline[i-1].At.After(e.At) {
@@ -86,7 +127,30 @@ func (b *Bot) addEvent(e BotEvent) {
 	b.Timeline = append(b.Timeline, BotEvent{})
 	copy(b.Timeline[i+1:], b.Timeline[i:])
 	b.Timeline[i] = e
-	if n := len(b.Timeline) - MaxTimeline; n > 0 {
-		b.Timeline = append(b.Timeline[:0], b.Timeline[n:]...)
+	b.evict()
+}
+
+// evict keeps at most MaxTimeline entries. It drops the oldest entries
+// but keeps the first (how the bot started) and the final status reports
+// (how it ended); only a flood of final reports, more than the timeline
+// holds, drops the oldest of those too.
+func (b *Bot) evict() {
+	excess := len(b.Timeline) - MaxTimeline
+	if excess <= 0 {
+		return
 	}
+	n := len(b.Timeline)
+	kept := b.Timeline[:1] // filtered in place: kept never passes the reader
+	for _, e := range b.Timeline[1:] {
+		if excess > 0 && !(e.Type == BotEventStatus && e.Status.Final()) {
+			excess--
+			continue
+		}
+		kept = append(kept, e)
+	}
+	if excess > 0 {
+		kept = append(kept[:1], kept[1+excess:]...)
+	}
+	clear(b.Timeline[len(kept):n]) // drop the strings the evicted entries held
+	b.Timeline = kept
 }

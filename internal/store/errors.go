@@ -17,6 +17,12 @@ func ErrNoZoomUser() error {
 	return onbehalf.Errorf(onbehalf.ENOTFOUND, "No connection for this Zoom user.")
 }
 
+// ErrNewerGrant is the error of a deauthorization older than the
+// connection's current grant: the connection is kept.
+func ErrNewerGrant() error {
+	return onbehalf.Errorf(onbehalf.ECONFLICT, "The Zoom user connected again after this deauthorization: the connection is kept.")
+}
+
 // ErrDisconnected is the error of a token write on a disconnected
 // connection.
 func ErrDisconnected() error {

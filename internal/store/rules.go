@@ -3,8 +3,10 @@ package store
 import (
 	"bytes"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
@@ -25,6 +27,21 @@ const MaxDeliveryError = 500
 // LinkKeep is how long an expired connect link is kept (and answers
 // "expired" rather than "unknown") before it is pruned.
 const LinkKeep = 24 * time.Hour
+
+// ReplayPruneBatch bounds how many expired replay keys one ClaimDelivery
+// deletes.
+const ReplayPruneBatch = 100
+
+// MaxReplayKey bounds a replay key (callers pass a hash).
+const MaxReplayKey = 128
+
+// CheckReplayKey refuses an empty or oversized replay key.
+func CheckReplayKey(key string) error {
+	if key == "" || len(key) > MaxReplayKey {
+		return onbehalf.Errorf(onbehalf.EINVALID, "A replay key must have 1 to %d bytes.", MaxReplayKey)
+	}
+	return nil
+}
 
 // LinkPruneBatch bounds how many expired links one CreateConnectLink
 // prunes, so that pruning never makes a large write.
@@ -74,7 +91,7 @@ func Grant(old *onbehalf.Connection, a onbehalf.Authorization, id string, now ti
 	u := a.User
 	n.ZoomUserID, n.AccountID, n.Email, n.DisplayName = u.ID, u.AccountID, u.Email, u.Name()
 	n.State, n.Token = onbehalf.StateConnected, a.Token
-	n.UpdatedAt, n.RefreshedAt = now, now
+	n.UpdatedAt, n.RefreshedAt, n.GrantedAt = now, now, now
 	n.DisconnectedAt, n.DisconnectedReason = time.Time{}, ""
 	return n, previous
 }
@@ -210,4 +227,89 @@ func PageOf[T any](items []T, limit int, position func(T) (time.Time, string)) (
 	items = items[:limit]
 	at, id := position(items[limit-1])
 	return items, EncodeCursor(at, id)
+}
+
+// Holds reports whether old belongs to another external user than the
+// grant names: then Connect moves nothing (onbehalf.ErrConnectConflict).
+// A connection with no external user yet may be claimed.
+func Holds(old *onbehalf.Connection, a onbehalf.Authorization) bool {
+	return old != nil && old.ExternalUserID != "" && a.ExternalUserID != "" && a.ExternalUserID != old.ExternalUserID
+}
+
+// Renew returns old with the fresh grant's pair and identity, keeping its
+// external user and metadata: what a held connection gets from a grant
+// refused for another external user (Zoom keeps one grant per user and
+// app, so old's pair died when the new one was issued).
+func Renew(old *onbehalf.Connection, a onbehalf.Authorization, now time.Time) onbehalf.Connection {
+	a.ExternalUserID, a.Metadata = "", nil
+	n, _ := Grant(old, a, "", now)
+	return n
+}
+
+// ConflictEvents are the events of a refused move of old (as it was) to
+// requested, renewed into n: connection.conflict, preceded by
+// connection.reconnected when the renewal revived it.
+func ConflictEvents(old, n *onbehalf.Connection, requested string, now time.Time) []onbehalf.Event {
+	var evs []onbehalf.Event
+	if old.State != onbehalf.StateConnected {
+		evs = append(evs, onbehalf.ConnectionEvent(onbehalf.EventConnectionReconnected, now, n))
+	}
+	d := onbehalf.ConnectionEventData{ConnectionID: n.ID, ZoomUserID: n.ZoomUserID, ExternalUserID: n.ExternalUserID,
+		State: n.State, RequestedExternalUserID: requested}
+	return append(evs, onbehalf.NewEvent(onbehalf.EventConnectionConflict, now, d))
+}
+
+// CheckLinkBind checks a connect link's binding to a browser (see
+// onbehalf.ConnectLinkStore.BindConnectLink): bound is the stored hash
+// (nil: not bound yet), browser the caller's.
+func CheckLinkBind(bound, browser []byte) error {
+	if len(browser) == 0 {
+		return onbehalf.FieldError("browser", "A connect link is bound to a browser: the browser value is missing.")
+	}
+	if bound != nil && subtle.ConstantTimeCompare(bound, browser) != 1 {
+		return onbehalf.ErrLinkElsewhere()
+	}
+	return nil
+}
+
+// IdemPruneBatch bounds how many expired idempotency records one
+// BeginIdempotent deletes.
+const IdemPruneBatch = 100
+
+// CheckIdemKey refuses an empty or oversized idempotency key (callers pass
+// a hash).
+func CheckIdemKey(key string) error {
+	if key == "" || len(key) > MaxReplayKey {
+		return onbehalf.Errorf(onbehalf.EINVALID, "An idempotency key must have 1 to %d bytes.", MaxReplayKey)
+	}
+	return nil
+}
+
+// Patch applies p to a copy of c at now, checking it first: metadata must
+// be a JSON object or null.
+func Patch(c *onbehalf.Connection, p onbehalf.ConnectionPatch, now time.Time) (onbehalf.Connection, error) {
+	n := *c
+	if p.Metadata != nil {
+		m := bytes.TrimSpace(*p.Metadata)
+		switch {
+		case len(m) == 0 || bytes.Equal(m, []byte("null")):
+			n.Metadata = nil
+		case m[0] != '{' || !json.Valid(m):
+			return n, onbehalf.FieldError("metadata", "metadata must be a JSON object.")
+		default:
+			n.Metadata = bytes.Clone(m)
+		}
+	}
+	if p.ExternalUserID != nil {
+		n.ExternalUserID = *p.ExternalUserID
+	}
+	n.UpdatedAt = now
+	return n, nil
+}
+
+// ErrExternalUserTaken is the error of a patch that gives a connection an
+// external user ID another connection has.
+func ErrExternalUserTaken(other *onbehalf.Connection) error {
+	return &onbehalf.Error{Code: onbehalf.ECONFLICT, Field: "external_user_id",
+		Message: fmt.Sprintf("Connection %s has this external_user_id already: nothing was changed.", other.ID)}
 }

@@ -2,6 +2,7 @@ package tokens
 
 import (
 	"context"
+	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
@@ -23,6 +24,7 @@ func (m *Manager) Connect(ctx context.Context, a onbehalf.Authorization) (*onbeh
 	if err == nil {
 		m.pending.drop(c.ID)
 		m.uncertain.Delete(c.ID)
+		m.failing.clear(c.ID)
 	}
 	return c, created, err
 }
@@ -48,12 +50,15 @@ func (m *Manager) Disconnect(ctx context.Context, id string) (c *onbehalf.Connec
 	}
 	m.pending.drop(id)
 	m.uncertain.Delete(id)
+	m.failing.clear(id)
 	return c, m.revokeErr(ctx, newest), nil
 }
 
 // Deauthorize deletes the connection of a Zoom user who removed the app
-// (Zoom's app_deauthorized): the grant is gone at Zoom already.
-func (m *Manager) Deauthorize(ctx context.Context, zoomUserID string) (*onbehalf.Connection, error) {
+// at the given time (Zoom's app_deauthorized): the grant is gone at Zoom
+// already. A connection granted since is kept (ECONFLICT): the event was
+// about an earlier grant.
+func (m *Manager) Deauthorize(ctx context.Context, zoomUserID string, at time.Time) (*onbehalf.Connection, error) {
 	m.init()
 	old, err := m.Store.ConnectionByZoomUser(ctx, zoomUserID)
 	if err != nil {
@@ -64,10 +69,11 @@ func (m *Manager) Deauthorize(ctx context.Context, zoomUserID string) (*onbehalf
 		return nil, onbehalf.WrapError(err, onbehalf.ETIMEOUT, "Timed out waiting for the connection's token refresh.")
 	}
 	defer unlock()
-	c, err := m.Store.DeleteByZoomUser(ctx, zoomUserID)
+	c, err := m.Store.DeleteByZoomUser(ctx, zoomUserID, at)
 	if err == nil {
 		m.pending.drop(c.ID)
 		m.uncertain.Delete(c.ID)
+		m.failing.clear(c.ID)
 	}
 	return c, err
 }

@@ -80,8 +80,21 @@ type Manager struct {
 	// RefreshTimeout bounds the refresh itself, which goes on after the
 	// caller gave up. Defaults DefaultWait and DefaultRefreshTimeout.
 	Wait, RefreshTimeout time.Duration
+	// Cooldown is how long refreshes of a connection fail fast after one
+	// failed for a reason other than a dead grant (cooldown.go); a 429's
+	// Retry-After replaces it, up to MaxCooldown. Default DefaultCooldown;
+	// negative turns the cool-down off.
+	Cooldown time.Duration
+	// Notify, when set, is called after an event was written on its own
+	// (connection.recovered), to wake the event stream and the webhook
+	// delivery.
+	Notify func()
 	// Owner names this process in refresh leases; default a random ID.
 	Owner string
+	// LeaseTTL is how long a refresh lease lasts unless renewed (lease.go):
+	// the longest a process that dies mid-refresh blocks its connection.
+	// Default DefaultLeaseTTL.
+	LeaseTTL time.Duration
 	// Logger gets refresh events; never a token. Default slog.Default().
 	Logger *slog.Logger
 
@@ -89,7 +102,8 @@ type Manager struct {
 	locks    keyedLocks
 	pending  *pendingPairs
 	flights  flights
-	// uncertain holds, by connection, the refresh token of the last
+	failing  failures
+	// uncertain holds, by connection, an uncertainRefresh: the last
 	// refresh whose answer never arrived (Zoom may have rotated it).
 	uncertain sync.Map
 
@@ -113,7 +127,8 @@ var (
 //
 // Errors: ENOTFOUND (unknown connection), EDISCONNECTED (the grant is dead:
 // reconnect), EUNAVAILABLE (the token expired and the store cannot write,
-// so no refresh may start), EUPSTREAM (Zoom said no), ETIMEOUT.
+// so no refresh may start, or the connection cools down after a failed
+// refresh: cooldown.go), EUPSTREAM (Zoom said no), ETIMEOUT.
 func (m *Manager) Mint(ctx context.Context, connID string, kind onbehalf.TokenKind, meetingID string) (string, error) {
 	m.init()
 	c, err := m.current(ctx, connID)
@@ -168,10 +183,12 @@ func (m *Manager) current(ctx context.Context, connID string) (*onbehalf.Connect
 }
 
 // RefreshIfExpiring refreshes a connection's pair when its access token
-// expires before the given time; the keep-alive scheduler calls it. It
-// reads the connection again first, so a connection that a callback
-// refreshed meanwhile is skipped, and so is one refreshed less than
-// KeepAliveMinInterval ago.
+// expires before the given time; the keep-alive scheduler calls it, with a
+// time in the past for a connection nobody used for KEEPALIVE_IDLE (its
+// token was issued that long ago). It reads the connection again first,
+// so a connection that a token request refreshed meanwhile is skipped, and
+// so is one refreshed less than KeepAliveMinInterval ago. A connection in
+// its cool-down (cooldown.go) is EUNAVAILABLE, with no call to Zoom.
 func (m *Manager) RefreshIfExpiring(ctx context.Context, connID string, before time.Time) (bool, error) {
 	m.init()
 	c, err := m.current(ctx, connID)
@@ -249,12 +266,26 @@ type Stats struct {
 	LostAfterUncertain int64
 	// Pending is the number of rotated pairs not yet committed.
 	Pending int
+	// CooldownRejections counts refreshes refused without calling Zoom
+	// because the connection's last refresh failed moments ago.
+	CooldownRejections int64
+	// Recoveries counts connections whose refreshes were failing and work
+	// again (connection.recovered).
+	Recoveries int64
+	// Cooling is the number of connections in a cool-down now.
+	Cooling int
+	// AbandonedLeases counts refresh leases taken over from a process
+	// that stopped in the middle of a refresh; LeaseRenewals counts the
+	// renewals of leases held while Zoom answers.
+	AbandonedLeases, LeaseRenewals int64
 }
 
 // counters back Stats.
 type counters struct {
 	ok, stale, dead, failed, uncommitted atomic.Int64
 	noRefresh, lostAfterUncertain        atomic.Int64
+	cooldownRejections, recoveries       atomic.Int64
+	abandonedLeases, leaseRenewals       atomic.Int64
 }
 
 // Stats returns the manager's counters.
@@ -268,6 +299,11 @@ func (m *Manager) Stats() Stats {
 		NoRefreshToken:     m.stats.noRefresh.Load(),
 		LostAfterUncertain: m.stats.lostAfterUncertain.Load(),
 		Pending:            m.pending.len(),
+		CooldownRejections: m.stats.cooldownRejections.Load(),
+		Recoveries:         m.stats.recoveries.Load(),
+		Cooling:            m.failing.coolingCount(m.now()),
+		AbandonedLeases:    m.stats.abandonedLeases.Load(),
+		LeaseRenewals:      m.stats.leaseRenewals.Load(),
 	}
 }
 

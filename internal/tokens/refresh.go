@@ -7,10 +7,6 @@ import (
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
 
-// leaseSlack is added to the refresh timeout for the cross-process lease,
-// so that a lease never ends while its refresh may still commit.
-const leaseSlack = 10 * time.Second
-
 // Refresh refreshes a connection's token pair unless it was refreshed
 // since the caller read it: stale is the access token the caller saw.
 // Concurrent calls for one connection share one refresh. It returns the
@@ -26,6 +22,11 @@ func (m *Manager) Refresh(ctx context.Context, connID, stale string) (*onbehalf.
 	m.mu.Unlock()
 	if closed {
 		return nil, onbehalf.Errorf(onbehalf.EUNAVAILABLE, "The server is shutting down.")
+	}
+	// A refresh failed moments ago: fail fast instead of asking Zoom
+	// again (cooldown.go).
+	if err := m.coolingErr(connID); err != nil {
+		return nil, err
 	}
 	ch := m.flights.DoChan(connID, func() (any, error) {
 		if err := m.begin(); err != nil {
@@ -87,52 +88,23 @@ func (m *Manager) refresh(ctx context.Context, connID, stale string) (*onbehalf.
 			return nil, onbehalf.Errorf(onbehalf.EUNAVAILABLE, "A refreshed Zoom token could not be saved yet; try again in a moment.")
 		}
 	}
-	release, c, err := m.lease(ctx, connID, stale)
-	if err != nil || release == nil {
+	held, c, err := m.lease(ctx, connID, stale)
+	if err != nil || held == nil {
 		return c, err
 	}
-	defer release()
-	return m.rotate(ctx, c)
-}
-
-// lease takes the connection's cross-process refresh lease. When another
-// process holds it, it waits until that process's refresh shows in the
-// store (returning the fresh connection and a nil release) or the lease
-// frees. It returns the connection as read under the lease.
-func (m *Manager) lease(ctx context.Context, connID, stale string) (release func(), c *onbehalf.Connection, err error) {
-	for {
-		ok, err := m.Store.LockRefresh(ctx, connID, m.Owner, m.refreshTimeout()+leaseSlack)
-		if err != nil {
-			return nil, nil, err
-		}
-		// Read again: the last holder may have committed just now.
-		c, err := m.current(ctx, connID)
-		if ok {
-			unlock := func() { _ = m.Store.UnlockRefresh(context.WithoutCancel(ctx), connID, m.Owner) }
-			if err != nil || m.fresh(c, stale) {
-				unlock()
-				return nil, c, err
-			}
-			return unlock, c, nil
-		}
-		if err != nil || m.fresh(c, stale) {
-			return nil, c, err
-		}
-		t := time.NewTimer(leasePoll)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, nil, onbehalf.WrapError(ctx.Err(), onbehalf.ETIMEOUT, "Timed out waiting for another instance's Zoom token refresh.")
-		case <-t.C:
-		}
-	}
+	defer held.release()
+	zctx, stop := m.keepLease(ctx, connID, held.taken)
+	defer stop()
+	return m.rotate(ctx, zctx, c)
 }
 
 // rotate spends c's refresh token at Zoom and commits the new pair with a
-// compare-and-swap on the refresh token it replaces.
-func (m *Manager) rotate(ctx context.Context, c *onbehalf.Connection) (*onbehalf.Connection, error) {
+// compare-and-swap on the refresh token it replaces. The Zoom call runs
+// under zctx, which ends when the refresh lease may end (lease.go); what
+// follows Zoom's answer runs under ctx: the answer must be kept.
+func (m *Manager) rotate(ctx, zctx context.Context, c *onbehalf.Connection) (*onbehalf.Connection, error) {
 	connID, from := c.ID, c.Token.RefreshToken
-	tok, err := m.Zoom.Refresh(ctx, from)
+	tok, err := m.Zoom.Refresh(zctx, from)
 	if err != nil {
 		return m.refreshFailed(ctx, connID, from, err)
 	}
@@ -147,14 +119,17 @@ func (m *Manager) rotate(ctx context.Context, c *onbehalf.Connection) (*onbehalf
 	case "":
 		m.stats.ok.Add(1)
 		m.logger().Debug("zoom token refreshed", "conn", connID, "expires", saved.Token.Expiry)
+		m.refreshed(ctx, saved)
 		return saved, nil
 	case onbehalf.ECONFLICT:
 		// The person connected again while Zoom answered: the new grant
 		// is stored, and Zoom killed the one this pair belongs to.
 		m.stats.stale.Add(1)
+		m.failing.clear(connID)
 		m.logger().Debug("stale refresh result dropped: the connection changed meanwhile", "conn", connID)
 		return m.current(ctx, connID)
 	case onbehalf.ENOTFOUND, onbehalf.EDISCONNECTED:
+		m.failing.clear(connID)
 		// Deleted or disconnected during the refresh: the pair is alive at
 		// Zoom and nobody holds it. Revoke it.
 		m.stats.stale.Add(1)
@@ -168,8 +143,20 @@ func (m *Manager) rotate(ctx context.Context, c *onbehalf.Connection) (*onbehalf
 	m.pending.put(connID, from, tok)
 	m.logger().Error("could not save the rotated Zoom token pair; keeping it in memory and retrying", "conn", connID, "err", err)
 	c.Token = tok
+	m.refreshed(ctx, c) // Zoom works again; the event may not be writable yet
 	return c, nil
 }
+
+// uncertainRefresh is a refresh of a connection whose answer never
+// arrived: from is the refresh token it spent, why says what happened in
+// the words a disconnected reason ends with.
+type uncertainRefresh struct{ from, why string }
+
+// The endings of a disconnected reason after an uncertain refresh.
+const (
+	noAnswer = "An earlier refresh got no answer from Zoom, which had likely rotated the token already."
+	diedMid  = "Another instance stopped in the middle of refreshing it (killed or crashed), after Zoom had likely rotated the token for it."
+)
 
 // refreshFailed handles a refresh Zoom refused or never answered.
 func (m *Manager) refreshFailed(ctx context.Context, connID, from string, err error) (*onbehalf.Connection, error) {
@@ -177,15 +164,17 @@ func (m *Manager) refreshFailed(ctx context.Context, connID, from string, err er
 		m.stats.failed.Add(1)
 		if code := onbehalf.ErrorCode(err); code == onbehalf.ETIMEOUT || code == onbehalf.EUPSTREAM {
 			// Zoom may have rotated without the answer reaching us.
-			m.uncertain.Store(connID, from)
+			m.uncertain.Store(connID, uncertainRefresh{from: from, why: noAnswer})
 		}
 		m.logger().Warn("zoom token refresh failed", "conn", connID, "err", err)
+		m.refreshFailedFor(connID, err)
 		return nil, err
 	}
+	m.failing.clear(connID) // dead: connection.disconnected says the rest
 	reason := onbehalf.ErrorMessage(err)
-	if prev, ok := m.uncertain.LoadAndDelete(connID); ok && prev == from {
+	if prev, ok := m.uncertain.LoadAndDelete(connID); ok && prev.(uncertainRefresh).from == from {
 		m.stats.lostAfterUncertain.Add(1)
-		reason += " An earlier refresh got no answer from Zoom, which had likely rotated the token already."
+		reason += " " + prev.(uncertainRefresh).why
 		m.logger().Error("connection lost after a refresh whose answer never arrived", "conn", connID)
 	}
 	_, merr := m.Store.MarkDisconnected(ctx, connID, from, reason)

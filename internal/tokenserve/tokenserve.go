@@ -2,16 +2,21 @@
 // of every bot platform the same way, in this order:
 //
 //	per-IP limit → the platform's request authentication → URL syntax →
-//	signed URL (or plain secret) → the platform's claims against the URL →
-//	per-connection limit → mint → the platform's reply
+//	signed URL (or plain secret) → the URL's platform against the route's →
+//	the platform's claims against the URL → per-connection limit → mint →
+//	the platform's reply
 //
-// Every signature is checked before anything reads what it signs. What a
+// Every signature is checked before anything reads what it signs. HEAD
+// runs every check GET runs and never mints: it answers only what GET
+// would have said before minting, so it tells nothing about a URL that a
+// GET could not use. What a
 // platform does differently (where its bots fetch, how they authenticate,
 // what they append, how the reply looks) is its adapter's business
 // (onbehalf.Platform); nothing here knows a platform by name.
 package tokenserve
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"io"
@@ -44,6 +49,12 @@ type Recorder interface {
 	Record(f onbehalf.TokenFetch)
 }
 
+// BotLookup finds a bot by this server's ID: a version 2 token URL names
+// no platform, only its bot, whose recorded platform binds it.
+type BotLookup interface {
+	Bot(ctx context.Context, id string) (*onbehalf.Bot, error)
+}
+
 // Observer sees every token request's outcome (metrics); it must not
 // block.
 type Observer interface {
@@ -56,8 +67,16 @@ type Options struct {
 	Signer *tokenurl.Signer
 	// Minter mints tokens.
 	Minter onbehalf.TokenMinter
+	// Bots looks up the bot a version 2 token URL names (see bindPlatform);
+	// nil refuses such URLs with a 500, as a server not set up to check
+	// them.
+	Bots BotLookup
 	// Secret is OBF_CALLBACK_SECRET, the auth_token of plain URLs.
 	Secret string
+	// AllowZAK lets URLs signed by this version serve ZAKs (ALLOW_ZAK).
+	// URLs signed before the platform was signed, and plain URLs under
+	// ALLOW_SECRET_URLS=zak, were handed out already and keep working.
+	AllowZAK bool
 	// PlainKinds are the kinds plain auth_token URLs may serve
 	// (ALLOW_SECRET_URLS); none turns plain URLs off.
 	PlainKinds []onbehalf.TokenKind
@@ -146,15 +165,17 @@ func (s *Server) serve(req *request) int {
 		}
 		req.body = body
 	}
+	// HEAD is authenticated as GET is (Recall's request signature, a
+	// MeetStream secret): without that, it would tell anyone holding a URL
+	// whether it is live. It is never served, so a replay cache releases
+	// its ID.
 	served := false
-	if !head {
-		finish, err := req.p.AuthenticateToken(req.r, req.body)
-		if err != nil {
-			return s.fail(req, err)
-		}
-		if finish != nil {
-			defer func() { finish(served) }()
-		}
+	finish, err := req.p.AuthenticateToken(req.r, req.body)
+	if err != nil {
+		return s.fail(req, err)
+	}
+	if finish != nil {
+		defer func() { finish(served) }()
 	}
 	q := tokenurl.ReadQuery(req.r.URL.Query())
 	if err := checkSyntax(q, req.rt); err != nil {
@@ -164,6 +185,16 @@ func (s *Server) serve(req *request) int {
 	if err != nil {
 		return s.fail(req, err)
 	}
+	if q.Signed() {
+		if err := s.bindPlatform(req.r.Context(), grant, req.p.Name()); err != nil {
+			return s.fail(req, err)
+		}
+		// URLs this version signs (they name their platform) serve a ZAK
+		// only while ALLOW_ZAK is on; older ones keep working.
+		if grant.Platform != "" && !s.o.AllowZAK && onbehalf.HasKind(grant.Kinds, onbehalf.KindZAK) {
+			return s.fail(req, onbehalf.ZAKRefused())
+		}
+	}
 	req.grant = grant
 	claims, err := req.p.ReadTokenClaims(req.r, req.body)
 	if err != nil {
@@ -171,7 +202,7 @@ func (s *Server) serve(req *request) int {
 	}
 	if claims.MeetingID != "" && claims.MeetingID != grant.MeetingID {
 		return s.fail(req, onbehalf.Errorf(onbehalf.EUNAUTHORIZED,
-			"Token URL refused: the platform asks for meeting %s, but this URL was made for another meeting.", clip(claims.MeetingID, 20)))
+			"Token URL refused: the platform asks for meeting %s, but this URL was made for another meeting.", onbehalf.Clip(claims.MeetingID, 20)))
 	}
 	if err := s.limit(s.o.PerConn, grant.ConnID, now, "Too many token requests for this connection (RATE_LIMIT_PER_CONNECTION)."); err != nil {
 		return s.fail(req, err)
@@ -276,6 +307,51 @@ func (s *Server) authorize(q tokenurl.Query, rt onbehalf.TokenRoute) (tokenurl.P
 		}
 	}
 	return g, nil
+}
+
+// bindPlatform refuses a signed URL made for another platform than the
+// one whose route it arrived on, so that a URL made for a platform with a
+// strict check (Recall's request signature) cannot be used through a
+// route with a weaker one:
+//
+//   - a version 3 URL names its platform, signed;
+//   - a version 2 URL that names a bot is bound to that bot's recorded
+//     platform (a bot this server does not know, which it never stored,
+//     cannot be attributed and is accepted);
+//   - a version 2 URL that names no bot cannot be attributed: it is
+//     accepted on every platform's routes until it expires (TOKEN_URL_TTL
+//     after it was made; this server no longer signs such URLs);
+//   - a version 1 URL is served only by routes with a default kind, which
+//     are Recall's alone (the only platform before kinds were signed).
+func (s *Server) bindPlatform(ctx context.Context, g tokenurl.Params, platform string) error {
+	if g.Platform != "" {
+		if g.Platform != platform {
+			return wrongPlatform(g.Platform)
+		}
+		return nil
+	}
+	if g.BotID == "" {
+		return nil
+	}
+	if s.o.Bots == nil {
+		return onbehalf.Errorf(onbehalf.EINTERNAL, "This server cannot check which platform the token URL's bot belongs to (no bot lookup configured).")
+	}
+	b, err := s.o.Bots.Bot(ctx, g.BotID)
+	switch {
+	case onbehalf.ErrorCode(err) == onbehalf.ENOTFOUND:
+		return nil
+	case err != nil:
+		return err
+	case b.Platform != platform:
+		return wrongPlatform(b.Platform)
+	}
+	return nil
+}
+
+// wrongPlatform is the refusal of a URL made for another platform.
+func wrongPlatform(made string) error {
+	return onbehalf.Errorf(onbehalf.EUNAUTHORIZED,
+		"Token URL refused: it was made for %s bots, not for this platform's route. Give each platform the token URLs made for it.", onbehalf.Clip(made, 40))
 }
 
 // checkSecret checks a plain URL's auth_token.
@@ -417,12 +493,4 @@ func (s *Server) limit(t *ratelimit.Table, key string, now time.Time, msg string
 		return ratelimit.TooMany(wait, msg)
 	}
 	return nil
-}
-
-// clip shortens s to at most n bytes for a message.
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }

@@ -79,8 +79,8 @@ func serve(t *testing.T, m *minter, rec *recorder, target, method string) *httpt
 
 var signer = &tokenurl.Signer{Key: []byte("0123456789abcdef0123456789abcdef"), TTL: time.Hour}
 
-func url(kinds ...onbehalf.TokenKind) string {
-	return signer.URL("", route.Path, tokenurl.Params{Kinds: kinds, ConnID: "c1", MeetingID: "85012345678", BotID: "bot_1"})
+func signedURL(kinds ...onbehalf.TokenKind) string {
+	return signer.URL("", route.Path, tokenurl.Params{Platform: "json", Kinds: kinds, ConnID: "c1", MeetingID: "85012345678", BotID: "bot_1"})
 }
 
 // TestPartialFailureServesWhatWorked: a host token Zoom refuses to a guest
@@ -88,7 +88,7 @@ func url(kinds ...onbehalf.TokenKind) string {
 func TestPartialFailureServesWhatWorked(t *testing.T) {
 	m := &minter{fail: map[onbehalf.TokenKind]error{onbehalf.KindJoin: onbehalf.Errorf(onbehalf.EUPSTREAM, "Zoom error 3000: not the host.")}}
 	rec := &recorder{}
-	w := serve(t, m, rec, url(onbehalf.KindOBF, onbehalf.KindJoin), http.MethodGet)
+	w := serve(t, m, rec, signedURL(onbehalf.KindOBF, onbehalf.KindJoin), http.MethodGet)
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `"obf":"obf-token"`) || strings.Contains(w.Body.String(), "join") {
 		t.Fatalf("%d %s", w.Code, w.Body)
 	}
@@ -97,7 +97,7 @@ func TestPartialFailureServesWhatWorked(t *testing.T) {
 	}
 	// Every kind failing: the first kind's error is the answer.
 	m.fail[onbehalf.KindOBF] = onbehalf.Errorf(onbehalf.EDISCONNECTED, "invalid_grant")
-	if w := serve(t, m, &recorder{}, url(onbehalf.KindOBF, onbehalf.KindJoin), http.MethodGet); w.Code != 409 || !strings.Contains(w.Body.String(), "reconnect at https://x.example/zoom/oauth") {
+	if w := serve(t, m, &recorder{}, signedURL(onbehalf.KindOBF, onbehalf.KindJoin), http.MethodGet); w.Code != 409 || !strings.Contains(w.Body.String(), "reconnect at https://x.example/zoom/oauth") {
 		t.Fatalf("all failed: %d %s", w.Code, w.Body)
 	}
 }
@@ -107,16 +107,16 @@ func TestPartialFailureServesWhatWorked(t *testing.T) {
 func TestClaimsAndHead(t *testing.T) {
 	m := &minter{}
 	rec := &recorder{}
-	if w := serve(t, m, rec, url(onbehalf.KindOBF)+"&meeting_number=85099999999", http.MethodGet); w.Code != 401 {
+	if w := serve(t, m, rec, signedURL(onbehalf.KindOBF)+"&meeting_number=85099999999", http.MethodGet); w.Code != 401 {
 		t.Fatalf("other meeting: %d %s", w.Code, w.Body)
 	}
-	if w := serve(t, m, rec, url(onbehalf.KindOBF)+"&meeting_number=85012345678", http.MethodGet); w.Code != 200 {
+	if w := serve(t, m, rec, signedURL(onbehalf.KindOBF)+"&meeting_number=85012345678", http.MethodGet); w.Code != 200 {
 		t.Fatalf("same meeting: %d %s", w.Code, w.Body)
 	}
-	if w := serve(t, m, rec, url(onbehalf.KindOBF), http.MethodHead); w.Code != 200 || w.Body.Len() != 0 {
+	if w := serve(t, m, rec, signedURL(onbehalf.KindOBF), http.MethodHead); w.Code != 200 || w.Body.Len() != 0 {
 		t.Fatalf("HEAD: %d %q", w.Code, w.Body)
 	}
-	if w := serve(t, m, rec, strings.Replace(url(onbehalf.KindOBF), "user_id=c1", "user_id=c2", 1), http.MethodGet); w.Code != 401 {
+	if w := serve(t, m, rec, strings.Replace(signedURL(onbehalf.KindOBF), "user_id=c1", "user_id=c2", 1), http.MethodGet); w.Code != 401 {
 		t.Fatalf("changed URL: %d", w.Code)
 	}
 	if m.calls != 1 || len(rec.got) != 1 {

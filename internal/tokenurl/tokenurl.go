@@ -4,19 +4,35 @@
 //
 // A signed URL carries its parameters in the clear and two more:
 //
-//	user_id=<connection ID>&meeting_id=<digits>&kinds=obf,join&bot=<bot ID>&exp=<unix seconds>&sig=<base64url>
+//	user_id=<connection ID>&meeting_id=<digits>&kinds=obf,join&platform=recall&bot=<bot ID>&exp=<unix seconds>&sig=<base64url>
 //
 // sig is HMAC-SHA256 over a versioned, length-prefixed encoding of the
-// fields (see mac). Changing any of them, moving a URL to other kinds or
-// using it at or after exp makes Verify fail. Parameters a platform appends
-// (meeting_number, bot_id, extra, …) are not signed and do not matter here.
+// fields (see appendMessage). Changing any of them, moving a URL to other
+// kinds or another platform, or using it at or after exp makes Verify
+// fail. Parameters a platform appends (meeting_number, bot_id, extra, …)
+// are not signed and do not matter here.
 //
-// Two versions exist. Version 2 (this one; URLs that carry kinds=) is
-// signed with a random key generated once and kept in the database, which
-// nothing else uses. Version 1 (no kinds=, the kind given by the path) was
-// signed with a key derived from OBF_CALLBACK_SECRET; such URLs are only
-// verified, with the legacy keys the database recorded at the upgrade, so
-// that changing OBF_CALLBACK_SECRET never breaks a signed URL.
+// Three versions exist; only the newest is signed:
+//
+//   - Version 3 (URLs that carry platform=) also signs the name of the bot
+//     platform the URL was made for, so that a URL made for one platform is
+//     refused on every other platform's routes (the token handler compares
+//     it with the route's platform): the strictest platform check (Recall's
+//     request signature) cannot be bypassed through the weakest route.
+//   - Version 2 (kinds= but no platform=) was signed until version 3. It is
+//     still verified; it names no platform, so the token handler binds it
+//     through the bot it names (that bot's recorded platform), and accepts
+//     a version 2 URL that names no bot on any route: it cannot be
+//     attributed, and it expires within TOKEN_URL_TTL of when it was made.
+//   - Version 1 (no kinds=, the kind given by the path) was signed with a
+//     key derived from OBF_CALLBACK_SECRET; such URLs are only verified,
+//     with the legacy keys the database recorded at the upgrade, so that
+//     changing OBF_CALLBACK_SECRET never breaks a signed URL. Only the
+//     routes that have a default kind serve them, and those are Recall's
+//     (the only platform before kinds were signed): they are bound to it.
+//
+// Versions 2 and 3 are signed with a random key generated once and kept in
+// the database, which nothing else uses.
 package tokenurl
 
 import (
@@ -41,8 +57,10 @@ const (
 	ParamMeetingID = "meeting_id"
 	ParamKinds     = "kinds"
 	ParamBot       = "bot"
-	ParamExp       = "exp"
-	ParamSig       = "sig"
+	// ParamPlatform is the platform a version 3 URL was made for.
+	ParamPlatform = "platform"
+	ParamExp      = "exp"
+	ParamSig      = "sig"
 	// ParamSecret is the plain secret of unsigned URLs (contract §3).
 	ParamSecret = "auth_token"
 )
@@ -63,6 +81,7 @@ const keyLabel = "onbehalf token url v1"
 const (
 	domainV1 = "onbehalf-token-url\x00v1\x00"
 	domainV2 = "onbehalf-token-url\x00v2\x00"
+	domainV3 = "onbehalf-token-url\x00v3\x00"
 )
 
 // maxExpDigits bounds exp: int64 Unix seconds have at most 19 digits.
@@ -99,14 +118,18 @@ type Params struct {
 	MeetingID string
 	// BotID is this server's bot the URL was made for, "" when none.
 	BotID string
+	// Platform is the name of the bot platform the URL was made for
+	// (onbehalf.Platform.Name). Sign requires it; Verify returns "" for
+	// URLs of versions 1 and 2, which named none.
+	Platform string
 }
 
 // Query is a token URL's parameters as a request carries them.
 type Query struct {
-	ConnID, MeetingID, Kinds, BotID, Exp, Sig, Secret string
-	// HasKinds and HasBot tell a present-but-empty parameter from a
-	// missing one (they choose the version).
-	HasKinds, HasBot bool
+	ConnID, MeetingID, Kinds, BotID, Platform, Exp, Sig, Secret string
+	// HasKinds, HasBot and HasPlatform tell a present-but-empty parameter
+	// from a missing one (they choose the version).
+	HasKinds, HasBot, HasPlatform bool
 	// Dup names the first parameter given more than once, "" when none.
 	Dup string
 }
@@ -116,21 +139,23 @@ func (q Query) Signed() bool { return q.Sig != "" || q.Exp != "" }
 
 // knownParams are the parameters ReadQuery reads, in the order a duplicate
 // is reported.
-var knownParams = []string{ParamConnID, ParamMeetingID, ParamKinds, ParamBot, ParamSecret, ParamExp, ParamSig}
+var knownParams = []string{ParamConnID, ParamMeetingID, ParamKinds, ParamPlatform, ParamBot, ParamSecret, ParamExp, ParamSig}
 
 // ReadQuery reads a token URL's parameters from a parsed query. A
 // parameter given twice is reported in Dup, never silently resolved.
 func ReadQuery(v url.Values) Query {
 	q := Query{
-		ConnID:    v.Get(ParamConnID),
-		MeetingID: v.Get(ParamMeetingID),
-		Kinds:     v.Get(ParamKinds),
-		BotID:     v.Get(ParamBot),
-		Exp:       v.Get(ParamExp),
-		Sig:       v.Get(ParamSig),
-		Secret:    v.Get(ParamSecret),
-		HasKinds:  v.Has(ParamKinds),
-		HasBot:    v.Has(ParamBot),
+		ConnID:      v.Get(ParamConnID),
+		MeetingID:   v.Get(ParamMeetingID),
+		Kinds:       v.Get(ParamKinds),
+		BotID:       v.Get(ParamBot),
+		Platform:    v.Get(ParamPlatform),
+		Exp:         v.Get(ParamExp),
+		Sig:         v.Get(ParamSig),
+		Secret:      v.Get(ParamSecret),
+		HasKinds:    v.Has(ParamKinds),
+		HasBot:      v.Has(ParamBot),
+		HasPlatform: v.Has(ParamPlatform),
 	}
 	for _, k := range knownParams {
 		if len(v[k]) > 1 {
@@ -144,7 +169,7 @@ func ReadQuery(v url.Values) Query {
 // Signer signs and verifies token URLs. Its fields must not change once it
 // is in use; its methods are safe for concurrent use.
 type Signer struct {
-	// Key signs version 2 URLs and verifies them.
+	// Key signs version 3 URLs and verifies versions 2 and 3.
 	Key []byte
 	// LegacyKeys verify version 1 URLs (see DeriveKey); none signs.
 	LegacyKeys [][]byte
@@ -156,18 +181,24 @@ type Signer struct {
 	pool sync.Pool // of hash.Hash keyed with Key
 }
 
-// Sign returns the query parameters of a signed URL for p, valid for TTL
-// from now.
+// Sign returns the query parameters of a signed (version 3) URL for p,
+// valid for TTL from now. p.Platform must name the platform the URL is
+// for: a URL bound to no platform would open every platform's routes, so
+// signing one is a bug, and Sign panics.
 func (s *Signer) Sign(p Params) url.Values {
+	if p.Platform == "" {
+		panic("tokenurl: Sign without a platform: every token URL is bound to the platform it is made for")
+	}
 	exp := strconv.FormatInt(s.now().Add(s.ttl()).Unix(), 10)
 	kinds := onbehalf.KindsString(p.Kinds)
 	var sum [sha256.Size]byte
-	s.macV2(sum[:0], kinds, p.ConnID, p.MeetingID, p.BotID, exp)
+	s.mac(sum[:0], domainV3, p.Platform, kinds, p.ConnID, p.MeetingID, p.BotID, exp)
 	v := url.Values{
-		ParamConnID: {p.ConnID},
-		ParamKinds:  {kinds},
-		ParamExp:    {exp},
-		ParamSig:    {base64.RawURLEncoding.EncodeToString(sum[:])},
+		ParamConnID:   {p.ConnID},
+		ParamKinds:    {kinds},
+		ParamPlatform: {p.Platform},
+		ParamExp:      {exp},
+		ParamSig:      {base64.RawURLEncoding.EncodeToString(sum[:])},
 	}
 	if p.MeetingID != "" {
 		v[ParamMeetingID] = []string{p.MeetingID}
@@ -185,7 +216,7 @@ func (s *Signer) URL(base, path string, p Params) string {
 	var b strings.Builder
 	b.WriteString(base + path)
 	sep := "?"
-	for _, k := range []string{ParamConnID, ParamMeetingID, ParamKinds, ParamBot, ParamExp, ParamSig} {
+	for _, k := range []string{ParamConnID, ParamMeetingID, ParamKinds, ParamPlatform, ParamBot, ParamExp, ParamSig} {
 		if x, ok := v[k]; ok {
 			b.WriteString(sep + k + "=" + url.QueryEscape(x[0]))
 			sep = "&"
@@ -195,10 +226,13 @@ func (s *Signer) URL(base, path string, p Params) string {
 }
 
 // Verify checks a signed URL's parameters exactly as the request carried
-// them and returns what it grants. A URL that names no kinds and no bot is
-// a version 1 URL: legacyKind is the kind its path served ("" when the
-// path serves none that way), and it is checked with the legacy keys.
-// Errors are EUNAUTHORIZED and name the problem, never a key.
+// them and returns what it grants. A URL with platform= is a version 3
+// URL, one with kinds= or bot= but no platform= a version 2 URL (the
+// returned Platform is "": the caller binds it through its bot, if any).
+// A URL that names no kinds and no bot is a version 1 URL: legacyKind is
+// the kind its path served ("" when the path serves none that way), and
+// it is checked with the legacy keys. Errors are EUNAUTHORIZED and name
+// the problem, never a key.
 //
 // The signature is checked (in constant time) before the expiry, so that
 // "expired" is only ever said of a URL this server really signed. exp must
@@ -224,7 +258,17 @@ func (s *Signer) Verify(q Query, legacyKind onbehalf.TokenKind) (Params, error) 
 		return Params{}, badSignature()
 	}
 	var p Params
-	if !q.HasKinds && !q.HasBot {
+	if q.HasPlatform {
+		kinds, err := onbehalf.ParseKinds(q.Kinds)
+		if err != nil || onbehalf.KindsString(kinds) != q.Kinds || q.Platform == "" {
+			return Params{}, badSignature()
+		}
+		s.mac(want[:0], domainV3, q.Platform, q.Kinds, q.ConnID, q.MeetingID, q.BotID, q.Exp)
+		if !hmac.Equal(got[:], want[:]) {
+			return Params{}, badSignature()
+		}
+		p = Params{Kinds: kinds, ConnID: q.ConnID, MeetingID: q.MeetingID, BotID: q.BotID, Platform: q.Platform}
+	} else if !q.HasKinds && !q.HasBot {
 		if legacyKind == "" || !s.verifyV1(got[:], legacyKind, q) {
 			return Params{}, badSignature()
 		}
@@ -234,7 +278,7 @@ func (s *Signer) Verify(q Query, legacyKind onbehalf.TokenKind) (Params, error) 
 		if err != nil || onbehalf.KindsString(kinds) != q.Kinds {
 			return Params{}, badSignature()
 		}
-		s.macV2(want[:0], q.Kinds, q.ConnID, q.MeetingID, q.BotID, q.Exp)
+		s.mac(want[:0], domainV2, q.Kinds, q.ConnID, q.MeetingID, q.BotID, q.Exp)
 		if !hmac.Equal(got[:], want[:]) {
 			return Params{}, badSignature()
 		}
@@ -267,15 +311,16 @@ func (s *Signer) verifyV1(sig []byte, kind onbehalf.TokenKind, q Query) bool {
 	return ok
 }
 
-// macV2 appends HMAC-SHA256(Key, version 2 message) to dst.
-func (s *Signer) macV2(dst []byte, kinds, connID, meetingID, botID, exp string) []byte {
+// mac appends HMAC-SHA256(Key, message of domain and fields) to dst (the
+// message of versions 2 and 3).
+func (s *Signer) mac(dst []byte, domain string, fields ...string) []byte {
 	h, _ := s.pool.Get().(hash.Hash)
 	if h == nil {
 		h = hmac.New(sha256.New, s.Key)
 	}
 	h.Reset()
-	var buf [192]byte
-	h.Write(appendMessage(buf[:0], domainV2, kinds, connID, meetingID, botID, exp))
+	var buf [256]byte
+	h.Write(appendMessage(buf[:0], domain, fields...))
 	dst = h.Sum(dst)
 	s.pool.Put(h)
 	return dst

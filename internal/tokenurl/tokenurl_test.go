@@ -20,6 +20,8 @@ const (
 	secret  = "test-obf-secret-0123456789"
 	conn    = "Q2xvbm5lY3Rpb25JRDAx"
 	meeting = "85012345678"
+	// plat is the platform the URLs of these tests are made for.
+	plat = "recall"
 )
 
 // clock is a settable fake clock.
@@ -68,8 +70,8 @@ func verifyValues(s *tokenurl.Signer, kind onbehalf.TokenKind, v url.Values) err
 func TestSignShape(t *testing.T) {
 	c := &clock{start}
 	s := newSigner(c)
-	v := s.Sign(tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindJoin, onbehalf.KindOBF}, ConnID: conn, MeetingID: meeting, BotID: "bot_1"})
-	if v.Get("user_id") != conn || v.Get("meeting_id") != meeting || v.Get("kinds") != "obf,join" || v.Get("bot") != "bot_1" {
+	v := s.Sign(tokenurl.Params{Platform: plat, Kinds: []onbehalf.TokenKind{onbehalf.KindJoin, onbehalf.KindOBF}, ConnID: conn, MeetingID: meeting, BotID: "bot_1"})
+	if v.Get("user_id") != conn || v.Get("meeting_id") != meeting || v.Get("kinds") != "obf,join" || v.Get("bot") != "bot_1" || v.Get("platform") != plat {
 		t.Fatalf("params %v", v)
 	}
 	if want := strconv.FormatInt(start.Add(time.Hour).Unix(), 10); v.Get("exp") != want {
@@ -81,38 +83,89 @@ func TestSignShape(t *testing.T) {
 	if strings.Contains(v.Encode(), secret) {
 		t.Fatal("URL carries the secret")
 	}
-	z := s.Sign(tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindZAK}, ConnID: conn})
-	if z.Has("meeting_id") || z.Has("bot") || len(z) != 4 {
+	z := s.Sign(tokenurl.Params{Platform: plat, Kinds: []onbehalf.TokenKind{onbehalf.KindZAK}, ConnID: conn})
+	if z.Has("meeting_id") || z.Has("bot") || len(z) != 5 {
 		t.Fatalf("ZAK params %v", z)
 	}
-	u := s.URL("https://x.example", "/attendee/zoom-tokens", tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: "a+b", MeetingID: meeting})
-	if want := "https://x.example/attendee/zoom-tokens?user_id=a%2Bb&meeting_id=" + meeting + "&kinds=obf&exp="; !strings.HasPrefix(u, want) {
+	u := s.URL("https://x.example", "/attendee/zoom-tokens", tokenurl.Params{Platform: plat, Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: "a+b", MeetingID: meeting})
+	if want := "https://x.example/attendee/zoom-tokens?user_id=a%2Bb&meeting_id=" + meeting + "&kinds=obf&platform=recall&exp="; !strings.HasPrefix(u, want) {
 		t.Fatalf("URL %s, want prefix %s", u, want)
 	}
 	// Default TTL and clock.
 	d := &tokenurl.Signer{Key: v2Key}
-	exp, _ := strconv.ParseInt(d.Sign(tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: conn, MeetingID: meeting}).Get("exp"), 10, 64)
+	exp, _ := strconv.ParseInt(d.Sign(tokenurl.Params{Platform: plat, Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: conn, MeetingID: meeting}).Get("exp"), 10, 64)
 	if got := time.Until(time.Unix(exp, 0)); got < tokenurl.DefaultTTL-time.Minute || got > tokenurl.DefaultTTL {
 		t.Fatalf("default lifetime %s", got)
 	}
+	// A URL bound to no platform would open every platform's routes:
+	// signing one is a bug.
+	defer func() {
+		if recover() == nil {
+			t.Fatal("Sign without a platform did not panic")
+		}
+	}()
+	s.Sign(tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: conn, MeetingID: meeting})
 }
 
-// TestSignatureIsSpecified pins the version 2 encoding: a change to it
+// TestSignatureIsSpecified pins the version 3 encoding: a change to it
 // breaks every URL already handed out, so it must be deliberate (a new
 // version).
 func TestSignatureIsSpecified(t *testing.T) {
 	c := &clock{start}
-	v := newSigner(c).Sign(tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindOBF, onbehalf.KindJoin}, ConnID: conn, MeetingID: meeting, BotID: "b1"})
+	v := newSigner(c).Sign(tokenurl.Params{Platform: "meetstream", Kinds: []onbehalf.TokenKind{onbehalf.KindOBF, onbehalf.KindJoin}, ConnID: conn, MeetingID: meeting, BotID: "b1"})
+	if want := specSig("v3", "meetstream", "obf,join", conn, meeting, "b1", v.Get("exp")); v.Get("sig") != want {
+		t.Fatalf("sig %s, want %s", v.Get("sig"), want)
+	}
+}
+
+// specSig computes a version 2 or 3 signature under v2Key from the written
+// specification, not from the package's code: HMAC-SHA256 over the domain
+// and each field as a 4-byte big-endian length and its bytes.
+func specSig(version string, fields ...string) string {
 	m := hmac.New(sha256.New, v2Key)
-	msg := []byte("onbehalf-token-url\x00v2\x00")
-	for _, f := range []string{"obf,join", conn, meeting, "b1", v.Get("exp")} {
+	msg := []byte("onbehalf-token-url\x00" + version + "\x00")
+	for _, f := range fields {
 		msg = binary.BigEndian.AppendUint32(msg, uint32(len(f)))
 		msg = append(msg, f...)
 	}
 	m.Write(msg)
-	if want := base64.RawURLEncoding.EncodeToString(m.Sum(nil)); v.Get("sig") != want {
-		t.Fatalf("sig %s, want %s", v.Get("sig"), want)
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// signV2 signs a version 2 URL exactly as onbehalf signed them before
+// version 3 existed (no platform), valid for ttl from now.
+func signV2(now time.Time, ttl time.Duration, kinds, connID, meetingID, botID string) url.Values {
+	exp := strconv.FormatInt(now.Add(ttl).Unix(), 10)
+	v := url.Values{"user_id": {connID}, "kinds": {kinds}, "exp": {exp}, "sig": {specSig("v2", kinds, connID, meetingID, botID, exp)}}
+	if meetingID != "" {
+		v.Set("meeting_id", meetingID)
 	}
+	if botID != "" {
+		v.Set("bot", botID)
+	}
+	return v
+}
+
+// TestVersion2URLsStillWork: URLs signed before platforms were signed
+// verify, grant no platform (the token handler binds them through their
+// bot), and adding a platform to one breaks its signature.
+func TestVersion2URLsStillWork(t *testing.T) {
+	c := &clock{start}
+	s := newSigner(c)
+	for _, bot := range []string{"bot_1", ""} {
+		v := signV2(start, time.Hour, "obf,join", conn, meeting, bot)
+		p, err := s.Verify(tokenurl.ReadQuery(v), "")
+		if err != nil || p.Platform != "" || p.BotID != bot || onbehalf.KindsString(p.Kinds) != "obf,join" || p.MeetingID != meeting {
+			t.Fatalf("bot %q: granted %+v, %v", bot, p, err)
+		}
+		v.Set("platform", plat)
+		checkErr(t, verifyValues(s, "", v), "bad signature")
+	}
+	// A version 3 URL with its platform removed reads as version 2, which
+	// its signature does not sign.
+	v3 := s.Sign(tokenurl.Params{Platform: plat, Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: conn, MeetingID: meeting, BotID: "bot_1"})
+	v3.Del("platform")
+	checkErr(t, verifyValues(s, "", v3), "bad signature")
 }
 
 // TestLegacyURLsStillWork: URLs signed by the version before this one
@@ -150,10 +203,10 @@ func TestLegacyURLsStillWork(t *testing.T) {
 	checkErr(t, verifyValues(two, onbehalf.KindOBF, obf), "")
 }
 
-func TestVerifyV2Table(t *testing.T) {
+func TestVerifyV3Table(t *testing.T) {
 	c := &clock{start}
 	s := newSigner(c)
-	p := tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindOBF, onbehalf.KindJoin}, ConnID: conn, MeetingID: meeting, BotID: "bot_1"}
+	p := tokenurl.Params{Platform: plat, Kinds: []onbehalf.TokenKind{onbehalf.KindOBF, onbehalf.KindJoin}, ConnID: conn, MeetingID: meeting, BotID: "bot_1"}
 	good := s.Sign(p)
 	with := func(k, v string) url.Values {
 		x := url.Values{}
@@ -182,6 +235,10 @@ func TestVerifyV2Table(t *testing.T) {
 		{"bot changed", with("bot", "bot_2"), badSig},
 		{"bot dropped", with("bot", "\x00drop"), badSig},
 		{"bot emptied", with("bot", ""), badSig},
+		{"platform changed", with("platform", "meetstream"), badSig},
+		{"platform case", with("platform", "Recall"), badSig},
+		{"platform emptied", with("platform", ""), badSig},
+		{"platform dropped", with("platform", "\x00drop"), badSig},
 		{"user_id changed", with("user_id", conn+"x"), badSig},
 		{"meeting changed", with("meeting_id", "85012345679"), badSig},
 		{"meeting dropped", with("meeting_id", "\x00drop"), badSig},
@@ -194,7 +251,7 @@ func TestVerifyV2Table(t *testing.T) {
 		})
 	}
 	got, err := s.Verify(tokenurl.ReadQuery(good), "")
-	if err != nil || onbehalf.KindsString(got.Kinds) != "obf,join" || got.BotID != "bot_1" || got.MeetingID != meeting || got.ConnID != conn {
+	if err != nil || onbehalf.KindsString(got.Kinds) != "obf,join" || got.BotID != "bot_1" || got.MeetingID != meeting || got.ConnID != conn || got.Platform != plat {
 		t.Fatalf("granted %+v, %v", got, err)
 	}
 }
@@ -324,7 +381,7 @@ func checkErr(t *testing.T, err error, want string) {
 func TestVerifyExpiryEdges(t *testing.T) {
 	c := &clock{start}
 	s := newSigner(c)
-	v := s.Sign(tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: conn, MeetingID: meeting})
+	v := s.Sign(tokenurl.Params{Platform: plat, Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: conn, MeetingID: meeting})
 	expN, _ := strconv.ParseInt(v.Get("exp"), 10, 64)
 	at := time.Unix(expN, 0)
 	rows := []struct {
@@ -357,7 +414,7 @@ func TestVerifyExpiryEdges(t *testing.T) {
 func TestVerifyLoweredTTL(t *testing.T) {
 	c := &clock{start}
 	long := &tokenurl.Signer{Key: v2Key, TTL: 168 * time.Hour, Now: c.now}
-	v := long.Sign(tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: conn, MeetingID: meeting})
+	v := long.Sign(tokenurl.Params{Platform: plat, Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: conn, MeetingID: meeting})
 	short := &tokenurl.Signer{Key: v2Key, TTL: 24 * time.Hour, Now: c.now}
 	checkErr(t, verifyValues(short, onbehalf.KindOBF, v), "TOKEN_URL_TTL")
 	c.t = start.Add(150 * time.Hour) // 18 h left: within the new TTL again
@@ -404,7 +461,7 @@ func TestVerifyThroughURLEncoding(t *testing.T) {
 // that every failure is an EUNAUTHORIZED *onbehalf.Error that does not
 // echo the secret, and that a version 1 URL passes only with the one
 // signature the specification gives (exp canonical and in range). It also
-// signs the fuzzed fields as version 2 and checks that the URL verifies,
+// signs the fuzzed fields as version 3 and checks that the URL verifies,
 // and stops verifying once any field is changed.
 func FuzzVerify(f *testing.F) {
 	now := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
@@ -436,9 +493,9 @@ func FuzzVerify(f *testing.F) {
 			}
 		}
 
-		// Version 2 round trip on the fuzzed fields (sig as the bot ID),
+		// Version 3 round trip on the fuzzed fields (sig as the bot ID),
 		// then every single change fails.
-		p := tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: connID, MeetingID: meetingID, BotID: sig}
+		p := tokenurl.Params{Platform: plat, Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: connID, MeetingID: meetingID, BotID: sig}
 		v := s.Sign(p)
 		q := tokenurl.ReadQuery(v)
 		if _, err := s.Verify(q, ""); err != nil {
@@ -450,6 +507,8 @@ func FuzzVerify(f *testing.F) {
 			func(q *tokenurl.Query) { q.BotID += "b" },
 			func(q *tokenurl.Query) { q.Kinds = "zak" },
 			func(q *tokenurl.Query) { q.ConnID, q.MeetingID = q.MeetingID, q.ConnID },
+			func(q *tokenurl.Query) { q.Platform = "attendee" },
+			func(q *tokenurl.Query) { q.Platform, q.HasPlatform = "", false },
 		} {
 			c := q
 			change(&c)
@@ -465,7 +524,7 @@ func FuzzVerify(f *testing.F) {
 
 func BenchmarkSign(b *testing.B) {
 	s := &tokenurl.Signer{Key: v2Key}
-	p := tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: conn, MeetingID: meeting}
+	p := tokenurl.Params{Platform: plat, Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: conn, MeetingID: meeting}
 	b.ReportAllocs()
 	for b.Loop() {
 		s.Sign(p)
@@ -478,7 +537,8 @@ func BenchmarkVerify(b *testing.B) {
 		name string
 		v    url.Values
 	}{
-		{"v2", s.Sign(tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: conn, MeetingID: meeting})},
+		{"v3", s.Sign(tokenurl.Params{Platform: plat, Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: conn, MeetingID: meeting})},
+		{"v2", signV2(time.Now(), time.Hour, "obf", conn, meeting, "")},
 		{"v1", signV1(time.Now(), time.Hour, "obf", conn, meeting)},
 	} {
 		q := tokenurl.ReadQuery(tc.v)

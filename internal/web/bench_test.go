@@ -142,7 +142,7 @@ func benchEngineFor(b *testing.B, stack bool, newPlatform func(platform.Deps) (o
 // benchSignedURL returns the path and query of a signed OBF token URL, as
 // the launch service builds it.
 func benchSignedURL(connID string) string {
-	return benchSigner.URL("", recall.PathOBF, tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: connID, MeetingID: benchMeetingID})
+	return benchSigner.URL("", recall.PathOBF, tokenurl.Params{Platform: recall.Name, Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: connID, MeetingID: benchMeetingID})
 }
 
 // benchSecretURL returns the path and query of a plain auth_token URL.

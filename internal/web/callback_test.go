@@ -291,3 +291,27 @@ func TestMalformedRequestsNever5xx(t *testing.T) {
 		}
 	}
 }
+
+// TestZAKOffHidesAndRefuses: with ALLOW_ZAK off (the default), the launch
+// form offers no ZAK box, a form that asks for one anyway gets a 403 page
+// that says why, and the platform is not called.
+func TestZAKOffHidesAndRefuses(t *testing.T) {
+	e := newEnv(t, envOpts{zakOff: true})
+	b := browser(t)
+	e.connect(t, b)
+	form := body(get(t, b, e.srv.URL+"/launch"))
+	if strings.Contains(form, `name="use_zak"`) || !strings.Contains(form, `name="use_join"`) {
+		t.Fatalf("the launch form with ALLOW_ZAK off offers a ZAK box (or no join box)")
+	}
+	before := len(e.recall.Bots())
+	resp, page := e.launchForm(t, b, url.Values{"meeting_url": {"https://zoom.us/j/" + meeting}, "use_zak": {"1"}}, nil)
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(page, "ALLOW_ZAK") {
+		t.Fatalf("a ZAK asked for anyway: %d %s", resp.StatusCode, page)
+	}
+	if n := len(e.recall.Bots()); n != before {
+		t.Fatalf("the platform got %d new bots", n-before)
+	}
+	if resp, _ := e.launch(t, b, "https://zoom.us/j/"+meeting, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("an OBF bot: %d", resp.StatusCode)
+	}
+}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/url"
 	"strconv"
 	"strings"
@@ -9,8 +10,9 @@ import (
 	"unicode/utf8"
 )
 
-// ago renders a time relative to now, for people.
-func ago(t time.Time) string {
+// ago renders a time relative to now, for people; an older one as a
+// date in the browser's time zone (localTime).
+func ago(t time.Time) template.HTML {
 	if t.IsZero() {
 		return "never"
 	}
@@ -19,11 +21,11 @@ func ago(t time.Time) string {
 	case d < time.Minute:
 		return "just now"
 	case d < time.Hour:
-		return plural(int(d.Minutes()), "minute") + " ago"
+		return template.HTML(plural(int(d.Minutes()), "minute") + " ago")
 	case d < 48*time.Hour:
-		return plural(int(d.Hours()), "hour") + " ago"
+		return template.HTML(plural(int(d.Hours()), "hour") + " ago")
 	}
-	return t.UTC().Format("2 Jan 2006 15:04 UTC")
+	return localTime(t, layoutDate)
 }
 
 // plural renders a count of units: "1 minute", "3 minutes".
@@ -35,12 +37,55 @@ func plural(n int, unit string) string {
 }
 
 // clock renders the time of a timeline entry, to the second, in UTC (the
-// server does not know the person's time zone).
+// server does not know the person's time zone; localTime shows it in the
+// browser's).
 func clock(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
 	return t.UTC().Format("15:04:05")
+}
+
+// Layouts of localTime: a time of day to the second, or a day and time.
+const (
+	layoutClock = "clock"
+	layoutDate  = "date"
+)
+
+// localTime renders t as a <time> element showing UTC, with UTC in its
+// title too: base.html's script rewrites the text in the browser's own
+// time zone and keeps the title, so a person reads local time and sees
+// UTC on hover; without JavaScript the page still says UTC.
+func localTime(t time.Time, layout string) template.HTML {
+	if t.IsZero() {
+		return ""
+	}
+	u := t.UTC()
+	text := u.Format("15:04:05") + " UTC"
+	if layout == layoutDate {
+		text = u.Format("15:04 UTC, 2 Jan 2006")
+	}
+	return template.HTML(`<time datetime="` + u.Format(time.RFC3339) + `" data-local="` + template.HTMLEscapeString(layout) +
+		`" title="` + u.Format("2 Jan 2006 15:04:05") + ` UTC">` + text + `</time>`)
+}
+
+// codeText renders a message for a page: escaped, with each `quoted`
+// part (hints and errors quote commands that way for logs and the
+// terminal) as <code> instead of literal backticks.
+func codeText(s string) template.HTML {
+	parts := strings.Split(s, "`")
+	if len(parts)%2 == 0 { // an odd backtick: no pairs to trust
+		return template.HTML(template.HTMLEscapeString(s))
+	}
+	var b strings.Builder
+	for i, p := range parts {
+		if i%2 == 1 {
+			b.WriteString("<code>" + template.HTMLEscapeString(p) + "</code>")
+			continue
+		}
+		b.WriteString(template.HTMLEscapeString(p))
+	}
+	return template.HTML(b.String())
 }
 
 // spacedID groups a meeting ID the way Zoom prints it: 850 1234 5678.

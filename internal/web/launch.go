@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/gin-contrib/sessions"
@@ -24,6 +25,10 @@ const demoMeetingURL = "https://zoom.us/j/85012345678"
 // handleLaunchForm handles "GET /launch": the form, and the person's bots
 // (the one just created first, after Post/Redirect/Get).
 func (s *Server) handleLaunchForm(c *gin.Context) {
+	if s.opts.PagesOff {
+		s.handleConnected(c)
+		return
+	}
 	conn, err := s.sessionConnection(c)
 	if err != nil {
 		c.Redirect(http.StatusSeeOther, "/")
@@ -47,7 +52,7 @@ func (s *Server) handleLaunchForm(c *gin.Context) {
 
 // launchData is the launch page around a connection.
 func (s *Server) launchData(c *gin.Context, conn *onbehalf.Connection) launchData {
-	d := launchData{page: s.page(2), Conn: conn, BotName: bots.DefaultBotName}
+	d := launchData{page: s.page(2), Conn: conn, BotName: bots.DefaultBotName, ZAKAllowed: s.opts.AllowZAK}
 	if s.opts.Demo {
 		// The demo's fake platforms fetch tokens on loopback; any Zoom link
 		// works, so one is filled in.
@@ -107,6 +112,19 @@ func (s *Server) handleLaunch(c *gin.Context) {
 	if d.UseJoin {
 		kinds = append(kinds, onbehalf.KindJoin)
 	}
+	release, retryAt, err := s.bots.reserve(c.Request.Context(), conn.ID)
+	if err != nil {
+		if onbehalf.ErrorCode(err) == onbehalf.ETOOMANY {
+			s.log.InfoContext(c.Request.Context(), "bot refused: BOTS_PER_HOUR reached", "conn", conn.ID, "limit", s.opts.BotsPerHour)
+			c.Header("Retry-After", strconv.Itoa(max(1, int(retryAt.Sub(s.now()).Seconds()+0.999))))
+		} else {
+			s.logError(c, "counting the bots of the last hour failed", err)
+		}
+		d.Error, d.Step = onbehalf.ErrorMessage(err), 2
+		s.render(c, onbehalf.HTTPStatus(err), s.pages.launch, d)
+		return
+	}
+	defer release()
 	b, err := s.opts.Bots.Launch(c.Request.Context(), bots.LaunchRequest{
 		Platform: d.Platform, ConnectionID: conn.ID, MeetingURL: d.MeetingURL, BotName: d.BotName, Kinds: kinds,
 	})
@@ -114,7 +132,7 @@ func (s *Server) handleLaunch(c *gin.Context) {
 		if onbehalf.HTTPStatus(err) >= 500 {
 			s.logError(c, "creating bot failed", err)
 		}
-		d.Error, d.Step = onbehalf.ErrorMessage(err), 2
+		d.Error, d.ErrorField, d.Step = onbehalf.ErrorMessage(err), formField(err, d), 2
 		s.render(c, onbehalf.HTTPStatus(err), s.pages.launch, d)
 		return
 	}
@@ -129,7 +147,19 @@ func (s *Server) handleLaunchEvents(c *gin.Context) {
 		plain(c, http.StatusNotFound, "no live status for this session")
 		return
 	}
-	s.opts.Stream.Serve(c.Writer, c.Request, "session:"+id, id)
+	// A session's key is its connection: the cookie holds no server-side
+	// ID, so copies of one cookie (or sessions of one person) share it.
+	key := "session:" + id
+	release, err := s.streams.acquire(key)
+	if err != nil {
+		// Not logged one by one: the access log sums up refused requests.
+		s.log.DebugContext(c.Request.Context(), "live-status stream refused", "conn", id, "reason", onbehalf.ErrorMessage(err))
+		c.Header("Retry-After", streamRetryAfter)
+		plain(c, onbehalf.HTTPStatus(err), onbehalf.ErrorMessage(err))
+		return
+	}
+	defer release()
+	s.opts.Stream.Serve(c.Writer, c.Request, key, id)
 }
 
 // handleLaunchBots handles "GET /launch/bots": the session's bots as an
@@ -150,6 +180,29 @@ func (s *Server) handleLaunchBots(c *gin.Context) {
 	c.Data(http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
 }
 
+// formField names the launch form's field an error is about, "" when
+// none: the page shows the error at that field.
+func formField(err error, d launchData) string {
+	switch f := onbehalf.ErrorField(err); f {
+	case "meeting_url", "bot_name":
+		return f
+	case "platform":
+		if len(d.Platforms) > 1 {
+			return f
+		}
+	case "kinds":
+		// A missing scope: the box that asked for it (the join token's
+		// scope names it when both were ticked).
+		if d.UseJoin && (!d.UseZAK || strings.Contains(onbehalf.ErrorMessage(err), onbehalf.KindJoin.Scope())) {
+			return "use_join"
+		}
+		if d.UseZAK {
+			return "use_zak"
+		}
+	}
+	return ""
+}
+
 // publicWarning says why bot platforms cannot reach baseURL, or "" when
 // nothing shows that they cannot (publicurl: the rule doctor checks too).
 func publicWarning(baseURL string) string {
@@ -157,5 +210,9 @@ func publicWarning(baseURL string) string {
 	if why == "" {
 		return ""
 	}
-	return "BASE_URL (" + baseURL + ") is " + why + ": bot platforms cannot fetch tokens from it, so the bot will not get in. Run `ngrok http <port>` and set BASE_URL to the https URL it prints."
+	port := "<port>"
+	if u, err := url.Parse(baseURL); err == nil && u.Port() != "" {
+		port = u.Port()
+	}
+	return "BASE_URL (" + baseURL + ") is " + why + ": bot platforms cannot fetch tokens from it, so the bot will not get in. Run `ngrok http " + port + "` and set BASE_URL to the https URL it prints."
 }

@@ -30,8 +30,10 @@ func TestLaunchErrors(t *testing.T) {
 	for _, bad := range []string{"", "https://evil.com/j/85012345678", "https://zoom.us/my/alice", "https://zoom.us/j/123",
 		"https://www.google.com/url?q=https%3A%2F%2Fevil.example%2Fj%2F85012345678"} {
 		resp, page := e.launch(t, b, bad, nil)
-		if resp.StatusCode != 400 || !strings.Contains(page, `class="card err"`) {
-			t.Errorf("%q: %d", bad, resp.StatusCode)
+		// The error sits at its field, which is marked and focused.
+		if resp.StatusCode != 400 || !strings.Contains(page, `id="meeting_url-error"`) ||
+			!strings.Contains(page, `aria-describedby="meeting_url-error meeting_url-hint" aria-invalid="true" autofocus`) || strings.Contains(page, `class="card err"`) {
+			t.Errorf("%q: %d %s", bad, resp.StatusCode, clip(page))
 		}
 	}
 	if len(e.recall.Created()) != 0 {

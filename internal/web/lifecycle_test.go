@@ -121,8 +121,7 @@ func TestZoomDeauthorization(t *testing.T) {
 	now := time.Now()
 	e := newEnv(t, envOpts{webhookSecret: webhookSecret, now: func() time.Time { return now }})
 	tokenURL := e.tokenURL(t)
-	ev := []byte(`{"event":"app_deauthorized","event_ts":1,"payload":{"account_id":"acct_1","user_id":"` + zoomtest.DefaultUserID +
-		`","client_id":"cid","deauthorization_time":"2026-11-23T08:00:00Z"}}`)
+	ev := deauthEvent(now.Add(time.Second))
 	ts := strconv.FormatInt(now.Unix(), 10)
 	stale := strconv.FormatInt(now.Add(-6*time.Minute).Unix(), 10)
 	future := strconv.FormatInt(now.Add(6*time.Minute).Unix(), 10)

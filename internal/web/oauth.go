@@ -1,15 +1,19 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
+	"github.com/onbehalf/onbehalf/internal/connect"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"golang.org/x/oauth2"
 )
@@ -49,31 +53,10 @@ func (s *Server) startOAuth(c *gin.Context, sess sessions.Session) {
 	c.Redirect(http.StatusFound, s.opts.OAuth.AuthCodeURL(state, verifier))
 }
 
-// handleConnectLink handles "GET /connect/:link": a one-time link the
-// product's backend made (POST /api/v1/connect-links) starts the OAuth flow
-// for one of its users. The link is used up when the connection is made.
-func (s *Server) handleConnectLink(c *gin.Context) {
-	l, err := s.opts.Store.ConnectLink(c.Request.Context(), c.Param("link"))
-	switch {
-	case onbehalf.ErrorCode(err) == onbehalf.ENOTFOUND:
-		err = onbehalf.Errorf(onbehalf.ENOTFOUND, "This connect link does not exist. Ask the app that sent you here for a new one.")
-	case err == nil && !l.UsedAt.IsZero():
-		err = onbehalf.Errorf(onbehalf.ECONFLICT, "This connect link was used already. Ask the app that sent you here for a new one.")
-	case err == nil && !s.now().Before(l.ExpiresAt):
-		err = onbehalf.Errorf(onbehalf.ECONFLICT, "This connect link expired. Ask the app that sent you here for a new one.")
-	}
-	if err != nil {
-		s.renderError(c, "Cannot connect Zoom", err, "")
-		return
-	}
-	sess := sessions.Default(c)
-	sess.Set(sessLink, l.ID)
-	s.startOAuth(c, sess)
-}
-
 // handleOAuthCallback handles "GET /zoom/oauth-callback": it checks and
-// burns the state, exchanges the code, reads the Zoom user and stores the
-// connection. Nothing is stored on any failure.
+// burns the state and runs the one connect flow (package connect):
+// exchange, Zoom user, ALLOWED_* policy for the pages, store. Nothing is
+// stored on any failure, and a grant that is not kept is given back.
 func (s *Server) handleOAuthCallback(c *gin.Context) {
 	const title = "Could not connect Zoom"
 	if s.opts.OAuth == nil {
@@ -91,18 +74,19 @@ func (s *Server) handleOAuthCallback(c *gin.Context) {
 	sess.Delete(sessOAuthVerify)
 	sess.Delete(sessOAuthAt)
 	sess.Delete(sessLink)
+	retry := "/zoom/oauth"
+	if linkID != "" {
+		retry = "/connect/" + url.PathEscape(linkID) // unused until the code arrives
+	}
 	fail := func(err error) {
 		_ = sess.Save()
-		s.renderError(c, title, err, "/zoom/oauth")
+		s.renderError(c, title, err, retry)
 	}
 
 	q := c.Request.URL.Query()
 	if e := q.Get("error"); e != "" {
-		msg := "Zoom did not authorize the app: " + clip(e, 100)
-		if d := q.Get("error_description"); d != "" {
-			msg += " (" + clip(d, 200) + ")"
-		}
-		fail(onbehalf.Errorf(onbehalf.EINVALID, "%s.", msg))
+		_ = sess.Save()
+		s.render(c, http.StatusBadRequest, s.pages.errorPage, zoomRefusal(s.page(0), e, q.Get("error_description"), retry))
 		return
 	}
 	got := q.Get("state")
@@ -126,36 +110,49 @@ func (s *Server) handleOAuthCallback(c *gin.Context) {
 	if linkID != "" {
 		l, err := s.opts.Store.UseConnectLink(ctx, linkID, s.now())
 		if err != nil {
-			fail(onbehalf.Errorf(onbehalf.ErrorCode(err), "This connect link was used already or expired. Ask the app that sent you here for a new one."))
+			retry = ""
+			if onbehalf.ErrorCode(err) == onbehalf.ECONFLICT || onbehalf.ErrorCode(err) == onbehalf.ENOTFOUND {
+				err = onbehalf.Errorf(onbehalf.ErrorCode(err), "This connect link was used already or expired. Ask the app that sent you here for a new one.")
+			}
+			fail(err)
 			return
 		}
-		link = l
+		link, retry = l, ""
 	}
-	tok, err := s.opts.OAuth.Exchange(ctx, code, verifier)
-	if err != nil {
-		s.logError(c, "oauth code exchange failed", err)
-		fail(err)
-		return
+	req := connect.Request{
+		Exchange: func(ctx context.Context) (onbehalf.Token, error) {
+			tok, err := s.opts.OAuth.Exchange(ctx, code, verifier)
+			if err != nil {
+				s.logError(c, "oauth code exchange failed", err)
+			}
+			return tok, err
+		},
+		// Only a connect through the pages is limited: the product's
+		// connect links are its business.
+		Limited: link == nil,
 	}
-	user, err := s.opts.OAuth.Me(ctx, tok.AccessToken)
-	if err != nil {
-		if onbehalf.ErrorCode(err) == onbehalf.EUNAUTHORIZED {
-			err = &onbehalf.Error{Code: onbehalf.EUPSTREAM, Message: onbehalf.ErrorMessage(err) + " Check that the app has the user:read:user scope.", Err: err}
-		}
-		s.logError(c, "reading zoom user failed", err)
-		fail(err)
-		return
-	}
-	a := onbehalf.Authorization{User: user, Token: tok}
 	if link != nil {
-		a.ExternalUserID, a.Metadata = link.ExternalUserID, link.Metadata
+		req.ExternalUserID, req.Metadata = link.ExternalUserID, link.Metadata
 	}
-	conn, created, err := s.opts.Connector.Connect(ctx, a)
+	res, err := s.connect.Connect(ctx, req)
+	if cc, ok := errors.AsType[*onbehalf.ConnectConflict](err); ok {
+		_ = sess.Save()
+		s.render(c, http.StatusConflict, s.pages.errorPage, errorData{page: s.page(0),
+			Title: "This Zoom account is already connected to " + quote(cc.ExternalUserID),
+			Message: fmt.Sprintf("Your Zoom account is already connected to %s in the app that sent you here, so it was not connected to %s. "+
+				"Nothing was changed: it stays connected to %s. If that is not you, or this link was not meant for you, tell the app that sent it.",
+				quote(cc.ExternalUserID), quote(cc.RequestedExternalUserID), quote(cc.ExternalUserID)),
+		})
+		return
+	}
 	if err != nil {
-		s.logError(c, "storing connection failed", err)
+		if onbehalf.ErrorCode(err) != onbehalf.EFORBIDDEN {
+			s.logError(c, "connecting zoom failed", err)
+		}
 		fail(err)
 		return
 	}
+	conn, created := res.Conn, res.Created
 	// A fresh session for the connected user: nothing from before sign-in
 	// is carried over.
 	sess.Clear()

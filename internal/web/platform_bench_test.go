@@ -34,9 +34,9 @@ import (
 const benchBotID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 
 // benchPlatformURL returns the path and query of a signed OBF URL of path
-// for a bot, as CreateBot hands it to the platform.
-func benchPlatformURL(path, connID string) string {
-	return benchSigner.URL("", path, tokenurl.Params{Kinds: []onbehalf.TokenKind{onbehalf.KindOBF},
+// for a bot of platform, as CreateBot hands it to the platform.
+func benchPlatformURL(platform, path, connID string) string {
+	return benchSigner.URL("", path, tokenurl.Params{Platform: platform, Kinds: []onbehalf.TokenKind{onbehalf.KindOBF},
 		ConnID: connID, MeetingID: benchMeetingID, BotID: "bot_bench"})
 }
 
@@ -90,27 +90,27 @@ func attendeeBodies(n int, key []byte) ([][]byte, []string) {
 func BenchmarkPlatformCallback(b *testing.B) {
 	b.Run("recall", func(b *testing.B) {
 		h, id := benchEngine(b, false)
-		benchServe(b, h, benchPlatformURL(recall.PathOBF, id), http.StatusOK)
+		benchServe(b, h, benchPlatformURL(recall.Name, recall.PathOBF, id), http.StatusOK)
 	})
 	newMeetStream := func(deps platform.Deps) (onbehalf.Platform, error) {
 		return meetstream.New(meetstream.Config{APIKey: "mkey", BaseURL: "http://127.0.0.1:9", Timeout: time.Second}, deps)
 	}
 	b.Run("meetstream/get", func(b *testing.B) {
 		h, id := benchEngineFor(b, false, newMeetStream)
-		target := benchPlatformURL(meetstream.TokenPath, id) + "&meeting_number=" + benchMeetingID
+		target := benchPlatformURL(meetstream.Name, meetstream.TokenPath, id) + "&meeting_number=" + benchMeetingID
 		benchSend(b, h, http.MethodGet, target, [][]byte{nil}, func(_ int, hd http.Header) { hd.Set(meetstream.HeaderBotID, benchBotID) })
 	})
 	b.Run("meetstream/post", func(b *testing.B) {
 		h, id := benchEngineFor(b, false, newMeetStream)
 		body := []byte(`{"bot_id": "` + benchBotID + `", "meeting_number": ` + benchMeetingID + `}`)
-		benchSend(b, h, http.MethodPost, benchPlatformURL(meetstream.TokenPath, id), [][]byte{body}, func(int, http.Header) {})
+		benchSend(b, h, http.MethodPost, benchPlatformURL(meetstream.Name, meetstream.TokenPath, id), [][]byte{body}, func(int, http.Header) {})
 	})
 	b.Run("attendee/unsigned", func(b *testing.B) {
 		h, id := benchEngineFor(b, false, func(deps platform.Deps) (onbehalf.Platform, error) {
 			return attendee.New(attendee.Config{APIKey: "akey", BaseURL: "http://127.0.0.1:9"}, deps)
 		})
 		bodies, _ := attendeeBodies(1, nil)
-		benchSend(b, h, http.MethodPost, benchPlatformURL(attendee.TokenPath, id), bodies, func(int, http.Header) {})
+		benchSend(b, h, http.MethodPost, benchPlatformURL(attendee.Name, attendee.TokenPath, id), bodies, func(int, http.Header) {})
 	})
 	b.Run("attendee/signed", func(b *testing.B) {
 		key := bytes.Repeat([]byte{7}, attendee.SecretSize)
@@ -121,7 +121,7 @@ func BenchmarkPlatformCallback(b *testing.B) {
 		// 1<<15 bots, each request served up to 5 times: enough for
 		// 160k iterations, far beyond a second of them.
 		bodies, sigs := attendeeBodies(1<<15, key)
-		benchSend(b, h, http.MethodPost, benchPlatformURL(attendee.TokenPath, id), bodies, func(i int, hd http.Header) {
+		benchSend(b, h, http.MethodPost, benchPlatformURL(attendee.Name, attendee.TokenPath, id), bodies, func(i int, hd http.Header) {
 			hd.Set(attendee.SignatureHeader, sigs[i%len(sigs)])
 		})
 	})
@@ -129,7 +129,7 @@ func BenchmarkPlatformCallback(b *testing.B) {
 		h, id := benchEngineFor(b, false, func(platform.Deps) (onbehalf.Platform, error) {
 			return meetingbaas.New(meetingbaas.Config{APIKey: "bkey", BaseURL: "http://127.0.0.1:9"}, platform.Deps{})
 		})
-		target := benchPlatformURL(meetingbaas.PathToken, id) + "&bot_id=" + benchBotID + "&extra=%7B%22customer%22%3A%2242%22%7D"
+		target := benchPlatformURL(meetingbaas.Name, meetingbaas.PathToken, id) + "&bot_id=" + benchBotID + "&extra=%7B%22customer%22%3A%2242%22%7D"
 		benchServe(b, h, target, http.StatusOK)
 	})
 }

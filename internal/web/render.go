@@ -15,6 +15,11 @@ import (
 // page's own file defining the "main" block.
 type pages struct {
 	home, launch, errorPage *template.Template
+	// connect is a connect link's consent page.
+	connect *template.Template
+	// connected tells a person a connect link worked when the pages are
+	// off (PAGES=false).
+	connected *template.Template
 }
 
 func parsePages() (pages, error) {
@@ -31,6 +36,12 @@ func parsePages() (pages, error) {
 		return p, err
 	}
 	if p.launch, err = parse("launch.html"); err != nil {
+		return p, err
+	}
+	if p.connect, err = parse("connect.html"); err != nil {
+		return p, err
+	}
+	if p.connected, err = parse("connected.html"); err != nil {
 		return p, err
 	}
 	p.errorPage, err = parse("error.html")
@@ -75,7 +86,12 @@ type launchData struct {
 	// UseZAK and UseJoin are the "bot signs in as me" and "I host this
 	// meeting" boxes.
 	UseZAK, UseJoin bool
-	Error           string
+	// ZAKAllowed shows the ZAK box (ALLOW_ZAK): hidden, since Zoom allows
+	// ZAKs only for meetings in the operator's own account.
+	ZAKAllowed bool
+	// Error says why the bot was not sent; ErrorField names the form
+	// field it is about ("" when none: then it shows above the form).
+	Error, ErrorField string
 	// Created is the bot just created (Post/Redirect/Get), if any, and
 	// MeetingLink opens its meeting in Zoom ("" when unknown).
 	Created     *botView
@@ -99,6 +115,16 @@ type errorData struct {
 	Message  string
 	RetryURL string
 	Missing  []onbehalf.Hint
+	// Calm shows the message as news, not as an error (the person
+	// declined); Details is a line for whoever reads closer (a raw error
+	// code).
+	Calm    bool
+	Details string
+	// Status, when set, is the HTTP status the page answers (404, 405,
+	// 500), shown above the title; NoStart hides the link to the home
+	// page, which PAGES=false turns off.
+	Status  int
+	NoStart bool
 }
 
 // render executes t into a buffer first, so that a template error becomes a
@@ -138,6 +164,12 @@ func (s *Server) markDemo(data any) any {
 		d.Demo = true
 		return d
 	case errorData:
+		d.Demo = true
+		return d
+	case connectData:
+		d.Demo = true
+		return d
+	case connectedData:
 		d.Demo = true
 		return d
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/gin-contrib/sessions/cookie"
 	"github.com/gin-gonic/gin"
 	"github.com/onbehalf/onbehalf/internal/bots"
+	"github.com/onbehalf/onbehalf/internal/connect"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/tokenserve"
 	"github.com/onbehalf/onbehalf/internal/tokenurl"
@@ -33,6 +34,7 @@ type Store interface {
 	Bot(ctx context.Context, id string) (*onbehalf.Bot, error)
 	ConnectLink(ctx context.Context, id string) (*onbehalf.ConnectLink, error)
 	UseConnectLink(ctx context.Context, id string, now time.Time) (*onbehalf.ConnectLink, error)
+	BindConnectLink(ctx context.Context, id string, browser []byte, now time.Time) (*onbehalf.ConnectLink, error)
 	Ping(ctx context.Context) error
 	Health(ctx context.Context) error
 }
@@ -42,7 +44,7 @@ type Store interface {
 type Connector interface {
 	Connect(ctx context.Context, a onbehalf.Authorization) (*onbehalf.Connection, bool, error)
 	Disconnect(ctx context.Context, id string) (c *onbehalf.Connection, revokeErr, err error)
-	Deauthorize(ctx context.Context, zoomUserID string) (*onbehalf.Connection, error)
+	Deauthorize(ctx context.Context, zoomUserID string, at time.Time) (*onbehalf.Connection, error)
 }
 
 // OAuth is what the handlers need from the Zoom client for the browser flow.
@@ -50,6 +52,8 @@ type OAuth interface {
 	AuthCodeURL(state, verifier string) string
 	Exchange(ctx context.Context, code, verifier string) (onbehalf.Token, error)
 	Me(ctx context.Context, accessToken string) (onbehalf.ZoomUser, error)
+	// Revoke gives back a grant that is not kept (package connect).
+	Revoke(ctx context.Context, token string) error
 }
 
 // Stream serves live events to a browser (Server-Sent Events) for one
@@ -76,11 +80,30 @@ type Options struct {
 	// PlainURLs says whether plain auth_token URLs are served (the home
 	// page shows their template then).
 	PlainURLs bool
+	// PagesOff (PAGES=false) serves no page for people: home, launch, the
+	// person's page, disconnect, and no /zoom/oauth without a connect
+	// link, all 404. Connect links with their OAuth callback and result
+	// pages, token URLs, webhooks, probes and the API keep working.
+	PagesOff bool
+	// AllowZAK offers the "signs in as me (ZAK)" box on the launch form
+	// (ALLOW_ZAK); the launch service refuses ZAKs either way when off.
+	AllowZAK bool
+	// BotsPerHour bounds the bots one connection sends from the launch
+	// page in a rolling hour (counted in the store, so across instances);
+	// 0: no limit. The API is not limited by it.
+	BotsPerHour int
+	// StreamsPerSession and StreamsMax bound the launch page's live-status
+	// streams per session (its connection) and in all; 0: no bound.
+	StreamsPerSession, StreamsMax int
 
 	Store     Store
 	Connector Connector
 	// OAuth is nil when Zoom credentials are not set.
 	OAuth OAuth
+	// ConnectPolicy limits who may connect through the pages
+	// (ALLOWED_ZOOM_ACCOUNTS, ALLOWED_EMAIL_DOMAINS); connect links are
+	// not limited by it.
+	ConnectPolicy connect.Policy
 	// Tokens serves the platforms' token routes.
 	Tokens *tokenserve.Server
 	// Platforms are the configured bot platforms.
@@ -95,6 +118,9 @@ type Options struct {
 	// app whose deauthorizations are acted on.
 	ZoomWebhookSecret string
 	ZoomClientID      string
+	// Replay remembers the Zoom webhooks acted on, for every instance;
+	// default: Store, when it is one (every real store is).
+	Replay onbehalf.ReplayStore
 	// Metrics, when set, is served at GET /metrics.
 	Metrics http.Handler
 	// Traced names each request's trace span after its route (the handler
@@ -124,6 +150,13 @@ type Server struct {
 	tokenPaths map[string]bool
 	// draining is set once shutdown began: /readyz answers 503 (probes.go).
 	draining atomic.Bool
+	// connect is the connect flow of the OAuth callback (nil without
+	// Zoom credentials).
+	connect *connect.Service
+	// bots bounds the bots sent from the launch page (BOTS_PER_HOUR);
+	// streams the live-status streams (STREAMS_PER_SESSION, STREAMS_MAX).
+	bots    *botBudget
+	streams *streamGate
 }
 
 // New returns the web layer. Its Engine is the server's handler; more
@@ -134,6 +167,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Replay == nil {
+		o.Replay, _ = o.Store.(onbehalf.ReplayStore)
 	}
 	p, err := parsePages()
 	if err != nil {
@@ -147,6 +183,11 @@ func New(o Options) (*Server, error) {
 		secure:     strings.HasPrefix(o.BaseURL, "https://"),
 		quiet:      newQuietLog(o.Logger, o.Now),
 		tokenPaths: map[string]bool{},
+		bots:       &botBudget{limit: o.BotsPerHour, store: o.Store, now: o.Now, conns: map[string]*budgetEntry{}},
+		streams:    &streamGate{perKey: o.StreamsPerSession, max: o.StreamsMax, keys: map[string]int{}},
+	}
+	if o.OAuth != nil {
+		s.connect = &connect.Service{Zoom: o.OAuth, Connector: o.Connector, Policy: o.ConnectPolicy, Logger: o.Logger}
 	}
 	if s.sec, err = newSecurity(o); err != nil {
 		return nil, err
@@ -192,15 +233,18 @@ func (s *Server) routes() (*gin.Engine, error) {
 		SameSite: http.SameSiteLaxMode,
 	})
 	browser := r.Group("/", sessions.Sessions(sessionCookie, store), s.sessionLifetime)
-	browser.GET("/", s.handleHome)
-	browser.GET("/zoom/oauth", s.handleOAuthStart)
-	browser.GET("/zoom/oauth-callback", s.handleOAuthCallback)
+	browser.GET("/zoom/oauth", s.connectLinkFlow, s.handleOAuthStartPaged)
+	browser.GET("/zoom/oauth-callback", s.connectLinkFlow, s.handleOAuthCallback)
 	browser.GET("/connect/:link", s.handleConnectLink)
-	browser.GET("/launch", s.handleLaunchForm)
-	browser.POST("/launch", s.csrf, s.handleLaunch)
-	browser.GET("/launch/events", s.handleLaunchEvents)
-	browser.GET("/launch/bots", s.handleLaunchBots)
-	browser.POST("/zoom/disconnect", s.csrf, s.handleDisconnect)
+	browser.POST("/connect/:link", s.csrf, s.handleConnectContinue)
+	browser.GET("/launch", s.handleLaunchForm) // PAGES=false: handleConnected
+	// The pages for people: 404 with PAGES=false. A new page goes here.
+	pg := browser.Group("/", s.pagesOn)
+	pg.GET("/", s.handleHome)
+	pg.POST("/launch", s.csrf, s.handleLaunch)
+	pg.GET("/launch/events", s.handleLaunchEvents)
+	pg.GET("/launch/bots", s.handleLaunchBots)
+	pg.POST("/zoom/disconnect", s.csrf, s.handleDisconnect)
 	r.POST("/zoom/webhook", s.handleZoomWebhook)
 	r.POST("/webhooks/:platform", s.handleStatusWebhook)
 	s.tokenRoutes(r)
@@ -215,14 +259,14 @@ func (s *Server) routes() (*gin.Engine, error) {
 			h(c)
 			return
 		}
-		plain(c, http.StatusNotFound, "404 page not found")
+		s.notFound(c)
 	})
 	r.NoMethod(func(c *gin.Context) {
 		if h := s.opts.APIMethodNotAllowed; h != nil && strings.HasPrefix(c.Request.URL.Path, "/api/") {
 			h(c)
 			return
 		}
-		plain(c, http.StatusMethodNotAllowed, "405 method not allowed")
+		s.statusReply(c, http.StatusMethodNotAllowed)
 	})
 	return r, nil
 }
@@ -256,7 +300,7 @@ func (s *Server) logError(c *gin.Context, msg string, err error) {
 	s.log.Log(c.Request.Context(), level, msg, "path", c.Request.URL.Path, "code", onbehalf.ErrorCode(err), "err", err)
 }
 
-// recover turns a panic into a plain 500 and a log line.
+// recover turns a panic into a 500 (statusReply) and a log line.
 func (s *Server) recover(c *gin.Context) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -264,8 +308,7 @@ func (s *Server) recover(c *gin.Context) {
 				panic(v)
 			}
 			s.log.ErrorContext(c.Request.Context(), "panic serving request", "path", c.Request.URL.Path, "panic", v)
-			c.Abort()
-			plain(c, http.StatusInternalServerError, "internal error")
+			s.statusReply(c, http.StatusInternalServerError)
 		}
 	}()
 	c.Next()

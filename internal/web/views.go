@@ -12,14 +12,20 @@ import (
 var funcs = template.FuncMap{
 	"ago":      ago,
 	"clock":    clock,
+	"local":    localTime,
+	"hints":    groupHints,
+	"code":     codeText,
 	"spaced":   spacedID,
-	"sentence": sentence,
+	"sentence": sentenceCase,
 }
 
 // botView is a bot as a person reads it.
 type botView struct {
 	ID, Platform, PlatformTitle, MeetingID, Name string
-	Status                                       onbehalf.BotStatus
+	// PlatformBotID is the platform's own ID of the bot, the one its
+	// support asks for.
+	PlatformBotID string
+	Status        onbehalf.BotStatus
 	// Label names the status in a word or two ("Waiting for you").
 	Label string
 	// Headline says in one sentence where the bot is.
@@ -42,8 +48,12 @@ type botView struct {
 type timelineView struct {
 	At    time.Time
 	Label string
-	Text  string
-	Bad   bool
+	// Text is the entry's words; for repeated fetches, up to the time of
+	// the last one (LastAt), and Rest after it.
+	Text   string
+	LastAt time.Time
+	Rest   string
+	Bad    bool
 }
 
 // connHealth is a connection's health on the home page.
@@ -138,7 +148,7 @@ func leftWithYou(b *onbehalf.Bot) bool {
 // newBotView renders a bot for a person.
 func newBotView(b *onbehalf.Bot, vc viewContext) botView {
 	v := botView{
-		ID: b.ID, Platform: b.Platform, PlatformTitle: vc.titles[b.Platform], MeetingID: b.MeetingID, Name: b.BotName,
+		ID: b.ID, Platform: b.Platform, PlatformTitle: vc.titles[b.Platform], MeetingID: b.MeetingID, Name: b.BotName, PlatformBotID: b.PlatformBotID,
 		Status: b.Status, Label: label(b.Status), Headline: headline(b), Detail: sentenceCase(b.StatusReason), CreatedAt: b.CreatedAt,
 	}
 	if v.PlatformTitle == "" {
@@ -208,12 +218,16 @@ func timelineEntry(e onbehalf.BotEvent, platform string) timelineView {
 	if e.Type == onbehalf.BotEventToken {
 		times := ""
 		if e.Count > 1 {
-			times = " " + plural(e.Count, "time") + ", the last at " + clock(e.LastAt)
+			times = " " + plural(e.Count, "time") + ", the last at "
+			tv.LastAt = e.LastAt
 		}
 		if e.HTTPStatus/100 == 2 {
-			tv.Label, tv.Text = "Token", platform+" fetched "+tokenName(e.Kind)+" from this server"+times+"."
+			tv.Label, tv.Text, tv.Rest = "Token", platform+" fetched "+tokenName(e.Kind)+" from this server"+times, "."
 		} else {
-			tv.Label, tv.Text, tv.Bad = "Token refused", "Zoom refused the token"+times+": "+e.Message, true
+			tv.Label, tv.Text, tv.Rest, tv.Bad = "Token refused", "Zoom refused the token"+times, ": "+e.Message, true
+		}
+		if times == "" {
+			tv.Text, tv.Rest = tv.Text+tv.Rest, ""
 		}
 		return tv
 	}
@@ -266,4 +280,27 @@ func health(c *onbehalf.Connection, kinds []onbehalf.TokenKind) *connHealth {
 		}
 	}
 	return h
+}
+
+// hintGroups are the configuration hints of a page, as it shows them:
+// Zoom's first (the one thing a server needs), then the server's other
+// settings, then the bot platforms as optional choices.
+type hintGroups struct {
+	Zoom, Server, Platforms []onbehalf.Hint
+}
+
+// groupHints sorts hints into their groups, each in its given order.
+func groupHints(hints []onbehalf.Hint) hintGroups {
+	var g hintGroups
+	for _, h := range hints {
+		switch {
+		case h.Platform != "":
+			g.Platforms = append(g.Platforms, h)
+		case strings.HasPrefix(h.Var, "ZOOM_"):
+			g.Zoom = append(g.Zoom, h)
+		default:
+			g.Server = append(g.Server, h)
+		}
+	}
+	return g
 }

@@ -116,7 +116,8 @@ func TestTimelineRepeats(t *testing.T) {
 		&served:  "Recall.ai fetched its On-Behalf-Of token from this server 3 times, the last at 10:04:05.",
 		&refused: "Zoom refused the token 2 times, the last at 10:04:05: Zoom said 124: Invalid access token.",
 	} {
-		if got := timelineEntry(*e, "Recall.ai").Text; got != want {
+		tv := timelineEntry(*e, "Recall.ai")
+		if got := tv.Text + clock(tv.LastAt) + tv.Rest; got != want {
 			t.Errorf("entry %q, want %q", got, want)
 		}
 	}
@@ -199,5 +200,31 @@ func TestPagesRender(t *testing.T) {
 	csp, err := contentSecurityPolicy()
 	if err != nil || !strings.Contains(csp, "script-src 'sha256-") || !strings.Contains(csp, "connect-src 'self'") {
 		t.Fatalf("policy %q, %v", csp, err)
+	}
+}
+
+// TestBotCardShowsPlatformIDAndLocalTimes: a bot card names the
+// platform's bot ID (selectable, with a Copy button the script reveals),
+// and its times are <time> elements in UTC that the browser localizes.
+func TestBotCardShowsPlatformIDAndLocalTimes(t *testing.T) {
+	p, err := parsePages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &onbehalf.Bot{ID: "b1", Platform: "recall", PlatformBotID: "rb-123", MeetingID: "85012345678", Status: onbehalf.BotJoining, CreatedAt: t0,
+		Timeline: []onbehalf.BotEvent{{Type: onbehalf.BotEventStatus, Status: onbehalf.BotJoining, At: t0}}}
+	var buf strings.Builder
+	if err := p.launch.ExecuteTemplate(&buf, "bots", []botView{newBotView(b, viewContext{titles: map[string]string{"recall": "Recall.ai"}})}); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	for _, want := range []string{
+		`Recall.ai bot ID</span> <code class="copyable" id="botid-b1">rb-123</code>`,
+		`data-copy="botid-b1" hidden>Copy</button>`,
+		`<time datetime="2026-12-01T10:00:00Z" data-local="clock" title="1 Dec 2026 10:00:00 UTC">10:00:00 UTC</time>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("bot card lacks %s:\n%s", want, page)
+		}
 	}
 }

@@ -51,6 +51,9 @@ type testEnv struct {
 }
 
 type envOpts struct {
+	// zakOff runs with ALLOW_ZAK off (the server's default); the tests
+	// that mint ZAKs run with it on.
+	zakOff           bool
 	noZoom, noRecall bool
 	webhookSecret    string
 	now              func() time.Time
@@ -126,7 +129,7 @@ func newEnv(t *testing.T, o envOpts) *testEnv {
 		}
 		platforms = append(platforms, p)
 	}
-	e.bots = &bots.Service{Store: st, Platforms: platforms, Signer: e.signer, BaseURL: e.srv.URL, Now: o.now, Logger: log}
+	e.bots = &bots.Service{Store: st, Platforms: platforms, Signer: e.signer, BaseURL: e.srv.URL, AllowZAK: !o.zakOff, Now: o.now, Logger: log}
 	e.bots.Start()
 	ctx, cancel := context.WithCancel(context.Background())
 	recorded := make(chan struct{})
@@ -137,7 +140,7 @@ func newEnv(t *testing.T, o envOpts) *testEnv {
 		plain = []onbehalf.TokenKind{onbehalf.KindOBF}
 	}
 	to := tokenserve.Options{Signer: e.signer, Minter: e.mgr, Secret: secret, PlainKinds: plain, BaseURL: e.srv.URL,
-		Recorder: e.bots, Logger: log, Now: o.now}
+		Recorder: e.bots, Logger: log, Now: o.now, AllowZAK: !o.zakOff}
 	if o.tokens != nil {
 		o.tokens(&to)
 	}
@@ -152,6 +155,7 @@ func newEnv(t *testing.T, o envOpts) *testEnv {
 		Platforms:     platforms,
 		Bots:          e.bots,
 		Signer:        e.signer,
+		AllowZAK:      !o.zakOff,
 		Logger:        log,
 		Now:           o.now,
 	}

@@ -8,9 +8,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/ratelimit"
 	"golang.org/x/oauth2"
 )
 
@@ -113,7 +116,36 @@ func oauthError(err error, what, grantCode string) error {
 	if code == "invalid_grant" {
 		out.Code = grantCode
 	}
+	if wait, ok := RetryAfter(re.Response, time.Now()); ok {
+		// Zoom said how long to wait (a 429): callers read it with
+		// ratelimit.RetryAfterOf, the one carrier of "try again in".
+		out.Message += fmt.Sprintf(" Zoom asks to wait %d s.", ratelimit.RetryAfter(wait))
+		out.Err = errors.Join(out.Err, ratelimit.TooMany(wait, "Zoom asked to wait."))
+	}
 	return out
+}
+
+// RetryAfter returns how long a 429 or 503 answer asks to wait: its
+// Retry-After header, in seconds or as an HTTP date (then from now), and
+// false when the answer has none or it cannot be read.
+func RetryAfter(resp *http.Response, now time.Time) (time.Duration, bool) {
+	if resp == nil || (resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable) {
+		return 0, false
+	}
+	v := strings.TrimSpace(resp.Header.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		if n < 0 {
+			return 0, false
+		}
+		return time.Duration(n) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(0, t.Sub(now)), true
+	}
+	return 0, false
 }
 
 // transportError classifies a failure to reach Zoom.

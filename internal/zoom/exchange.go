@@ -27,7 +27,11 @@ func (c *Client) ExchangeRedirect(ctx context.Context, code, redirectURI string)
 	}
 	ctx, cancel := c.context(ctx, c.timeout)
 	defer cancel()
-	t, err := c.oauth.Exchange(ctx, code, oauth2.SetAuthURLParam("redirect_uri", redirectURI))
+	var t *oauth2.Token
+	err := c.secrets.try(func(cfg *oauth2.Config) (err error) {
+		t, err = cfg.Exchange(ctx, code, oauth2.SetAuthURLParam("redirect_uri", redirectURI))
+		return err
+	})
 	if err != nil {
 		err = oauthError(err, "exchanging the authorization code", onbehalf.EINVALID)
 		if onbehalf.ErrorCode(err) == onbehalf.EINVALID {

@@ -28,6 +28,10 @@ type Options struct {
 	// "General app".
 	ClientID, ClientSecret string
 	RedirectURI            string
+	// ClientSecrets, when set, replaces ClientSecret: the app's secrets in
+	// the order to try them (ZOOM_CLIENT_SECRET=new,old during Zoom's
+	// secret rotation, secrets.go).
+	ClientSecrets []string
 	// OAuthURL is the base of /oauth/authorize, /oauth/token, /oauth/revoke.
 	OAuthURL string
 	// APIURL is the base of the REST API, e.g. https://api.zoom.us/v2.
@@ -57,7 +61,8 @@ const (
 // configured, for the Server-to-Server app (account mode). It is safe for
 // concurrent use.
 type Client struct {
-	oauth          *oauth2.Config
+	oauth          *oauth2.Config // the first secret's; AuthCodeURL needs no secret
+	secrets        *secretSet
 	account        *clientcredentials.Config // nil without account mode
 	apiURL         string
 	revokeURL      string
@@ -123,6 +128,10 @@ func New(o Options) *Client {
 		http:           &http.Client{Transport: o.Transport},
 		mintBase:       api + "/users/me/token?type=",
 	}
+	if len(o.ClientSecrets) > 0 {
+		c.oauth.ClientSecret = o.ClientSecrets[0]
+	}
+	c.secrets = newSecretSet(c.oauth, o.ClientSecrets)
 	if o.AccountID != "" && o.S2SClientID != "" && o.S2SClientSecret != "" {
 		c.account = accountConfig(base+"/oauth/token", o.AccountID, o.S2SClientID, o.S2SClientSecret)
 	}
@@ -139,7 +148,11 @@ func (c *Client) AuthCodeURL(state, verifier string) string {
 func (c *Client) Exchange(ctx context.Context, code, verifier string) (onbehalf.Token, error) {
 	ctx, cancel := c.context(ctx, c.timeout)
 	defer cancel()
-	t, err := c.oauth.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	var t *oauth2.Token
+	err := c.secrets.try(func(cfg *oauth2.Config) (err error) {
+		t, err = cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+		return err
+	})
 	if err != nil {
 		// A rejected code (expired, used, wrong verifier) is Zoom's
 		// answer, not a dead grant.
@@ -166,7 +179,11 @@ func (c *Client) Refresh(ctx context.Context, refreshToken string) (onbehalf.Tok
 	defer cancel()
 	// An oauth2.Token with no access token is invalid, so Token() refreshes
 	// exactly once.
-	t, err := c.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
+	var t *oauth2.Token
+	err := c.secrets.try(func(cfg *oauth2.Config) (err error) {
+		t, err = cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
+		return err
+	})
 	if err != nil {
 		return onbehalf.Token{}, oauthError(err, "refreshing the token", onbehalf.EDISCONNECTED)
 	}
@@ -177,13 +194,23 @@ func (c *Client) Refresh(ctx context.Context, refreshToken string) (onbehalf.Tok
 func (c *Client) Revoke(ctx context.Context, token string) error {
 	ctx, cancel := c.context(ctx, c.timeout)
 	defer cancel()
+	err := c.secrets.try(func(cfg *oauth2.Config) error { return c.revoke(ctx, cfg, token) })
+	var rc revokeRefused
+	if errors.As(err, &rc) {
+		return &onbehalf.Error{Code: onbehalf.EUPSTREAM, Message: fmt.Sprintf("Zoom refused to revoke the token (HTTP %d).", rc.status), Err: err}
+	}
+	return err
+}
+
+// revoke makes one revocation with cfg's client credentials.
+func (c *Client) revoke(ctx context.Context, cfg *oauth2.Config, token string) error {
 	form := url.Values{"token": {token}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.revokeURL, strings.NewReader(form.Encode()))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(url.QueryEscape(c.oauth.ClientID), url.QueryEscape(c.oauth.ClientSecret))
+	req.SetBasicAuth(url.QueryEscape(cfg.ClientID), url.QueryEscape(cfg.ClientSecret))
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return transportError(err, "revoking the token")
@@ -191,8 +218,7 @@ func (c *Client) Revoke(ctx context.Context, token string) error {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode/100 != 2 {
-		return &onbehalf.Error{Code: onbehalf.EUPSTREAM, Message: fmt.Sprintf("Zoom refused to revoke the token (HTTP %d).", resp.StatusCode),
-			Err: errors.New(clip(string(body)))}
+		return revokeRefused{status: resp.StatusCode, invalidClient: oauthBodyError(body) == "invalid_client", body: clip(string(body))}
 	}
 	return nil
 }

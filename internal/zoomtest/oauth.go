@@ -137,6 +137,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	case "authorization_code":
 		s.exchangeCode(w, form)
 	case "refresh_token":
+		if s.failRefresh(w) {
+			return
+		}
 		s.refresh(w, r, form.Get("refresh_token"))
 	default:
 		writeJSON(w, http.StatusBadRequest, errUnsupportedGrant)
@@ -150,9 +153,8 @@ func (s *Server) clientOK(r *http.Request) bool {
 	if !ok {
 		return false
 	}
-	idOK := subtle.ConstantTimeCompare([]byte(id), []byte(s.clientID))
-	secretOK := subtle.ConstantTimeCompare([]byte(secret), []byte(s.clientSecret))
-	return idOK&secretOK == 1
+	idOK := subtle.ConstantTimeCompare([]byte(id), []byte(s.clientID)) == 1
+	return s.secretOK(secret) && idOK
 }
 
 // exchangeCode answers an authorization_code grant. A code is consumed by

@@ -104,6 +104,8 @@ type Server struct {
 	failEvery    atomic.Int64
 	omitRefresh  atomic.Bool
 	accountOBF   atomic.Bool
+	secrets      atomic.Pointer[[]string] // SetClientSecrets; nil: clientSecret only
+	faults       refreshFaults            // FailRefreshes
 
 	refreshCalls  atomic.Int64
 	mintCalls     atomic.Int64

@@ -11,7 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
@@ -35,11 +34,13 @@ const (
 // server is the web layer with the API mounted, over the real store and
 // token manager, talking to a fake Zoom.
 type server struct {
-	srv  *httptest.Server
-	zoom *zoomtest.Server
+	srv   *httptest.Server
+	zoom  *zoomtest.Server
+	store *bolt.Store
 }
 
-func newServer(t *testing.T) *server {
+// newServer starts the server; edit changes the web options first.
+func newServer(t *testing.T, edit ...func(*web.Options)) *server {
 	t.Helper()
 	s := &server{zoom: zoomtest.New("cid", "csecret")}
 	t.Cleanup(s.zoom.Close)
@@ -55,8 +56,13 @@ func newServer(t *testing.T) *server {
 		OAuthURL: s.zoom.URL, APIURL: s.zoom.APIURL(), Timeout: 5 * time.Second})
 	mgr := &tokens.Manager{Store: st, Zoom: zc, Revoker: zc, Logger: log}
 	t.Cleanup(func() { mgr.Close(); st.Close() })
-	w, err := web.New(web.Options{BaseURL: s.srv.URL, RedirectURI: s.srv.URL + "/zoom/oauth-callback",
-		SessionSecret: "session-secret-0123456789-0123456789", Store: st, Connector: mgr, OAuth: zc, Logger: log})
+	s.store = st
+	wo := web.Options{BaseURL: s.srv.URL, RedirectURI: s.srv.URL + "/zoom/oauth-callback",
+		SessionSecret: "session-secret-0123456789-0123456789", Store: st, Connector: mgr, OAuth: zc, Logger: log}
+	for _, f := range edit {
+		f(&wo)
+	}
+	w, err := web.New(wo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,29 +92,20 @@ func (s *server) call(t *testing.T, method, path, body string, out any) int {
 	return resp.StatusCode
 }
 
-// follow walks a browser through url until it would leave for the
-// product's origin, and returns that last URL.
+// follow walks a new browser through a connect link (its consent page,
+// then Continue) until it would leave for the product's origin, and
+// returns that last URL.
 func follow(t *testing.T, u string) *url.URL {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	var last *url.URL
-	b := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(r *http.Request, _ []*http.Request) error {
-		if strings.HasPrefix(r.URL.String(), appURL) {
-			last = r.URL
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}}
-	resp, err := b.Get(u)
-	if err != nil {
-		t.Fatal(err)
+	b := newBrowser(t, "")
+	if st, page := b.open(t, u, true); st != 200 || !strings.Contains(page, `id="continue"`) {
+		t.Fatalf("consent page: %d %.300s", st, page)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if last == nil {
-		t.Fatalf("the browser ended at %s with %d: %.300s", resp.Request.URL, resp.StatusCode, body)
+	st, page := b.cont(t, u)
+	if b.last == nil {
+		t.Fatalf("the browser ended with %d: %.300s", st, page)
 	}
-	return last
+	return b.last
 }
 
 func TestConnectLinkFlow(t *testing.T) {
@@ -132,18 +129,12 @@ func TestConnectLinkFlow(t *testing.T) {
 		t.Fatalf("metadata %v", c["metadata"])
 	}
 	// The link works once.
-	jar, _ := cookiejar.New(nil)
-	resp, err := (&http.Client{Jar: jar}).Get(link.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusConflict {
-		t.Fatalf("used link: %d", resp.StatusCode)
+	if st, _ := newBrowser(t, "").open(t, link.URL, true); st != http.StatusConflict {
+		t.Fatalf("used link: %d", st)
 	}
 	// Minting by the product's own user ID.
 	var tok struct{ Token string }
-	if st := s.call(t, http.MethodPost, "/api/v1/tokens", `{"external_user_id":"user-7","kind":"zak"}`, &tok); st != 200 || !strings.HasPrefix(tok.Token, "zak_") {
+	if st := s.call(t, http.MethodPost, "/api/v1/tokens", `{"external_user_id":"user-7","kind":"obf","meeting_id":"85012345678"}`, &tok); st != 200 || !strings.HasPrefix(tok.Token, "obf_") {
 		t.Fatalf("mint: %d %+v", st, tok)
 	}
 }

@@ -33,12 +33,21 @@ func StartApp(ctx context.Context, c demo.Config) (demo.Server, error) {
 // failed.
 func Start(t testing.TB, specs []platform.Spec, pace time.Duration) *demo.Demo {
 	t.Helper()
-	if specs == nil {
-		specs = app.Platforms
+	return StartOptions(t, demo.Options{Platforms: specs, Pace: pace})
+}
+
+// StartOptions starts a demo of the real app as o says (its Start,
+// LogOut and LogLevel are the tests'; nil Platforms: the app's list), as
+// Start does.
+func StartOptions(t testing.TB, o demo.Options) *demo.Demo {
+	t.Helper()
+	if o.Platforms == nil {
+		o.Platforms = app.Platforms
 	}
 	logs := &logtest.Buffer{}
+	o.Start, o.LogOut, o.LogLevel = StartApp, logs, "info"
 	ctx, cancel := context.WithCancel(context.Background())
-	d, err := demo.New(ctx, demo.Options{Start: StartApp, Platforms: specs, Pace: pace, LogOut: logs, LogLevel: "info"})
+	d, err := demo.New(ctx, o)
 	if err != nil {
 		cancel()
 		t.Fatal(err)

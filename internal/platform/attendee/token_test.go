@@ -243,7 +243,7 @@ func TestEveryKindOverHTTPS(t *testing.T) {
 		t.Fatal(err)
 	}
 	plans, _ := a.PlanTokenURLs(onbehalf.Kinds)
-	u := srv.Signer.URL(tlsProxy.URL, plans[0].Path, tokenurl.Params{Kinds: plans[0].Kinds, ConnID: platformtest.ConnID, MeetingID: platformtest.MeetingID})
+	u := srv.Signer.URL(tlsProxy.URL, plans[0].Path, tokenurl.Params{Platform: a.Name(), Kinds: plans[0].Kinds, ConnID: platformtest.ConnID, MeetingID: platformtest.MeetingID})
 	if !strings.HasPrefix(u, "https://") {
 		t.Fatalf("token URL %s", u)
 	}

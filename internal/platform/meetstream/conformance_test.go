@@ -107,7 +107,7 @@ func newTokenServer(t *testing.T, a *Adapter, routes func(mux *http.ServeMux, se
 // launch creates a bot for kind whose token URL points at s.
 func (s *tokenServer) launch(t *testing.T, a *Adapter, fake *meetstreamfake.Fake, kind onbehalf.TokenKind) string {
 	t.Helper()
-	u := s.signer.URL(s.URL, TokenPath, tokenurl.Params{Kinds: []onbehalf.TokenKind{kind}, ConnID: platformtest.ConnID,
+	u := s.signer.URL(s.URL, TokenPath, tokenurl.Params{Platform: a.Name(), Kinds: []onbehalf.TokenKind{kind}, ConnID: platformtest.ConnID,
 		MeetingID: platformtest.MeetingID, BotID: "bot_fallback"})
 	created, err := a.CreateBot(context.Background(), onbehalf.BotRequest{
 		BotID:     "bot_fallback",

@@ -21,6 +21,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
+	"github.com/onbehalf/onbehalf/internal/platform/swh"
 )
 
 // Name and Title of the platform.
@@ -132,6 +133,8 @@ type Adapter struct {
 	webhookSum []byte
 	// signingKey is SigningSecret's bytes (nil: none configured).
 	signingKey []byte
+	// seen remembers the signed status webhooks already taken.
+	seen *swh.Seen
 }
 
 var (
@@ -153,7 +156,7 @@ func New(c Config, deps platform.Deps) (*Adapter, error) {
 		c.Timeout = DefaultTimeout
 	}
 	a := &Adapter{apiKey: c.APIKey, baseURL: strings.TrimRight(c.BaseURL, "/"), hc: platform.Client(deps, c.Timeout),
-		now: deps.Clock(), logger: deps.Log()}
+		now: deps.Clock(), logger: deps.Log(), seen: swh.NewSeen()}
 	if c.WebhookSecret != "" {
 		a.webhookSum = secretSum(c.WebhookSecret)
 	}

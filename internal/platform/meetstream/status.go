@@ -31,6 +31,11 @@ const (
 const (
 	maxWebhookAge = time.Hour
 	maxClockSkew  = 5 * time.Minute
+	// undatedReplayWindow is how long a signed body without a zoned
+	// timestamp is remembered: MeetStream signs the body alone, so the
+	// body is the delivery's only ID, and an undated one could otherwise
+	// be replayed forever.
+	undatedReplayWindow = 24 * time.Hour
 )
 
 // statusWebhook is MeetStream's status webhook:
@@ -82,7 +87,10 @@ var defaultMessages = map[onbehalf.BotStatus]string{
 // VerifyStatusWebhook implements onbehalf.StatusReceiver: the workspace
 // endpoint's signature, X-MeetStream-Signature: sha256=<hex HMAC-SHA256(
 // MEETSTREAM_SIGNING_SECRET, raw body)>, compared in constant time; then a
-// body whose own timestamp is far in the past or the future is refused.
+// body whose own timestamp is far in the past or the future is refused,
+// and so is a body delivered before: within an hour of its timestamp, or
+// within undatedReplayWindow of its first delivery when it has none (the
+// memory is this process's: another instance, or a restart, forgets it).
 // Deliveries to the per-bot callback URL are unsigned: the server accepts
 // those by the signed URL and does not call this.
 func (a *Adapter) VerifyStatusWebhook(r *http.Request, body []byte) error {
@@ -117,13 +125,23 @@ func (a *Adapter) VerifyStatusWebhook(r *http.Request, body []byte) error {
 	}
 	at, zoned := parseTime(string(w.Timestamp))
 	now := a.now()
+	until := now.Add(undatedReplayWindow)
 	switch {
 	case !zoned:
-		// No timestamp, or one without a zone: its age is unknown.
+		// No timestamp, or one without a zone: its age is unknown, so
+		// only the replay window below bounds it.
 	case now.Sub(at) > maxWebhookAge:
 		return onbehalf.Errorf(onbehalf.EUNAUTHORIZED, "MeetStream status webhook refused: its timestamp %s is too old (a replay).", at.Format(time.RFC3339))
 	case at.Sub(now) > maxClockSkew:
 		return onbehalf.Errorf(onbehalf.EUNAUTHORIZED, "MeetStream status webhook refused: its timestamp %s is in the future.", at.Format(time.RFC3339))
+	default:
+		// Past maxWebhookAge the body is refused as too old anyway.
+		until = at.Add(maxWebhookAge)
+	}
+	// The signature covers the body only: the body's hash is the
+	// delivery's ID. MeetStream sends each delivery once.
+	if !a.seen.Claim(hex.EncodeToString(want), until, now) {
+		return onbehalf.Errorf(onbehalf.EUNAUTHORIZED, "MeetStream status webhook refused: this signed body was delivered before (a replay).")
 	}
 	return nil
 }

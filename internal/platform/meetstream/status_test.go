@@ -152,10 +152,6 @@ func signed(secret, body string, sig ...string) *http.Request {
 }
 
 func TestVerifyStatusWebhook(t *testing.T) {
-	a, err := New(Config{APIKey: testKey, SigningSecret: testSigning}, platform.Deps{Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
 	body := hook(`"bot_event": "bot.joining"`)
 	at := func(ts string) string {
 		return `{"bot_event": "bot.joining", "bot_id": "b", "timestamp": ` + ts + `}`
@@ -184,7 +180,12 @@ func TestVerifyStatusWebhook(t *testing.T) {
 		"signed but not JSON": {signed(testSigning, `nope`), `nope`, ""}, // ParseStatusWebhook refuses it
 	} {
 		t.Run(name, func(t *testing.T) {
-			err := a.VerifyStatusWebhook(tc.r, []byte(tc.body))
+			// A fresh adapter each: one remembers the bodies it took.
+			a, err := New(Config{APIKey: testKey, SigningSecret: testSigning}, platform.Deps{Now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = a.VerifyStatusWebhook(tc.r, []byte(tc.body))
 			if tc.says == "" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -197,7 +198,7 @@ func TestVerifyStatusWebhook(t *testing.T) {
 		})
 	}
 	// Without a signing secret nothing can be verified: say what to do.
-	err = adapter(t, Config{}).VerifyStatusWebhook(signed(testSigning, body), []byte(body))
+	err := adapter(t, Config{}).VerifyStatusWebhook(signed(testSigning, body), []byte(body))
 	msg := onbehalf.ErrorMessage(err)
 	if onbehalf.ErrorCode(err) != onbehalf.EUNAUTHORIZED || !strings.Contains(msg, VarSigningSecret) || !strings.Contains(msg, "per-bot callback URL") {
 		t.Errorf("no secret: %v", err)
@@ -276,5 +277,41 @@ func TestFakeStatusWebhooks(t *testing.T) {
 		}
 		fake.Close()
 		hooks.Close()
+	}
+}
+
+// TestStatusWebhookReplay: MeetStream signs the body alone, so a signed
+// body is taken once. Undated, it is refused again for
+// undatedReplayWindow and only then forgotten; dated, it is refused until
+// it is too old anyway.
+func TestStatusWebhookReplay(t *testing.T) {
+	var mu sync.Mutex
+	clock := now
+	a, err := New(Config{APIKey: testKey, SigningSecret: testSigning}, platform.Deps{Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	advance := func(d time.Duration) { mu.Lock(); clock = clock.Add(d); mu.Unlock() }
+	verify := func(body string) error { return a.VerifyStatusWebhook(signed(testSigning, body), []byte(body)) }
+	undated := `{"bot_event": "bot.done", "bot_id": "b"}`
+	dated := `{"bot_event": "bot.done", "bot_id": "b", "timestamp": "` + now.Format(time.RFC3339) + `"}`
+	for _, body := range []string{undated, dated} {
+		if err := verify(body); err != nil {
+			t.Fatalf("first delivery: %v", err)
+		}
+		if err := verify(body); onbehalf.ErrorCode(err) != onbehalf.EUNAUTHORIZED || !strings.Contains(onbehalf.ErrorMessage(err), "delivered before") {
+			t.Fatalf("replay: %v, want EUNAUTHORIZED saying delivered before", err)
+		}
+	}
+	advance(maxWebhookAge + time.Second)
+	if err := verify(dated); onbehalf.ErrorCode(err) != onbehalf.EUNAUTHORIZED || !strings.Contains(onbehalf.ErrorMessage(err), "too old") {
+		t.Fatalf("dated replay past its age: %v", err)
+	}
+	if err := verify(undated); err == nil {
+		t.Fatal("undated replay accepted within the window")
+	}
+	advance(undatedReplayWindow)
+	if err := verify(undated); err != nil {
+		t.Fatalf("undated body after the window: %v (the window is its only bound)", err)
 	}
 }

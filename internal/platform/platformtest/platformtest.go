@@ -187,7 +187,7 @@ func (s *Server) TokenURLs(t *testing.T, p onbehalf.Platform, kinds []onbehalf.T
 	}
 	var out []onbehalf.TokenURL
 	for _, pl := range plans {
-		u := s.Signer.URL(s.URL, pl.Path, tokenurl.Params{Kinds: pl.Kinds, ConnID: ConnID, MeetingID: MeetingID, BotID: botID})
+		u := s.Signer.URL(s.URL, pl.Path, tokenurl.Params{Platform: p.Name(), Kinds: pl.Kinds, ConnID: ConnID, MeetingID: MeetingID, BotID: botID})
 		out = append(out, onbehalf.TokenURL{Kinds: pl.Kinds, URL: u})
 	}
 	return out

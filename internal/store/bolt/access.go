@@ -105,6 +105,8 @@ type linkRecord struct {
 	ExpiresAt      time.Time `json:"expires_at"`
 	UsedAt         time.Time `json:"used_at,omitzero"`
 	Sealed         string    `json:"sealed,omitempty"`
+	// Browser is the hash the link is bound to (BindConnectLink).
+	Browser []byte `json:"browser,omitempty"`
 }
 
 // CreateConnectLink stores a connect link (the caller makes its ID, the
@@ -178,7 +180,7 @@ func (s *Store) loadLink(tx *bbolt.Tx, id string) (*linkRecord, *onbehalf.Connec
 	} else if !ok {
 		return nil, nil, store.ErrNoLink()
 	}
-	l := &onbehalf.ConnectLink{ID: id, ExternalUserID: r.ExternalUserID, ReturnTo: r.ReturnTo, ExpiresAt: r.ExpiresAt, UsedAt: r.UsedAt}
+	l := &onbehalf.ConnectLink{ID: id, ExternalUserID: r.ExternalUserID, ReturnTo: r.ReturnTo, ExpiresAt: r.ExpiresAt, UsedAt: r.UsedAt, Browser: r.Browser}
 	if r.Sealed != "" {
 		if err := s.keys.OpenJSON(r.Sealed, store.LinkAD(key), &l.Metadata); err != nil {
 			return nil, nil, err
@@ -213,6 +215,37 @@ func (s *Store) UseConnectLink(ctx context.Context, id string, now time.Time) (*
 		r.UsedAt = now.UTC()
 		link.UsedAt = r.UsedAt
 		l = link
+		return putJSON(tx.Bucket(bucketLinks), []byte(store.LinkKey(id)), r)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// BindConnectLink binds a link to the browser that opens it first (a hash
+// of its per-browser value): later calls pass with the same hash and are
+// ECONFLICT with another (store.CheckLinkBind), as are used or expired
+// links; unknown ones are ENOTFOUND.
+func (s *Store) BindConnectLink(ctx context.Context, id string, browser []byte, now time.Time) (*onbehalf.ConnectLink, error) {
+	var l *onbehalf.ConnectLink
+	err := s.update(func(tx *bbolt.Tx) error {
+		r, link, err := s.loadLink(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := store.CheckLinkUse(r.UsedAt, r.ExpiresAt, now); err != nil {
+			return err
+		}
+		if err := store.CheckLinkBind(r.Browser, browser); err != nil {
+			return err
+		}
+		l = link
+		if r.Browser != nil {
+			return nil
+		}
+		r.Browser = slices.Clone(browser)
+		l.Browser = r.Browser
 		return putJSON(tx.Bucket(bucketLinks), []byte(store.LinkKey(id)), r)
 	})
 	if err != nil {

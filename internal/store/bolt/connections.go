@@ -48,8 +48,17 @@ func (s *Store) Connect(ctx context.Context, a onbehalf.Authorization) (*onbehal
 	}
 	var c *onbehalf.Connection
 	var created bool
+	var held error
 	err := s.update(func(tx *bbolt.Tx) error {
 		now := s.now().UTC()
+		held = nil
+		if done, err := s.renewHeld(tx, a, now); done || err != nil {
+			held = err
+			if done {
+				return nil // the renewal and its events are committed
+			}
+			return err
+		}
 		var previous string
 		var err error
 		if c, created, previous, err = s.connect(tx, a, now); err != nil {
@@ -64,7 +73,38 @@ func (s *Store) Connect(ctx context.Context, a onbehalf.Authorization) (*onbehal
 	if err != nil {
 		return nil, false, err
 	}
+	if held != nil {
+		return nil, false, held
+	}
 	return c, created, nil
+}
+
+// renewHeld applies a grant that names another external user than the
+// Zoom user's connection has (store.Holds): the connection only gets the
+// fresh pair (store.Renew) and the conflict's events. done says it was
+// such a grant; err is then onbehalf.ErrConnectConflict's.
+func (s *Store) renewHeld(tx *bbolt.Tx, a onbehalf.Authorization, now time.Time) (done bool, err error) {
+	id := tx.Bucket(bucketByZoomUser).Get([]byte(a.User.ID))
+	if id == nil {
+		return false, nil
+	}
+	old, err := s.load(tx, string(id))
+	if err != nil || !store.Holds(&old.Connection, a) {
+		if onbehalf.ErrorCode(err) == onbehalf.ENOTFOUND {
+			err = nil
+		}
+		return false, err
+	}
+	n := store.Renew(&old.Connection, a, now)
+	if err := s.put(tx, old, &n); err != nil {
+		return false, err
+	}
+	for _, ev := range store.ConflictEvents(&old.Connection, &n, a.ExternalUserID, now) {
+		if err := s.addEvent(tx, ev); err != nil {
+			return false, err
+		}
+	}
+	return true, onbehalf.ErrConnectConflict(&n, a.ExternalUserID)
 }
 
 // connect stores a fresh grant inside tx (see Connect; store.Grant says
@@ -173,12 +213,19 @@ func (s *Store) DeleteConnection(ctx context.Context, id string) (*onbehalf.Conn
 }
 
 // DeleteByZoomUser deletes the connection of a Zoom user
-// (deauthorization), as DeleteConnection.
-func (s *Store) DeleteByZoomUser(ctx context.Context, zoomUserID string) (*onbehalf.Connection, error) {
+// (deauthorization), as DeleteConnection, unless it was granted since at
+// (ECONFLICT, nothing written).
+func (s *Store) DeleteByZoomUser(ctx context.Context, zoomUserID string, at time.Time) (*onbehalf.Connection, error) {
 	return s.deleteWith(func(tx *bbolt.Tx) (string, error) {
 		id := tx.Bucket(bucketByZoomUser).Get([]byte(zoomUserID))
 		if id == nil {
 			return "", store.ErrNoZoomUser()
+		}
+		var r record
+		if ok, err := getJSON(tx.Bucket(bucketConnections), id, &r); err != nil {
+			return "", err
+		} else if ok && r.GrantedSince(at) {
+			return "", store.ErrNewerGrant()
 		}
 		return string(id), nil
 	})

@@ -67,6 +67,15 @@ func (s *Store) addEvent(tx *bbolt.Tx, ev onbehalf.Event) error {
 	return putJSON(events, seqKey(seq), &r)
 }
 
+// AppendEvent writes an event that goes with no stored change, in a
+// transaction of its own (onbehalf.EventStore).
+func (s *Store) AppendEvent(ctx context.Context, ev onbehalf.Event) error {
+	if ev.Time.IsZero() {
+		ev.Time = s.now()
+	}
+	return s.update(func(tx *bbolt.Tx) error { return s.addEvent(tx, ev) })
+}
+
 // event returns the event of a stored record, its data unsealed.
 func (s *Store) event(r *eventRecord) (onbehalf.Event, error) {
 	var data json.RawMessage

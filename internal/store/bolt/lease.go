@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
 
 // leases are the refresh leases of one process. bbolt serves one process,
@@ -26,9 +28,10 @@ type lease struct {
 const leaseSweepAt = 1024
 
 // LockRefresh takes the connection's refresh lease for owner until ttl
-// from now; ok is false while another owner holds an unexpired lease. The
-// holder taking it again extends it.
-func (s *Store) LockRefresh(ctx context.Context, id, owner string, ttl time.Duration) (bool, error) {
+// from now; Held is false while another owner holds an unexpired lease,
+// Abandoned true when it takes over another owner's lease that ran out.
+// The holder taking it again extends it.
+func (s *Store) LockRefresh(ctx context.Context, id, owner string, ttl time.Duration) (onbehalf.RefreshLease, error) {
 	now := s.now()
 	l := &s.leases
 	l.mu.Lock()
@@ -36,8 +39,9 @@ func (s *Store) LockRefresh(ctx context.Context, id, owner string, ttl time.Dura
 	if l.m == nil {
 		l.m = map[string]lease{}
 	}
-	if cur, held := l.m[id]; held && cur.owner != owner && now.Before(cur.until) {
-		return false, nil
+	cur, held := l.m[id]
+	if held && cur.owner != owner && now.Before(cur.until) {
+		return onbehalf.RefreshLease{}, nil
 	}
 	if len(l.m) >= leaseSweepAt {
 		for k, v := range l.m {
@@ -47,7 +51,7 @@ func (s *Store) LockRefresh(ctx context.Context, id, owner string, ttl time.Dura
 		}
 	}
 	l.m[id] = lease{owner: owner, until: now.Add(ttl)}
-	return true, nil
+	return onbehalf.RefreshLease{Held: true, Abandoned: held && cur.owner != owner}, nil
 }
 
 // UnlockRefresh gives the lease back, if owner holds it.

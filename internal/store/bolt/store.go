@@ -52,6 +52,10 @@ var (
 	bucketAPIKeysByHash   = []byte("api_keys_by_hash")
 	bucketLinks           = []byte("connect_links")
 	bucketLinksByExpiry   = []byte("connect_links_by_expiry")
+	bucketReplay          = []byte("replay")
+	bucketReplayByExpiry  = []byte("replay_by_expiry")
+	bucketIdem            = []byte("idempotency")
+	bucketIdemByExpiry    = []byte("idempotency_by_expiry")
 )
 
 // allBuckets is every bucket Open makes sure exists.
@@ -61,6 +65,8 @@ var allBuckets = [][]byte{
 	bucketBots, bucketBotsByPlatform, bucketBotsByCreated, bucketBotsByConn,
 	bucketEvents, bucketEventIDs, bucketDeliveries,
 	bucketAPIKeys, bucketAPIKeysByHash, bucketLinks, bucketLinksByExpiry,
+	bucketReplay, bucketReplayByExpiry,
+	bucketIdem, bucketIdemByExpiry,
 }
 
 // DefaultReserveBytes is the size of the emergency reserve file: room for

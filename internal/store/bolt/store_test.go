@@ -176,7 +176,7 @@ func TestDeleteRemovesEveryIndexEntry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.DeleteByZoomUser(ctx, "zu1"); err != nil {
+	if _, err := s.DeleteByZoomUser(ctx, "zu1", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.db.View(func(tx *bbolt.Tx) error {

@@ -96,7 +96,9 @@ func fill(t *testing.T, clk *storetest.Clock) source {
 	src.gone = connect(grant("zu-gone", "g", "", ""))
 	src.gone, err = st.MarkDisconnected(ctx, src.gone.ID, "zrt_g", "Zoom said invalid_grant.")
 	must(err)
-	connect(grant("zu-moved", "m1", "ext-a", `{"a":1}`))
+	// (A connection never moves between external users: one with none yet
+	// is claimed by the first that names one.)
+	connect(grant("zu-moved", "m1", "", `{"a":1}`))
 	src.moved = connect(grant("zu-moved", "m2", "ext-b", ""))
 
 	b := &onbehalf.Bot{Platform: "recall", PlatformBotID: "rb-1", ConnectionID: src.live.ID, MeetingID: "85012345678", BotName: "Notetaker", Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}}

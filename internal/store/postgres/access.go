@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -36,8 +37,9 @@ func (s *Store) CreateAPIKey(ctx context.Context, k onbehalf.APIKey) error {
 // scanAPIKey reads an API key row.
 func scanAPIKey(row pgx.Row) (onbehalf.APIKey, bool, error) {
 	var k onbehalf.APIKey
-	found, err := one(row, &k.ID, &k.Name, &k.Hash, &k.Prefix, &k.CreatedAt)
-	k.CreatedAt = k.CreatedAt.UTC()
+	var used pgtype.Timestamptz
+	found, err := one(row, &k.ID, &k.Name, &k.Hash, &k.Prefix, &k.CreatedAt, &used)
+	k.CreatedAt, k.LastUsedAt = k.CreatedAt.UTC(), timeOf(used)
 	return k, found, err
 }
 
@@ -140,7 +142,7 @@ func (s *Store) scanLink(row pgx.Row, id string) (*onbehalf.ConnectLink, error) 
 	l := &onbehalf.ConnectLink{ID: id}
 	var used pgtype.Timestamptz
 	var sealed string
-	found, err := one(row, &l.ExternalUserID, &l.ReturnTo, &l.ExpiresAt, &used, &sealed)
+	found, err := one(row, &l.ExternalUserID, &l.ReturnTo, &l.ExpiresAt, &used, &sealed, &l.Browser)
 	if err != nil {
 		return nil, err
 	}
@@ -185,6 +187,38 @@ func (s *Store) UseConnectLink(ctx context.Context, id string, now time.Time) (*
 		}
 		l.UsedAt = now
 		_, err = tx.Exec(ctx, qUseLink.sql, key, now)
+		return nil, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// BindConnectLink binds a link to the browser that opens it first (a hash
+// of its per-browser value): later calls pass with the same hash and are
+// ECONFLICT with another (store.CheckLinkBind), as are used or expired
+// links; unknown ones are ENOTFOUND. The row is locked, so two browsers
+// opening a link at once on two instances bind it once.
+func (s *Store) BindConnectLink(ctx context.Context, id string, browser []byte, now time.Time) (*onbehalf.ConnectLink, error) {
+	key := store.LinkKey(id)
+	var l *onbehalf.ConnectLink
+	err := s.write(ctx, func(tx pgx.Tx) ([]onbehalf.Event, error) {
+		var err error
+		if l, err = s.scanLink(tx.QueryRow(ctx, qLinkForUpdate.sql, key), id); err != nil {
+			return nil, err
+		}
+		if err := store.CheckLinkUse(l.UsedAt, l.ExpiresAt, now); err != nil {
+			return nil, err
+		}
+		if err := store.CheckLinkBind(l.Browser, browser); err != nil {
+			return nil, err
+		}
+		if l.Browser != nil {
+			return nil, nil
+		}
+		l.Browser = slices.Clone(browser)
+		_, err = tx.Exec(ctx, qBindLink.sql, key, l.Browser)
 		return nil, err
 	})
 	if err != nil {

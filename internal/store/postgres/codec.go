@@ -37,12 +37,13 @@ type connRow struct {
 	refreshedAt, mintedAt, disconnectedAt pgtype.Timestamptz
 	disconnectedReason                    string
 	version                               int64
+	grantedAt                             pgtype.Timestamptz
 }
 
 // scanConn reads a connection row; found is false when there is none.
 func scanConn(row pgx.Row) (r connRow, found bool, err error) {
 	found, err = one(row, &r.id, &r.zoomUserID, &r.externalUserID, &r.state, &r.sealedToken, &r.sealedProfile,
-		&r.createdAt, &r.updatedAt, &r.refreshedAt, &r.mintedAt, &r.disconnectedAt, &r.disconnectedReason, &r.version)
+		&r.createdAt, &r.updatedAt, &r.refreshedAt, &r.mintedAt, &r.disconnectedAt, &r.disconnectedReason, &r.version, &r.grantedAt)
 	return r, found, err
 }
 
@@ -53,7 +54,7 @@ func scanConns(rows pgx.Rows) ([]connRow, error) {
 	for rows.Next() {
 		var r connRow
 		if err := rows.Scan(&r.id, &r.zoomUserID, &r.externalUserID, &r.state, &r.sealedToken, &r.sealedProfile,
-			&r.createdAt, &r.updatedAt, &r.refreshedAt, &r.mintedAt, &r.disconnectedAt, &r.disconnectedReason, &r.version); err != nil {
+			&r.createdAt, &r.updatedAt, &r.refreshedAt, &r.mintedAt, &r.disconnectedAt, &r.disconnectedReason, &r.version, &r.grantedAt); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
@@ -88,6 +89,7 @@ func (s *Store) decode(r *connRow, held *cacheEntry) (*onbehalf.Connection, erro
 		Metadata: parts.profile.Metadata, Token: parts.token,
 		CreatedAt: r.createdAt.UTC(), UpdatedAt: r.updatedAt.UTC(), RefreshedAt: timeOf(r.refreshedAt),
 		MintedAt: timeOf(r.mintedAt), DisconnectedAt: timeOf(r.disconnectedAt), DisconnectedReason: r.disconnectedReason,
+		GrantedAt: timeOf(r.grantedAt),
 	}
 	return c, nil
 }

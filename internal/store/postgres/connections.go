@@ -56,8 +56,10 @@ func (s *Store) Connect(ctx context.Context, a onbehalf.Authorization) (*onbehal
 	var c *onbehalf.Connection
 	var created bool
 	var version int64
+	var held error
 	err := s.write(ctx, func(tx pgx.Tx) ([]onbehalf.Event, error) {
 		now := s.clock()
+		held = nil
 		for range 3 {
 			r, found, err := scanConn(tx.QueryRow(ctx, qConnectionByZoomUserForUpdate.sql, a.User.ID))
 			if err != nil {
@@ -67,6 +69,16 @@ func (s *Store) Connect(ctx context.Context, a onbehalf.Authorization) (*onbehal
 				old, err := s.decode(&r, nil)
 				if err != nil {
 					return nil, err
+				}
+				if store.Holds(old, a) {
+					// Nothing moves: the holder only gets the fresh pair,
+					// committed with the conflict's events.
+					n := store.Renew(old, a, now)
+					if version, err = s.updateConnection(ctx, tx, &n); err != nil {
+						return nil, err
+					}
+					c, held = &n, onbehalf.ErrConnectConflict(&n, a.ExternalUserID)
+					return store.ConflictEvents(old, &n, a.ExternalUserID, now), nil
 				}
 				n, previous := store.Grant(old, a, "", now)
 				if version, err = s.updateConnection(ctx, tx, &n); err != nil {
@@ -97,6 +109,9 @@ func (s *Store) Connect(ctx context.Context, a onbehalf.Authorization) (*onbehal
 		return nil, false, err
 	}
 	s.cache.put(c.ID, version, partsOf(c))
+	if held != nil {
+		return nil, false, held
+	}
 	return c, created, nil
 }
 
@@ -109,21 +124,31 @@ func (s *Store) insertConnection(ctx context.Context, tx pgx.Tx, c *onbehalf.Con
 	}
 	ok, err = one(tx.QueryRow(ctx, qInsertConnection.sql, c.ID, c.ZoomUserID, c.ExternalUserID, string(c.State), tok, prof,
 		s.refreshHash(c), dueOf(c), c.CreatedAt, c.UpdatedAt, nullTime(c.RefreshedAt), nullTime(c.MintedAt),
-		nullTime(c.DisconnectedAt), c.DisconnectedReason), &version)
+		nullTime(c.DisconnectedAt), c.DisconnectedReason, nullTime(c.GrantedAt)), &version)
 	return ok, version, err
 }
 
 // updateConnection rewrites a known connection (Connect) and returns its
 // new version.
 func (s *Store) updateConnection(ctx context.Context, tx pgx.Tx, c *onbehalf.Connection) (int64, error) {
-	tok, prof, err := s.sealConn(c)
+	args, err := s.updateValues(c)
 	if err != nil {
 		return 0, err
 	}
 	var version int64
-	err = tx.QueryRow(ctx, qUpdateConnection.sql, c.ID, c.ExternalUserID, string(c.State), tok, prof, s.refreshHash(c),
-		dueOf(c), c.UpdatedAt, nullTime(c.RefreshedAt), nullTime(c.DisconnectedAt), c.DisconnectedReason).Scan(&version)
+	err = tx.QueryRow(ctx, qUpdateConnection.sql, args...).Scan(&version)
 	return version, err
+}
+
+// updateValues returns the arguments of update_connection for c, its
+// token and personal data sealed.
+func (s *Store) updateValues(c *onbehalf.Connection) ([]any, error) {
+	tok, prof, err := s.sealConn(c)
+	if err != nil {
+		return nil, err
+	}
+	return []any{c.ID, c.ExternalUserID, string(c.State), tok, prof, s.refreshHash(c),
+		dueOf(c), c.UpdatedAt, nullTime(c.RefreshedAt), nullTime(c.DisconnectedAt), c.DisconnectedReason, nullTime(c.GrantedAt)}, nil
 }
 
 // refreshHash is the refresh_hash column of a connection: the keyed hash
@@ -239,9 +264,35 @@ func (s *Store) DeleteConnection(ctx context.Context, id string) (*onbehalf.Conn
 }
 
 // DeleteByZoomUser deletes the connection of a Zoom user
-// (deauthorization), as DeleteConnection.
-func (s *Store) DeleteByZoomUser(ctx context.Context, zoomUserID string) (*onbehalf.Connection, error) {
-	return s.deleteWith(ctx, qDeleteByZoomUser, zoomUserID, store.ErrNoZoomUser)
+// (deauthorization), as DeleteConnection, unless it was granted since at
+// (ECONFLICT, nothing written): the row is locked while that is checked,
+// so that a reconnect on another instance comes before or after, whole.
+func (s *Store) DeleteByZoomUser(ctx context.Context, zoomUserID string, at time.Time) (*onbehalf.Connection, error) {
+	var c *onbehalf.Connection
+	err := s.write(ctx, func(tx pgx.Tx) ([]onbehalf.Event, error) {
+		r, found, err := scanConn(tx.QueryRow(ctx, qConnectionByZoomUserForUpdate.sql, zoomUserID))
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			return nil, store.ErrNoZoomUser()
+		}
+		if c, err = s.decode(&r, nil); err != nil {
+			return nil, err
+		}
+		if c.GrantedSince(at) {
+			return nil, store.ErrNewerGrant()
+		}
+		if _, err := tx.Exec(ctx, qDeleteConnection.sql, c.ID); err != nil {
+			return nil, err
+		}
+		return []onbehalf.Event{onbehalf.ConnectionEvent(onbehalf.EventConnectionDeleted, s.clock(), c)}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.cache.drop(c.ID)
+	return c, nil
 }
 
 // deleteWith runs a DELETE … RETURNING of one connection and writes its

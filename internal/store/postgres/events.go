@@ -50,6 +50,15 @@ func (s *Store) addEvents(ctx context.Context, tx pgx.Tx, evs []onbehalf.Event) 
 	return err
 }
 
+// AppendEvent writes an event that goes with no stored change, in a
+// transaction of its own (onbehalf.EventStore).
+func (s *Store) AppendEvent(ctx context.Context, ev onbehalf.Event) error {
+	if ev.Time.IsZero() {
+		ev.Time = s.clock()
+	}
+	return s.write(ctx, func(tx pgx.Tx) ([]onbehalf.Event, error) { return []onbehalf.Event{ev}, nil })
+}
+
 // event returns a stored event, its data unsealed.
 func (s *Store) event(seq int64, id, typ string, t time.Time, sealed string) (onbehalf.Event, error) {
 	var data json.RawMessage

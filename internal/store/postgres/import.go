@@ -10,7 +10,7 @@ import (
 
 // connColumns are the columns a new connection row is written with (COPY).
 var connColumns = []string{"id", "zoom_user_id", "external_user_id", "state", "sealed_token", "sealed_profile",
-	"refresh_hash", "due_at", "created_at", "updated_at", "refreshed_at", "minted_at", "disconnected_at", "disconnected_reason"}
+	"refresh_hash", "due_at", "created_at", "updated_at", "refreshed_at", "minted_at", "disconnected_at", "disconnected_reason", "granted_at"}
 
 // connValues returns the row of a new connection, in connColumns' order,
 // its token and personal data sealed.
@@ -21,7 +21,7 @@ func (s *Store) connValues(c *onbehalf.Connection) ([]any, error) {
 	}
 	return []any{c.ID, c.ZoomUserID, c.ExternalUserID, string(c.State), tok, prof, s.refreshHash(c), dueOf(c),
 		micro(c.CreatedAt), micro(c.UpdatedAt), nullTime(c.RefreshedAt), nullTime(c.MintedAt),
-		nullTime(c.DisconnectedAt), c.DisconnectedReason}, nil
+		nullTime(c.DisconnectedAt), c.DisconnectedReason, nullTime(c.GrantedAt)}, nil
 }
 
 // ImportConnections stores many grants in one transaction and returns
@@ -80,12 +80,11 @@ func (s *Store) ImportConnections(ctx context.Context, items []onbehalf.Authoriz
 		}
 		batch := &pgx.Batch{}
 		for _, c := range known {
-			tok, prof, err := s.sealConn(c)
+			args, err := s.updateValues(c)
 			if err != nil {
 				return nil, err
 			}
-			batch.Queue(qUpdateConnection.sql, c.ID, c.ExternalUserID, string(c.State), tok, prof, s.refreshHash(c),
-				dueOf(c), c.UpdatedAt, nullTime(c.RefreshedAt), nullTime(c.DisconnectedAt), c.DisconnectedReason)
+			batch.Queue(qUpdateConnection.sql, args...)
 		}
 		if batch.Len() > 0 {
 			if err := tx.SendBatch(ctx, batch).Close(); err != nil {

@@ -71,12 +71,12 @@ func TestRefreshRaceAcrossInstances(t *testing.T) {
 					if cur.Token.RefreshToken != start {
 						return // refreshed by someone
 					}
-					ok, err := s.LockRefresh(ctx, c.ID, owner, time.Minute)
+					l, err := s.LockRefresh(ctx, c.ID, owner, time.Minute)
 					if err != nil {
 						t.Error(err)
 						return
 					}
-					if !ok {
+					if !l.Held {
 						time.Sleep(time.Millisecond)
 						continue
 					}
@@ -156,7 +156,8 @@ func TestCompareAndSwapAcrossInstances(t *testing.T) {
 
 // TestLeaseHolderDies: the instance holding the lease dies (its store is
 // closed, the lease left behind); the other takes over once the lease
-// runs out, and the dead holder's late write loses the compare-and-swap.
+// runs out (10 s, the tokens' lease), learns that it was abandoned, and
+// the dead holder's late write loses the compare-and-swap.
 func TestLeaseHolderDies(t *testing.T) {
 	pgtest.ServerURL(t)
 	clk := storetest.NewClock()
@@ -166,20 +167,21 @@ func TestLeaseHolderDies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := a.LockRefresh(ctx, c.ID, "A", 70*time.Second); !ok || err != nil {
-		t.Fatalf("A's lease: %v %v", ok, err)
+	const ttl = 10 * time.Second
+	if l, err := a.LockRefresh(ctx, c.ID, "A", ttl); !l.Held || l.Abandoned || err != nil {
+		t.Fatalf("A's lease: %+v %v", l, err)
 	}
 	a.Close() // kill -9: no UnlockRefresh
-	if ok, _ := b.LockRefresh(ctx, c.ID, "B", 70*time.Second); ok {
+	if l, _ := b.LockRefresh(ctx, c.ID, "B", ttl); l.Held {
 		t.Fatal("B took a lease A still holds")
 	}
-	clk.Advance(69 * time.Second)
-	if ok, _ := b.LockRefresh(ctx, c.ID, "B", 70*time.Second); ok {
+	clk.Advance(ttl - time.Second)
+	if l, _ := b.LockRefresh(ctx, c.ID, "B", ttl); l.Held {
 		t.Fatal("B took the lease a second before it ran out")
 	}
 	clk.Advance(time.Second)
-	if ok, err := b.LockRefresh(ctx, c.ID, "B", 70*time.Second); !ok || err != nil {
-		t.Fatalf("B after A's lease ran out: %v %v", ok, err)
+	if l, err := b.LockRefresh(ctx, c.ID, "B", ttl); !l.Held || !l.Abandoned || err != nil {
+		t.Fatalf("B after A's lease ran out: %+v %v, want held and abandoned", l, err)
 	}
 	if _, err := b.SaveToken(ctx, c.ID, "zrt_0", onbehalf.Token{AccessToken: "zat_b", RefreshToken: "zrt_b", Expiry: clk.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)

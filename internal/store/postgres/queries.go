@@ -120,7 +120,6 @@ var (
 	qSaveToken                       = query("save_token")
 	qMarkDisconnected                = query("mark_disconnected")
 	qDeleteConnection                = query("delete_connection")
-	qDeleteByZoomUser                = query("delete_by_zoom_user")
 	qNoteMinted                      = query("note_minted")
 	qCountConnections                = query("count_connections")
 	qListConnections                 = query("list_connections")
@@ -151,6 +150,7 @@ var (
 	qLink              = query("link")
 	qLinkForUpdate     = query("link_for_update")
 	qUseLink           = query("use_link")
+	qBindLink          = query("bind_link")
 	qSecret            = query("secret")
 	qInsertSecret      = query("insert_secret")
 	qResealSecret      = query("reseal_secret")
@@ -166,10 +166,31 @@ var (
 	qSchemaTableExists = query("schema_table_exists")
 	qSchemaVersion     = query("schema_version")
 
+	// replay.sql
+	qPruneReplayKeys  = query("prune_replay_keys")
+	qClaimReplayKey   = query("claim_replay_key")
+	qReleaseReplayKey = query("release_replay_key")
+
+	// connections.sql: patches
+	qUpdateProfile      = query("update_profile")
+	qExternalUserHolder = query("external_user_holder")
+	qLockExternalUser   = query("lock_external_user")
+
+	// meta.sql: key use
+	qNoteAPIKeyUsed = query("note_api_key_used")
+
+	// idempotency.sql
+	qPruneIdemKeys  = query("prune_idem_keys")
+	qBeginIdemKey   = query("begin_idem_key")
+	qIdemKey        = query("idem_key")
+	qFinishIdemKey  = query("finish_idem_key")
+	qReleaseIdemKey = query("release_idem_key")
+
 	// work.sql
 	qClaimDue          = query("claim_due")
 	qPeekDue           = query("peek_due")
 	qLockRefresh       = query("lock_refresh")
+	qLeaseHolder       = query("lease_holder")
 	qUnlockRefresh     = query("unlock_refresh")
 	qSweepLeases       = query("sweep_leases")
 	qClaimDeliveries   = query("claim_deliveries")

@@ -203,20 +203,6 @@ func describe(cfg *pgxpool.Config) string {
 	return fmt.Sprintf("database %s on %s:%d", c.Database, c.Host, c.Port)
 }
 
-// redact removes the password of url from a message, should a driver
-// error quote the URL.
-func redact(msg, url string) string {
-	if i := strings.Index(url, "://"); i >= 0 {
-		rest := url[i+3:]
-		if at := strings.LastIndex(rest, "@"); at >= 0 {
-			if _, pw, ok := strings.Cut(rest[:at], ":"); ok && pw != "" {
-				msg = strings.ReplaceAll(msg, pw, "*****")
-			}
-		}
-	}
-	return msg
-}
-
 // Owner returns the name this store claims keep-alive work under.
 func (s *Store) Owner() string { return s.owner }
 

@@ -141,37 +141,51 @@ func (s *Store) peekDue(ctx context.Context, before time.Time, limit int) ([]onb
 // while a row costs two short statements per refresh, survives any
 // connection, is visible to an operator (SELECT * FROM refresh_leases),
 // and expires on its own when its holder dies (kill -9): another instance
-// takes over once the lease has run out (tokens: refresh timeout + 10s).
+// takes over once the lease has run out (tokens: a 10 s lease renewed
+// every 3 s while the refresh runs, so a dead holder blocks its
+// connection for 10 s at most). Taking over a lease that ran out is
+// reported (Abandoned): the dead holder may have spent the refresh token
+// at Zoom, which a later invalid_grant is then blamed on.
 // A lease is not a guarantee (two clocks may disagree, a holder may stall
 // past its lease): the compare-and-swap of SaveToken is the fence, so a
 // holder that lost its lease cannot overwrite the pair of the one that
 // took it over.
 
 // leaseSweepEvery is how often the probe loop deletes leases whose
-// holders died; leaseSweepAge is how long past its end a lease is kept.
+// holders died; leaseSweepAge is how long past its end a lease is kept:
+// longer than Zoom keeps an unused refresh token (90 days), so that the
+// next refresh of a connection whose holder died, however late, still
+// learns it (Abandoned). Only dead holders leave rows behind.
 const (
 	leaseSweepEvery = time.Minute
-	leaseSweepAge   = time.Hour
+	leaseSweepAge   = 100 * 24 * time.Hour
 )
 
 // LockRefresh takes the connection's refresh lease for owner until ttl
-// from now (by the store's clock); ok is false while another owner holds
-// an unexpired lease. The holder taking it again extends it.
-func (s *Store) LockRefresh(ctx context.Context, id, owner string, ttl time.Duration) (bool, error) {
-	var ok bool
+// from now (by the store's clock); Held is false while another owner
+// holds an unexpired lease, Abandoned true when it takes over another
+// owner's lease that ran out (its row is only deleted by UnlockRefresh,
+// or by the sweep long after). The holder taking it again extends it.
+func (s *Store) LockRefresh(ctx context.Context, id, owner string, ttl time.Duration) (onbehalf.RefreshLease, error) {
+	var l onbehalf.RefreshLease
 	err := s.write(ctx, func(tx pgx.Tx) ([]onbehalf.Event, error) {
 		now := s.clock()
-		var err error
-		ok, err = one(tx.QueryRow(ctx, qLockRefresh.sql, id, owner, now, now.Add(ttl)), new(bool))
+		l = onbehalf.RefreshLease{}
+		var prev string
+		found, err := one(tx.QueryRow(ctx, qLeaseHolder.sql, id), &prev)
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
+		if l.Held, err = one(tx.QueryRow(ctx, qLockRefresh.sql, id, owner, now, now.Add(ttl)), new(bool)); err != nil {
+			return nil, err
+		}
+		if !l.Held {
 			return nil, errNoChange
 		}
+		l.Abandoned = found && prev != owner
 		return nil, nil
 	})
-	return ok, err
+	return l, err
 }
 
 // UnlockRefresh gives the lease back, if owner holds it.

@@ -102,3 +102,47 @@ func testConnectLinks(t *testing.T, open func(*testing.T, Config) *Harness) {
 	_, err = st.UseConnectLink(ctx, "link-unknown", now)
 	wantCode(t, "UseConnectLink(unknown)", err, onbehalf.ENOTFOUND)
 }
+
+// testBindConnectLink: a link is bound to the first browser that opens
+// it; another browser is refused, the first one keeps passing.
+func testBindConnectLink(t *testing.T, open func(*testing.T, Config) *Harness) {
+	h := open(t, Config{})
+	st := h.Store
+	l := link(h, "link-bind-0123456789abcdef")
+	if err := st.CreateConnectLink(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	first, second := []byte("browser-one-hash"), []byte("browser-two-hash")
+	now := h.Clock.Now()
+	got, err := st.BindConnectLink(ctx, l.ID, first, now)
+	if err != nil || string(got.Browser) != string(first) || got.ExternalUserID != "u-1" || !sameJSON(got.Metadata, l.Metadata) {
+		t.Fatalf("first BindConnectLink = %+v %v", got, err)
+	}
+	if got, err := st.BindConnectLink(ctx, l.ID, first, now); err != nil || string(got.Browser) != string(first) {
+		t.Fatalf("same browser again = %+v %v", got, err)
+	}
+	_, err = st.BindConnectLink(ctx, l.ID, second, now)
+	wantCode(t, "BindConnectLink from another browser", err, onbehalf.ECONFLICT)
+	if onbehalf.ErrorMessage(err) != onbehalf.ErrorMessage(onbehalf.ErrLinkElsewhere()) {
+		t.Fatalf("another browser: %v", err)
+	}
+	if got, _ := st.ConnectLink(ctx, l.ID); got == nil || string(got.Browser) != string(first) {
+		t.Fatalf("bound link reads %+v", got)
+	}
+	_, err = st.BindConnectLink(ctx, l.ID, nil, now)
+	wantCode(t, "BindConnectLink without a browser", err, onbehalf.EINVALID)
+	if _, err := st.UseConnectLink(ctx, l.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.BindConnectLink(ctx, l.ID, first, now)
+	wantCode(t, "BindConnectLink of a used link", err, onbehalf.ECONFLICT)
+	_, err = st.BindConnectLink(ctx, "link-unknown", first, now)
+	wantCode(t, "BindConnectLink(unknown)", err, onbehalf.ENOTFOUND)
+
+	late := link(h, "link-late-0123456789abcdef")
+	if err := st.CreateConnectLink(ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.BindConnectLink(ctx, late.ID, first, late.ExpiresAt)
+	wantCode(t, "BindConnectLink at its expiry", err, onbehalf.ECONFLICT)
+}

@@ -180,8 +180,8 @@ func BenchLockRefresh(b *testing.B, open BenchOpen) {
 	bg := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if ok, err := s.LockRefresh(bg, id, "bench", time.Minute); !ok || err != nil {
-			b.Fatal(ok, err)
+		if l, err := s.LockRefresh(bg, id, "bench", time.Minute); !l.Held || err != nil {
+			b.Fatal(l, err)
 		}
 		if err := s.UnlockRefresh(bg, id, "bench"); err != nil {
 			b.Fatal(err)

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -62,8 +63,9 @@ func testConnectCreatesAndRevives(t *testing.T, open func(*testing.T, Config) *H
 }
 
 // testConnectExternalUserAndMetadata: the external user ID and metadata
-// are set when given and kept when not; another external user takes the
-// connection over, and the event says from whom.
+// are set when given and kept when not; another external user never takes
+// the connection over (connection.conflict), but a connection with none
+// may be claimed.
 func testConnectExternalUserAndMetadata(t *testing.T, open func(*testing.T, Config) *Harness) {
 	h := open(t, Config{})
 	st := h.Store
@@ -93,29 +95,56 @@ func testConnectExternalUserAndMetadata(t *testing.T, open func(*testing.T, Conf
 	check(connect(t, st, withUser("", "")), "u-1", `{"plan":"pro"}`)
 	check(connect(t, st, withUser("u-1", `{"plan":"team"}`)), "u-1", `{"plan":"team"}`)
 
+	// Another external user never takes the connection over: the holder
+	// keeps it (and its metadata), only its token pair is renewed.
 	seq := lastSeq(t, st)
-	moved := connect(t, st, withUser("u-2", ""))
-	check(moved, "u-2", "") // the metadata was about u-1
-	if moved.ID != c.ID {
-		t.Fatal("moving to another external user changed the connection ID")
+	other := withUser("u-2", `{"plan":"free"}`)
+	other.Token = pair("y", h.Clock.Now().Add(time.Hour))
+	_, _, err := st.Connect(ctx, other)
+	wantCode(t, "Connect for another external user", err, onbehalf.ECONFLICT)
+	if cc, ok := errors.AsType[*onbehalf.ConnectConflict](err); !ok || cc.ConnectionID != c.ID || cc.ExternalUserID != "u-1" ||
+		cc.RequestedExternalUserID != "u-2" || cc.ZoomUserID != "zu1" {
+		t.Fatalf("conflict detail %+v (%v)", cc, err)
 	}
-	d := connData(t, onlyEvent(t, st, seq, onbehalf.EventConnectionReconnected))
-	if d.ExternalUserID != "u-2" || d.PreviousExternalUserID != "u-1" {
-		t.Fatalf("moved data %+v, want external u-2, previous u-1", d)
+	held := read(t, st, c.ID)
+	check(held, "u-1", `{"plan":"team"}`)
+	if held.Token.RefreshToken != other.Token.RefreshToken || !held.Connected() {
+		t.Fatalf("held connection's pair %+v, want the fresh grant's", held.Token)
 	}
-	if got, _, err := st.ListConnections(ctx, onbehalf.ConnectionFilter{ExternalUserID: "u-1"}); err != nil || len(got) != 0 {
-		t.Fatalf("u-1 still lists %s (%v)", ids(got), err)
+	d := connData(t, onlyEvent(t, st, seq, onbehalf.EventConnectionConflict))
+	if d.ConnectionID != c.ID || d.ExternalUserID != "u-1" || d.RequestedExternalUserID != "u-2" || d.ZoomUserID != "zu1" {
+		t.Fatalf("conflict data %+v", d)
 	}
-	if got, _, _ := st.ListConnections(ctx, onbehalf.ConnectionFilter{ExternalUserID: "u-2"}); ids(got) != c.ID {
-		t.Fatalf("u-2 lists %s", ids(got))
+	if got, _, err := st.ListConnections(ctx, onbehalf.ConnectionFilter{ExternalUserID: "u-2"}); err != nil || len(got) != 0 {
+		t.Fatalf("u-2 lists %s (%v)", ids(got), err)
+	}
+	if got, _, _ := st.ListConnections(ctx, onbehalf.ConnectionFilter{ExternalUserID: "u-1"}); ids(got) != c.ID {
+		t.Fatalf("u-1 lists %s", ids(got))
 	}
 
-	seq = lastSeq(t, st)
-	check(connect(t, st, withUser("u-3", `{"a":1}`)), "u-3", `{"a":1}`)
-	if d := connData(t, onlyEvent(t, st, seq, onbehalf.EventConnectionReconnected)); d.PreviousExternalUserID != "u-2" {
-		t.Fatalf("second move data %+v", d)
+	// A disconnected holder is revived by the fresh grant, still its own.
+	if _, err := st.MarkDisconnected(ctx, c.ID, other.Token.RefreshToken, "test"); err != nil {
+		t.Fatal(err)
 	}
-	_, _, err := st.Connect(ctx, withUser("u-3", `{"a":`))
+	seq = lastSeq(t, st)
+	_, _, err = st.Connect(ctx, withUser("u-3", ""))
+	wantCode(t, "Connect a disconnected connection for another external user", err, onbehalf.ECONFLICT)
+	if evs := eventsSince(t, st, seq); eventTypes(evs) != "["+onbehalf.EventConnectionReconnected+" "+onbehalf.EventConnectionConflict+"]" {
+		t.Fatalf("events %s", eventTypes(evs))
+	}
+	if got := read(t, st, c.ID); !got.Connected() || got.ExternalUserID != "u-1" {
+		t.Fatalf("revived holder %+v", got)
+	}
+
+	// A connection with no external user yet is claimed.
+	free := connect(t, st, grant(h, "zu2", "z"))
+	claim := grant(h, "zu2", "z2")
+	claim.ExternalUserID = "u-9"
+	if got := connect(t, st, claim); got.ID != free.ID || got.ExternalUserID != "u-9" {
+		t.Fatalf("claimed %+v", got)
+	}
+
+	_, _, err = st.Connect(ctx, withUser("u-3", `{"a":`))
 	wantCode(t, "Connect with metadata that is not JSON", err, onbehalf.EINVALID)
 }
 
@@ -346,7 +375,7 @@ func testCountConnections(t *testing.T, open func(*testing.T, Config) *Harness) 
 	want(1, 1)
 	connect(t, st, grant(h, "zu1", "1c"))
 	want(2, 0)
-	if _, err := st.DeleteByZoomUser(ctx, "zu1"); err != nil {
+	if _, err := st.DeleteByZoomUser(ctx, "zu1", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	want(1, 0)

@@ -66,13 +66,13 @@ func testDeleteByZoomUser(t *testing.T, open func(*testing.T, Config) *Harness) 
 	c := connect(t, st, grant(h, "zu1", "1"))
 	keep := connect(t, st, grant(h, "zu2", "2"))
 	seq := lastSeq(t, st)
-	old, err := st.DeleteByZoomUser(ctx, "zu1")
+	old, err := st.DeleteByZoomUser(ctx, "zu1", time.Time{})
 	if err != nil || old.ID != c.ID || old.Token.RefreshToken != "zrt_1" {
 		t.Fatalf("DeleteByZoomUser: %+v %v", old, err)
 	}
 	onlyEvent(t, st, seq, onbehalf.EventConnectionDeleted)
 	checkGone(t, h, c, "zu1", "none", keep)
-	_, err = st.DeleteByZoomUser(ctx, "zu1")
+	_, err = st.DeleteByZoomUser(ctx, "zu1", time.Time{})
 	wantCode(t, "second DeleteByZoomUser", err, onbehalf.ENOTFOUND)
 }
 

@@ -88,7 +88,7 @@ func testFailedWritesChangeNothing(t *testing.T, open func(*testing.T, Config) *
 		"SaveToken":        func() error { _, err := st.SaveToken(ctx, c.ID, "zrt_1", pair("9", exp)); return err },
 		"MarkDisconnected": func() error { _, err := st.MarkDisconnected(ctx, c.ID, "zrt_1", "x"); return err },
 		"DeleteConnection": func() error { _, err := st.DeleteConnection(ctx, c2.ID); return err },
-		"DeleteByZoomUser": func() error { _, err := st.DeleteByZoomUser(ctx, "zu2"); return err },
+		"DeleteByZoomUser": func() error { _, err := st.DeleteByZoomUser(ctx, "zu2", time.Time{}); return err },
 		"NoteMinted":       func() error { return st.NoteMinted(ctx, map[string]time.Time{c.ID: now}) },
 		"CreateBot":        func() error { return st.CreateBot(ctx, newBot(c.ID, "rb-2")) },
 		"ApplyStatus": func() error {

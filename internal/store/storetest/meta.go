@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
 
 // testSecretAndMeta: a secret is generated once and kept; a failed
@@ -70,15 +72,19 @@ func testSecretAndMeta(t *testing.T, open func(*testing.T, Config) *Harness) {
 }
 
 // testRefreshLease: a lease has one owner until it expires by the
-// store's clock; only its owner gives it back.
+// store's clock; only its owner gives it back; taking over a lease that
+// ran out without being given back says so (Abandoned), taking a free or
+// given-back one, or renewing one's own, does not.
 func testRefreshLease(t *testing.T, open func(*testing.T, Config) *Harness) {
 	h := open(t, Config{})
 	st := h.Store
-	lock := func(id, owner string, want bool) {
+	const held, busy, abandoned = 1, 0, 2
+	lock := func(id, owner string, want int) {
 		t.Helper()
-		ok, err := st.LockRefresh(ctx, id, owner, 30*time.Second)
-		if err != nil || ok != want {
-			t.Fatalf("LockRefresh(%s, %s) = %v %v, want %v", id, owner, ok, err, want)
+		l, err := st.LockRefresh(ctx, id, owner, 30*time.Second)
+		w := onbehalf.RefreshLease{Held: want != busy, Abandoned: want == abandoned}
+		if err != nil || l != w {
+			t.Fatalf("LockRefresh(%s, %s) = %+v %v, want %+v", id, owner, l, err, w)
 		}
 	}
 	unlock := func(id, owner string) {
@@ -87,20 +93,22 @@ func testRefreshLease(t *testing.T, open func(*testing.T, Config) *Harness) {
 			t.Fatal(err)
 		}
 	}
-	lock("c1", "o1", true)
-	lock("c1", "o2", false)
-	lock("c2", "o2", true) // leases are per connection
+	lock("c1", "o1", held)
+	lock("c1", "o2", busy)
+	lock("c2", "o2", held) // leases are per connection
 	h.Clock.Advance(20 * time.Second)
-	lock("c1", "o1", true) // the holder extends it
+	lock("c1", "o1", held) // the holder extends it
 	h.Clock.Advance(20 * time.Second)
-	lock("c1", "o2", false) // extended: still held
+	lock("c1", "o2", busy) // extended: still held
 	h.Clock.Advance(11 * time.Second)
-	lock("c1", "o2", true) // expired: taken over
-	lock("c1", "o1", false)
+	lock("c1", "o2", abandoned) // expired, never given back: taken over
+	lock("c1", "o1", busy)
 	unlock("c1", "o1") // not the holder: nothing happens
-	lock("c1", "o1", false)
+	lock("c1", "o1", busy)
 	unlock("c1", "o2")
-	lock("c1", "o1", true)
+	lock("c1", "o1", held) // given back: no takeover
 	unlock("c2", "o2")
-	lock("c2", "o3", true)
+	lock("c2", "o3", held)
+	h.Clock.Advance(31 * time.Second)
+	lock("c2", "o3", held) // its own lease, run out: no takeover either
 }

@@ -4,7 +4,7 @@
 
 -- fragment: conn_columns
 id, zoom_user_id, external_user_id, state, sealed_token, sealed_profile,
-created_at, updated_at, refreshed_at, minted_at, disconnected_at, disconnected_reason, version
+created_at, updated_at, refreshed_at, minted_at, disconnected_at, disconnected_reason, version, granted_at
 
 -- The token callback's read: the sealed columns are left out when the
 -- caller's cached version ($2) is the row's.
@@ -12,7 +12,7 @@ created_at, updated_at, refreshed_at, minted_at, disconnected_at, disconnected_r
 SELECT id, zoom_user_id, external_user_id, state,
        CASE WHEN version = $2 THEN NULL ELSE sealed_token END,
        CASE WHEN version = $2 THEN NULL ELSE sealed_profile END,
-       created_at, updated_at, refreshed_at, minted_at, disconnected_at, disconnected_reason, version
+       created_at, updated_at, refreshed_at, minted_at, disconnected_at, disconnected_reason, version, granted_at
 FROM connections WHERE id = $1;
 
 -- name: connection_by_zoom_user
@@ -31,8 +31,8 @@ SELECT state FROM connections WHERE id = $1;
 -- user meanwhile (the caller reads it again, locked).
 -- name: insert_connection
 INSERT INTO connections (id, zoom_user_id, external_user_id, state, sealed_token, sealed_profile, refresh_hash,
-                         due_at, created_at, updated_at, refreshed_at, minted_at, disconnected_at, disconnected_reason)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                         due_at, created_at, updated_at, refreshed_at, minted_at, disconnected_at, disconnected_reason, granted_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 ON CONFLICT (zoom_user_id) DO NOTHING
 RETURNING version;
 
@@ -40,7 +40,7 @@ RETURNING version;
 -- name: update_connection
 UPDATE connections SET
     external_user_id = $2, state = $3, sealed_token = $4, sealed_profile = $5, refresh_hash = $6, due_at = $7,
-    updated_at = $8, refreshed_at = $9, disconnected_at = $10, disconnected_reason = $11,
+    updated_at = $8, refreshed_at = $9, disconnected_at = $10, disconnected_reason = $11, granted_at = $12,
     version = version + 1, keepalive_owner = NULL, keepalive_until = NULL
 WHERE id = $1
 RETURNING version;
@@ -66,9 +66,6 @@ RETURNING {{conn_columns}};
 
 -- name: delete_connection
 DELETE FROM connections WHERE id = $1 RETURNING {{conn_columns}};
-
--- name: delete_by_zoom_user
-DELETE FROM connections WHERE zoom_user_id = $1 RETURNING {{conn_columns}};
 
 -- MintedAt only moves forward; rows are locked in ID order so that two
 -- batches never deadlock.
@@ -106,3 +103,19 @@ ORDER BY created_at, id LIMIT $4;
 
 -- name: connections_by_zoom_users_for_update
 SELECT {{conn_columns}} FROM connections WHERE zoom_user_id = ANY($1) ORDER BY zoom_user_id FOR UPDATE;
+
+-- PATCH of a connection's product fields: the grant stays.
+-- name: update_profile
+UPDATE connections SET
+    external_user_id = $2, sealed_profile = $3, updated_at = $4,
+    version = version + 1, keepalive_owner = NULL, keepalive_until = NULL
+WHERE id = $1
+RETURNING version;
+
+-- Another connection with an external user ID, for the patch's check.
+-- name: external_user_holder
+SELECT id FROM connections WHERE external_user_id = $1 AND id <> $2 LIMIT 1;
+
+-- Serializes the patches that set one external user ID.
+-- name: lock_external_user
+SELECT pg_advisory_xact_lock(hashtext('onbehalf external user ' || $1::text));

@@ -10,10 +10,13 @@ ON CONFLICT DO NOTHING
 RETURNING true;
 
 -- name: api_keys
-SELECT id, name, hash, prefix, created_at FROM api_keys ORDER BY created_at, id;
+SELECT id, name, hash, prefix, created_at, last_used_at FROM api_keys ORDER BY created_at, id;
 
 -- name: api_key_by_hash
-SELECT id, name, hash, prefix, created_at FROM api_keys WHERE hash = $1;
+SELECT id, name, hash, prefix, created_at, last_used_at FROM api_keys WHERE hash = $1;
+
+-- name: note_api_key_used
+UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2);
 
 -- name: delete_api_key
 DELETE FROM api_keys WHERE id = $1;
@@ -31,13 +34,17 @@ DELETE FROM connect_links WHERE key IN (
 );
 
 -- name: link
-SELECT external_user_id, return_to, expires_at, used_at, sealed_metadata FROM connect_links WHERE key = $1;
+SELECT external_user_id, return_to, expires_at, used_at, sealed_metadata, browser_hash FROM connect_links WHERE key = $1;
 
 -- name: link_for_update
-SELECT external_user_id, return_to, expires_at, used_at, sealed_metadata FROM connect_links WHERE key = $1 FOR UPDATE;
+SELECT external_user_id, return_to, expires_at, used_at, sealed_metadata, browser_hash FROM connect_links WHERE key = $1 FOR UPDATE;
 
 -- name: use_link
 UPDATE connect_links SET used_at = $2 WHERE key = $1;
+
+-- Binds a link to the browser that opened it first (BindConnectLink).
+-- name: bind_link
+UPDATE connect_links SET browser_hash = $2 WHERE key = $1 AND browser_hash IS NULL;
 
 -- name: secret
 SELECT sealed FROM secrets WHERE name = $1;

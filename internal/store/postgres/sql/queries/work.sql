@@ -35,6 +35,10 @@ ORDER BY due_at, id LIMIT $2;
 -- Takes or extends the refresh lease of connection $1 for owner $2 until
 -- $4, unless another owner holds it beyond $3. One statement: concurrent
 -- takers queue on the row and see each other's result.
+-- The lease's holder before lock_refresh (row locked until the commit).
+-- name: lease_holder
+SELECT owner FROM refresh_leases WHERE conn_id = $1 FOR UPDATE;
+
 -- name: lock_refresh
 INSERT INTO refresh_leases AS l (conn_id, owner, until) VALUES ($1, $2, $4)
 ON CONFLICT (conn_id) DO UPDATE SET owner = EXCLUDED.owner, until = EXCLUDED.until

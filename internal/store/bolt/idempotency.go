@@ -1,0 +1,125 @@
+package bolt
+
+import (
+	"context"
+	"time"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/store"
+	bbolt "go.etcd.io/bbolt"
+)
+
+// Idempotency records live in bucketIdem (key → idemRecord as JSON) and
+// in bucketIdemByExpiry (timeKey(expiry, key) → nothing), the index that
+// pruning walks, oldest first.
+
+// idemRecord is a stored idempotency record and its index key.
+type idemRecord struct {
+	onbehalf.IdempotentRecord
+	Index []byte `json:"index"`
+}
+
+// BeginIdempotent claims key unless a live record holds it (see
+// onbehalf.IdempotencyStore). It prunes up to store.IdemPruneBatch
+// expired records on the way.
+func (s *Store) BeginIdempotent(ctx context.Context, key string, hash []byte, lockUntil, expires time.Time) (*onbehalf.IdempotentRecord, error) {
+	if err := store.CheckIdemKey(key); err != nil {
+		return nil, err
+	}
+	var held *onbehalf.IdempotentRecord
+	err := s.update(func(tx *bbolt.Tx) error {
+		held = nil
+		now := s.now()
+		if err := pruneIdem(tx, now); err != nil {
+			return err
+		}
+		b, idx := tx.Bucket(bucketIdem), tx.Bucket(bucketIdemByExpiry)
+		var old idemRecord
+		found, err := getJSON(b, []byte(key), &old)
+		if err != nil {
+			return err
+		}
+		if found {
+			live := old.ExpiresAt.After(now) && (old.Done || old.LockedUntil.After(now))
+			if live {
+				rec := old.IdempotentRecord
+				held = &rec
+				return errNoChange
+			}
+			if err := idx.Delete(old.Index); err != nil {
+				return err
+			}
+		}
+		rec := idemRecord{IdempotentRecord: onbehalf.IdempotentRecord{
+			Hash: hash, LockedUntil: lockUntil.UTC(), ExpiresAt: expires.UTC()}}
+		rec.Index = timeKey(rec.ExpiresAt, key)
+		if err := idx.Put(rec.Index, nil); err != nil {
+			return err
+		}
+		return putJSON(b, []byte(key), rec)
+	})
+	return held, err
+}
+
+// FinishIdempotent stores the answer of the run that claimed key.
+func (s *Store) FinishIdempotent(ctx context.Context, key string, r onbehalf.IdempotentResponse) error {
+	return s.update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketIdem)
+		var rec idemRecord
+		found, err := getJSON(b, []byte(key), &rec)
+		if err != nil {
+			return err
+		} else if !found {
+			return onbehalf.Errorf(onbehalf.ENOTFOUND, "No such idempotency key.")
+		}
+		rec.Done, rec.Response = true, r
+		return putJSON(b, []byte(key), rec)
+	})
+}
+
+// ReleaseIdempotent forgets key; an unknown key is no error.
+func (s *Store) ReleaseIdempotent(ctx context.Context, key string) error {
+	return s.update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketIdem)
+		var rec idemRecord
+		found, err := getJSON(b, []byte(key), &rec)
+		if err != nil {
+			return err
+		} else if !found {
+			return errNoChange
+		}
+		if err := tx.Bucket(bucketIdemByExpiry).Delete(rec.Index); err != nil {
+			return err
+		}
+		return b.Delete([]byte(key))
+	})
+}
+
+// pruneIdem deletes up to store.IdemPruneBatch records expired at now.
+func pruneIdem(tx *bbolt.Tx, now time.Time) error {
+	b, idx := tx.Bucket(bucketIdem), tx.Bucket(bucketIdemByExpiry)
+	end := string(timeKey(now, ""))
+	var dead [][]byte
+	scanIndex(idx, nil, nil, false, func(k, _ []byte) bool {
+		if string(k) > end {
+			return false
+		}
+		dead = append(dead, append([]byte(nil), k...))
+		return len(dead) < store.IdemPruneBatch
+	})
+	for _, k := range dead {
+		_, key := splitTimeKey(k)
+		if err := idx.Delete(k); err != nil {
+			return err
+		}
+		var rec idemRecord
+		if found, err := getJSON(b, []byte(key), &rec); err != nil {
+			return err
+		} else if found && string(rec.Index) == string(k) {
+			if err := b.Delete([]byte(key)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
