@@ -46,6 +46,7 @@ func newFakes(t *testing.T) *fakes {
 		"RECALL_API_KEY":     "rkey",
 		"RECALL_API_URL":     f.recall.URL(),
 		"LOG_LEVEL":          "debug",
+		"SHUTDOWN_DRAIN":     "0",
 	}
 	return f
 }

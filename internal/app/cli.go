@@ -5,11 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os/signal"
-	"runtime/debug"
 	"strings"
-	"syscall"
 
+	"github.com/onbehalf/onbehalf/internal/buildinfo"
 	"github.com/onbehalf/onbehalf/internal/demo"
 	"github.com/onbehalf/onbehalf/internal/doctor"
 )
@@ -34,6 +32,7 @@ func commands() []command {
 		{"apikey", "create --name NAME | list | revoke ID", "manage the integration API's keys (printed once, stored hashed)", runAPIKey},
 		{"doctor", "[--offline]", "check the configuration without changing anything (database, BASE_URL, Zoom credentials, platform keys) and print every value to paste into Zoom and the bot platforms", runDoctor},
 		{"migrate", "[--from DB_PATH] [--to DATABASE_URL]", "copy a stopped bbolt install into an empty PostgreSQL database (the bbolt file is not changed)", runMigrate},
+		{"backup", "FILE", "write a consistent copy of the bbolt database to FILE, also while the server runs (with PostgreSQL: says how to use pg_dump)", runBackup},
 		{"webhook-secret", "", "print the secret outgoing webhooks are signed with (generated once when WEBHOOK_SECRET is unset)", runWebhookSecret},
 		{"version", "", "print the version", runVersion},
 		{"help", "", "list the commands", runHelp},
@@ -105,33 +104,9 @@ func runVersion(ctx context.Context, env Env, args []string) int {
 	return 0
 }
 
-// Version is the module version and the VCS revision the binary was built
-// from, as far as the build recorded them.
-func Version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "(unknown)"
-	}
-	v := bi.Main.Version
-	var rev, dirty string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				dirty = "+dirty"
-			}
-		}
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if rev != "" {
-		v += " (" + rev + dirty + ")"
-	}
-	return v + " " + bi.GoVersion
-}
+// Version is the running build's one-line identity (buildinfo.Get):
+// version, commit, date and Go version, as far as they are known.
+func Version() string { return buildinfo.Get().String() }
 
 // runDemo runs `onbehalf demo`: the real server, marked as a demo, against
 // fake Zoom and fake platforms on loopback, with a temporary database.
@@ -174,22 +149,4 @@ func runServe(ctx context.Context, env Env, args []string) int {
 		return 2
 	}
 	return serve(ctx, env, Options{Getenv: env.Getenv, LogOut: env.Stderr})
-}
-
-// serve starts the server with o and waits for it.
-func serve(ctx context.Context, env Env, o Options) int {
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	TuneGC(env.Getenv)
-	a, err := Start(ctx, o)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "onbehalf: %v\n", err)
-		return 1
-	}
-	fmt.Fprintf(env.Stdout, "onbehalf listening on %s (open %s in a browser)\n", a.Addr(), a.BaseURL())
-	if err := a.Wait(); err != nil {
-		fmt.Fprintf(env.Stderr, "onbehalf: %v\n", err)
-		return 1
-	}
-	return 0
 }

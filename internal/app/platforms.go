@@ -10,6 +10,8 @@ import (
 	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas"
 	"github.com/onbehalf/onbehalf/internal/platform/meetstream"
 	"github.com/onbehalf/onbehalf/internal/platform/recall"
+	"github.com/onbehalf/onbehalf/internal/tracing"
+	"github.com/onbehalf/onbehalf/internal/zoom"
 )
 
 // Platforms is the one list of bot platforms, in the order the launch form
@@ -53,11 +55,21 @@ func unjoin(err error) []error {
 	return []error{err}
 }
 
-// platformDeps are what every platform adapter gets.
+// platformDeps are what every platform adapter gets. With tracing on,
+// their calls are client spans; off, the default transport.
 func platformDeps(a *App) platform.Deps {
 	return platform.Deps{
-		HTTP:   &http.Client{Timeout: 30 * time.Second},
+		HTTP:   &http.Client{Timeout: 30 * time.Second, Transport: a.tracing.Transport(nil)},
 		Now:    time.Now,
 		Logger: a.log,
 	}
+}
+
+// zoomTransport is the transport of the calls to Zoom: traced when
+// tracing is on, else nil (the Zoom client's own).
+func zoomTransport(t *tracing.Tracing) http.RoundTripper {
+	if t == nil {
+		return nil
+	}
+	return t.Transport(zoom.NewTransport())
 }

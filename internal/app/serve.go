@@ -16,8 +16,11 @@ import (
 	"strconv"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/onbehalf/onbehalf/internal/api"
 	"github.com/onbehalf/onbehalf/internal/bots"
+	"github.com/onbehalf/onbehalf/internal/buildinfo"
 	"github.com/onbehalf/onbehalf/internal/config"
 	"github.com/onbehalf/onbehalf/internal/connect"
 	"github.com/onbehalf/onbehalf/internal/events"
@@ -29,6 +32,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/tokens"
 	"github.com/onbehalf/onbehalf/internal/tokenserve"
 	"github.com/onbehalf/onbehalf/internal/tokenurl"
+	"github.com/onbehalf/onbehalf/internal/tracing"
 	"github.com/onbehalf/onbehalf/internal/web"
 	"github.com/onbehalf/onbehalf/internal/zoom"
 )
@@ -45,6 +49,9 @@ type Options struct {
 	// Platforms replaces the list of platforms (tests); nil means
 	// Platforms.
 	Platforms []platform.Spec
+	// SpanExporter turns tracing on with this exporter instead of OTLP
+	// (tests); nil: OTEL_EXPORTER_OTLP_ENDPOINT decides.
+	SpanExporter sdktrace.SpanExporter
 }
 
 // App is a started server.
@@ -56,9 +63,14 @@ type App struct {
 	Bots   *bots.Service
 
 	log     *slog.Logger
+	web     *web.Server
 	srv     *http.Server
 	ln      net.Listener
 	metrics *http.Server
+	// backups serves hot copies of the bbolt file on its socket (backup.go).
+	backups *http.Server
+	// tracing is nil when traces are off.
+	tracing *tracing.Tracing
 	baseURL string
 	ctx     context.Context
 	served  chan error
@@ -84,23 +96,43 @@ func Start(ctx context.Context, o Options) (*App, error) {
 	cfg, cerr := config.Load(getenv)
 	a := &App{Config: cfg, ctx: ctx, served: make(chan error, 1)}
 	a.log = logging.New(o.LogOut, cfg.LogFormat, cfg.LogLevel)
+	if cerr == nil {
+		if a.tracing, err = startTracing(ctx, cfg, o.SpanExporter); err != nil {
+			return nil, err
+		}
+	}
 	specs := o.Platforms
 	if specs == nil {
 		specs = Platforms
 	}
 	platforms, platformHints, problems := loadPlatforms(specs, getenv, platformDeps(a))
 	if cerr != nil || len(problems) > 0 {
+		_ = a.tracing.Shutdown(context.Background())
 		return nil, mergeProblems(cerr, problems)
 	}
 	logging.CaptureStdlog(a.log)
 	if a.Store, err = openStore(cfg, a.log); err != nil {
+		_ = a.tracing.Shutdown(context.Background())
 		return nil, err
 	}
 	if err := a.start(o, getenv, platforms, platformHints); err != nil {
 		a.Store.Close()
+		_ = a.tracing.Shutdown(context.Background())
 		return nil, err
 	}
 	return a, nil
+}
+
+// startTracing starts traces when the configuration (or a test's
+// exporter) asks for them; nil otherwise.
+func startTracing(ctx context.Context, cfg config.Config, exp sdktrace.SpanExporter) (*tracing.Tracing, error) {
+	bi := buildinfo.Get()
+	t, err := tracing.New(ctx, tracing.Options{Endpoint: cfg.TracesEndpoint, Headers: cfg.OTLPHeaders,
+		ServiceName: cfg.ServiceName, Version: bi.Version, Commit: bi.Commit, Exporter: exp})
+	if err != nil {
+		return nil, fmt.Errorf("traces (OTEL_EXPORTER_OTLP_ENDPOINT): %w", err)
+	}
+	return t, nil
 }
 
 // start wires and starts everything on an open store.
@@ -134,6 +166,7 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		AccountID:       cfg.ZoomAccountID,
 		S2SClientID:     cfg.ZoomS2SClientID,
 		S2SClientSecret: cfg.ZoomS2SClientSecret,
+		Transport:       zoomTransport(a.tracing),
 	})
 	a.Tokens = &tokens.Manager{Store: a.Store, Zoom: zc, Revoker: zc, Logger: a.log,
 		Wait: cfg.ZoomTimeout, RefreshTimeout: cfg.ZoomRefreshTimeout,
@@ -205,6 +238,7 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		ConnectPolicy:       connect.Policy{Accounts: cfg.AllowedZoomAccounts, Domains: cfg.AllowedEmailDomains},
 		Replay:              a.Store,
 		Logger:              a.log,
+		Traced:              a.tracing != nil,
 	}
 	if cfg.ZoomConfigured() {
 		wo.OAuth = zc
@@ -232,7 +266,8 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		ao.Account = &tokens.Account{Zoom: zc, Logger: a.log}
 	}
 	api.Mount(w.Engine().Group("/api/v1"), ao)
-	a.srv = NewHTTPServer(w.Engine(), DefaultServerLimits(*cfg), a.log)
+	a.web = w
+	a.srv = NewHTTPServer(a.tracing.Handler(w.Engine()), DefaultServerLimits(*cfg), a.log)
 	// Event streams never end on their own: shutting down ends them.
 	a.srv.RegisterOnShutdown(broker.Close)
 	a.loop(func(ctx context.Context) { a.Bots.Run(ctx) })
@@ -249,11 +284,14 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 			return err
 		}
 	}
+	a.serveBackups()
 	go func() { a.served <- a.srv.Serve(a.ln) }()
 	for _, h := range wo.Hints {
 		a.log.Warn("configuration incomplete", "set", h.Var, "why", h.Why)
 	}
-	a.log.Info("onbehalf started", "addr", a.ln.Addr().String(), "base_url", cfg.BaseURL, "store", storeName(*cfg),
+	bi := buildinfo.Get()
+	a.log.Info("onbehalf started", "version", bi.Version, "commit", bi.Commit, "go", bi.GoVersion, "traces", a.tracing != nil,
+		"addr", a.ln.Addr().String(), "base_url", cfg.BaseURL, "store", storeName(*cfg),
 		"platforms", len(platforms), "demo", o.Demo)
 	return nil
 }
@@ -293,11 +331,15 @@ func (a *App) serveMetrics(addr string, h http.Handler) error {
 // Addr returns the address the server listens on.
 func (a *App) Addr() string { return a.ln.Addr().String() }
 
+// Handler returns what the server serves: the router, wrapped only when
+// tracing is on.
+func (a *App) Handler() http.Handler { return a.srv.Handler }
+
 // BaseURL returns the public URL in use.
 func (a *App) BaseURL() string { return a.baseURL }
 
 // Wait serves until the context given to Start is done, then shuts down
-// gracefully: in-flight requests finish (up to 20s), background work
+// gracefully: in-flight requests finish (up to shutdownTimeout), background work
 // stops, refreshes in flight are committed, then the store is closed.
 func (a *App) Wait() error {
 	var serveErr error
@@ -306,11 +348,14 @@ func (a *App) Wait() error {
 	case serveErr = <-a.served:
 	}
 	a.log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	shutErr := a.srv.Shutdown(sctx)
 	if a.metrics != nil {
 		_ = a.metrics.Shutdown(sctx)
+	}
+	if a.backups != nil {
+		_ = a.backups.Shutdown(sctx) // a backup in flight finishes first
 	}
 	if serveErr == nil {
 		if err := <-a.served; !errors.Is(err, http.ErrServerClosed) {
@@ -322,6 +367,9 @@ func (a *App) Wait() error {
 	a.stopLoops()
 	a.Tokens.Close() // refreshes still in flight are committed before the store closes
 	closeErr := a.Store.Close()
+	if err := a.tracing.Shutdown(context.Background()); err != nil {
+		a.log.Warn("traces not all sent", "err", err)
+	}
 	a.log.Info("stopped")
 	return errors.Join(serveErr, shutErr, closeErr)
 }

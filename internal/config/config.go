@@ -130,6 +130,17 @@ type Config struct {
 	// DatabaseURL selects PostgreSQL (postgres://…); empty keeps bbolt.
 	DatabaseURL string
 
+	// ShutdownDrain is how long the server keeps serving after SIGTERM
+	// with /readyz answering 503, so that load balancers stop sending it
+	// requests before it stops accepting them (SHUTDOWN_DRAIN, 0: none).
+	ShutdownDrain time.Duration
+
+	// Tracing (OpenTelemetry, OTLP over HTTP): TracesEndpoint is the URL
+	// spans are posted to; empty turns tracing off. OTLPHeaders are sent
+	// with them (authentication); ServiceName names this service.
+	TracesEndpoint string
+	OTLPHeaders    map[string]string
+	ServiceName    string
 	// Pages serves the browser pages (PAGES, default true): home, launch,
 	// the person's page, /zoom/oauth without a connect link. False leaves
 	// the API, connect links, token URLs, webhooks and probes.
@@ -148,26 +159,31 @@ type Config struct {
 type Getenv func(string) string
 
 // LoadDotEnv returns a Getenv that reads the real environment first and then
-// the .env file at path, if it exists. A missing file is not an error.
+// the .env file at path, if it exists, and reads every secret variable
+// from NAME_FILE when that is set (SecretVars). A missing file is not an
+// error.
 func LoadDotEnv(path string, getenv Getenv) (Getenv, error) {
 	vals, err := godotenv.Read(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return getenv, nil
+		vals = nil
 	} else if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
-	return func(k string) string {
+	both := func(k string) string {
 		if v := getenv(k); v != "" {
 			return v
 		}
 		return vals[k]
-	}, nil
+	}
+	// Problems of NAME_FILE are Load's to report, with all the others.
+	withFiles, _ := withSecretFiles(both)
+	return withFiles, nil
 }
 
 // Load parses the configuration. The returned error lists every problem,
 // one per line.
 func Load(getenv Getenv) (Config, error) {
-	var errs []error
+	getenv, errs := withSecretFiles(getenv)
 	get := func(k, def string) string {
 		if v := strings.TrimSpace(getenv(k)); v != "" {
 			return v
@@ -337,6 +353,8 @@ func Load(getenv Getenv) (Config, error) {
 	} else if v != "" && len(c.TokenEncryptionKeys) == 0 {
 		errs = append(errs, ErrNoTokenKey)
 	}
+	c.ShutdownDrain = parseWait(&errs, "SHUTDOWN_DRAIN", get("SHUTDOWN_DRAIN", "5s"))
+	loadTracing(&c, &errs, get)
 	c.Pages = parseBool(&errs, "PAGES", get("PAGES", "true"))
 	c.BotsPerHour = parseInt(&errs, "BOTS_PER_HOUR", get("BOTS_PER_HOUR", "20"), 0, 100_000)
 	c.StreamsPerSession = parseInt(&errs, "STREAMS_PER_SESSION", get("STREAMS_PER_SESSION", "5"), 1, 1000)
@@ -443,6 +461,15 @@ func parseInt(errs *[]error, name, v string, lo, hi int) int {
 		*errs = append(*errs, fmt.Errorf("%s=%q: must be a whole number from %d to %d", name, v, lo, hi))
 	}
 	return n
+}
+
+// parseWait is parseDuration that also accepts 0 (no wait).
+func parseWait(errs *[]error, name, v string) time.Duration {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		*errs = append(*errs, fmt.Errorf("%s=%q: must be a duration such as 5s, or 0", name, v))
+	}
+	return d
 }
 
 func parseDuration(errs *[]error, name, v string) time.Duration {

@@ -44,6 +44,10 @@
 //	onbehalf_keepalive_lag_seconds               gauge
 //	onbehalf_metrics_scrape_errors_total{source} counter (connections, outbox, keepalive)
 //
+// Which build runs (internal/buildinfo), always 1:
+//
+//	onbehalf_build_info{version,commit,goversion} gauge
+//
 // Plus the Go runtime (go_*), the process (process_*) and the handler's own
 // promhttp_metric_handler_* series.
 //
@@ -116,6 +120,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/onbehalf/onbehalf/internal/buildinfo"
 	"github.com/onbehalf/onbehalf/internal/keepalive"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/tokens"
@@ -221,6 +226,7 @@ func New(o Options) *Metrics {
 	)
 	m.registerEvents()
 	m.registerScraped()
+	m.registerBuildInfo(buildinfo.Get())
 	return m
 }
 

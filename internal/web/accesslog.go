@@ -86,7 +86,7 @@ func (s *Server) accessLog(c *gin.Context) {
 	case status >= 400 && status < 500:
 		level = slog.LevelDebug
 		s.quiet.refused(status)
-	case c.FullPath() == "/healthz" || c.Request.Method == "HEAD" || s.tokenPaths[c.FullPath()]:
+	case isProbe(c.FullPath()) || c.Request.Method == "HEAD" || s.tokenPaths[c.FullPath()]:
 		level = slog.LevelDebug
 	}
 	ctx := c.Request.Context()

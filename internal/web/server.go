@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-contrib/sessions"
@@ -122,6 +123,9 @@ type Options struct {
 	Replay onbehalf.ReplayStore
 	// Metrics, when set, is served at GET /metrics.
 	Metrics http.Handler
+	// Traced names each request's trace span after its route (the handler
+	// is wrapped by internal/tracing); false adds nothing to a request.
+	Traced bool
 	// APINotFound and APIMethodNotAllowed answer unknown paths and methods
 	// under /api/ in the JSON API's format; nil: plain text.
 	APINotFound, APIMethodNotAllowed gin.HandlerFunc
@@ -144,6 +148,8 @@ type Server struct {
 	// tokenPaths are the platforms' token route patterns, for the access
 	// log (built once: it is asked on every request).
 	tokenPaths map[string]bool
+	// draining is set once shutdown began: /readyz answers 503 (probes.go).
+	draining atomic.Bool
 	// connect is the connect flow of the OAuth callback (nil without
 	// Zoom credentials).
 	connect *connect.Service
@@ -213,7 +219,10 @@ func (s *Server) routes() (*gin.Engine, error) {
 	if err := r.SetTrustedProxies(s.opts.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
 	}
-	r.Use(s.requestID, s.accessLog, s.recover, s.securityHeaders, s.limitRequest)
+	r.Use(s.requestID, s.accessLog, s.recover, s.securityHeaders, s.limitRequest, s.closeWhenDraining)
+	if s.opts.Traced {
+		r.Use(s.nameSpan)
+	}
 
 	store := cookie.NewStore(sessionKeys(s.opts.SessionSecret)...)
 	store.Options(sessions.Options{
@@ -239,8 +248,9 @@ func (s *Server) routes() (*gin.Engine, error) {
 	r.POST("/zoom/webhook", s.handleZoomWebhook)
 	r.POST("/webhooks/:platform", s.handleStatusWebhook)
 	s.tokenRoutes(r)
-	r.GET("/healthz", s.handleHealthz)
-	r.HEAD("/healthz", s.handleHealthz)
+	r.GET(PathHealthz, s.handleHealthz)
+	r.HEAD(PathHealthz, s.handleHealthz)
+	s.probeRoutes(r)
 	if s.opts.Metrics != nil {
 		r.GET("/metrics", gin.WrapH(s.opts.Metrics))
 	}
@@ -276,22 +286,6 @@ func (s *Server) tokenRoutes(r *gin.Engine) {
 			}
 		}
 	}
-}
-
-// handleHealthz handles "GET /healthz" and "HEAD /healthz": 200 when the
-// store can be read and written, else 503 with the reason.
-func (s *Server) handleHealthz(c *gin.Context) {
-	ctx := c.Request.Context()
-	if err := s.opts.Store.Ping(ctx); err != nil {
-		s.log.ErrorContext(ctx, "health check: the store cannot be read", "err", err)
-		plain(c, http.StatusServiceUnavailable, "database unavailable: the store cannot be read")
-		return
-	}
-	if err := s.opts.Store.Health(ctx); err != nil {
-		plain(c, http.StatusServiceUnavailable, "database cannot write: "+onbehalf.ErrorMessage(err))
-		return
-	}
-	plain(c, http.StatusOK, "ok")
 }
 
 // logError logs err with its details when it is worth an operator's look.

@@ -46,6 +46,8 @@ type testEnv struct {
 	bots   *bots.Service
 	signer *tokenurl.Signer
 	logs   *logtest.Buffer
+	// web is the server under test (Drain).
+	web *web.Server
 }
 
 type envOpts struct {
@@ -169,7 +171,7 @@ func newEnv(t *testing.T, o envOpts) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h = w.Engine()
+	h, e.web = w.Engine(), w
 	return e
 }
 
