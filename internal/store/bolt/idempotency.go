@@ -97,29 +97,12 @@ func (s *Store) ReleaseIdempotent(ctx context.Context, key string) error {
 
 // pruneIdem deletes up to store.IdemPruneBatch records expired at now.
 func pruneIdem(tx *bbolt.Tx, now time.Time) error {
-	b, idx := tx.Bucket(bucketIdem), tx.Bucket(bucketIdemByExpiry)
-	end := string(timeKey(now, ""))
-	var dead [][]byte
-	scanIndex(idx, nil, nil, false, func(k, _ []byte) bool {
-		if string(k) > end {
-			return false
-		}
-		dead = append(dead, append([]byte(nil), k...))
-		return len(dead) < store.IdemPruneBatch
-	})
-	for _, k := range dead {
-		_, key := splitTimeKey(k)
-		if err := idx.Delete(k); err != nil {
-			return err
-		}
+	b := tx.Bucket(bucketIdem)
+	return pruneExpired(tx.Bucket(bucketIdemByExpiry), now, store.IdemPruneBatch, func(key string, k []byte) error {
 		var rec idemRecord
-		if found, err := getJSON(b, []byte(key), &rec); err != nil {
+		if found, err := getJSON(b, []byte(key), &rec); err != nil || !found || string(rec.Index) != string(k) {
 			return err
-		} else if found && string(rec.Index) == string(k) {
-			if err := b.Delete([]byte(key)); err != nil {
-				return err
-			}
 		}
-	}
-	return nil
+		return b.Delete([]byte(key))
+	})
 }

@@ -62,7 +62,20 @@ func (s *Store) ReleaseDelivery(ctx context.Context, key string) error {
 
 // pruneReplay deletes up to store.ReplayPruneBatch keys expired at now.
 func pruneReplay(tx *bbolt.Tx, now time.Time) error {
-	keys, idx := tx.Bucket(bucketReplay), tx.Bucket(bucketReplayByExpiry)
+	keys := tx.Bucket(bucketReplay)
+	return pruneExpired(tx.Bucket(bucketReplayByExpiry), now, store.ReplayPruneBatch, func(key string, k []byte) error {
+		if string(keys.Get([]byte(key))) == string(k) {
+			return keys.Delete([]byte(key))
+		}
+		return nil
+	})
+}
+
+// pruneExpired deletes up to batch entries of an expiry index (time key →
+// nothing) that expired at now, and calls drop with each one's key and
+// index entry so that the record it indexes goes too (when it still
+// points at that entry).
+func pruneExpired(idx *bbolt.Bucket, now time.Time, batch int, drop func(key string, entry []byte) error) error {
 	end := string(timeKey(now, ""))
 	var dead [][]byte
 	scanIndex(idx, nil, nil, false, func(k, _ []byte) bool {
@@ -70,17 +83,15 @@ func pruneReplay(tx *bbolt.Tx, now time.Time) error {
 			return false
 		}
 		dead = append(dead, append([]byte(nil), k...))
-		return len(dead) < store.ReplayPruneBatch
+		return len(dead) < batch
 	})
 	for _, k := range dead {
 		_, key := splitTimeKey(k)
 		if err := idx.Delete(k); err != nil {
 			return err
 		}
-		if string(keys.Get([]byte(key))) == string(k) {
-			if err := keys.Delete([]byte(key)); err != nil {
-				return err
-			}
+		if err := drop(key, k); err != nil {
+			return err
 		}
 	}
 	return nil
