@@ -95,7 +95,7 @@ func TestConnectLinkWithoutOrigins(t *testing.T) {
 	}
 }
 
-// connectionKeys are the keys of a connection in a reply (contract §6).
+// connectionKeys are the keys of a connection in a reply (docs/api.md).
 var connectionKeys = []string{"id", "zoom_user_id", "account_id", "email", "display_name", "external_user_id", "metadata",
 	"state", "disconnected_reason", "disconnected_code", "scopes", "created_at", "updated_at", "last_refreshed_at", "last_minted_at"}
 
@@ -187,7 +187,7 @@ func TestCreateConnectionWithoutZoom(t *testing.T) {
 }
 
 // The same Zoom user connected by two external users: the connection
-// never moves (§11). The second is a 409 naming the holder, alice's
+// never moves. The second is a 409 naming the holder, alice's
 // connection keeps its ID, external user and metadata (only its token pair
 // is the fresh grant's, so it keeps working), connection.conflict names
 // both, and bob finds nothing. Zoom saw no revoke: that would uninstall

@@ -9,10 +9,10 @@ import (
 
 // The API's JSON shapes of connections and bots are written out here, field
 // by field, rather than taken from the domain types: a connection holds
-// its token pair, which no reply may ever carry, and the contract's shape
+// its token pair, which no reply may ever carry, and the documented shape
 // must not change when a domain type gains a field.
 
-// connectionJSON is a connection in a reply (contract §6). Every field is
+// connectionJSON is a connection in a reply (docs/api.md). Every field is
 // present; values the connection lacks are null.
 type connectionJSON struct {
 	ID                 string             `json:"id"`

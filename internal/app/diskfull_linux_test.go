@@ -78,7 +78,7 @@ func launch(t *testing.T, base string, b *http.Client) int {
 	return resp.StatusCode
 }
 
-// TestDiskFullUnderLoad is issue 9's fault campaign against the real
+// TestDiskFullUnderLoad is the disk-full fault campaign against the real
 // server: the database on a small real file system that fills while 30
 // connected people's tokens are refreshed. Nothing may be lost: every
 // connection still works once space is freed, /healthz tells the truth

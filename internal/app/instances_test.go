@@ -83,7 +83,7 @@ func TestThreeInstancesOneRefresh(t *testing.T) {
 // takes over once the lease runs out and the connection survives; when
 // Zoom had rotated, the new pair died with the instance (the documented
 // window) and the connection says so. Either way the connection is
-// blocked for 15 s at most (§12: the 10 s lease, renewed while a refresh
+// blocked for 15 s at most (the 10 s lease, renewed while a refresh
 // runs, whatever ZOOM_REFRESH_TIMEOUT).
 func TestKill9OfTheLeaseHolder(t *testing.T) {
 	if testing.Short() {

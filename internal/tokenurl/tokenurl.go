@@ -61,7 +61,7 @@ const (
 	ParamPlatform = "platform"
 	ParamExp      = "exp"
 	ParamSig      = "sig"
-	// ParamSecret is the plain secret of unsigned URLs (contract §3).
+	// ParamSecret is the plain secret of unsigned URLs (auth_token).
 	ParamSecret = "auth_token"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
 )
 
-// TestCallbackStatusTable covers the contract's §3 table in both
+// TestCallbackStatusTable covers the token URL status table (docs/api.md) in both
 // authorization modes: the signed URL /launch gives, and the plain
 // auth_token URL.
 func TestCallbackStatusTable(t *testing.T) {
@@ -36,7 +36,7 @@ func TestCallbackStatusTable(t *testing.T) {
 		status int
 		want   string // substring of the body
 	}{
-		// Plain secret URLs: the contract's rows.
+		// Plain secret URLs: the table's rows.
 		{"plain: missing auth_token", with(plainGood, "auth_token", "-"), nil, 401, "auth_token"},
 		{"plain: wrong auth_token", with(plainGood, "auth_token", "nope"), nil, 401, "auth_token"},
 		{"plain: wrong auth_token same length", with(plainGood, "auth_token", strings.Repeat("x", len(secret))), nil, 401, "auth_token"},

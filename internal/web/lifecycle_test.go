@@ -83,7 +83,7 @@ func TestZoomWebhookURLValidation(t *testing.T) {
 	}
 }
 
-// TestZoomWebhookSigningOracle is issue 8's attack, end to end: an
+// TestZoomWebhookSigningOracle is the signing-oracle attack, end to end: an
 // unsigned url_validation whose plainToken is "v0:<now>:<forged event>"
 // must not get the signature of that event back.
 func TestZoomWebhookSigningOracle(t *testing.T) {

@@ -1,7 +1,7 @@
 package web_test
 
 // Benchmarks of each platform's token request, in the shape that
-// platform's bots send it (issue 10: every platform's callback through
+// platform's bots send it (every platform's callback through
 // the same engine must cost about what Recall's does):
 //
 //	go test -run='^$' -bench=PlatformCallback -benchmem ./internal/web

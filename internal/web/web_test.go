@@ -250,7 +250,7 @@ func (e *testEnv) connID(t *testing.T) string {
 	return c.ID
 }
 
-// plainURL is the contract's plain token URL (user_id, meeting_id,
+// plainURL is the plain token URL (user_id, meeting_id,
 // auth_token) for the connection and path of a signed URL, on the legacy
 // path of its kind.
 func plainURL(signed string) string {

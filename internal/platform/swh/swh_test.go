@@ -152,7 +152,7 @@ func TestRecallReplay(t *testing.T) {
 	_, err = v.Verify(h, nil, now.Add(time.Minute), "/obf-callback?user_id=alice")
 	checkUnauthorized(t, err, "Replayed")
 	// Released (the request failed): Recall's retry of the same URL
-	// passes, once; the same headers on another URL do not (issue 9 §4).
+	// passes, once; the same headers on another URL do not.
 	finish(false)
 	_, err = v.Verify(h, nil, now.Add(90*time.Second), "/obf-callback?user_id=bob")
 	checkUnauthorized(t, err, "Replayed")

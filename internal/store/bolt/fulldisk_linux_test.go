@@ -40,7 +40,7 @@ func mountTmpfs(t *testing.T, size string) string {
 }
 
 // TestRealDiskFull fills a real 3 MiB file system with connections and
-// refreshes, as issue 9 measured it: no pair the store acknowledged is
+// refreshes, as the fault campaign measured it: no pair the store acknowledged is
 // ever lost, failures say the disk is full, the reserve buys time,
 // Writable and Health tell the truth all along, and once space is freed writes work
 // again.

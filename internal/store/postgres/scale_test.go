@@ -14,7 +14,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/store/storetest"
 )
 
-// TestScale measures a large install (issue 13's 100,000 connections):
+// TestScale measures a large install (100,000 connections):
 // the import, the start of an instance on the filled database (Open: the
 // schema check, the key check), its memory, and the queries whose cost
 // grows with the table. It runs only when ONBEHALF_TEST_SCALE says how

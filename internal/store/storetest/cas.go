@@ -88,7 +88,7 @@ func testMarkDisconnectedCompareAndSwap(t *testing.T, open func(*testing.T, Conf
 	wantCode(t, "MarkDisconnected on an unknown connection", err, onbehalf.ENOTFOUND)
 }
 
-// reconnectedMeanwhile sets up the races of issue 9 §2: a refresh read
+// reconnectedMeanwhile sets up the reconnect-during-refresh races: a refresh read
 // the connection (readByRefresh), then the user reconnected (fresh).
 func reconnectedMeanwhile(t *testing.T, open func(*testing.T, Config) *Harness) (h *Harness, c, readByRefresh, fresh *onbehalf.Connection) {
 	t.Helper()
@@ -99,7 +99,7 @@ func reconnectedMeanwhile(t *testing.T, open func(*testing.T, Config) *Harness) 
 	return h, c, readByRefresh, fresh
 }
 
-// testRaceReconnectBeforeSaveToken is issue 9 §2 A at the store: a
+// testRaceReconnectBeforeSaveToken is race A (reconnect before the save) at the store: a
 // refresh read the connection, the user reconnected, then the refresh's
 // late pair arrives. The reconnect's grant must survive.
 func testRaceReconnectBeforeSaveToken(t *testing.T, open func(*testing.T, Config) *Harness) {
@@ -112,7 +112,7 @@ func testRaceReconnectBeforeSaveToken(t *testing.T, open func(*testing.T, Config
 	}
 }
 
-// testRaceReconnectBeforeMarkDisconnected is issue 9 §2 B: Zoom rejects
+// testRaceReconnectBeforeMarkDisconnected is race B (reconnect before the mark): Zoom rejects
 // the old refresh token after the user reconnected; the new grant stays.
 func testRaceReconnectBeforeMarkDisconnected(t *testing.T, open func(*testing.T, Config) *Harness) {
 	h, c, readByRefresh, fresh := reconnectedMeanwhile(t, open)
