@@ -1,6 +1,6 @@
 package tokens_test
 
-// The races and faults of issue 9, against the fake Zoom's hooks (no
+// The refresh races and faults, against the fake Zoom's hooks (no
 // sleeps for ordering): a reconnect or a disconnect while a refresh is at
 // Zoom, Zoom failing after it rotated, a slow Zoom, a full disk.
 
