@@ -238,19 +238,12 @@ func (r *redactor) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// coreSecrets are the core variables whose values are secret.
-var coreSecrets = []string{
-	"ZOOM_CLIENT_SECRET", "ZOOM_S2S_CLIENT_SECRET", "ZOOM_WEBHOOK_SECRET_TOKEN",
-	"OBF_CALLBACK_SECRET", "SESSION_SECRET", "TOKEN_ENCRYPTION_KEY",
-	"API_KEYS", "WEBHOOK_SECRET", "DATABASE_URL",
-}
-
 // secretValues lists every secret value of the environment, longest first
 // (so that a secret containing another is scrubbed whole): the core
-// secrets, each part of a list, the password of DATABASE_URL, and every
+// secret variables (config.SecretVars), each part of a list, the password of DATABASE_URL, and every
 // platform variable marked secret.
 func secretValues(getenv func(string) string, specs []platform.Spec) []string {
-	names := append([]string(nil), coreSecrets...)
+	names := append([]string(nil), config.SecretVars...) // the one list of secret variables
 	for _, s := range specs {
 		for _, v := range s.Vars {
 			if v.Secret {

@@ -253,7 +253,7 @@ func TestSecretsAreNeverPrinted(t *testing.T) {
 
 // isSecretVar reports whether the doctor must treat name as secret.
 func isSecretVar(name string) bool {
-	for _, n := range coreSecrets {
+	for _, n := range config.SecretVars {
 		if n == name {
 			return true
 		}
