@@ -180,7 +180,7 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 	// The web layer bounds the launch page's streams (STREAMS_*); the
 	// broker's own bounds must not be tighter.
 	broker := events.NewBroker(a.Store, events.BrokerOptions{Logger: a.log,
-		MaxStreams: max(cfg.StreamsMax, events.DefaultMaxStreams), MaxPerKey: max(cfg.StreamsPerSession, events.DefaultMaxStreamsPerKey)})
+		MaxStreams: cfg.StreamsMax, MaxPerKey: cfg.StreamsPerSession})
 	var deliverer *events.Deliverer
 	if cfg.WebhookURL != "" {
 		if deliverer, err = events.NewDeliverer(a.Store, cfg.WebhookURL, sec.Webhook, events.DeliveryOptions{Logger: a.log}); err != nil {
@@ -222,8 +222,6 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		PagesOff:            !cfg.Pages,
 		AllowZAK:            cfg.AllowZAK,
 		BotsPerHour:         cfg.BotsPerHour,
-		StreamsPerSession:   cfg.StreamsPerSession,
-		StreamsMax:          cfg.StreamsMax,
 		Store:               a.Store,
 		Connector:           a.Tokens,
 		Tokens:              tokenserve.New(ts),
@@ -394,6 +392,9 @@ type sseStream struct{ b *events.Broker }
 func (s sseStream) Serve(w http.ResponseWriter, r *http.Request, key, connID string) {
 	if err := s.b.ServeSSE(w, r, key, events.Filter{ConnectionID: connID}); err != nil {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if onbehalf.ErrorCode(err) == onbehalf.ETOOMANY {
+			w.Header().Set("Retry-After", "60") // a stream slot frees when a page closes
+		}
 		w.WriteHeader(onbehalf.HTTPStatus(err))
 		_, _ = w.Write([]byte(onbehalf.ErrorMessage(err)))
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/joho/godotenv"
+	"github.com/onbehalf/onbehalf/internal/events"
 	"github.com/onbehalf/onbehalf/internal/keepalive"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/tokens"
@@ -357,8 +358,8 @@ func Load(getenv Getenv) (Config, error) {
 	loadTracing(&c, &errs, get)
 	c.Pages = parseBool(&errs, "PAGES", get("PAGES", "true"))
 	c.BotsPerHour = parseInt(&errs, "BOTS_PER_HOUR", get("BOTS_PER_HOUR", "20"), 0, 100_000)
-	c.StreamsPerSession = parseInt(&errs, "STREAMS_PER_SESSION", get("STREAMS_PER_SESSION", "5"), 1, 1000)
-	c.StreamsMax = parseInt(&errs, "STREAMS_MAX", get("STREAMS_MAX", "1000"), 1, 1_000_000)
+	c.StreamsPerSession = parseInt(&errs, "STREAMS_PER_SESSION", get("STREAMS_PER_SESSION", strconv.Itoa(events.DefaultMaxStreamsPerKey)), 1, 1000)
+	c.StreamsMax = parseInt(&errs, "STREAMS_MAX", get("STREAMS_MAX", strconv.Itoa(events.DefaultMaxStreams)), 1, 1_000_000)
 	switch c.LogFormat {
 	case "text", "json":
 	default:

@@ -15,7 +15,7 @@ const (
 	DefaultMaxStreams = 1000
 	// DefaultMaxStreamsPerKey bounds the open streams of one session or
 	// API key: a few browser tabs, a backend and its restarts.
-	DefaultMaxStreamsPerKey = 8
+	DefaultMaxStreamsPerKey = 5
 	// DefaultStreamBuffer is how many events wait for a slow stream
 	// before it falls back to reading the store.
 	DefaultStreamBuffer = 64
@@ -222,8 +222,8 @@ func (b *Broker) count() int {
 
 // Subscribe opens a subscription for key (a session or an API key: the
 // unit the per-key bound counts) to the events after Seq after (FromNow:
-// only new ones) that f selects. Over the bound of key it is ETOOMANY
-// (429), over the server's bound or after Close EUNAVAILABLE (503). The
+// only new ones) that f selects. Over the bound of key or the server's it
+// is ETOOMANY (429), after Close EUNAVAILABLE (503). The
 // caller must Close the subscription.
 func (b *Broker) Subscribe(ctx context.Context, key string, after int64, f Filter) (*Subscription, error) {
 	s := &Subscription{
@@ -238,10 +238,11 @@ func (b *Broker) Subscribe(ctx context.Context, key string, after int64, f Filte
 	case b.perKey[key] >= b.opts.MaxPerKey:
 		b.mu.Unlock()
 		return nil, onbehalf.Errorf(onbehalf.ETOOMANY,
-			"Too many event streams are open for this client (at most %d): close one, then try again.", b.opts.MaxPerKey)
+			"Too many event streams are open for this client (at most %d, STREAMS_PER_SESSION): close one, then try again.", b.opts.MaxPerKey)
 	case len(b.subs) >= b.opts.MaxStreams:
 		b.mu.Unlock()
-		return nil, onbehalf.Errorf(onbehalf.EUNAVAILABLE, "The server has too many event streams open: try again in a minute.")
+		return nil, onbehalf.Errorf(onbehalf.ETOOMANY,
+			"The server has too many event streams open (at most %d, STREAMS_MAX): try again in a minute.", b.opts.MaxStreams)
 	}
 	b.subs[s] = struct{}{}
 	b.perKey[key]++

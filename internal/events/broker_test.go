@@ -98,7 +98,7 @@ func TestSubscribeBounds(t *testing.T) {
 		t.Errorf("per key: %v", err)
 	}
 	s2, _ := b.Subscribe(ctx, "b", FromNow, Filter{})
-	if _, err := b.Subscribe(ctx, "c", FromNow, Filter{}); onbehalf.HTTPStatus(err) != 503 {
+	if _, err := b.Subscribe(ctx, "c", FromNow, Filter{}); onbehalf.HTTPStatus(err) != 429 {
 		t.Errorf("overall: %v", err)
 	}
 	s1.Close()

@@ -324,7 +324,7 @@ func TestSSEBounds(t *testing.T) {
 		t.Errorf("third stream of a key: %d %q", code, body)
 	}
 	dial(t, srv.URL, key("b"))
-	if _, code, body := dial(t, srv.URL, key("c")); code != http.StatusServiceUnavailable || !strings.Contains(body, "too many event streams") {
+	if _, code, body := dial(t, srv.URL, key("c")); code != http.StatusTooManyRequests || !strings.Contains(body, "too many event streams") {
 		t.Errorf("fourth stream: %d %q", code, body)
 	}
 	a1.cancel()

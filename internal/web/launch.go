@@ -149,17 +149,9 @@ func (s *Server) handleLaunchEvents(c *gin.Context) {
 	}
 	// A session's key is its connection: the cookie holds no server-side
 	// ID, so copies of one cookie (or sessions of one person) share it.
-	key := "session:" + id
-	release, err := s.streams.acquire(key)
-	if err != nil {
-		// Not logged one by one: the access log sums up refused requests.
-		s.log.DebugContext(c.Request.Context(), "live-status stream refused", "conn", id, "reason", onbehalf.ErrorMessage(err))
-		c.Header("Retry-After", streamRetryAfter)
-		plain(c, onbehalf.HTTPStatus(err), onbehalf.ErrorMessage(err))
-		return
-	}
-	defer release()
-	s.opts.Stream.Serve(c.Writer, c.Request, key, id)
+	// The Stream bounds the streams per key and in all (STREAMS_PER_SESSION,
+	// STREAMS_MAX: the event broker's bounds) and answers 429 beyond them.
+	s.opts.Stream.Serve(c.Writer, c.Request, "session:"+id, id)
 }
 
 // handleLaunchBots handles "GET /launch/bots": the session's bots as an

@@ -3,7 +3,7 @@ package web_test
 import (
 	"bufio"
 	"context"
-	"fmt"
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"net/http"
 	"strings"
 	"sync"
@@ -115,9 +115,9 @@ func (e *testEnv) stream(t *testing.T, b *http.Client) (int, string, func()) {
 func streamEnv(t *testing.T, perSession, max int) *testEnv {
 	var broker *events.Broker
 	e := newEnv(t, envOpts{opts: func(o *web.Options) {
-		broker = events.NewBroker(o.Store.(*bolt.Store), events.BrokerOptions{MaxStreams: 10_000, MaxPerKey: 10_000})
+		// The broker's bounds are STREAMS_PER_SESSION and STREAMS_MAX.
+		broker = events.NewBroker(o.Store.(*bolt.Store), events.BrokerOptions{MaxStreams: max, MaxPerKey: perSession})
 		o.Stream = brokerStream{broker}
-		o.StreamsPerSession, o.StreamsMax = perSession, max
 	}})
 	t.Cleanup(broker.Close)
 	return e
@@ -127,7 +127,7 @@ func streamEnv(t *testing.T, perSession, max int) *testEnv {
 // beyond), token URLs answer while they are held, and a stream that ends
 // frees its slot.
 func TestStreamsMax(t *testing.T) {
-	e := streamEnv(t, 0, 50)
+	e := streamEnv(t, 1000, 50)
 	tokenURL := e.tokenURL(t)
 	b := browser(t)
 	e.connect(t, b)
@@ -201,6 +201,6 @@ type brokerStream struct{ b *events.Broker }
 
 func (s brokerStream) Serve(w http.ResponseWriter, r *http.Request, key, connID string) {
 	if err := s.b.ServeSSE(w, r, key, events.Filter{ConnectionID: connID}); err != nil {
-		http.Error(w, fmt.Sprint(err), http.StatusServiceUnavailable)
+		http.Error(w, onbehalf.ErrorMessage(err), onbehalf.HTTPStatus(err))
 	}
 }

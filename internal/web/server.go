@@ -92,9 +92,6 @@ type Options struct {
 	// page in a rolling hour (counted in the store, so across instances);
 	// 0: no limit. The API is not limited by it.
 	BotsPerHour int
-	// StreamsPerSession and StreamsMax bound the launch page's live-status
-	// streams per session (its connection) and in all; 0: no bound.
-	StreamsPerSession, StreamsMax int
 
 	Store     Store
 	Connector Connector
@@ -153,10 +150,8 @@ type Server struct {
 	// connect is the connect flow of the OAuth callback (nil without
 	// Zoom credentials).
 	connect *connect.Service
-	// bots bounds the bots sent from the launch page (BOTS_PER_HOUR);
-	// streams the live-status streams (STREAMS_PER_SESSION, STREAMS_MAX).
-	bots    *botBudget
-	streams *streamGate
+	// bots bounds the bots sent from the launch page (BOTS_PER_HOUR).
+	bots *botBudget
 }
 
 // New returns the web layer. Its Engine is the server's handler; more
@@ -184,7 +179,6 @@ func New(o Options) (*Server, error) {
 		quiet:      newQuietLog(o.Logger, o.Now),
 		tokenPaths: map[string]bool{},
 		bots:       &botBudget{limit: o.BotsPerHour, store: o.Store, now: o.Now, conns: map[string]*budgetEntry{}},
-		streams:    &streamGate{perKey: o.StreamsPerSession, max: o.StreamsMax, keys: map[string]int{}},
 	}
 	if o.OAuth != nil {
 		s.connect = &connect.Service{Zoom: o.OAuth, Connector: o.Connector, Policy: o.ConnectPolicy, Logger: o.Logger}
