@@ -34,6 +34,22 @@ type Bot struct {
 	Platform      string `json:"platform"`
 	PlatformBotID string `json:"platform_bot_id"`
 	ConnectionID  string `json:"connection_id"`
+	// ConnectionIDs are the bot's candidates in order of preference
+	// (connection_ids, at most MaxCandidates): whose OBF token a fetch
+	// gets is chosen among them. ConnectionID is the first. Empty for a
+	// bot of one connection (and for bots made before candidates).
+	ConnectionIDs []string `json:"connection_ids,omitempty"`
+	// Relay: when the platform reports the bot removed because its
+	// on-behalf user left, a new bot is sent for the next candidate.
+	Relay bool `json:"relay,omitempty"`
+	// RelayedFrom is the bot this one replaced; RelayedTo the bot that
+	// replaced this one ("" when none).
+	RelayedFrom string `json:"relayed_from,omitempty"`
+	RelayedTo   string `json:"relayed_to,omitempty"`
+	// Failure is why the bot failed or was removed, in the one vocabulary
+	// (FailureCode: the platform's raw code beside it); "" while none.
+	Failure     JoinFailure `json:"failure,omitempty"`
+	FailureCode string      `json:"failure_code,omitempty"`
 	// ExternalUserID is the connection's external user when the bot was
 	// created ("" for bots created before it was kept, or none).
 	ExternalUserID string      `json:"external_user_id,omitempty"`
@@ -70,11 +86,18 @@ type BotEvent struct {
 	Code    string    `json:"code,omitempty"`
 	SubCode string    `json:"sub_code,omitempty"`
 	EventID string    `json:"event_id,omitempty"`
+	// Failure is the status report's reason in the one vocabulary.
+	Failure JoinFailure `json:"failure,omitempty"`
 
 	// Token fetch: the kind, the HTTP status answered and, when it failed,
 	// the reason (Zoom's code and message).
 	Kind       TokenKind `json:"kind,omitempty"`
 	HTTPStatus int       `json:"http_status,omitempty"`
+	// ConnectionID is, for a bot of several candidates, whose token the
+	// fetch got, and Why says why that one ("in a meeting", "next after
+	// …").
+	ConnectionID string `json:"connection_id,omitempty"`
+	Why          string `json:"why,omitempty"`
 
 	// Message is the human-readable part (a status reason, a token error).
 	Message string `json:"message,omitempty"`
@@ -104,6 +127,9 @@ type StatusReport struct {
 	Code    string
 	SubCode string
 	Message string
+	// Failure is Code (and SubCode) in the one vocabulary, when the
+	// report is a failed join or a removal; "" otherwise.
+	Failure JoinFailure
 	// At is the platform's timestamp of the change (zero: when received).
 	At time.Time
 }
@@ -120,6 +146,9 @@ type TokenFetch struct {
 	HTTPStatus   int
 	// Message is the failure's reason, "" on success.
 	Message string
+	// Why says, for a bot of several candidates, why ConnectionID's
+	// token was served.
+	Why string
 }
 
 // BotFilter selects bots for a listing.

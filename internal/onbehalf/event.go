@@ -25,12 +25,21 @@ const (
 // user completed a connect for another: nothing moved (Store.Connect).
 const EventConnectionConflict = "connection.conflict"
 
+// EventConnectionAtRisk says that a bot is due soon (within
+// AT_RISK_WINDOW) and its connection cannot refresh or lacks a scope the
+// bot's kinds need: act before the meeting.
+const EventConnectionAtRisk = "connection.at_risk"
+
+// EventBotRelayed says that a bot removed because its on-behalf user left
+// was replaced by a new bot for the next candidate (relay).
+const EventBotRelayed = "bot.relayed"
+
 // EventTypes lists every event type.
 var EventTypes = []string{
 	EventConnectionCreated, EventConnectionReconnected, EventConnectionDisconnected,
 	EventConnectionDeleted, EventBotCreated, EventBotStatusChanged, EventTokenFailed,
 	EventConnectionConflict,
-	EventConnectionRecovered,
+	EventConnectionRecovered, EventConnectionAtRisk, EventBotRelayed,
 }
 
 // Event is a state change the product must hear about. It is written in
