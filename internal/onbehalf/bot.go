@@ -52,11 +52,15 @@ type Bot struct {
 	FailureCode string      `json:"failure_code,omitempty"`
 	// ExternalUserID is the connection's external user when the bot was
 	// created ("" for bots created before it was kept, or none).
-	ExternalUserID string      `json:"external_user_id,omitempty"`
-	MeetingID      string      `json:"meeting_id"`
-	BotName        string      `json:"bot_name,omitempty"`
-	Kinds          []TokenKind `json:"kinds"`
-	Status         BotStatus   `json:"status"`
+	ExternalUserID string `json:"external_user_id,omitempty"`
+	MeetingID      string `json:"meeting_id"`
+	// MeetingURL is the canonical join URL the platform got (with the
+	// passcode), kept so that a relay sends the next bot to the same
+	// meeting; "" for bots made before it was kept. Never in API replies.
+	MeetingURL string      `json:"meeting_url,omitempty"`
+	BotName    string      `json:"bot_name,omitempty"`
+	Kinds      []TokenKind `json:"kinds"`
+	Status     BotStatus   `json:"status"`
 	// StatusReason is the platform's words (or Zoom's) for the status.
 	StatusReason string `json:"status_reason,omitempty"`
 	// StatusAt is when the status changed, by the platform's clock when it
