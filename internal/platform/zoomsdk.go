@@ -123,6 +123,7 @@ var zoomWords = []struct {
 	{[]string{"on behalf", "invalid"}, onbehalf.JoinTokenInvalid},
 	{[]string{"obf", "invalid"}, onbehalf.JoinTokenInvalid},
 	{[]string{"external meeting"}, onbehalf.JoinAppNotApproved},
+	{[]string{"hosted by an external"}, onbehalf.JoinAppNotApproved},
 	{[]string{"not admitted"}, onbehalf.JoinWaitingRoom},
 	{[]string{"waiting room"}, onbehalf.JoinWaitingRoom},
 	{[]string{"not started"}, onbehalf.JoinMeetingNotStarted},

@@ -214,8 +214,6 @@ var subCodeReasons = []struct {
 	{[]string{"user_not_in_meeting"}, "the person you joined for was not in the meeting", onbehalf.JoinUserNotInMeeting},
 	{[]string{"authorized_user", "left"}, "the person you joined for left the meeting", onbehalf.JoinUserLeft},
 	{[]string{"obf", "left"}, "the person you joined for left the meeting", onbehalf.JoinUserLeft},
-	{[]string{"obf", "expired"}, "Zoom did not accept the on-behalf-of (OBF) token: it had expired", onbehalf.JoinTokenInvalid},
-	{[]string{"obf", "meeting_mismatch"}, "Zoom refused the on-behalf-of (OBF) token: it was made for another meeting", onbehalf.JoinTokenWrongMeeting},
 	{[]string{"external_meeting"}, "Zoom does not let this app join meetings of other Zoom accounts (the app is not published)", onbehalf.JoinAppNotApproved},
 	{[]string{"obf"}, "Zoom did not accept the on-behalf-of (OBF) token", onbehalf.JoinTokenInvalid},
 	{[]string{"zak"}, "Zoom did not accept the ZAK (sign-in) token", onbehalf.JoinTokenInvalid},
