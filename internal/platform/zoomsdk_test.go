@@ -52,4 +52,3 @@ func TestZoomFailureInWords(t *testing.T) {
 		}
 	}
 }
-

@@ -37,10 +37,10 @@ func TestFailureConformance(t *testing.T) {
 func TestFailureFromZoomWords(t *testing.T) {
 	a, _ := newPair(t, false)
 	for body, want := range map[string]onbehalf.JoinFailure{
-		`{"event":"bot.stopped","bot_id":"b1","bot_status":"Stopped","message":"Removed: the authorized user left the meeting"}`:     onbehalf.JoinUserLeft,
+		`{"event":"bot.stopped","bot_id":"b1","bot_status":"Stopped","message":"Removed: the authorized user left the meeting"}`:    onbehalf.JoinUserLeft,
 		`{"event":"bot.stopped","bot_event":"bot.failed","bot_id":"b1","bot_status":"Error","message":"Join failed with code 501"}`: onbehalf.JoinUserNotInMeeting,
-		`{"event":"bot.stopped","bot_event":"bot.notallowed","bot_id":"b1","bot_status":"NotAllowed","message":"Failed"}`:            onbehalf.JoinWaitingRoom,
-		`{"event":"bot.stopped","bot_id":"b1","bot_status":"Stopped","message":"Bot left the meeting"}`:                              "",
+		`{"event":"bot.stopped","bot_event":"bot.notallowed","bot_id":"b1","bot_status":"NotAllowed","message":"Failed"}`:           onbehalf.JoinWaitingRoom,
+		`{"event":"bot.stopped","bot_id":"b1","bot_status":"Stopped","message":"Bot left the meeting"}`:                             "",
 	} {
 		reps, err := a.ParseStatusWebhook(nil, []byte(body))
 		if err != nil || len(reps) != 1 || reps[0].Failure != want {
