@@ -2,6 +2,7 @@ package platformtest
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -162,4 +163,26 @@ func (s *webhookSink) all() []delivery {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.got)
+}
+
+// FailureEvent is what a platform sends for a situation: the status its
+// fake's SendStatus reports, and the reason (the platform's sub code,
+// error code or message) it sends with it ("": the platform's default).
+type FailureEvent struct {
+	Status onbehalf.BotStatus
+	Reason string
+}
+
+// FailureEvents are a platform's failure events by situation.
+type FailureEvents map[Situation]FailureEvent
+
+// Send sends the event of situation s for bot platformBotID with a fake's
+// SendStatus; fake names the fake in errors.
+func (fe FailureEvents) Send(ctx context.Context, fake string, send func(ctx context.Context, platformBotID string, s onbehalf.BotStatus, reason string) error,
+	platformBotID string, s Situation) error {
+	ev, ok := fe[s]
+	if !ok {
+		return fmt.Errorf("%s: no failure event for %q", fake, s)
+	}
+	return send(ctx, platformBotID, ev.Status, ev.Reason)
 }

@@ -2,7 +2,6 @@ package attendeefake
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
@@ -14,22 +13,15 @@ import (
 // SDK code after a colon for zoom_meeting_status_failed (its
 // event_metadata.zoom_result_code). A user who left ends the bot as a
 // plain meeting_ended: Attendee drops the SDK's end reason (untold).
-var failures = map[platformtest.Situation]struct {
-	status onbehalf.BotStatus
-	reason string
-}{
-	platformtest.SituationUserLeft:          {onbehalf.BotDone, ""},
-	platformtest.SituationUserNotInMeeting:  {onbehalf.BotFailed, "authorized_user_not_in_meeting_timeout_exceeded"},
-	platformtest.SituationTokenInvalid:      {onbehalf.BotFailed, "zoom_meeting_status_failed:505"},
-	platformtest.SituationTokenWrongMeeting: {onbehalf.BotFailed, "zoom_meeting_status_failed:506"},
+var failures = platformtest.FailureEvents{
+	platformtest.SituationUserLeft:          {Status: onbehalf.BotDone, Reason: ""},
+	platformtest.SituationUserNotInMeeting:  {Status: onbehalf.BotFailed, Reason: "authorized_user_not_in_meeting_timeout_exceeded"},
+	platformtest.SituationTokenInvalid:      {Status: onbehalf.BotFailed, Reason: "zoom_meeting_status_failed:505"},
+	platformtest.SituationTokenWrongMeeting: {Status: onbehalf.BotFailed, Reason: "zoom_meeting_status_failed:506"},
 }
 
 // SendFailure implements platformtest.FailureFake: the bot.state_change
 // of situation s, sent as SendStatus sends it.
 func (f *Fake) SendFailure(ctx context.Context, platformBotID string, s platformtest.Situation) error {
-	ev, ok := failures[s]
-	if !ok {
-		return fmt.Errorf("attendeefake: no failure for %q", s)
-	}
-	return f.SendStatus(ctx, platformBotID, ev.status, ev.reason)
+	return failures.Send(ctx, "attendeefake", f.SendStatus, platformBotID, s)
 }

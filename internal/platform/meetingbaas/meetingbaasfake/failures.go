@@ -2,7 +2,6 @@ package meetingbaasfake
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
@@ -14,22 +13,15 @@ import (
 // ZOOM_OBF_TOKEN_ERROR when no usable OBF token came, but no code for a
 // user who left (the bot ends as call_ended) nor for a token of another
 // meeting (untold).
-var failures = map[platformtest.Situation]struct {
-	status onbehalf.BotStatus
-	code   string
-}{
-	platformtest.SituationUserLeft:          {onbehalf.BotDone, ""},
-	platformtest.SituationUserNotInMeeting:  {onbehalf.BotFailed, "WAITING_FOR_AUTHORIZED_USER_TIMEOUT"},
-	platformtest.SituationTokenInvalid:      {onbehalf.BotFailed, "ZOOM_OBF_TOKEN_ERROR"},
-	platformtest.SituationTokenWrongMeeting: {onbehalf.BotFailed, "CANNOT_JOIN_MEETING"},
+var failures = platformtest.FailureEvents{
+	platformtest.SituationUserLeft:          {Status: onbehalf.BotDone, Reason: ""},
+	platformtest.SituationUserNotInMeeting:  {Status: onbehalf.BotFailed, Reason: "WAITING_FOR_AUTHORIZED_USER_TIMEOUT"},
+	platformtest.SituationTokenInvalid:      {Status: onbehalf.BotFailed, Reason: "ZOOM_OBF_TOKEN_ERROR"},
+	platformtest.SituationTokenWrongMeeting: {Status: onbehalf.BotFailed, Reason: "CANNOT_JOIN_MEETING"},
 }
 
 // SendFailure implements platformtest.FailureFake: the webhook(s) of
 // situation s, sent as SendStatus sends them.
 func (f *Fake) SendFailure(ctx context.Context, platformBotID string, s platformtest.Situation) error {
-	ev, ok := failures[s]
-	if !ok {
-		return fmt.Errorf("meetingbaasfake: no failure for %q", s)
-	}
-	return f.SendStatus(ctx, platformBotID, ev.status, ev.code)
+	return failures.Send(ctx, "meetingbaasfake", f.SendStatus, platformBotID, s)
 }
