@@ -234,3 +234,25 @@ func TestRelayFailureIsRetried(t *testing.T) {
 		t.Fatalf("the redelivery did not relay: %q, %d bots", old.RelayedTo, len(e.fake.Created()))
 	}
 }
+
+// The next candidate is the one after whose token the bot last got (its
+// token fetches say), wrapping round, never the one who left.
+func TestRelayAfterTheConnectionUsed(t *testing.T) {
+	e := newRelayEnv(t)
+	ctx := context.Background()
+	if err := e.st.RecordTokenFetches(ctx, []onbehalf.TokenFetch{{BotID: e.bot.ID, Platform: "recall", ConnectionID: e.conns[1],
+		Kind: onbehalf.KindOBF, HTTPStatus: 200, Why: "in a meeting", At: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.ReceiveStatus(ctx, "recall", []onbehalf.StatusReport{userLeft(e.bot, "evt_left")}, ""); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := e.st.Bot(ctx, e.bot.ID)
+	nb, err := e.st.Bot(ctx, old.RelayedTo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nb.ConnectionID != e.conns[2] || strings.Join(nb.ConnectionIDs, ",") != e.conns[2]+","+e.conns[0] {
+		t.Fatalf("relayed to %s with candidates %v; want %s then %s", nb.ConnectionID, nb.ConnectionIDs, e.conns[2], e.conns[0])
+	}
+}

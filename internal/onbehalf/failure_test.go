@@ -46,3 +46,20 @@ func TestApplyStatusReportRelayOnce(t *testing.T) {
 		t.Fatalf("a relay moved the status to %s", b.Status)
 	}
 }
+
+// A bot of several candidates keeps whose token each fetch got; fetches
+// of different people are not counted as one.
+func TestApplyTokenFetchNamesTheCandidate(t *testing.T) {
+	b := newBot()
+	b.ConnectionIDs = []string{"conn_a", "conn_b"}
+	ApplyTokenFetch(b, TokenFetch{Kind: KindOBF, HTTPStatus: 200, ConnectionID: "conn_a", Why: "first"}, t0.Add(1))
+	ApplyTokenFetch(b, TokenFetch{Kind: KindOBF, HTTPStatus: 200, ConnectionID: "conn_b", Why: "next after conn_a"}, t0.Add(2))
+	if len(b.Timeline) != 2 || b.Timeline[1].ConnectionID != "conn_b" || b.Timeline[1].Why != "next after conn_a" {
+		t.Fatalf("timeline %+v", b.Timeline)
+	}
+	one := newBot()
+	ApplyTokenFetch(one, TokenFetch{Kind: KindOBF, HTTPStatus: 200, ConnectionID: "conn_a"}, t0.Add(1))
+	if one.Timeline[0].ConnectionID != "" {
+		t.Fatalf("a bot of one connection names it on every fetch: %+v", one.Timeline[0])
+	}
+}

@@ -134,7 +134,13 @@ func ApplyTokenFetch(b *Bot, f TokenFetch, now time.Time) (changed bool) {
 		at = now
 	}
 	at = at.UTC()
-	b.addFetch(BotEvent{At: at, Type: BotEventToken, Kind: f.Kind, HTTPStatus: f.HTTPStatus, Message: Clip(f.Message, MaxTimelineMessage)})
+	e := BotEvent{At: at, Type: BotEventToken, Kind: f.Kind, HTTPStatus: f.HTTPStatus, Message: Clip(f.Message, MaxTimelineMessage)}
+	if len(b.ConnectionIDs) > 1 {
+		// Whose token, among several candidates, and why that one (what
+		// a relay reads to pick the next).
+		e.ConnectionID, e.Why = f.ConnectionID, Clip(f.Why, MaxTimelineMessage)
+	}
+	b.addFetch(e)
 	b.UpdatedAt = now.UTC()
 	if f.HTTPStatus/100 != 2 || at.Before(b.StatusAt) {
 		return false
@@ -151,12 +157,14 @@ func ApplyTokenFetch(b *Bot, f TokenFetch, now time.Time) (changed bool) {
 const WaitingForYou = "The bot got its token and is joining: it can only get in while you are in the meeting."
 
 // addFetch puts token fetch e on the timeline: when the newest entry is the
-// same fetch (kind, answer, reason) no later than e, e is counted in it.
+// same fetch (kind, answer, reason, connection) no later than e, e is
+// counted in it.
 func (b *Bot) addFetch(e BotEvent) {
 	if n := len(b.Timeline); n > 0 {
 		last := &b.Timeline[n-1]
 		if last.Type == BotEventToken && last.Kind == e.Kind && last.HTTPStatus == e.HTTPStatus &&
-			last.Message == e.Message && !e.At.Before(last.At) && !e.At.Before(last.LastAt) {
+			last.Message == e.Message && last.ConnectionID == e.ConnectionID && last.Why == e.Why &&
+			!e.At.Before(last.At) && !e.At.Before(last.LastAt) {
 			last.Count = max(last.Count, 1) + 1
 			last.LastAt = e.At
 			return
