@@ -74,9 +74,17 @@ type botJSON struct {
 	Status         onbehalf.BotStatus   `json:"status"`
 	StatusReason   *string              `json:"status_reason"`
 	StatusAt       time.Time            `json:"status_at"`
-	CreatedAt      time.Time            `json:"created_at"`
-	UpdatedAt      time.Time            `json:"updated_at"`
-	Timeline       []botEventJSON       `json:"timeline"`
+	// Failure is why the bot failed or was removed, in the one
+	// vocabulary, with the platform's raw code beside it (null: none).
+	Failure     *onbehalf.JoinFailure `json:"failure"`
+	FailureCode *string               `json:"failure_code"`
+	// Relay, RelayedFrom, RelayedTo: see onbehalf.Bot.
+	Relay       bool           `json:"relay"`
+	RelayedFrom *string        `json:"relayed_from"`
+	RelayedTo   *string        `json:"relayed_to"`
+	CreatedAt   time.Time      `json:"created_at"`
+	UpdatedAt   time.Time      `json:"updated_at"`
+	Timeline    []botEventJSON `json:"timeline"`
 }
 
 // botEventJSON is one entry of a bot's timeline: a status report of the
@@ -90,7 +98,13 @@ type botEventJSON struct {
 	SubCode    string             `json:"sub_code,omitempty"`
 	Kind       onbehalf.TokenKind `json:"kind,omitempty"`
 	HTTPStatus int                `json:"http_status,omitempty"`
-	Message    string             `json:"message,omitempty"`
+	// Failure is a status report's reason in the one vocabulary; a relay
+	// entry names the other bot (relay_bot_id) and the new bot's
+	// connection (connection_id).
+	Failure      onbehalf.JoinFailure `json:"failure,omitempty"`
+	RelayBotID   string               `json:"relay_bot_id,omitempty"`
+	ConnectionID string               `json:"connection_id,omitempty"`
+	Message      string               `json:"message,omitempty"`
 	// Count and LastAt: identical fetches in a row share one entry.
 	Count  int        `json:"count,omitempty"`
 	LastAt *time.Time `json:"last_at,omitempty"`
@@ -105,7 +119,8 @@ func botView(b *onbehalf.Bot) botJSON {
 	tl := make([]botEventJSON, len(b.Timeline))
 	for i, e := range b.Timeline {
 		tl[i] = botEventJSON{At: e.At.UTC(), Type: e.Type, Status: e.Status, Code: e.Code, SubCode: e.SubCode,
-			Kind: e.Kind, HTTPStatus: e.HTTPStatus, Message: e.Message, LastAt: optTime(e.LastAt)}
+			Kind: e.Kind, HTTPStatus: e.HTTPStatus, Failure: e.Failure, RelayBotID: e.RelayBotID, ConnectionID: e.ConnectionID,
+			Message: e.Message, LastAt: optTime(e.LastAt)}
 		if e.Count > 1 {
 			tl[i].Count = e.Count
 		}
@@ -114,8 +129,18 @@ func botView(b *onbehalf.Bot) botJSON {
 		ID: b.ID, Platform: b.Platform, PlatformBotID: b.PlatformBotID, ConnectionID: b.ConnectionID, ExternalUserID: optString(b.ExternalUserID),
 		MeetingID: b.MeetingID, BotName: b.BotName, Kinds: kinds, Status: b.Status,
 		StatusReason: optString(b.StatusReason), StatusAt: b.StatusAt.UTC(),
+		Failure: optFailure(b.Failure), FailureCode: optString(b.FailureCode),
+		Relay: b.Relay, RelayedFrom: optString(b.RelayedFrom), RelayedTo: optString(b.RelayedTo),
 		CreatedAt: b.CreatedAt.UTC(), UpdatedAt: b.UpdatedAt.UTC(), Timeline: tl,
 	}
+}
+
+// optFailure is nil for no failure.
+func optFailure(f onbehalf.JoinFailure) *onbehalf.JoinFailure {
+	if f == "" {
+		return nil
+	}
+	return &f
 }
 
 // optString is nil for "".
