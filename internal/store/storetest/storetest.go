@@ -111,6 +111,7 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) *Harness) {
 		{"APIKeys", testAPIKeys},
 		{"ConnectLinks", testConnectLinks},
 		{"BindConnectLink", testBindConnectLink},
+		{"ConnectLinkByID", testConnectLinkByID},
 		{"SecretAndMeta", testSecretAndMeta},
 		{"RefreshLease", testRefreshLease},
 		{"WriteFailuresAreStorageErrors", testWriteFailuresAreStorageErrors},
