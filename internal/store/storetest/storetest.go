@@ -89,6 +89,7 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) *Harness) {
 		{"DeauthorizationBeforeGrant", testDeauthorizationBeforeGrant},
 		{"ReplayClaims", testReplayClaims},
 		{"Idempotency", testIdempotency},
+		{"IdempotentAnswerSealed", testIdempotentAnswerSealed},
 		{"UpdateConnection", testUpdateConnection},
 		{"APIKeyUse", testAPIKeyUse},
 		{"DueBefore", testDueBefore},

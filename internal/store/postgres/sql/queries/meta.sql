@@ -103,6 +103,7 @@ SELECT (SELECT count(*) FROM connections WHERE sealed_token LIKE $1)
      + (SELECT count(*) FROM connections WHERE sealed_profile LIKE $1)
      + (SELECT count(*) FROM events WHERE sealed_data LIKE $1)
      + (SELECT count(*) FROM connect_links WHERE sealed_metadata LIKE $1)
+     + (SELECT count(*) FROM idempotency_keys WHERE jsonb_typeof(response) = 'string' AND response #>> '{}' LIKE $1)
      + (SELECT count(*) FROM secrets WHERE sealed LIKE $1);
 
 -- name: schema_table_exists
