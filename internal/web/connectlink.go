@@ -116,14 +116,18 @@ func linkError(l *onbehalf.ConnectLink, err error, now time.Time) error {
 var errLinkRevoked = onbehalf.Errorf(onbehalf.ECONFLICT,
 	"The app that sent you here revoked this connect link, so it no longer works. Nothing was connected. If you still want to connect Zoom, ask the app for a new link.")
 
-// renderLinkError shows why a connect link cannot be used; a revoked
-// link's page says so in its title.
+// renderLinkError shows why a connect link cannot be used, without links
+// to this server's own pages; a revoked link's page says so in its title.
+// Where the link stands (revoked, used, expired, unknown) is news to the
+// person, not a fault to report.
 func (s *Server) renderLinkError(c *gin.Context, err error) {
 	title := "Cannot connect Zoom"
 	if err == errLinkRevoked {
 		title = "This connect link was revoked"
 	}
-	s.render(c, onbehalf.HTTPStatus(err), s.pages.errorPage, errorData{page: s.linkPage(0), Title: title, Message: onbehalf.ErrorMessage(err)})
+	code := onbehalf.ErrorCode(err)
+	s.render(c, onbehalf.HTTPStatus(err), s.pages.errorPage, errorData{page: s.linkPage(0), Title: title,
+		Message: onbehalf.ErrorMessage(err), NoStart: true, Calm: code == onbehalf.ECONFLICT || code == onbehalf.ENOTFOUND})
 }
 
 // linkUseError is the error a person sees when the OAuth flow comes back

@@ -134,7 +134,7 @@ func (s *Server) handleOAuthCallback(c *gin.Context) {
 	res, err := s.connect.Connect(ctx, req)
 	if cc, ok := errors.AsType[*onbehalf.ConnectConflict](err); ok {
 		_ = sess.Save()
-		s.render(c, http.StatusConflict, s.pages.errorPage, errorData{page: s.linkPage(0),
+		s.render(c, http.StatusConflict, s.pages.errorPage, errorData{page: s.linkPage(0), NoStart: true,
 			Title: "This Zoom account is already connected to " + quote(cc.ExternalUserID),
 			Message: fmt.Sprintf("Your Zoom account is already connected to %s in the app that sent you here, so it was not connected to %s. "+
 				"Nothing was changed: it stays connected to %s. If that is not you, or this link was not meant for you, tell the app that sent it.",

@@ -98,7 +98,8 @@ func TestRevokedLinkPage(t *testing.T) {
 	wantRevokedPage := func(what string, st int, page string) {
 		t.Helper()
 		if st != http.StatusConflict || !strings.Contains(page, "This connect link was revoked") ||
-			strings.Contains(page, `id="continue"`) || strings.Contains(page, `href="/launch"`) {
+			strings.Contains(page, `id="continue"`) || strings.Contains(page, `href="/launch"`) || strings.Contains(page, `href="/"`) ||
+			strings.Contains(page, `role="alert"`) {
 			t.Fatalf("%s: %d %.3000s", what, st, page)
 		}
 	}
