@@ -89,7 +89,7 @@ func load(env *platform.Env, deps platform.Deps) (onbehalf.Platform, error) {
 	c.BaseURL, c.Timeout = b.API(VarAPIURL, DefaultAPIURL, VarTimeout, DefaultTimeout)
 	c.WebhookSecret = env.Get(VarWebhookSecret, "")
 	if c.WebhookSecret != "" {
-		if _, err := swh.ParseSecret(c.WebhookSecret); err != nil {
+		if _, err := onbehalf.ParseWebhookSecret(c.WebhookSecret); err != nil {
 			env.Problemf("%s: %v", VarWebhookSecret, err)
 		}
 	}

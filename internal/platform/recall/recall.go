@@ -130,7 +130,7 @@ func Load(env *platform.Env, deps platform.Deps) (onbehalf.Platform, error) {
 		if *s.dst == "" {
 			continue
 		}
-		if _, err := swh.ParseSecret(*s.dst); err != nil {
+		if _, err := onbehalf.ParseWebhookSecret(*s.dst); err != nil {
 			env.Problemf("%s: %v", s.name, err) // never the value
 		}
 	}
@@ -181,7 +181,7 @@ func New(c Config, deps platform.Deps) (*Adapter, error) {
 		statusSecrets, statusVars = append(statusSecrets, c.VerificationSecret), append(statusVars, VarVerificationSecret)
 	}
 	if c.WebhookSecret != "" {
-		if _, err := swh.ParseSecret(c.WebhookSecret); err != nil {
+		if _, err := onbehalf.ParseWebhookSecret(c.WebhookSecret); err != nil {
 			return nil, errors.New(VarWebhookSecret + ": " + err.Error())
 		}
 		statusSecrets, statusVars = append(statusSecrets, c.WebhookSecret), append(statusVars, VarWebhookSecret)
