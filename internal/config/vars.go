@@ -107,7 +107,7 @@ func table(c *Config) []Var {
 			Doc: "OpenTelemetry collector's base URL: spans go to its /v1/traces", parse: tracesBase(&c.TracesEndpoint)},
 		{Name: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", Group: GroupServer, Unset: "from OTEL_EXPORTER_OTLP_ENDPOINT",
 			Doc: "the full URL spans are posted to", parse: httpURL(&c.TracesEndpoint, false)},
-		{Name: "OTEL_EXPORTER_OTLP_HEADERS", Group: GroupServer, Secret: true, List: true, Unset: "none",
+		{Name: "OTEL_EXPORTER_OTLP_HEADERS", Group: GroupServer, Secret: true, List: true, Unset: "no headers are sent with the spans",
 			Doc: "key=value,… sent with the spans (authentication)", parse: otlpHeaders(&c.OTLPHeaders)},
 		{Name: "OTEL_SERVICE_NAME", Group: GroupServer, Default: DefaultServiceName,
 			Doc: "the service's name in traces", parse: text(&c.ServiceName)},
