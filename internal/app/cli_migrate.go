@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -44,12 +45,7 @@ func runMigrate(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "onbehalf migrate: %v\n", err)
 		return 1
 	}
-	if *from == "" {
-		*from = cfg.DBPath
-	}
-	if *to == "" {
-		*to = cfg.DatabaseURL
-	}
+	*from, *to = cmp.Or(*from, cfg.DBPath), cmp.Or(*to, cfg.DatabaseURL)
 	if *to == "" {
 		return bad("no PostgreSQL database: set DATABASE_URL or pass --to postgres://…")
 	}

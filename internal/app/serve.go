@@ -146,12 +146,8 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		return fmt.Errorf("listening on %s (LISTEN_ADDR): %w", cfg.ListenAddr, err)
 	}
 	port := a.ln.Addr().(*net.TCPAddr).Port
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = "http://localhost:" + strconv.Itoa(port)
-	}
-	if cfg.ZoomRedirectURI == "" {
-		cfg.ZoomRedirectURI = cfg.BaseURL + "/zoom/oauth-callback"
-	}
+	cfg.BaseURL = cmp.Or(cfg.BaseURL, "http://localhost:"+strconv.Itoa(port))
+	cfg.ZoomRedirectURI = cmp.Or(cfg.ZoomRedirectURI, cfg.BaseURL+"/zoom/oauth-callback")
 	a.baseURL = cfg.BaseURL
 
 	zc := zoom.New(zoom.Options{
