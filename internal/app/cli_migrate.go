@@ -20,7 +20,7 @@ import (
 // it copies a bbolt install (every connection, secret, bot, API key, link
 // and pending event) into an empty PostgreSQL database, in one
 // transaction, and leaves the bbolt file untouched.
-func runMigrate(ctx context.Context, env Env, args []string) int {
+func runMigrate(ctx context.Context, env Process, args []string) int {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	from := fs.String("from", "", "the bbolt file (default DB_PATH)")

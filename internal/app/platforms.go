@@ -30,7 +30,7 @@ func loadPlatforms(specs []platform.Spec, getenv func(string) string, deps platf
 	var hints []onbehalf.Hint
 	var problems []error
 	for _, s := range specs {
-		env := platform.NewEnv(getenv)
+		env := platform.NewConfigReader(getenv)
 		p, err := s.Load(env, deps)
 		if err != nil {
 			problems = append(problems, unjoin(err)...)

@@ -64,7 +64,7 @@ func (d *doctor) loadConfig() {
 		for _, v := range s.Vars {
 			vars[v.Name] = true
 		}
-		p, err := s.Load(platform.NewEnv(d.getenv), deps)
+		p, err := s.Load(platform.NewConfigReader(d.getenv), deps)
 		lp.configured = p != nil || err != nil
 		if err != nil {
 			for _, e := range unjoin(err) {

@@ -80,7 +80,7 @@ var Spec = platform.Spec{
 
 // load reads the MEETINGBAAS_* block: nil without an API key, every
 // problem of the block at once otherwise.
-func load(env *platform.Env, deps platform.Deps) (onbehalf.Platform, error) {
+func load(env *platform.ConfigReader, deps platform.Deps) (onbehalf.Platform, error) {
 	b, ok := env.Block(VarAPIKey)
 	if !ok {
 		return nil, nil
