@@ -327,3 +327,42 @@ func otlpHeaders(p *map[string]string) func(string) error {
 		return err
 	}
 }
+
+// Duration writes d as people write it in the environment: 24h, 15m,
+// 10s (not 24h0m0s).
+func Duration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// DefaultServiceName names this service in traces unless OTEL_SERVICE_NAME
+// says otherwise. The OpenTelemetry variables are read by Load (the
+// table), not only by the SDK from the process environment, so that a
+// .env file and NAME_FILE work for them as for every other variable.
+const DefaultServiceName = "onbehalf"
+
+// parseOTLPHeaders reads the W3C-baggage-like list the OpenTelemetry
+// specification defines: key=value pairs, comma-separated, values
+// percent-encoded. Errors never echo a value (they are credentials).
+func parseOTLPHeaders(v string) (map[string]string, error) {
+	h := map[string]string{}
+	for i, pair := range strings.Split(v, ",") {
+		if strings.TrimSpace(pair) == "" {
+			continue
+		}
+		k, val, ok := strings.Cut(pair, "=")
+		k = strings.TrimSpace(k)
+		dec, err := url.PathUnescape(strings.TrimSpace(val))
+		if !ok || k == "" || err != nil {
+			return nil, fmt.Errorf("pair %d is not key=value (percent-encode commas and equals signs in values)", i+1)
+		}
+		h[k] = dec
+	}
+	return h, nil
+}
