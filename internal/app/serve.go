@@ -371,13 +371,7 @@ func (a *App) Wait() error {
 // mergeProblems reports the configuration's and the platforms' problems
 // as one error.
 func mergeProblems(cerr error, problems []error) error {
-	var all []error
-	if ce, ok := errors.AsType[*config.Error](cerr); ok {
-		all = append(all, ce.Problems...)
-	} else if cerr != nil {
-		all = append(all, cerr)
-	}
-	return &config.Error{Problems: append(all, problems...)}
+	return &config.Error{Problems: append(config.Problems(cerr), problems...)}
 }
 
 // sseStream serves the launch page's live status from the event broker.

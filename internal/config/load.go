@@ -44,7 +44,7 @@ func Load(getenv Getenv) (Config, error) {
 			continue
 		}
 		if err := v.parse(val); err != nil {
-			for _, e := range unjoin(err) {
+			for _, e := range Problems(err) {
 				errs = append(errs, v.problem(val, e))
 			}
 		}
@@ -92,10 +92,19 @@ func countSet(vs ...string) int {
 	return n
 }
 
-// unjoin splits an errors.Join into its parts.
-func unjoin(err error) []error {
+// Problems splits err into the problems it reports: an *Error's, the
+// parts of an errors.Join (a platform block's), or err itself; none for
+// nil. Whoever gathers problems from several sources (the app, doctor)
+// uses it, so that they are listed one per line.
+func Problems(err error) []error {
+	if ce, ok := errors.AsType[*Error](err); ok {
+		return ce.Problems
+	}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		return j.Unwrap()
+	}
+	if err == nil {
+		return nil
 	}
 	return []error{err}
 }

@@ -67,7 +67,7 @@ func (d *doctor) loadConfig() {
 		p, err := s.Load(platform.NewConfigReader(d.getenv), deps)
 		lp.configured = p != nil || err != nil
 		if err != nil {
-			for _, e := range unjoin(err) {
+			for _, e := range config.Problems(err) {
 				if name := leadingVar(e.Error()); vars[name] {
 					lp.problems[name] = append(lp.problems[name], e.Error())
 				} else {
@@ -200,14 +200,6 @@ func leadingVar(msg string) string {
 		i++
 	}
 	return msg[:i]
-}
-
-// unjoin splits an errors.Join into its parts.
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }
 
 // countOf shows a comma-separated secret list as its count.
