@@ -121,14 +121,18 @@ func (d *doctor) reportVar(v config.Var) {
 	if v.Unset != "" {
 		unset += ": " + v.Unset
 	}
-	d.reportSetting(d.problems, v.Name, v.Secret, shown[v.Name], def, unset)
+	d.reportSetting(d.problems, v.Name, v.Doc, v.Secret, shown[v.Name], def, unset)
 }
 
-// reportSetting writes one variable's line(s).
-func (d *doctor) reportSetting(problems map[string][]string, name string, secret bool, show func(string) string, def func(config.Config) string, unset string) {
+// reportSetting writes one variable's line(s); a variable with problems
+// also gets its doc line, to say what the value is for.
+func (d *doctor) reportSetting(problems map[string][]string, name, doc string, secret bool, show func(string) string, def func(config.Config) string, unset string) {
 	if ps := problems[name]; len(ps) > 0 {
 		for _, p := range ps {
 			d.r.fail("%s", p)
+		}
+		if doc != "" {
+			d.r.info("%s: %s", name, doc)
 		}
 		return
 	}
@@ -183,7 +187,7 @@ func (d *doctor) checkPlatformSettings() {
 					dv := v.Default
 					def = func(config.Config) string { return dv }
 				}
-				d.reportSetting(lp.problems, v.Name, v.Secret, nil, def, "not set")
+				d.reportSetting(lp.problems, v.Name, v.Meaning, v.Secret, nil, def, "not set")
 			}
 		})
 	}
