@@ -135,8 +135,9 @@ func TestPlatformKeys(t *testing.T) {
 		t.Errorf("exit %d, want 1", code)
 	}
 	mustContain(t, out, `✗ RECALL_REGION="mars-1": use one of us-east-1`, "· Recall.ai: not checked, its settings have problems (above).")
-	mustContain(t, out, "· RECALL_REGION: "+meaning(t, recall.Spec.Vars, "RECALL_REGION")) // what the value is for
-	mustContain(t, out, "✗ 1 problem(s) to fix, 0 warning(s).")                            // counted once
+	// What the value is for follows its problem.
+	mustContain(t, out, "· RECALL_REGION: "+meaning(t, recall.Spec.Vars, "RECALL_REGION"))
+	mustContain(t, out, "✗ 1 problem(s) to fix, 0 warning(s).") // counted once
 	if w.requests.Load() != before {
 		t.Error("an offline run made requests")
 	}
