@@ -1,5 +1,9 @@
 // Package config reads onbehalf's configuration from the environment (and an
-// optional .env file) and reports every problem at once.
+// optional .env file) and reports every problem at once. Every core
+// variable is one line of one table (table, below the Config it fills):
+// name, group, default, doc line, secret or not, parser. Load parses from
+// it, `onbehalf doctor` lists from it, and tests check .env.example and
+// docs/configuration.md against it.
 package config
 
 import (
