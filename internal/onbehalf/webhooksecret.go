@@ -15,7 +15,8 @@ const WebhookSecretPrefix = "whsec_"
 // MinWebhookKey is the shortest key a whsec_ secret may hold, in bytes.
 // The Standard Webhooks spec asks senders for at least 24 (Svix's and
 // this server's own are 24 and 32); 16 is the bar outgoing secrets always
-// had here, kept so that no secret accepted before is refused now.
+// had here (a shorter WEBHOOK_SECRET never started), and the platforms'
+// secrets are longer.
 const MinWebhookKey = 16
 
 // errWebhookSecret is the one way a whsec_ secret is wrong; it never holds
