@@ -183,7 +183,7 @@ func TestIgnoredAndUnreadable(t *testing.T) {
 func TestVerifyStatusWebhook(t *testing.T) {
 	now := time.Unix(1_780_000_000, 0)
 	a := newAdapterWith(t, meetingbaas.Config{WebhookSecret: webhookSecret}, platform.Deps{Now: func() time.Time { return now }})
-	key, _ := swh.ParseSecret(webhookSecret)
+	key, _ := onbehalf.ParseWebhookSecret(webhookSecret)
 	body := []byte(statusChange("queued", ""))
 	request := func(id string, ts time.Time, sig string, body []byte) *http.Request {
 		r := httptest.NewRequest("POST", meetingbaas.PathWebhook, strings.NewReader(string(body)))

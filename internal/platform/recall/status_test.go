@@ -140,7 +140,7 @@ func TestParseStatusWebhookIgnoresAndRefuses(t *testing.T) {
 // signed is a status webhook signed with secret under the header prefix.
 func signed(t *testing.T, prefix, secret, id string, at time.Time, body string) *http.Request {
 	t.Helper()
-	key, err := swh.ParseSecret(secret)
+	key, err := onbehalf.ParseWebhookSecret(secret)
 	if err != nil {
 		t.Fatal(err)
 	}
