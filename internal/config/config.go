@@ -86,6 +86,11 @@ type Config struct {
 	// fast after a refresh failed for a reason other than a dead grant
 	// (ZOOM_FAILURE_COOLDOWN; 0 turns it off).
 	ZoomFailureCooldown time.Duration
+	// AtRiskWindow is how long before a bot is due its connection is
+	// checked: a bot due within it whose connection cannot refresh or
+	// lacks a scope makes connection.at_risk (AT_RISK_WINDOW, default 2h;
+	// the keep-alive's watcher of bots due soon).
+	AtRiskWindow time.Duration
 
 	// TokenURLTTL is the lifetime of signed token URLs.
 	TokenURLTTL time.Duration
@@ -274,6 +279,12 @@ func Load(getenv Getenv) (Config, error) {
 			v, keepalive.MinIdle, keepalive.MaxIdle))
 	}
 	c.ZoomFailureCooldown = parseCooldown(&errs, get("ZOOM_FAILURE_COOLDOWN", "30s"))
+	// AT_RISK_WINDOW: from a minute (the watcher looks once a minute) to
+	// the watcher's lookback (bots are remembered that long).
+	c.AtRiskWindow = parseDuration(&errs, "AT_RISK_WINDOW", get("AT_RISK_WINDOW", keepalive.DefaultAtRiskWindow.String()))
+	if v := c.AtRiskWindow; v > 0 && (v < keepalive.DefaultWatchEvery || v > keepalive.DefaultLookback) {
+		errs = append(errs, fmt.Errorf("AT_RISK_WINDOW=%s: must be from %s to %s (30 days)", v, keepalive.DefaultWatchEvery, keepalive.DefaultLookback))
+	}
 	c.ZoomClientSecrets = parseClientSecrets(&errs, c.ZoomClientSecret)
 	c.TokenURLTTL = parseDuration(&errs, "TOKEN_URL_TTL", get("TOKEN_URL_TTL", "168h"))
 	switch v := strings.ToLower(get("ALLOW_SECRET_URLS", "true")); v {
