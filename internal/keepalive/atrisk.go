@@ -234,7 +234,7 @@ func (w *Watcher) look(ctx context.Context, now time.Time) error {
 
 // keep watches b if it is still to come.
 func (w *Watcher) keep(b *onbehalf.Bot, now time.Time) {
-	if _, ok := w.watched[b.ID]; ok || !waiting(b) || !b.DueAt().After(now) {
+	if _, ok := w.watched[b.ID]; ok || !b.StillToJoin() || !b.DueAt().After(now) {
 		return
 	}
 	if len(w.watched) >= maxWatched {
@@ -247,12 +247,6 @@ func (w *Watcher) keep(b *onbehalf.Bot, now time.Time) {
 	slim := *b
 	slim.Timeline = nil
 	w.watched[b.ID] = &watchedBot{bot: &slim, due: b.DueAt()}
-}
-
-// waiting reports whether a bot has still to get into its meeting: a bot
-// in the call or over needs no check.
-func waiting(b *onbehalf.Bot) bool {
-	return !b.Status.Final() && b.Status != onbehalf.BotInCall
 }
 
 // check refreshes e's connection ahead when due and writes
@@ -309,7 +303,7 @@ func (w *Watcher) report(ctx context.Context, e *watchedBot, code, reason string
 	case err != nil:
 		log.Warn("watching bots due soon: reading a bot failed", "bot", e.bot.ID, "err", err)
 		return false, false
-	case !waiting(b):
+	case !b.StillToJoin():
 		return false, true
 	}
 	key := onbehalf.EventConnectionAtRisk + ":" + b.ID

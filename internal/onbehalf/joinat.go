@@ -39,6 +39,12 @@ func (b *Bot) DueAt() time.Time {
 	return b.CreatedAt.Add(AdHocJoinLead)
 }
 
+// StillToJoin reports whether the bot has yet to get into its meeting
+// (not in the call, not over): only such a bot still needs a token.
+func (b *Bot) StillToJoin() bool {
+	return !b.Status.Final() && b.Status != BotInCall
+}
+
 // AtRiskEventData is the data of connection.at_risk: which bot is due
 // when, and why its connection may not give it a token.
 type AtRiskEventData struct {
