@@ -73,18 +73,32 @@ func TestZoomCallsIdleAndBots(t *testing.T) {
 	// The last idle refresh was up to a day ago: the token expired. From
 	// here on only the watcher looks, so that the keep-alive's daily
 	// refreshes of the other connections do not mix in the counts.
+	var idleConn *onbehalf.Connection // one whose token expired (not refreshed in the last hour)
+	for _, c := range conns {
+		if got, err := e.st.Connection(ctx, c.ID); err == nil && got.Token.Expiry.Before(e.clk.Now()) {
+			idleConn = got
+			break
+		}
+	}
+	if idleConn == nil {
+		t.Fatal("no connection with an expired token")
+	}
 	r0, m0 := calls()
-	launch(conns[0], 30*time.Minute)
+	launch(idleConn, 30*time.Minute)
 	r1, _ := calls()
 	e.run(t, ws, 30*time.Minute, nil)
-	if _, err := mgr.Mint(ctx, conns[0].ID, onbehalf.KindOBF, "85012345678"); err != nil {
+	if _, err := mgr.Mint(ctx, idleConn.ID, onbehalf.KindOBF, "85012345678"); err != nil {
 		t.Fatal(err)
 	}
 	r2, m2 := calls()
 	t.Logf("bot due in 30 min: %d refresh at launch, %d more until it asked, then %d mint", r1-r0, r2-r1, m2-m0)
 
 	r3, m3 := calls()
-	launch(conns[1], 48*time.Hour)
+	other := conns[0]
+	if other.ID == idleConn.ID {
+		other = conns[1]
+	}
+	launch(other, 48*time.Hour)
 	r4, _ := calls()
 	var at time.Time
 	e.run(t, ws, 48*time.Hour, func() {
@@ -92,7 +106,7 @@ func TestZoomCallsIdleAndBots(t *testing.T) {
 			at = e.clk.Now()
 		}
 	})
-	if _, err := mgr.Mint(ctx, conns[1].ID, onbehalf.KindOBF, "85012345678"); err != nil {
+	if _, err := mgr.Mint(ctx, other.ID, onbehalf.KindOBF, "85012345678"); err != nil {
 		t.Fatal(err)
 	}
 	r5, m5 := calls()
