@@ -24,6 +24,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/config"
 	"github.com/onbehalf/onbehalf/internal/connect"
 	"github.com/onbehalf/onbehalf/internal/events"
+	"github.com/onbehalf/onbehalf/internal/keepalive"
 	"github.com/onbehalf/onbehalf/internal/logging"
 	"github.com/onbehalf/onbehalf/internal/metrics"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
@@ -192,6 +193,7 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 	}
 	a.Tokens.Notify = notify // connection.recovered
 	a.Bots = &bots.Service{Store: a.Store, Platforms: platforms, Signer: signer, BaseURL: cfg.BaseURL, AllowZAK: cfg.AllowZAK, Logger: a.log, Notify: notify}
+	a.Bots.Ahead = a.Tokens // a bot's connection refreshed ahead of its join (bots/ahead.go)
 	a.Bots.Start()
 	// One per-connection budget and one failed-authorization budget for
 	// the token URLs and the API alike.
@@ -271,6 +273,11 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		a.loop(func(ctx context.Context) { _ = deliverer.Run(ctx) })
 	}
 	a.loops = append(a.loops, startKeepAlive(*cfg, a.Store, a.Tokens, a.log))
+	if cfg.KeepAlive && cfg.ZoomConfigured() {
+		// Bots due soon: refreshed ahead, connection.at_risk (keepalive/atrisk.go).
+		w := &keepalive.Watcher{Store: a.Store, Refresher: a.Tokens, Window: cfg.AtRiskWindow, Notify: notify, Logger: a.log}
+		a.loop(func(ctx context.Context) { _ = w.Run(ctx) })
+	}
 	if m != nil && cfg.MetricsAddr != "" {
 		if err := a.serveMetrics(cfg.MetricsAddr, m.Handler()); err != nil {
 			a.stopLoops()

@@ -51,6 +51,9 @@ type Service struct {
 	Signer *tokenurl.Signer
 	// BaseURL is the public URL the URLs start with.
 	BaseURL string
+	// Ahead refreshes a bot's connection ahead of its first token request
+	// (the token manager; ahead.go); nil refreshes nothing ahead.
+	Ahead AheadRefresher
 	// Notify is called after events were written (wakes the event stream
 	// and the webhook delivery); nil for none.
 	Notify func()
@@ -100,6 +103,10 @@ func (s *Service) Launch(ctx context.Context, req LaunchRequest) (*onbehalf.Bot,
 	if err != nil {
 		return nil, err
 	}
+	joinAt, err := s.prepare(ctx, p, c, req.Options)
+	if err != nil {
+		return nil, err
+	}
 	botID := "bot_" + rand.Text()[:22]
 	urls, err := s.tokenURLs(p, tokenurl.Params{Kinds: kinds, ConnID: c.ID, MeetingID: meeting.ID, BotID: botID})
 	if err != nil {
@@ -121,6 +128,7 @@ func (s *Service) Launch(ctx context.Context, req LaunchRequest) (*onbehalf.Bot,
 	if req.relayed != nil {
 		req.relayed(b)
 	}
+	b.JoinAt = joinAt
 	if err := s.Store.CreateBot(ctx, b); err != nil {
 		// The platform has the bot; its token fetches still work (the URLs
 		// are signed), only the timeline is lost.

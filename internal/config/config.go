@@ -87,6 +87,11 @@ type Config struct {
 	// fast after a refresh failed for a reason other than a dead grant
 	// (ZOOM_FAILURE_COOLDOWN; 0 turns it off).
 	ZoomFailureCooldown time.Duration
+	// AtRiskWindow is how long before a bot is due its connection is
+	// checked: a bot due within it whose connection cannot refresh or
+	// lacks a scope makes connection.at_risk (the keep-alive's watcher of
+	// bots due soon).
+	AtRiskWindow time.Duration
 
 	// TokenURLTTL is the lifetime of signed token URLs.
 	TokenURLTTL time.Duration
@@ -270,6 +275,9 @@ func table(c *Config) []Var {
 		{Name: "KEEPALIVE_IDLE", Group: GroupKeep, Default: Duration(keepalive.DefaultIdle),
 			Doc:   "how often a connection nobody fetched a token for is refreshed",
 			parse: because(duration(&c.KeepAliveIdle, keepalive.MinIdle, keepalive.MaxIdle), "Zoom's refresh tokens die when unused for about 90 days")},
+		{Name: "AT_RISK_WINDOW", Group: GroupKeep, Default: Duration(keepalive.DefaultAtRiskWindow),
+			Doc:   "how long before a bot is due connection.at_risk is checked (1m to 30 days)",
+			parse: because(duration(&c.AtRiskWindow, keepalive.DefaultWatchEvery, keepalive.DefaultLookback), "the watcher looks once a minute and remembers bots 30 days")},
 		{Name: "KEEPALIVE_MARGIN", Group: GroupKeep, Default: "15m",
 			Doc: "no longer used (still accepted)", parse: duration(&c.KeepAliveMargin, positive, 0)},
 		{Name: "KEEPALIVE_CONCURRENCY", Group: GroupKeep, Default: strconv.Itoa(keepalive.DefaultConcurrency),

@@ -102,7 +102,7 @@ func Run(ctx context.Context, o Options) int {
 	d.checkDatabase(ctx)
 	d.checkServer(ctx)
 	d.checkZoom(ctx)
-	d.checkReview()
+	d.checkReview(ctx)
 	d.checkPlatformKeys(ctx)
 	d.printPaste()
 	return d.r.summary()

@@ -339,14 +339,15 @@ func TestDotEnvIsRead(t *testing.T) {
 
 // TestAppReview: the review section names the deauthorization URL, the
 // scopes the features need (user:read:zak never; ZAK through
-// user:read:token) and says what it cannot check.
+// user:read:token), judges KEEPALIVE_IDLE and says what it cannot check.
 func TestAppReview(t *testing.T) {
 	w := newWorld(t)
 	out, _ := w.run(t, w.env.with("ZOOM_WEBHOOK_SECRET_TOKEN", ""), false)
 	mustContain(t, out, "Zoom app review (Marketplace publication)",
 		"· Deauthorization endpoint not configured (needed to publish the app)", "/zoom/webhook",
 		"✓ Scopes the enabled features need, and the only ones to add to the app: user:read:user, user:read:token, meeting:read:local_recording_token.",
-		"user:read:zak is not needed", "Refresh frequency not checked", "Share of failing Zoom calls not checked")
+		"user:read:zak is not needed", "✓ KEEPALIVE_IDLE=24h0m0s: an idle connection is refreshed once per 24h0m0s",
+		"· Refresh spacing and failing Zoom calls not checked: set METRICS=true")
 	out, _ = w.run(t, w.env.with("ZOOM_WEBHOOK_SECRET_TOKEN", "zoom-webhook-token-1234"), false)
 	mustContain(t, out, "✓ Deauthorization endpoint: ")
 	mustNotContain(t, out, "zoom-webhook-token-1234")

@@ -35,6 +35,9 @@
 //	onbehalf_refresh_no_refresh_token_total      counter
 //	onbehalf_connections_lost_after_uncertain_refresh_total counter
 //	onbehalf_uncommitted_pairs                   gauge
+//	onbehalf_refresh_cooldown_rejections_total   counter (fast 503s of the cool-down, no Zoom call)
+//	onbehalf_refreshes_early_total               counter (sooner than half a token's lifetime)
+//	onbehalf_refreshes_ahead_total               counter (ahead of a bot's join)
 //
 // Read from the store at scrape, cached (the same value on every instance:
 // take max, not sum):

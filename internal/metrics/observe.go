@@ -53,12 +53,12 @@ func (m *Metrics) registerEvents() {
 		Buckets: requestBuckets,
 	}, []string{"platform", "kind", "status_class"})
 	m.refreshDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "onbehalf_zoom_refresh_duration_seconds",
+		Name:    NameZoomRefreshDuration,
 		Help:    "Time Zoom took to refresh a token pair, by result (ok or error code).",
 		Buckets: zoomBuckets,
 	}, []string{"result"})
 	m.mintDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "onbehalf_zoom_mint_duration_seconds",
+		Name:    NameZoomMintDuration,
 		Help:    "Time Zoom took to mint a token, by kind and result (ok or error code).",
 		Buckets: zoomBuckets,
 	}, []string{"kind", "result"})

@@ -78,7 +78,7 @@ func (s *storeCollector) Collect(ch chan<- prometheus.Metric) {
 // statsCollector exports the token manager's counters, read at each scrape
 // (they are atomics: no cache).
 func (m *Metrics) statsCollector() prometheus.Collector {
-	refreshes := prometheus.NewDesc("onbehalf_refreshes_total",
+	refreshes := prometheus.NewDesc(NameRefreshes,
 		"Token pair refreshes by result: ok, stale (dropped, the connection changed meanwhile), disconnected (Zoom rejected the grant), failed (Zoom or the network failed; kept), uncommitted (rotated but the store could not write).",
 		[]string{"result"}, nil)
 	noRefresh := prometheus.NewDesc("onbehalf_refresh_no_refresh_token_total",
@@ -93,8 +93,12 @@ func (m *Metrics) statsCollector() prometheus.Collector {
 		"Connections in a refresh cool-down in this process now.", nil, nil)
 	recovered := prometheus.NewDesc("onbehalf_connection_recoveries_total",
 		"Connections whose refreshes were failing (not a dead grant) and refreshed again (connection.recovered).", nil, nil)
+	early := prometheus.NewDesc(NameEarlyRefreshes,
+		"Refreshes that came less than half of the replaced access token's lifetime after it was issued: more often than the token's lifetime needs.", nil, nil)
+	ahead := prometheus.NewDesc(NameAheadRefreshes,
+		"Refreshes made ahead of a bot's join, because its access token would not last until the bot asks.", nil, nil)
 	return &funcCollector{
-		descs: []*prometheus.Desc{refreshes, noRefresh, lost, pending, rejected, cooling, recovered},
+		descs: []*prometheus.Desc{refreshes, noRefresh, lost, pending, rejected, cooling, recovered, early, ahead},
 		collect: func(ch chan<- prometheus.Metric) {
 			s := m.o.Stats()
 			for _, r := range refreshResults {
@@ -111,6 +115,8 @@ func (m *Metrics) statsCollector() prometheus.Collector {
 			ch <- prometheus.MustNewConstMetric(rejected, prometheus.CounterValue, float64(s.CooldownRejections))
 			ch <- prometheus.MustNewConstMetric(cooling, prometheus.GaugeValue, float64(s.Cooling))
 			ch <- prometheus.MustNewConstMetric(recovered, prometheus.CounterValue, float64(s.Recoveries))
+			ch <- prometheus.MustNewConstMetric(early, prometheus.CounterValue, float64(s.EarlyRefreshes))
+			ch <- prometheus.MustNewConstMetric(ahead, prometheus.CounterValue, float64(s.AheadRefreshes))
 		},
 	}
 }

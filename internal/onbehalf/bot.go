@@ -68,6 +68,9 @@ type Bot struct {
 	StatusAt  time.Time `json:"status_at"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// JoinAt is the join time the bot was scheduled for on its platform
+	// (JoinScheduler); zero for a bot that joins when created.
+	JoinAt time.Time `json:"join_at,omitzero"`
 	// Timeline holds the status reports and token fetches, oldest first,
 	// at most MaxTimeline, each message at most MaxTimelineMessage bytes.
 	Timeline []BotEvent `json:"timeline"`

@@ -278,6 +278,12 @@ type Stats struct {
 	// that stopped in the middle of a refresh; LeaseRenewals counts the
 	// renewals of leases held while Zoom answers.
 	AbandonedLeases, LeaseRenewals int64
+	// AheadRefreshes counts refreshes made ahead of a bot (RefreshAhead).
+	AheadRefreshes int64
+	// EarlyRefreshes counts committed refreshes that came less than half
+	// of the replaced token's lifetime after it was issued: more often
+	// than the token's lifetime needs (ahead.go).
+	EarlyRefreshes int64
 }
 
 // counters back Stats.
@@ -286,6 +292,7 @@ type counters struct {
 	noRefresh, lostAfterUncertain        atomic.Int64
 	cooldownRejections, recoveries       atomic.Int64
 	abandonedLeases, leaseRenewals       atomic.Int64
+	ahead, early                         atomic.Int64
 }
 
 // Stats returns the manager's counters.
@@ -304,6 +311,8 @@ func (m *Manager) Stats() Stats {
 		Cooling:            m.failing.coolingCount(m.now()),
 		AbandonedLeases:    m.stats.abandonedLeases.Load(),
 		LeaseRenewals:      m.stats.leaseRenewals.Load(),
+		AheadRefreshes:     m.stats.ahead.Load(),
+		EarlyRefreshes:     m.stats.early.Load(),
 	}
 }
 

@@ -118,6 +118,9 @@ func (m *Manager) rotate(ctx, zctx context.Context, c *onbehalf.Connection) (*on
 	switch onbehalf.ErrorCode(err) {
 	case "":
 		m.stats.ok.Add(1)
+		if early(c, m.now()) {
+			m.stats.early.Add(1)
+		}
 		m.logger().Debug("zoom token refreshed", "conn", connID, "expires", saved.Token.Expiry)
 		m.refreshed(ctx, saved)
 		return saved, nil

@@ -85,6 +85,7 @@ func (s *Server) botViews(c *gin.Context, conn *onbehalf.Connection) []botView {
 	}
 	vc := s.viewContext()
 	vc.connDead = !conn.Connected()
+	vc.conn, vc.now = conn, s.now()
 	out := make([]botView, 0, len(list))
 	for _, b := range list {
 		out = append(out, newBotView(b, vc))

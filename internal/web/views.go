@@ -37,6 +37,9 @@ type botView struct {
 	// JoinURL opens the meeting in Zoom, shown until the bot is in ("" when
 	// unknown).
 	JoinURL string
+	// AtRisk says why the bot, still to join, may get no token from its
+	// connection ("" when nothing is known to be wrong).
+	AtRisk string
 	// Refused says Zoom refused the bot's newest token request.
 	Refused   bool
 	CreatedAt time.Time
@@ -80,6 +83,10 @@ type viewContext struct {
 	zoomWeb string
 	// connDead says the bots' connection stopped working.
 	connDead bool
+	// conn is the bots' connection and now the time, to tell a bot still
+	// to join at risk (nil: not told).
+	conn *onbehalf.Connection
+	now  time.Time
 }
 
 // labels name the statuses in a word or two.
@@ -183,6 +190,9 @@ func newBotView(b *onbehalf.Bot, vc viewContext) botView {
 		v.Next = "With On-Behalf-Of, the bot gets in only while you are in the meeting."
 	case b.Status == onbehalf.BotFailed:
 		v.Next = "Send a new bot, then join the meeting yourself when it says it is waiting for you."
+	}
+	if vc.conn != nil && b.StillToJoin() && b.DueAt().After(vc.now) {
+		_, v.AtRisk = onbehalf.BotRisk(b, vc.conn, "")
 	}
 	switch b.Status {
 	case onbehalf.BotCreated, onbehalf.BotJoining, onbehalf.BotWaiting:
