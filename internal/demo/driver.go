@@ -10,7 +10,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/meetingurl"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
 )
 
@@ -82,7 +82,7 @@ func (d *driver) wait() {
 }
 
 // drive plays one bot from creation to the end.
-func (d *driver) drive(ctx context.Context, f *platformFake, b platformtest.FakeBot) {
+func (d *driver) drive(ctx context.Context, f *platformFake, b platformdemo.FakeBot) {
 	id := ""
 	if m, err := meetingurl.Parse(b.MeetingURL); err == nil {
 		id = m.ID
@@ -125,7 +125,7 @@ func (d *driver) drive(ctx context.Context, f *platformFake, b platformtest.Fake
 
 // fetch makes the bot fetch every token it was given, as its platform's
 // bots do right before joining, and reports whether it got them all.
-func (d *driver) fetch(ctx context.Context, f *platformFake, b platformtest.FakeBot) bool {
+func (d *driver) fetch(ctx context.Context, f *platformFake, b platformdemo.FakeBot) bool {
 	kinds := make([]onbehalf.TokenKind, 0, len(b.TokenURLs))
 	for k := range b.TokenURLs {
 		kinds = append(kinds, k)
@@ -136,7 +136,7 @@ func (d *driver) fetch(ctx context.Context, f *platformFake, b platformtest.Fake
 		if done[k] {
 			continue // one request may bring several tokens
 		}
-		got := f.fake.Fetch(ctx, b.ID, k, platformtest.Tamper{})
+		got := f.fake.Fetch(ctx, b.ID, k, platformdemo.Tamper{})
 		if got.Tokens[k] == "" {
 			return false
 		}

@@ -11,14 +11,14 @@ import (
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
 	"github.com/onbehalf/onbehalf/internal/platform/attendee"
-	"github.com/onbehalf/onbehalf/internal/platform/attendee/attendeefake"
+	"github.com/onbehalf/onbehalf/internal/platform/attendee/attendeedemo"
 	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas"
-	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas/meetingbaasfake"
+	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas/meetingbaasdemo"
 	"github.com/onbehalf/onbehalf/internal/platform/meetstream"
-	"github.com/onbehalf/onbehalf/internal/platform/meetstream/meetstreamfake"
-	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
+	"github.com/onbehalf/onbehalf/internal/platform/meetstream/meetstreamdemo"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 	"github.com/onbehalf/onbehalf/internal/platform/recall"
-	"github.com/onbehalf/onbehalf/internal/platform/recall/recallfake"
+	"github.com/onbehalf/onbehalf/internal/platform/recall/recalldemo"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
 )
 
@@ -102,8 +102,8 @@ func whsec() string {
 type fake interface {
 	URL() string
 	Close()
-	Bots() []platformtest.FakeBot
-	Fetch(ctx context.Context, platformBotID string, kind onbehalf.TokenKind, t platformtest.Tamper) platformtest.Fetched
+	Bots() []platformdemo.FakeBot
+	Fetch(ctx context.Context, platformBotID string, kind onbehalf.TokenKind, t platformdemo.Tamper) platformdemo.Fetched
 	SendStatus(ctx context.Context, platformBotID string, s onbehalf.BotStatus, reason string) error
 }
 
@@ -126,7 +126,7 @@ type platformFake struct {
 var makers = map[string]func(spec platform.Spec, hook string, e *env) (*platformFake, error){
 	recall.Name: func(spec platform.Spec, hook string, e *env) (*platformFake, error) {
 		key, verify := secret(24), whsec()
-		f := recallfake.New(recallfake.Options{APIKey: key, VerificationSecret: verify, WebhookURL: hook})
+		f := recalldemo.New(recalldemo.Options{APIKey: key, VerificationSecret: verify, WebhookURL: hook})
 		e.set(recall.VarAPIKey, key)
 		e.set(recall.VarAPIURL, f.URL())
 		e.set(recall.VarVerificationSecret, verify)
@@ -135,7 +135,7 @@ var makers = map[string]func(spec platform.Spec, hook string, e *env) (*platform
 	},
 	meetstream.Name: func(spec platform.Spec, hook string, e *env) (*platformFake, error) {
 		key, signing := secret(24), secret(24)
-		f := meetstreamfake.New(meetstreamfake.Options{APIKey: key, SigningSecret: signing, WebhookURL: hook, AllowHTTP: true})
+		f := meetstreamdemo.New(meetstreamdemo.Options{APIKey: key, SigningSecret: signing, WebhookURL: hook, AllowHTTP: true})
 		e.set(meetstream.VarAPIKey, key)
 		e.set(meetstream.VarAPIURL, f.URL())
 		e.set(meetstream.VarSigningSecret, signing)
@@ -145,7 +145,7 @@ var makers = map[string]func(spec platform.Spec, hook string, e *env) (*platform
 		key, raw := secret(24), make([]byte, 32)
 		_, _ = rand.Read(raw)
 		sec := base64.StdEncoding.EncodeToString(raw)
-		f := attendeefake.New(attendeefake.Options{APIKey: key, WebhookSecret: sec, WebhookURL: hook, AllowHTTP: true})
+		f := attendeedemo.New(attendeedemo.Options{APIKey: key, WebhookSecret: sec, WebhookURL: hook, AllowHTTP: true})
 		e.set(attendee.VarAPIKey, key)
 		e.set(attendee.VarAPIURL, f.URL())
 		e.set(attendee.VarWebhookSecret, sec)
@@ -163,7 +163,7 @@ var makers = map[string]func(spec platform.Spec, hook string, e *env) (*platform
 	},
 	meetingbaas.Name: func(spec platform.Spec, hook string, e *env) (*platformFake, error) {
 		key, sec := secret(24), whsec()
-		f, err := meetingbaasfake.New(meetingbaasfake.Options{APIKey: key, WebhookSecret: sec, WebhookURL: hook, AllowHTTP: true})
+		f, err := meetingbaasdemo.New(meetingbaasdemo.Options{APIKey: key, WebhookSecret: sec, WebhookURL: hook, AllowHTTP: true})
 		if err != nil {
 			return nil, err
 		}

@@ -84,7 +84,7 @@ type Config struct {
 	// URLs. Attendee refuses them whatever its settings
 	// (callback_settings.zoom_tokens_url must match ^https://), so only the
 	// tests and `onbehalf demo`, which run the fake Attendee
-	// (attendeefake with Options.AllowHTTP), set it; no variable does.
+	// (attendeedemo with Options.AllowHTTP), set it; no variable does.
 	AllowHTTP bool
 }
 

@@ -9,7 +9,7 @@
 // server (github.com/meetstream-ai/labs, zoom-authenticated-joins: README
 // "The mint contract", src/create-bot.js, src/mint.js) and its webhook
 // guides; the package's tests hold a fake that behaves the same way
-// (meetstreamfake).
+// (meetstreamdemo).
 package meetstream
 
 import (

@@ -1,4 +1,4 @@
-package meetingbaasfake
+package meetingbaasdemo
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 )
 
 // maxTokenBody bounds how much of a token URL's answer a bot reads.
@@ -23,14 +23,14 @@ const maxTokenBody = 64 << 10
 // holding one ASCII token (surrounding white space trimmed). Meeting BaaS
 // bots do not name the meeting and send no credential, so t.Meeting and
 // t.NoCredentials change nothing.
-func (f *Fake) Fetch(ctx context.Context, platformBotID string, kind onbehalf.TokenKind, t platformtest.Tamper) platformtest.Fetched {
+func (f *Fake) Fetch(ctx context.Context, platformBotID string, kind onbehalf.TokenKind, t platformdemo.Tamper) platformdemo.Fetched {
 	b := f.bot(platformBotID)
 	if b == nil {
-		return platformtest.Fetched{Body: "meetingbaasfake: no bot " + platformBotID}
+		return platformdemo.Fetched{Body: "meetingbaasdemo: no bot " + platformBotID}
 	}
 	raw := b.tokenURLs[kind]
 	if raw == "" {
-		return platformtest.Fetched{Body: "meetingbaasfake: the bot has no token URL for " + string(kind)}
+		return platformdemo.Fetched{Body: "meetingbaasdemo: the bot has no token URL for " + string(kind)}
 	}
 	if t.URL != nil {
 		raw = t.URL(raw)
@@ -39,20 +39,20 @@ func (f *Fake) Fetch(ctx context.Context, platformBotID string, kind onbehalf.To
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.appendParams(raw, b), nil)
 	if err != nil {
-		return platformtest.Fetched{Body: "meetingbaasfake: bad token URL: " + err.Error()}
+		return platformdemo.Fetched{Body: "meetingbaasdemo: bad token URL: " + err.Error()}
 	}
 	resp, err := f.o.Client.Do(req)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return platformtest.Fetched{Body: "meetingbaasfake: the token URL did not answer within " + f.o.FetchTimeout.String()}
+			return platformdemo.Fetched{Body: "meetingbaasdemo: the token URL did not answer within " + f.o.FetchTimeout.String()}
 		}
-		return platformtest.Fetched{Body: "meetingbaasfake: token fetch failed: " + err.Error()}
+		return platformdemo.Fetched{Body: "meetingbaasdemo: token fetch failed: " + err.Error()}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenBody))
-	got := platformtest.Fetched{Status: resp.StatusCode, Body: string(body)}
+	got := platformdemo.Fetched{Status: resp.StatusCode, Body: string(body)}
 	if err != nil {
-		got.Body = "meetingbaasfake: reading the answer failed: " + err.Error()
+		got.Body = "meetingbaasdemo: reading the answer failed: " + err.Error()
 		return got
 	}
 	if tok, ok := usableToken(resp, body); ok {

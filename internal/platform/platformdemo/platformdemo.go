@@ -1,4 +1,9 @@
-package platformtest
+// Package platformdemo holds what the platforms' fakes share. The fakes
+// (recalldemo, meetstreamdemo, attendeedemo, meetingbaasdemo, one next to
+// each adapter) are the bot platforms of `onbehalf demo` and of the
+// conformance suite (platformtest): they ship in the binary, so neither
+// they nor this package import testing.
+package platformdemo
 
 import (
 	"bytes"

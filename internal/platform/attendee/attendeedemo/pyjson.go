@@ -1,4 +1,4 @@
-package attendeefake
+package attendeedemo
 
 import (
 	"bytes"
@@ -125,7 +125,7 @@ func pyEncode(b *bytes.Buffer, v any, s pyStyle) {
 		}
 		b.WriteByte('}')
 	default:
-		panic(fmt.Sprintf("attendeefake: cannot encode %T", v))
+		panic(fmt.Sprintf("attendeedemo: cannot encode %T", v))
 	}
 }
 

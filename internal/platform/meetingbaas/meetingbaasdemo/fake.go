@@ -1,4 +1,4 @@
-// Package meetingbaasfake is a fake of Meeting BaaS (API v2) on an
+// Package meetingbaasdemo is a fake of Meeting BaaS (API v2) on an
 // httptest server, for the adapter's tests and the `onbehalf demo`
 // command. It creates bots as POST /v2/bots does (x-meeting-baas-api-key
 // check, validation of the body, 201 {"success": true, "data":
@@ -7,7 +7,7 @@
 // appended, a bare ASCII token in a text/plain answer, 15 s), and it
 // sends status webhooks as Meeting BaaS does (Svix-signed account
 // webhooks, per-bot callbacks with x-mb-secret).
-package meetingbaasfake
+package meetingbaasdemo
 
 import (
 	"encoding/json"
@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 	"github.com/onbehalf/onbehalf/internal/platform/swh"
 )
 
@@ -65,10 +65,10 @@ type Fake struct {
 	o    Options
 	key  []byte // of WebhookSecret
 	srv  *httptest.Server
-	bots platformtest.BotList[*bot]
+	bots platformdemo.BotList[*bot]
 }
 
-var _ platformtest.Fake = (*Fake)(nil)
+var _ platformdemo.Fake = (*Fake)(nil)
 
 // bot is a bot as the fake read its create-bot request.
 type bot struct {
@@ -88,7 +88,7 @@ func New(o Options) (*Fake, error) {
 		o.BotIDParam = ParamBotID
 	}
 	if o.BotIDParam != ParamBotID && o.BotIDParam != ParamBotUUID {
-		return nil, fmt.Errorf("meetingbaasfake: BotIDParam %q: want %s or %s", o.BotIDParam, ParamBotID, ParamBotUUID)
+		return nil, fmt.Errorf("meetingbaasdemo: BotIDParam %q: want %s or %s", o.BotIDParam, ParamBotID, ParamBotUUID)
 	}
 	if o.FetchTimeout <= 0 {
 		o.FetchTimeout = DefaultFetchTimeout
@@ -103,7 +103,7 @@ func New(o Options) (*Fake, error) {
 	if o.WebhookSecret != "" {
 		key, err := swh.ParseSecret(o.WebhookSecret)
 		if err != nil {
-			return nil, fmt.Errorf("meetingbaasfake: WebhookSecret: %w", err)
+			return nil, fmt.Errorf("meetingbaasdemo: WebhookSecret: %w", err)
 		}
 		f.key = key
 	}
@@ -121,9 +121,9 @@ func (f *Fake) URL() string { return f.srv.URL }
 func (f *Fake) Close() { f.srv.Close() }
 
 // Bots returns the bots created so far, oldest first.
-func (f *Fake) Bots() []platformtest.FakeBot {
-	return f.bots.WithRemoved(platformtest.Collect(&f.bots, func(b *bot) platformtest.FakeBot {
-		return platformtest.FakeBot{ID: b.id, MeetingURL: b.meetingURL, BotName: b.name, TokenURLs: maps.Clone(b.tokenURLs), Body: b.body}
+func (f *Fake) Bots() []platformdemo.FakeBot {
+	return f.bots.WithRemoved(platformdemo.Collect(&f.bots, func(b *bot) platformdemo.FakeBot {
+		return platformdemo.FakeBot{ID: b.id, MeetingURL: b.meetingURL, BotName: b.name, TokenURLs: maps.Clone(b.tokenURLs), Body: b.body}
 	}))
 }
 
@@ -162,7 +162,7 @@ func (f *Fake) createBot(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "Bad Request", "FST_ERR_VALIDATION", msg)
 		return
 	}
-	b.id = platformtest.NewUUID()
+	b.id = platformdemo.NewUUID()
 	b.createdAt = f.o.Now()
 	f.bots.Add(b)
 	writeJSON(w, http.StatusCreated, map[string]any{"success": true, "data": map[string]any{"bot_id": b.id}})
@@ -180,5 +180,5 @@ const contentJSON = "application/json; charset=utf-8"
 // writeJSON writes v as JSON with status, as Meeting BaaS does.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", contentJSON)
-	platformtest.WriteJSON(w, status, v)
+	platformdemo.WriteJSON(w, status, v)
 }

@@ -1,4 +1,4 @@
-package recallfake_test
+package recalldemo_test
 
 import (
 	"context"
@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
-	"github.com/onbehalf/onbehalf/internal/platform/recall/recallfake"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
+	"github.com/onbehalf/onbehalf/internal/platform/recall/recalldemo"
 	"github.com/onbehalf/onbehalf/internal/platform/swh"
 )
 
@@ -24,7 +24,7 @@ const key = "rk_fake_key_0001"
 var secret = "whsec_" + base64.StdEncoding.EncodeToString([]byte("fake-verification-secret-0123456"))
 
 // post sends a create-bot request; host, when set, is the Host header.
-func post(t *testing.T, f *recallfake.Fake, path, auth, host, body string) (int, string) {
+func post(t *testing.T, f *recalldemo.Fake, path, auth, host, body string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, f.URL()+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -44,7 +44,7 @@ func post(t *testing.T, f *recallfake.Fake, path, auth, host, body string) (int,
 }
 
 func TestCreateBot(t *testing.T) {
-	f := recallfake.New(recallfake.Options{APIKey: key})
+	f := recalldemo.New(recalldemo.Options{APIKey: key})
 	defer f.Close()
 	body := `{"meeting_url":"https://zoom.us/j/85012345678","bot_name":"Notes","zoom":{"obf_token_url":"https://x.test/obf?a=1&b=2","join_token_url":"http://x.test/join"},"metadata":{"onbehalf_bot_id":"b1"}}`
 	status, answer := post(t, f, "/api/v1/bot/", "Token "+key, "", body)
@@ -72,7 +72,7 @@ func TestCreateBot(t *testing.T) {
 }
 
 func TestCreateBotErrors(t *testing.T) {
-	f := recallfake.New(recallfake.Options{APIKey: key, Region: "us-west-2"})
+	f := recalldemo.New(recalldemo.Options{APIKey: key, Region: "us-west-2"})
 	defer f.Close()
 	const ok = `{"meeting_url":"https://zoom.us/j/85012345678"}`
 	cases := []struct {
@@ -144,7 +144,7 @@ func newTokenServer(t *testing.T) *tokenServer {
 }
 
 // launch creates a bot whose obf token URL is path on s.
-func launch(t *testing.T, f *recallfake.Fake, s *tokenServer, path string) string {
+func launch(t *testing.T, f *recalldemo.Fake, s *tokenServer, path string) string {
 	t.Helper()
 	body := `{"meeting_url":"https://zoom.us/j/85012345678","zoom":{"obf_token_url":"` + s.URL + path + `?user_id=c1&sig=x"}}`
 	status, answer := post(t, f, "/api/v1/bot/", "Token "+key, "", body)
@@ -157,7 +157,7 @@ func launch(t *testing.T, f *recallfake.Fake, s *tokenServer, path string) strin
 
 func TestFetch(t *testing.T) {
 	now := time.Unix(1_900_000_000, 0)
-	f := recallfake.New(recallfake.Options{APIKey: key, VerificationSecret: secret, Now: func() time.Time { return now }})
+	f := recalldemo.New(recalldemo.Options{APIKey: key, VerificationSecret: secret, Now: func() time.Time { return now }})
 	defer f.Close()
 	s := newTokenServer(t)
 	ctx := context.Background()
@@ -174,11 +174,11 @@ func TestFetch(t *testing.T) {
 	}
 	for _, tc := range cases {
 		id := launch(t, f, s, tc.path)
-		got := f.Fetch(ctx, id, onbehalf.KindOBF, platformtest.Tamper{})
+		got := f.Fetch(ctx, id, onbehalf.KindOBF, platformdemo.Tamper{})
 		if got.Status != tc.status || got.Tokens[onbehalf.KindOBF] != tc.token {
 			t.Errorf("%s: %+v", tc.path, got)
 		}
-		if got := f.Fetch(ctx, id, onbehalf.KindZAK, platformtest.Tamper{}); got.Status != 0 || len(got.Tokens) != 0 {
+		if got := f.Fetch(ctx, id, onbehalf.KindZAK, platformdemo.Tamper{}); got.Status != 0 || len(got.Tokens) != 0 {
 			t.Errorf("%s: fetched a kind the bot has no URL for: %+v", tc.path, got)
 		}
 	}
@@ -196,14 +196,14 @@ func TestFetch(t *testing.T) {
 	}
 
 	id := launch(t, f, s, "/good")
-	got := f.Fetch(ctx, id, onbehalf.KindOBF, platformtest.Tamper{NoCredentials: true, URL: func(u string) string { return u + "&x=1" }})
+	got := f.Fetch(ctx, id, onbehalf.KindOBF, platformdemo.Tamper{NoCredentials: true, URL: func(u string) string { return u + "&x=1" }})
 	s.mu.Lock()
 	r = s.reqs[len(s.reqs)-1]
 	s.mu.Unlock()
 	if got.Status != 200 || r.Header.Get("webhook-signature") != "" || !strings.HasSuffix(r.URL.RawQuery, "&x=1") {
 		t.Errorf("tampered fetch: %+v, %v %v", got, r.URL, r.Header)
 	}
-	if got := f.Fetch(ctx, "nope", onbehalf.KindOBF, platformtest.Tamper{}); got.Status != 0 {
+	if got := f.Fetch(ctx, "nope", onbehalf.KindOBF, platformdemo.Tamper{}); got.Status != 0 {
 		t.Errorf("unknown bot: %+v", got)
 	}
 }
@@ -228,13 +228,13 @@ func TestSendStatus(t *testing.T) {
 	}))
 	defer hook.Close()
 	legacy := "whsec_" + base64.StdEncoding.EncodeToString([]byte("legacy-endpoint-secret"))
-	for _, o := range []recallfake.Options{
+	for _, o := range []recalldemo.Options{
 		{APIKey: key, WebhookURL: hook.URL},
 		{APIKey: key, WebhookURL: hook.URL, VerificationSecret: secret},
 		{APIKey: key, WebhookURL: hook.URL, VerificationSecret: secret, WebhookSecret: legacy},
 	} {
 		o.Now = func() time.Time { return now }
-		f := recallfake.New(o)
+		f := recalldemo.New(o)
 		status, answer := post(t, f, "/api/v1/bot/", "Token "+key, "", `{"meeting_url":"https://zoom.us/j/85012345678","metadata":{"onbehalf_bot_id":"b9"}}`)
 		var m struct{ ID string }
 		_ = json.Unmarshal([]byte(answer), &m)

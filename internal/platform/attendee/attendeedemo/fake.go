@@ -1,4 +1,4 @@
-// Package attendeefake is a fake Attendee on an httptest.Server: the
+// Package attendeedemo is a fake Attendee on an httptest.Server: the
 // create-bot endpoint POST /api/v1/bots, answered like Attendee's Django
 // REST Framework API (token authentication, serializer errors as
 // {"field": ["message"]}, webhook errors as {"error": "…"}, 201 with the
@@ -6,7 +6,7 @@
 // POST, Python-default JSON body signed over the canonical JSON, no retry,
 // no redirects), and bot.state_change webhooks in Attendee's format. Tests
 // and the `onbehalf demo` command run it.
-package attendeefake
+package attendeedemo
 
 import (
 	"bytes"
@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 )
 
 // maxBody bounds a create-bot request body.
@@ -56,12 +56,12 @@ type Fake struct {
 	o    Options
 	key  []byte
 	ts   *httptest.Server
-	bots platformtest.BotList[*Created]
+	bots platformdemo.BotList[*Created]
 }
 
 // Created is an accepted create-bot request, and the bot's state.
 type Created struct {
-	platformtest.FakeBot
+	platformdemo.FakeBot
 	// TokenURL is callback_settings.zoom_tokens_url ("" when none).
 	TokenURL string
 	// Metadata is the bot's metadata, in the order Attendee reads it back
@@ -82,7 +82,7 @@ type Webhook struct {
 	Triggers []string
 }
 
-var _ platformtest.Fake = (*Fake)(nil)
+var _ platformdemo.Fake = (*Fake)(nil)
 
 // New starts a fake Attendee; Close stops it. A malformed WebhookSecret
 // panics (a test's mistake).
@@ -100,7 +100,7 @@ func New(o Options) *Fake {
 	} else {
 		key, err := base64.StdEncoding.DecodeString(o.WebhookSecret)
 		if err != nil || len(key) != 32 {
-			panic("attendeefake: WebhookSecret must be base64 of 32 bytes")
+			panic("attendeedemo: WebhookSecret must be base64 of 32 bytes")
 		}
 		f.key = key
 	}
@@ -121,17 +121,17 @@ func (f *Fake) Close() { f.ts.Close() }
 // (ATTENDEE_WEBHOOK_SECRET).
 func (f *Fake) Secret() string { return base64.StdEncoding.EncodeToString(f.key) }
 
-// Bots implements platformtest.Fake.
-func (f *Fake) Bots() []platformtest.FakeBot {
-	return f.bots.WithRemoved(platformtest.Collect(&f.bots, func(b *Created) platformtest.FakeBot { return b.FakeBot }))
+// Bots implements platformdemo.Fake.
+func (f *Fake) Bots() []platformdemo.FakeBot {
+	return f.bots.WithRemoved(platformdemo.Collect(&f.bots, func(b *Created) platformdemo.FakeBot { return b.FakeBot }))
 }
 
 // Created returns the create-bot requests accepted so far.
 func (f *Fake) Created() []Created {
-	return platformtest.Collect(&f.bots, func(b *Created) Created { return *b })
+	return platformdemo.Collect(&f.bots, func(b *Created) Created { return *b })
 }
 
-// FailCreate implements platformtest.Fake: the next create-bot request
+// FailCreate implements platformdemo.Fake: the next create-bot request
 // gets status and body.
 func (f *Fake) FailCreate(status int, body string) { f.bots.FailCreate(status, body) }
 
@@ -144,12 +144,12 @@ func (f *Fake) bot(id string) *Created {
 // handleBots is POST /api/v1/bots.
 func (f *Fake) handleBots(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		platformtest.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": `Method "` + r.Method + `" not allowed.`})
+		platformdemo.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": `Method "` + r.Method + `" not allowed.`})
 		return
 	}
 	if msg := f.authenticate(r); msg != "" {
 		w.Header().Set("WWW-Authenticate", "Token")
-		platformtest.WriteJSON(w, http.StatusUnauthorized, map[string]string{"detail": msg})
+		platformdemo.WriteJSON(w, http.StatusUnauthorized, map[string]string{"detail": msg})
 		return
 	}
 	if fail := f.bots.TakeFailure(); fail != nil {
@@ -158,23 +158,23 @@ func (f *Fake) handleBots(w http.ResponseWriter, r *http.Request) {
 	}
 	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	if err != nil {
-		platformtest.WriteJSON(w, http.StatusBadRequest, map[string]string{"detail": "JSON parse error - could not read the body"})
+		platformdemo.WriteJSON(w, http.StatusBadRequest, map[string]string{"detail": "JSON parse error - could not read the body"})
 		return
 	}
 	var body map[string]any
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.UseNumber()
 	if err := d.Decode(&body); err != nil || body == nil {
-		platformtest.WriteJSON(w, http.StatusBadRequest, map[string]string{"detail": "JSON parse error - the body is not a JSON object"})
+		platformdemo.WriteJSON(w, http.StatusBadRequest, map[string]string{"detail": "JSON parse error - the body is not a JSON object"})
 		return
 	}
 	bot, errs := f.validate(body)
 	if len(errs) > 0 {
-		platformtest.WriteJSON(w, http.StatusBadRequest, errs)
+		platformdemo.WriteJSON(w, http.StatusBadRequest, errs)
 		return
 	}
 	if msg := f.webhookError(bot.Webhooks); msg != "" {
-		platformtest.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": msg})
+		platformdemo.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": msg})
 		return
 	}
 	bot.ID = "bot_" + rand.Text()[:16]
@@ -184,7 +184,7 @@ func (f *Fake) handleBots(w http.ResponseWriter, r *http.Request) {
 	// status driver may change it (under the list's lock) at any moment.
 	reply := f.botJSON(bot)
 	f.bots.Add(bot)
-	platformtest.WriteJSON(w, http.StatusCreated, reply)
+	platformdemo.WriteJSON(w, http.StatusCreated, reply)
 }
 
 // authenticate checks the Authorization header as Attendee's

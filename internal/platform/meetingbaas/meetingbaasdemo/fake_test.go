@@ -1,4 +1,4 @@
-package meetingbaasfake_test
+package meetingbaasdemo_test
 
 import (
 	"context"
@@ -9,15 +9,15 @@ import (
 	"testing"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas/meetingbaasfake"
+	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas/meetingbaasdemo"
 )
 
 const key = "mb_fake_key"
 
-func newFake(t *testing.T, o meetingbaasfake.Options) *meetingbaasfake.Fake {
+func newFake(t *testing.T, o meetingbaasdemo.Options) *meetingbaasdemo.Fake {
 	t.Helper()
 	o.APIKey = key
-	f, err := meetingbaasfake.New(o)
+	f, err := meetingbaasdemo.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +27,7 @@ func newFake(t *testing.T, o meetingbaasfake.Options) *meetingbaasfake.Fake {
 
 // create posts body to the fake's POST /v2/bots and returns the status and
 // the decoded answer.
-func create(t *testing.T, f *meetingbaasfake.Fake, apiKey, contentType, body string) (int, map[string]any) {
+func create(t *testing.T, f *meetingbaasdemo.Fake, apiKey, contentType, body string) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest("POST", f.URL()+"/v2/bots", strings.NewReader(body))
 	if apiKey != "" {
@@ -58,7 +58,7 @@ func botBody(fields string) string {
 var uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
 func TestCreateBot(t *testing.T) {
-	f := newFake(t, meetingbaasfake.Options{})
+	f := newFake(t, meetingbaasdemo.Options{})
 	status, out := create(t, f, key, "application/json", botBody(`"extra": {"k": "v"}, "callback_enabled": true,
 		"callback_config": {"url": "https://obo.test/status", "secret": "s3", "method": "PUT"},
 		"zoom_config": {"obf_token_url": "https://obo.test/t?a=1", "zak_token_url": "https://obo.test/t?a=2", "credential_id": "a1b2c3d4-e5f6-4890-abcd-ef1234567890"},
@@ -78,7 +78,7 @@ func TestCreateBot(t *testing.T) {
 }
 
 func TestCreateBotRefused(t *testing.T) {
-	f := newFake(t, meetingbaasfake.Options{})
+	f := newFake(t, meetingbaasdemo.Options{})
 	for _, k := range []string{"", "wrong"} {
 		status, out := create(t, f, k, "application/json", botBody(""))
 		if status != 401 || out["success"] != false || out["code"] != "FST_ERR_FORBIDDEN" || out["statusCode"] != 401.0 || out["message"] == nil {
@@ -122,7 +122,7 @@ func TestCreateBotRefused(t *testing.T) {
 		t.Errorf("%d bots created", n)
 	}
 
-	http := newFake(t, meetingbaasfake.Options{AllowHTTP: true})
+	http := newFake(t, meetingbaasdemo.Options{AllowHTTP: true})
 	if status, out := create(t, http, key, "application/json", `{"bot_name": "x", "meeting_url": "http://zoom.us/j/85012345678"}`); status != 201 {
 		t.Errorf("AllowHTTP: %d %v", status, out)
 	}
@@ -137,16 +137,16 @@ func TestCreateBotRefused(t *testing.T) {
 }
 
 func TestNewOptions(t *testing.T) {
-	if _, err := meetingbaasfake.New(meetingbaasfake.Options{BotIDParam: "id"}); err == nil {
+	if _, err := meetingbaasdemo.New(meetingbaasdemo.Options{BotIDParam: "id"}); err == nil {
 		t.Error("BotIDParam id accepted")
 	}
-	if _, err := meetingbaasfake.New(meetingbaasfake.Options{WebhookSecret: "plain"}); err == nil {
+	if _, err := meetingbaasdemo.New(meetingbaasdemo.Options{WebhookSecret: "plain"}); err == nil {
 		t.Error("a WebhookSecret that is not whsec_ accepted")
 	}
 }
 
 // launch creates a bot with the given extra fields and returns its ID.
-func launch(t *testing.T, f *meetingbaasfake.Fake, fields string) string {
+func launch(t *testing.T, f *meetingbaasdemo.Fake, fields string) string {
 	t.Helper()
 	status, out := create(t, f, key, "application/json", "{"+`"bot_name": "Notes", "meeting_url": "https://zoom.us/j/85012345678"`+fields+"}")
 	if status != http.StatusCreated {

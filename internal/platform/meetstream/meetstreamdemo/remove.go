@@ -1,4 +1,4 @@
-package meetstreamfake
+package meetstreamdemo
 
 import (
 	"crypto/subtle"
@@ -6,10 +6,10 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 )
 
-// FailRemove implements platformtest.Fake: the next remove-bot request
+// FailRemove implements platformdemo.Fake: the next remove-bot request
 // with the right key gets status and body.
 func (f *Fake) FailRemove(status int, body string) { f.bots.FailRemove(status, body) }
 
@@ -19,10 +19,10 @@ func (f *Fake) authorized(w http.ResponseWriter, r *http.Request) bool {
 	scheme, key, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	switch {
 	case scheme == "":
-		platformtest.WriteJSON(w, http.StatusUnauthorized, map[string]any{"detail": "Authentication credentials were not provided."})
+		platformdemo.WriteJSON(w, http.StatusUnauthorized, map[string]any{"detail": "Authentication credentials were not provided."})
 		return false
 	case !strings.EqualFold(scheme, "Token") || subtle.ConstantTimeCompare([]byte(key), []byte(f.o.APIKey)) != 1:
-		platformtest.WriteJSON(w, http.StatusUnauthorized, map[string]any{"detail": "Invalid token."})
+		platformdemo.WriteJSON(w, http.StatusUnauthorized, map[string]any{"detail": "Invalid token."})
 		return false
 	}
 	return true
@@ -33,7 +33,7 @@ func (f *Fake) authorized(w http.ResponseWriter, r *http.Request) bool {
 // know is a 404.
 func (f *Fake) removeBot(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
-		platformtest.WriteJSON(w, http.StatusMethodNotAllowed, map[string]any{"detail": fmt.Sprintf("Method %q not allowed.", r.Method)})
+		platformdemo.WriteJSON(w, http.StatusMethodNotAllowed, map[string]any{"detail": fmt.Sprintf("Method %q not allowed.", r.Method)})
 		return
 	}
 	if !f.authorized(w, r) {
@@ -44,8 +44,8 @@ func (f *Fake) removeBot(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case written:
 	case !found:
-		platformtest.WriteJSON(w, http.StatusNotFound, map[string]any{"detail": "Bot not found."})
+		platformdemo.WriteJSON(w, http.StatusNotFound, map[string]any{"detail": "Bot not found."})
 	default:
-		platformtest.WriteJSON(w, http.StatusOK, map[string]any{"bot_id": id, "message": "Bot removed from the meeting."})
+		platformdemo.WriteJSON(w, http.StatusOK, map[string]any{"bot_id": id, "message": "Bot removed from the meeting."})
 	}
 }

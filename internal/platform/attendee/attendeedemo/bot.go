@@ -1,4 +1,4 @@
-package attendeefake
+package attendeedemo
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 )
 
 // Attendee's timeouts and retries (external_callback_utils.py,
@@ -38,7 +38,7 @@ var replyFields = map[string]onbehalf.TokenKind{
 	"app_privilege_token": onbehalf.KindJoin,
 }
 
-// Fetch implements platformtest.Fake: the bot calls its zoom_tokens_url
+// Fetch implements platformdemo.Fake: the bot calls its zoom_tokens_url
 // once, as Attendee's get_zoom_tokens does, and gets every token at once
 // (kind only names what the caller looks for). The request is a POST of
 // {"bot_id", "bot_metadata", "callback_type": "zoom_tokens",
@@ -48,10 +48,10 @@ var replyFields = map[string]onbehalf.TokenKind{
 // redirects, no retry. Tokens are read from a 2xx JSON object, each a
 // non-blank string (the bot uses the first of a comma-separated
 // onbehalf_token first); anything else gives no tokens.
-func (f *Fake) Fetch(ctx context.Context, platformBotID string, kind onbehalf.TokenKind, t platformtest.Tamper) platformtest.Fetched {
+func (f *Fake) Fetch(ctx context.Context, platformBotID string, kind onbehalf.TokenKind, t platformdemo.Tamper) platformdemo.Fetched {
 	b := f.bot(platformBotID)
 	if b == nil || b.TokenURL == "" {
-		return platformtest.Fetched{Body: "attendeefake: no bot " + platformBotID + " with a zoom_tokens_url"}
+		return platformdemo.Fetched{Body: "attendeedemo: no bot " + platformBotID + " with a zoom_tokens_url"}
 	}
 	target := b.TokenURL
 	if t.URL != nil {
@@ -68,7 +68,7 @@ func (f *Fake) Fetch(ctx context.Context, platformBotID string, kind onbehalf.To
 		header.Set(signatureHeader, Sign(f.key, payload))
 	}
 	status, body, err := f.post(ctx, target, header, Dumps(payload), callbackTimeout)
-	got := platformtest.Fetched{Status: status, Tokens: map[onbehalf.TokenKind]string{}, Body: string(body)}
+	got := platformdemo.Fetched{Status: status, Tokens: map[onbehalf.TokenKind]string{}, Body: string(body)}
 	if err != nil {
 		got.Body = err.Error()
 		return got
@@ -152,11 +152,11 @@ var statusEvents = map[onbehalf.BotStatus][3]string{
 func (f *Fake) SendStatus(ctx context.Context, platformBotID string, s onbehalf.BotStatus, reason string) error {
 	ev, ok := statusEvents[s]
 	if !ok {
-		return fmt.Errorf("attendeefake: no Attendee event for status %q", s)
+		return fmt.Errorf("attendeedemo: no Attendee event for status %q", s)
 	}
 	b := f.bot(platformBotID)
 	if b == nil {
-		return fmt.Errorf("attendeefake: no bot %s", platformBotID)
+		return fmt.Errorf("attendeedemo: no bot %s", platformBotID)
 	}
 	if reason != "" {
 		ev[1] = reason
@@ -174,7 +174,7 @@ func (f *Fake) SendStatus(ctx context.Context, platformBotID string, s onbehalf.
 
 	data := JSONBOrder(Object{{"event_type", ev[0]}, {"event_sub_type", sub}, {"event_metadata", Object{}},
 		{"old_state", old}, {"new_state", ev[2]}, {"created_at", isoformat(f.o.Now())}})
-	payload := Object{{"idempotency_key", platformtest.NewUUID()}, {"bot_id", b.ID}, {"bot_metadata", metadataValue(b.Metadata)},
+	payload := Object{{"idempotency_key", platformdemo.NewUUID()}, {"bot_id", b.ID}, {"bot_metadata", metadataValue(b.Metadata)},
 		{"trigger", stateChange}, {"data", data}}
 	var targets []string
 	for _, h := range hooks {
@@ -186,7 +186,7 @@ func (f *Fake) SendStatus(ctx context.Context, platformBotID string, s onbehalf.
 		targets = []string{f.o.WebhookURL}
 	}
 	if len(targets) == 0 {
-		return fmt.Errorf("attendeefake: bot %s has no webhook for %s and Options.WebhookURL is empty", b.ID, stateChange)
+		return fmt.Errorf("attendeedemo: bot %s has no webhook for %s and Options.WebhookURL is empty", b.ID, stateChange)
 	}
 	header := http.Header{"Content-Type": {"application/json"}, "User-Agent": {webhookAgent},
 		signatureHeader: {Sign(f.key, payload)}}
@@ -209,7 +209,7 @@ func (f *Fake) deliver(ctx context.Context, target string, header http.Header, b
 			return nil
 		}
 		if err == nil {
-			err = fmt.Errorf("attendeefake: webhook answered %d: %.200s", status, reply)
+			err = fmt.Errorf("attendeedemo: webhook answered %d: %.200s", status, reply)
 		}
 	}
 	return err

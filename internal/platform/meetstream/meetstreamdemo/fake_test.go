@@ -1,4 +1,4 @@
-package meetstreamfake
+package meetstreamdemo
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 )
 
 const key = "ms_key_123"
@@ -164,26 +164,26 @@ func TestFetch(t *testing.T) {
 	for name, tc := range map[string]struct {
 		kind      onbehalf.TokenKind
 		get, post http.HandlerFunc
-		tamper    platformtest.Tamper
+		tamper    platformdemo.Tamper
 		methods   string
 		status    int
 		token     string
 	}{
-		"long text token":       {onbehalf.KindOBF, text(200, long+"\n"), nil, platformtest.Tamper{}, "GET", 200, long},
-		"JSON token":            {onbehalf.KindOBF, jsonAnswer(`{"token": "short"}`), nil, platformtest.Tamper{}, "GET", 200, "short"},
-		"JSON zak":              {onbehalf.KindZAK, jsonAnswer(`{"zak": "z"}`), nil, platformtest.Tamper{}, "GET", 200, "z"},
-		"JSON obf":              {onbehalf.KindOBF, jsonAnswer(`{"obf": "o"}`), nil, platformtest.Tamper{}, "GET", 200, "o"},
-		"50 characters of text": {onbehalf.KindOBF, text(200, long[:50]), jsonAnswer(`{"token": "p"}`), platformtest.Tamper{}, "GET,POST", 200, "p"},
-		"405":                   {onbehalf.KindOBF, text(405, "no"), text(200, long), platformtest.Tamper{}, "GET,POST", 200, long},
-		"empty JSON":            {onbehalf.KindOBF, jsonAnswer(`{"token": ""}`), jsonAnswer(`{}`), platformtest.Tamper{}, "GET,POST", 200, ""},
-		"bad JSON":              {onbehalf.KindOBF, jsonAnswer(`{"token":`), jsonAnswer(`{"token": "p"}`), platformtest.Tamper{}, "GET,POST", 200, "p"},
-		"400 is final":          {onbehalf.KindOBF, text(400, "bad"), nil, platformtest.Tamper{}, "GET", 400, ""},
-		"401 fails":             {onbehalf.KindOBF, text(401, "no"), nil, platformtest.Tamper{}, "GET", 401, ""},
-		"502 fails":             {onbehalf.KindOBF, text(502, "zoom"), nil, platformtest.Tamper{}, "GET", 502, ""},
-		"POST fails":            {onbehalf.KindOBF, text(405, ""), text(409, "reconnect"), platformtest.Tamper{}, "GET,POST", 409, ""},
-		"ZAK fallback":          {onbehalf.KindZAK, text(405, ""), jsonAnswer(`{"token": "z"}`), platformtest.Tamper{}, "GET,POST", 200, "z"},
-		"no credentials":        {onbehalf.KindOBF, text(405, ""), jsonAnswer(`{"token": "p"}`), platformtest.Tamper{NoCredentials: true}, "GET,POST", 200, "p"},
-		"other meeting":         {onbehalf.KindOBF, text(405, ""), jsonAnswer(`{"token": "p"}`), platformtest.Tamper{Meeting: "85099999999"}, "GET,POST", 200, "p"},
+		"long text token":       {onbehalf.KindOBF, text(200, long+"\n"), nil, platformdemo.Tamper{}, "GET", 200, long},
+		"JSON token":            {onbehalf.KindOBF, jsonAnswer(`{"token": "short"}`), nil, platformdemo.Tamper{}, "GET", 200, "short"},
+		"JSON zak":              {onbehalf.KindZAK, jsonAnswer(`{"zak": "z"}`), nil, platformdemo.Tamper{}, "GET", 200, "z"},
+		"JSON obf":              {onbehalf.KindOBF, jsonAnswer(`{"obf": "o"}`), nil, platformdemo.Tamper{}, "GET", 200, "o"},
+		"50 characters of text": {onbehalf.KindOBF, text(200, long[:50]), jsonAnswer(`{"token": "p"}`), platformdemo.Tamper{}, "GET,POST", 200, "p"},
+		"405":                   {onbehalf.KindOBF, text(405, "no"), text(200, long), platformdemo.Tamper{}, "GET,POST", 200, long},
+		"empty JSON":            {onbehalf.KindOBF, jsonAnswer(`{"token": ""}`), jsonAnswer(`{}`), platformdemo.Tamper{}, "GET,POST", 200, ""},
+		"bad JSON":              {onbehalf.KindOBF, jsonAnswer(`{"token":`), jsonAnswer(`{"token": "p"}`), platformdemo.Tamper{}, "GET,POST", 200, "p"},
+		"400 is final":          {onbehalf.KindOBF, text(400, "bad"), nil, platformdemo.Tamper{}, "GET", 400, ""},
+		"401 fails":             {onbehalf.KindOBF, text(401, "no"), nil, platformdemo.Tamper{}, "GET", 401, ""},
+		"502 fails":             {onbehalf.KindOBF, text(502, "zoom"), nil, platformdemo.Tamper{}, "GET", 502, ""},
+		"POST fails":            {onbehalf.KindOBF, text(405, ""), text(409, "reconnect"), platformdemo.Tamper{}, "GET,POST", 409, ""},
+		"ZAK fallback":          {onbehalf.KindZAK, text(405, ""), jsonAnswer(`{"token": "z"}`), platformdemo.Tamper{}, "GET,POST", 200, "z"},
+		"no credentials":        {onbehalf.KindOBF, text(405, ""), jsonAnswer(`{"token": "p"}`), platformdemo.Tamper{NoCredentials: true}, "GET,POST", 200, "p"},
+		"other meeting":         {onbehalf.KindOBF, text(405, ""), jsonAnswer(`{"token": "p"}`), platformdemo.Tamper{Meeting: "85099999999"}, "GET,POST", 200, "p"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv := newTokenServer(t, tc.get, tc.post)
@@ -242,11 +242,11 @@ func mustJSON(v any) string {
 func TestFetchUnknown(t *testing.T) {
 	f := New(Options{APIKey: key, AllowHTTP: true})
 	defer f.Close()
-	if got := f.Fetch(context.Background(), "nope", onbehalf.KindOBF, platformtest.Tamper{}); got.Status != 0 || !strings.Contains(got.Body, "no bot") {
+	if got := f.Fetch(context.Background(), "nope", onbehalf.KindOBF, platformdemo.Tamper{}); got.Status != 0 || !strings.Contains(got.Body, "no bot") {
 		t.Errorf("unknown bot: %+v", got)
 	}
 	_, out := create(t, f, "Token "+key, zoomBody(`{"zak_url": "https://t.example/z"}`))
-	if got := f.Fetch(context.Background(), out["bot_id"].(string), onbehalf.KindOBF, platformtest.Tamper{}); got.Status != 0 || !strings.Contains(got.Body, "no obf token URL") {
+	if got := f.Fetch(context.Background(), out["bot_id"].(string), onbehalf.KindOBF, platformdemo.Tamper{}); got.Status != 0 || !strings.Contains(got.Body, "no obf token URL") {
 		t.Errorf("other kind: %+v", got)
 	}
 }

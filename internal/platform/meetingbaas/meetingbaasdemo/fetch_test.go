@@ -1,4 +1,4 @@
-package meetingbaasfake_test
+package meetingbaasdemo_test
 
 import (
 	"net/http"
@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas/meetingbaasfake"
-	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
+	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas/meetingbaasdemo"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 )
 
 // tokenServer answers token fetches with the given content type and body,
@@ -54,10 +54,10 @@ func (ts *tokenServer) answer(status int, contentType, body string) {
 
 func TestFetchAppends(t *testing.T) {
 	ts := newTokenServer(t)
-	for _, param := range []string{meetingbaasfake.ParamBotID, meetingbaasfake.ParamBotUUID} {
-		f := newFake(t, meetingbaasfake.Options{BotIDParam: param})
+	for _, param := range []string{meetingbaasdemo.ParamBotID, meetingbaasdemo.ParamBotUUID} {
+		f := newFake(t, meetingbaasdemo.Options{BotIDParam: param})
 		id := launch(t, f, `, "zoom_config": {"obf_token_url": "`+ts.URL+`/meetingbaas/token?user_id=c1&kinds=obf&sig=a%2Bb"}, "extra": {"onbehalf_bot_id": "bot 1&2"}`)
-		got := f.Fetch(ctx, id, onbehalf.KindOBF, platformtest.Tamper{NoCredentials: true, Meeting: "85099999999"})
+		got := f.Fetch(ctx, id, onbehalf.KindOBF, platformdemo.Tamper{NoCredentials: true, Meeting: "85099999999"})
 		if got.Status != 200 || got.Tokens[onbehalf.KindOBF] != "eyJ.token" {
 			t.Errorf("%s: %+v", param, got)
 		}
@@ -71,21 +71,21 @@ func TestFetchAppends(t *testing.T) {
 		}
 	}
 
-	f := newFake(t, meetingbaasfake.Options{})
+	f := newFake(t, meetingbaasdemo.Options{})
 	id := launch(t, f, `, "zoom_config": {"zak_token_url": "`+ts.URL+`/zak"}`)
-	if got := f.Fetch(ctx, id, onbehalf.KindZAK, platformtest.Tamper{}); got.Tokens[onbehalf.KindZAK] != "eyJ.token" {
+	if got := f.Fetch(ctx, id, onbehalf.KindZAK, platformdemo.Tamper{}); got.Tokens[onbehalf.KindZAK] != "eyJ.token" {
 		t.Errorf("zak: %+v", got)
 	}
 	if q := ts.last().URL.RawQuery; q != "bot_id="+id {
 		t.Errorf("no extra: query %q, want only bot_id", q)
 	}
-	if got := f.Fetch(ctx, id, onbehalf.KindOBF, platformtest.Tamper{}); got.Status != 0 || got.Tokens != nil {
+	if got := f.Fetch(ctx, id, onbehalf.KindOBF, platformdemo.Tamper{}); got.Status != 0 || got.Tokens != nil {
 		t.Errorf("no obf URL: %+v", got)
 	}
-	if got := f.Fetch(ctx, "nobody", onbehalf.KindZAK, platformtest.Tamper{}); got.Status != 0 || got.Tokens != nil {
+	if got := f.Fetch(ctx, "nobody", onbehalf.KindZAK, platformdemo.Tamper{}); got.Status != 0 || got.Tokens != nil {
 		t.Errorf("no bot: %+v", got)
 	}
-	tampered := f.Fetch(ctx, id, onbehalf.KindZAK, platformtest.Tamper{URL: func(u string) string { return u + "?x=1" }})
+	tampered := f.Fetch(ctx, id, onbehalf.KindZAK, platformdemo.Tamper{URL: func(u string) string { return u + "?x=1" }})
 	if q := ts.last().URL.RawQuery; tampered.Status != 200 || q != "x=1&bot_id="+id {
 		t.Errorf("tampered: %+v, query %q", tampered, q)
 	}
@@ -93,7 +93,7 @@ func TestFetchAppends(t *testing.T) {
 
 func TestFetchUsable(t *testing.T) {
 	ts := newTokenServer(t)
-	f := newFake(t, meetingbaasfake.Options{})
+	f := newFake(t, meetingbaasdemo.Options{})
 	id := launch(t, f, `, "zoom_config": {"obf_token_url": "`+ts.URL+`/t"}`)
 	for _, tc := range []struct {
 		status      int
@@ -113,7 +113,7 @@ func TestFetchUsable(t *testing.T) {
 		{502, "text/plain", "tok", ""},
 	} {
 		ts.answer(tc.status, tc.contentType, tc.body)
-		got := f.Fetch(ctx, id, onbehalf.KindOBF, platformtest.Tamper{})
+		got := f.Fetch(ctx, id, onbehalf.KindOBF, platformdemo.Tamper{})
 		if got.Status != tc.status || got.Tokens[onbehalf.KindOBF] != tc.token || got.Body != tc.body {
 			t.Errorf("%d %s %q: %+v, want token %q", tc.status, tc.contentType, tc.body, got, tc.token)
 		}
@@ -130,9 +130,9 @@ func TestFetchGivesUp(t *testing.T) {
 	}))
 	defer slow.Close()
 	defer close(release)
-	f := newFake(t, meetingbaasfake.Options{FetchTimeout: 50 * time.Millisecond})
+	f := newFake(t, meetingbaasdemo.Options{FetchTimeout: 50 * time.Millisecond})
 	id := launch(t, f, `, "zoom_config": {"obf_token_url": "`+slow.URL+`/t"}`)
-	got := f.Fetch(ctx, id, onbehalf.KindOBF, platformtest.Tamper{})
+	got := f.Fetch(ctx, id, onbehalf.KindOBF, platformdemo.Tamper{})
 	if got.Status != 0 || got.Tokens != nil || !strings.Contains(got.Body, "did not answer within 50ms") {
 		t.Errorf("%+v, want the bot to give up", got)
 	}

@@ -1,4 +1,4 @@
-package meetingbaasfake
+package meetingbaasdemo
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package meetstreamfake
+package meetstreamdemo
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 )
 
 // minTextToken is the length a text/plain answer must exceed to count as a
@@ -38,13 +38,13 @@ const maxAnswer = 1 << 20
 //   - a 400 on the GET is final, any other non-2xx fails;
 //   - a usable answer is JSON {"token"}, {"zak"} or {"obf"}, or a
 //     text/plain token longer than 50 characters.
-func (f *Fake) Fetch(ctx context.Context, platformBotID string, kind onbehalf.TokenKind, t platformtest.Tamper) platformtest.Fetched {
+func (f *Fake) Fetch(ctx context.Context, platformBotID string, kind onbehalf.TokenKind, t platformdemo.Tamper) platformdemo.Fetched {
 	b := f.find(platformBotID)
 	if b == nil {
-		return platformtest.Fetched{Body: "meetstreamfake: no bot " + platformBotID}
+		return platformdemo.Fetched{Body: "meetstreamdemo: no bot " + platformBotID}
 	}
 	if b.kind != kind {
-		return platformtest.Fetched{Body: "meetstreamfake: the bot has no " + string(kind) + " token URL"}
+		return platformdemo.Fetched{Body: "meetstreamdemo: the bot has no " + string(kind) + " token URL"}
 	}
 	target := b.tokenURL
 	if t.URL != nil {
@@ -82,14 +82,14 @@ func (f *Fake) Fetch(ctx context.Context, platformBotID string, kind onbehalf.To
 }
 
 // try makes one token request and reads the answer as the bot does.
-func (f *Fake) try(ctx context.Context, method, target string, body []byte, botID, secret string, kind onbehalf.TokenKind) platformtest.Fetched {
+func (f *Fake) try(ctx context.Context, method, target string, body []byte, botID, secret string, kind onbehalf.TokenKind) platformdemo.Fetched {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, rd)
 	if err != nil {
-		return platformtest.Fetched{Body: "meetstreamfake: " + err.Error()}
+		return platformdemo.Fetched{Body: "meetstreamdemo: " + err.Error()}
 	}
 	req.Header.Set("X-Bot-Id", botID)
 	if secret != "" {
@@ -98,14 +98,14 @@ func (f *Fake) try(ctx context.Context, method, target string, body []byte, botI
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set("User-Agent", "meetstreamfake-bot")
+	req.Header.Set("User-Agent", "meetstreamdemo-bot")
 	resp, err := f.hc.Do(req)
 	if err != nil {
-		return platformtest.Fetched{Body: "meetstreamfake: " + err.Error()}
+		return platformdemo.Fetched{Body: "meetstreamdemo: " + err.Error()}
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	got := platformtest.Fetched{Status: resp.StatusCode, Body: string(raw)}
+	got := platformdemo.Fetched{Status: resp.StatusCode, Body: string(raw)}
 	if resp.StatusCode/100 == 2 {
 		if tok := usable(resp.Header.Get("Content-Type"), raw); tok != "" {
 			got.Tokens = map[onbehalf.TokenKind]string{kind: tok}
@@ -183,11 +183,11 @@ var events = map[onbehalf.BotStatus]event{
 func (f *Fake) SendStatus(ctx context.Context, platformBotID string, s onbehalf.BotStatus, reason string) error {
 	b := f.find(platformBotID)
 	if b == nil {
-		return errors.New("meetstreamfake: no bot " + platformBotID)
+		return errors.New("meetstreamdemo: no bot " + platformBotID)
 	}
 	ev, ok := events[s]
 	if !ok {
-		return fmt.Errorf("meetstreamfake: no MeetStream event for status %q", s)
+		return fmt.Errorf("meetstreamdemo: no MeetStream event for status %q", s)
 	}
 	if reason != "" {
 		ev.message = reason
@@ -215,7 +215,7 @@ func (f *Fake) SendStatus(ctx context.Context, platformBotID string, s onbehalf.
 		dest, secret = f.o.WebhookURL, f.o.SigningSecret
 	}
 	if dest == "" {
-		return errors.New("meetstreamfake: the bot has no callback_url and Options.WebhookURL is empty")
+		return errors.New("meetstreamdemo: the bot has no callback_url and Options.WebhookURL is empty")
 	}
 	h := http.Header{}
 	if secret != "" {
@@ -223,8 +223,8 @@ func (f *Fake) SendStatus(ctx context.Context, platformBotID string, s onbehalf.
 		h.Set("X-MeetStream-Timestamp", now.Format(time.RFC3339))
 	}
 	// MeetStream does not retry: an event its receiver refuses is lost.
-	if err := platformtest.Deliver(ctx, f.hc, http.MethodPost, dest, h, body); err != nil {
-		return fmt.Errorf("meetstreamfake: the webhook: %w", err)
+	if err := platformdemo.Deliver(ctx, f.hc, http.MethodPost, dest, h, body); err != nil {
+		return fmt.Errorf("meetstreamdemo: the webhook: %w", err)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-// Package meetstreamfake is a fake of MeetStream on an httptest server,
+// Package meetstreamdemo is a fake of MeetStream on an httptest server,
 // for the adapter's tests and the `onbehalf demo` command. It creates bots
 // the way MeetStream's API does (POST /api/v1/bots/create_bot with
 // Authorization: Token <key>, its 401 and 400 answers, 201 with bot_id),
@@ -10,7 +10,7 @@
 // It is written from MeetStream's own description of that behaviour
 // (github.com/meetstream-ai/labs, zoom-authenticated-joins), not from the
 // adapter, so that the two can disagree.
-package meetstreamfake
+package meetstreamdemo
 
 import (
 	"encoding/json"
@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 )
 
 // maxURL is the longest token URL MeetStream takes.
@@ -52,20 +52,20 @@ type Options struct {
 	HTTP *http.Client
 }
 
-// Fake is a fake MeetStream. It implements platformtest.Fake; its methods
+// Fake is a fake MeetStream. It implements platformdemo.Fake; its methods
 // are safe for concurrent use.
 type Fake struct {
 	o    Options
 	srv  *httptest.Server
 	hc   *http.Client
-	bots platformtest.BotList[*bot]
+	bots platformdemo.BotList[*bot]
 }
 
-var _ platformtest.Fake = (*Fake)(nil)
+var _ platformdemo.Fake = (*Fake)(nil)
 
 // bot is a bot the fake created.
 type bot struct {
-	platformtest.FakeBot
+	platformdemo.FakeBot
 	kind          onbehalf.TokenKind
 	tokenURL      string
 	meetingNumber string
@@ -96,8 +96,8 @@ func (f *Fake) Close() { f.srv.Close() }
 func (f *Fake) URL() string { return f.srv.URL }
 
 // Bots returns the bots created so far.
-func (f *Fake) Bots() []platformtest.FakeBot {
-	return f.bots.WithRemoved(platformtest.Collect(&f.bots, func(b *bot) platformtest.FakeBot { return b.FakeBot }))
+func (f *Fake) Bots() []platformdemo.FakeBot {
+	return f.bots.WithRemoved(platformdemo.Collect(&f.bots, func(b *bot) platformdemo.FakeBot { return b.FakeBot }))
 }
 
 // FailCreate makes the next create-bot request answer status with body.
@@ -112,7 +112,7 @@ func (f *Fake) find(id string) *bot {
 // createBot serves POST /api/v1/bots/create_bot.
 func (f *Fake) createBot(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		platformtest.WriteJSON(w, http.StatusMethodNotAllowed, map[string]any{"detail": fmt.Sprintf("Method %q not allowed.", r.Method)})
+		platformdemo.WriteJSON(w, http.StatusMethodNotAllowed, map[string]any{"detail": fmt.Sprintf("Method %q not allowed.", r.Method)})
 		return
 	}
 	if !f.authorized(w, r) {
@@ -124,12 +124,12 @@ func (f *Fake) createBot(w http.ResponseWriter, r *http.Request) {
 	}
 	b, msg := f.readBot(r)
 	if msg != "" {
-		platformtest.WriteJSON(w, http.StatusBadRequest, map[string]any{"message": msg})
+		platformdemo.WriteJSON(w, http.StatusBadRequest, map[string]any{"message": msg})
 		return
 	}
 	f.bots.Add(b)
-	platformtest.WriteJSON(w, http.StatusCreated, map[string]any{
-		"bot_id": b.ID, "transcript_id": platformtest.NewUUID(), "meeting_url": b.MeetingURL, "status": "Active",
+	platformdemo.WriteJSON(w, http.StatusCreated, map[string]any{
+		"bot_id": b.ID, "transcript_id": platformdemo.NewUUID(), "meeting_url": b.MeetingURL, "status": "Active",
 	})
 }
 
@@ -142,7 +142,7 @@ func (f *Fake) readBot(r *http.Request) (b *bot, msg string) {
 	if err := d.Decode(&body); err != nil || body == nil {
 		return nil, "Request body must be a JSON object."
 	}
-	b = &bot{FakeBot: platformtest.FakeBot{ID: platformtest.NewUUID(), Body: body, TokenURLs: map[onbehalf.TokenKind]string{}}}
+	b = &bot{FakeBot: platformdemo.FakeBot{ID: platformdemo.NewUUID(), Body: body, TokenURLs: map[onbehalf.TokenKind]string{}}}
 	b.MeetingURL, _ = body["meeting_link"].(string)
 	if b.MeetingURL == "" {
 		return nil, "meeting_link is required."

@@ -1,10 +1,10 @@
-// Package recallfake is a fake Recall.ai on an httptest.Server: the
+// Package recalldemo is a fake Recall.ai on an httptest.Server: the
 // create-bot endpoint POST /api/v1/bot/, answered like Recall's Django REST
 // Framework API (token authentication, field errors as
 // {"field": ["message"]}, 201 with the bot), bots that fetch their tokens
 // the way Recall's bots do, and status webhooks in Recall's format. Tests
 // and the `onbehalf demo` command run it.
-package recallfake
+package recalldemo
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 )
 
 // maxBody bounds a create-bot request body.
@@ -55,7 +55,7 @@ type Options struct {
 type Fake struct {
 	o    Options
 	ts   *httptest.Server
-	bots platformtest.BotList[Created]
+	bots platformdemo.BotList[Created]
 
 	mu    sync.Mutex
 	delay time.Duration
@@ -63,7 +63,7 @@ type Fake struct {
 
 // Created is an accepted create-bot request.
 type Created struct {
-	platformtest.FakeBot
+	platformdemo.FakeBot
 	// Metadata is the bot's metadata object (echoed in status webhooks).
 	Metadata map[string]any
 	// Header and Raw are the request's headers and body as received.
@@ -71,7 +71,7 @@ type Created struct {
 	Raw    []byte
 }
 
-var _ platformtest.Fake = (*Fake)(nil)
+var _ platformdemo.Fake = (*Fake)(nil)
 
 // New starts a fake Recall.ai; Close stops it.
 func New(o Options) *Fake {
@@ -90,7 +90,7 @@ func New(o Options) *Fake {
 	mux.HandleFunc("POST /api/v1/bot/{id}/leave_call/", f.handleLeave)
 	// Without the trailing slash Django finds no route.
 	mux.HandleFunc("/api/v1/bot", func(w http.ResponseWriter, r *http.Request) {
-		platformtest.WriteJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found."})
+		platformdemo.WriteJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found."})
 	})
 	f.ts = httptest.NewServer(mux)
 	return f
@@ -104,15 +104,15 @@ func (f *Fake) Close() { f.ts.Close() }
 
 // Created returns copies of the accepted create-bot requests, in order.
 func (f *Fake) Created() []Created {
-	return platformtest.Collect(&f.bots, func(b Created) Created {
+	return platformdemo.Collect(&f.bots, func(b Created) Created {
 		b.Header, b.Raw = b.Header.Clone(), bytes.Clone(b.Raw)
 		return b
 	})
 }
 
-// Bots implements platformtest.Fake.
-func (f *Fake) Bots() []platformtest.FakeBot {
-	var out []platformtest.FakeBot
+// Bots implements platformdemo.Fake.
+func (f *Fake) Bots() []platformdemo.FakeBot {
+	var out []platformdemo.FakeBot
 	for _, b := range f.Created() {
 		out = append(out, b.FakeBot)
 	}
@@ -124,7 +124,7 @@ func (f *Fake) bot(id string) (Created, bool) {
 	return f.bots.Find(func(b Created) bool { return b.ID == id })
 }
 
-// FailCreate implements platformtest.Fake: the next create-bot request,
+// FailCreate implements platformdemo.Fake: the next create-bot request,
 // whatever it holds, gets status and body (as application/json).
 func (f *Fake) FailCreate(status int, body string) { f.bots.FailCreate(status, body) }
 
@@ -140,12 +140,12 @@ func (f *Fake) SetDelay(d time.Duration) {
 func (f *Fake) handleBot(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
-		platformtest.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": fmt.Sprintf("Method %q not allowed.", r.Method)})
+		platformdemo.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": fmt.Sprintf("Method %q not allowed.", r.Method)})
 		return
 	}
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
-		platformtest.WriteJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"detail": "Request body too large."})
+		platformdemo.WriteJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"detail": "Request body too large."})
 		return
 	}
 	fail := f.bots.TakeFailure()
@@ -166,19 +166,19 @@ func (f *Fake) handleBot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if status, body := f.authenticate(r); status != 0 {
-		platformtest.WriteJSON(w, status, body)
+		platformdemo.WriteJSON(w, status, body)
 		return
 	}
 	bot, errs := parseBot(raw)
 	if errs != nil {
-		platformtest.WriteJSON(w, http.StatusBadRequest, errs)
+		platformdemo.WriteJSON(w, http.StatusBadRequest, errs)
 		return
 	}
-	bot.ID = platformtest.NewUUID()
+	bot.ID = platformdemo.NewUUID()
 	bot.Header = r.Header.Clone()
 	bot.Raw = raw
 	f.bots.Add(bot)
-	platformtest.WriteJSON(w, http.StatusCreated, map[string]any{
+	platformdemo.WriteJSON(w, http.StatusCreated, map[string]any{
 		"id":             bot.ID,
 		"bot_name":       bot.BotName,
 		"meeting_url":    bot.MeetingURL,
@@ -236,7 +236,7 @@ func parseBot(raw []byte) (Created, any) {
 		return Created{}, map[string][]string{"non_field_errors": {"Invalid data. Expected a dictionary, but got " + kindOf(doc) + "."}}
 	}
 	errs := map[string]any{}
-	bot := Created{FakeBot: platformtest.FakeBot{Body: fields, TokenURLs: map[onbehalf.TokenKind]string{}}}
+	bot := Created{FakeBot: platformdemo.FakeBot{Body: fields, TokenURLs: map[onbehalf.TokenKind]string{}}}
 	switch v, present := fields["meeting_url"]; {
 	case !present || v == nil:
 		errs["meeting_url"] = []string{"This field is required."}

@@ -1,4 +1,4 @@
-package recallfake
+package recalldemo
 
 import (
 	"context"
@@ -8,48 +8,48 @@ import (
 	"net/http"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 	"github.com/onbehalf/onbehalf/internal/platform/swh"
 )
 
 // maxAnswer bounds how much of a token URL's answer a bot reads.
 const maxAnswer = 64 << 10
 
-// Fetch implements platformtest.Fake the way Recall's bot fetches a token:
+// Fetch implements platformdemo.Fake the way Recall's bot fetches a token:
 // a GET of the URL exactly as it was given (Recall appends nothing and
 // names neither bot nor meeting, so t.Meeting changes nothing), signed with
 // webhook-id, webhook-timestamp and webhook-signature over an empty body
 // when the workspace has a verification secret. The token is the whole
 // body of a 2xx answer; an empty body, or one that is not a bare token
 // (JSON, several words), is unusable: the bot would fail to join.
-func (f *Fake) Fetch(ctx context.Context, botID string, kind onbehalf.TokenKind, t platformtest.Tamper) platformtest.Fetched {
+func (f *Fake) Fetch(ctx context.Context, botID string, kind onbehalf.TokenKind, t platformdemo.Tamper) platformdemo.Fetched {
 	bot, ok := f.bot(botID)
 	if !ok {
-		return platformtest.Fetched{Body: "recallfake: no bot " + botID}
+		return platformdemo.Fetched{Body: "recalldemo: no bot " + botID}
 	}
 	u := bot.TokenURLs[kind]
 	if u == "" {
-		return platformtest.Fetched{Body: fmt.Sprintf("recallfake: bot %s has no %s token URL", botID, kind)}
+		return platformdemo.Fetched{Body: fmt.Sprintf("recalldemo: bot %s has no %s token URL", botID, kind)}
 	}
 	if t.URL != nil {
 		u = t.URL(u)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return platformtest.Fetched{Body: "recallfake: " + err.Error()}
+		return platformdemo.Fetched{Body: "recalldemo: " + err.Error()}
 	}
 	if f.o.VerificationSecret != "" && !t.NoCredentials {
 		if err := f.sign(req.Header, "webhook-", f.o.VerificationSecret, nil); err != nil {
-			return platformtest.Fetched{Body: "recallfake: " + err.Error()}
+			return platformdemo.Fetched{Body: "recalldemo: " + err.Error()}
 		}
 	}
 	resp, err := f.o.Client.Do(req)
 	if err != nil {
-		return platformtest.Fetched{Body: "recallfake: " + err.Error()}
+		return platformdemo.Fetched{Body: "recalldemo: " + err.Error()}
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	got := platformtest.Fetched{Status: resp.StatusCode, Body: string(body), Tokens: map[onbehalf.TokenKind]string{}}
+	got := platformdemo.Fetched{Status: resp.StatusCode, Body: string(body), Tokens: map[onbehalf.TokenKind]string{}}
 	if resp.StatusCode/100 == 2 && bareToken(body) {
 		got.Tokens[kind] = string(body)
 	}
@@ -95,14 +95,14 @@ func (f *Fake) SendStatus(ctx context.Context, botID string, s onbehalf.BotStatu
 	}
 	ev, ok := events[s]
 	if !ok {
-		return fmt.Errorf("recallfake: no Recall.ai event for status %q", s)
+		return fmt.Errorf("recalldemo: no Recall.ai event for status %q", s)
 	}
 	bot, ok := f.bot(botID)
 	if !ok {
-		return fmt.Errorf("recallfake: no bot %s", botID)
+		return fmt.Errorf("recalldemo: no bot %s", botID)
 	}
 	if f.o.WebhookURL == "" {
-		return fmt.Errorf("recallfake: no webhook URL configured")
+		return fmt.Errorf("recalldemo: no webhook URL configured")
 	}
 	var subCode any
 	if reason != "" {
@@ -136,8 +136,8 @@ func (f *Fake) post(ctx context.Context, body []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := platformtest.Deliver(ctx, f.o.Client, http.MethodPost, f.o.WebhookURL, h, body); err != nil {
-		return fmt.Errorf("recallfake: the webhook endpoint: %w", err)
+	if err := platformdemo.Deliver(ctx, f.o.Client, http.MethodPost, f.o.WebhookURL, h, body); err != nil {
+		return fmt.Errorf("recalldemo: the webhook endpoint: %w", err)
 	}
 	return nil
 }
@@ -149,6 +149,6 @@ func (f *Fake) sign(h http.Header, prefix, secret string, body []byte) error {
 	if err != nil {
 		return err
 	}
-	platformtest.SignHeader(h, prefix, key, f.o.Now(), body)
+	platformdemo.SignHeader(h, prefix, key, f.o.Now(), body)
 	return nil
 }

@@ -1,12 +1,12 @@
-package attendeefake
+package attendeedemo
 
 import (
 	"net/http"
 
-	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 )
 
-// FailRemove implements platformtest.Fake: the next leave request with
+// FailRemove implements platformdemo.Fake: the next leave request with
 // the right key gets status and body.
 func (f *Fake) FailRemove(status int, body string) { f.bots.FailRemove(status, body) }
 
@@ -16,7 +16,7 @@ func (f *Fake) FailRemove(status int, body string) { f.bots.FailRemove(status, b
 func (f *Fake) handleLeave(w http.ResponseWriter, r *http.Request) {
 	if msg := f.authenticate(r); msg != "" {
 		w.Header().Set("WWW-Authenticate", "Token")
-		platformtest.WriteJSON(w, http.StatusUnauthorized, map[string]string{"detail": msg})
+		platformdemo.WriteJSON(w, http.StatusUnauthorized, map[string]string{"detail": msg})
 		return
 	}
 	id := r.PathValue("id")
@@ -24,8 +24,8 @@ func (f *Fake) handleLeave(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case written:
 	case !found:
-		platformtest.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "Bot not found"})
+		platformdemo.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "Bot not found"})
 	default:
-		platformtest.WriteJSON(w, http.StatusOK, map[string]any{"id": id, "state": "leaving"})
+		platformdemo.WriteJSON(w, http.StatusOK, map[string]any{"id": id, "state": "leaving"})
 	}
 }

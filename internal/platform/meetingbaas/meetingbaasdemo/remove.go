@@ -1,4 +1,4 @@
-package meetingbaasfake
+package meetingbaasdemo
 
 import (
 	"crypto/subtle"
@@ -6,7 +6,7 @@ import (
 	"net/http"
 )
 
-// FailRemove implements platformtest.Fake: the next leave request with
+// FailRemove implements platformdemo.Fake: the next leave request with
 // the right key gets status and body.
 func (f *Fake) FailRemove(status int, body string) { f.bots.FailRemove(status, body) }
 

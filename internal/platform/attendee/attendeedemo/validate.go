@@ -1,4 +1,4 @@
-package attendeefake
+package attendeedemo
 
 import (
 	"encoding/json"

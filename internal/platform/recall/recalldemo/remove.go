@@ -1,12 +1,12 @@
-package recallfake
+package recalldemo
 
 import (
 	"net/http"
 
-	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 )
 
-// FailRemove implements platformtest.Fake: the next leave-call request
+// FailRemove implements platformdemo.Fake: the next leave-call request
 // with the right key gets status and body.
 func (f *Fake) FailRemove(status int, body string) { f.bots.FailRemove(status, body) }
 
@@ -15,7 +15,7 @@ func (f *Fake) FailRemove(status int, body string) { f.bots.FailRemove(status, b
 // the bot; a bot it does not know is DRF's 404.
 func (f *Fake) handleLeave(w http.ResponseWriter, r *http.Request) {
 	if status, body := f.authenticate(r); status != 0 {
-		platformtest.WriteJSON(w, status, body)
+		platformdemo.WriteJSON(w, status, body)
 		return
 	}
 	id := r.PathValue("id")
@@ -23,8 +23,8 @@ func (f *Fake) handleLeave(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case written:
 	case !found:
-		platformtest.WriteJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found."})
+		platformdemo.WriteJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found."})
 	default:
-		platformtest.WriteJSON(w, http.StatusOK, map[string]any{"id": id})
+		platformdemo.WriteJSON(w, http.StatusOK, map[string]any{"id": id})
 	}
 }

@@ -1,4 +1,4 @@
-package meetingbaasfake_test
+package meetingbaasdemo_test
 
 import (
 	"encoding/base64"
@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas/meetingbaasfake"
+	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas/meetingbaasdemo"
 	"github.com/onbehalf/onbehalf/internal/platform/swh"
 )
 
@@ -73,7 +73,7 @@ func path(v any, p string) any {
 func TestSendStatusWebhook(t *testing.T) {
 	rc := newReceiver(t)
 	now := time.Date(2026, 3, 2, 10, 30, 0, 0, time.UTC)
-	f := newFake(t, meetingbaasfake.Options{WebhookSecret: secret, WebhookURL: rc.URL + "/webhooks/meetingbaas", Now: func() time.Time { return now }})
+	f := newFake(t, meetingbaasdemo.Options{WebhookSecret: secret, WebhookURL: rc.URL + "/webhooks/meetingbaas", Now: func() time.Time { return now }})
 	id := launch(t, f, `, "extra": {"onbehalf_bot_id": "bot_1"}`)
 	v, err := swh.New("Meeting BaaS", "SECRET", secret)
 	if err != nil {
@@ -141,7 +141,7 @@ func TestSendStatusWebhook(t *testing.T) {
 
 func TestSendStatusCallback(t *testing.T) {
 	rc := newReceiver(t)
-	f := newFake(t, meetingbaasfake.Options{})
+	f := newFake(t, meetingbaasdemo.Options{})
 	id := launch(t, f, `, "callback_enabled": true, "callback_config": {"url": "`+rc.URL+`/cb?sig=x", "secret": "s3cret", "method": "PUT"}`)
 	if err := f.SendStatus(ctx, id, onbehalf.BotJoining, ""); err == nil || !strings.Contains(err.Error(), "nowhere to send") {
 		t.Errorf("status change without an account webhook: %v (callbacks carry completion and failure only)", err)
@@ -163,12 +163,12 @@ func TestSendStatusCallback(t *testing.T) {
 			t.Errorf("%s: %s %s %v %v", event, d.method, d.path, d.header, d.body)
 		}
 	}
-	if path(got[0].body, "data.exited_at") == nil || path(got[1].body, "data.error_code") != meetingbaasfake.DefaultErrorCode {
+	if path(got[0].body, "data.exited_at") == nil || path(got[1].body, "data.error_code") != meetingbaasdemo.DefaultErrorCode {
 		t.Errorf("bodies %v / %v", got[0].body, got[1].body)
 	}
 
 	// Without a secret: no x-mb-secret; with an account webhook too: both.
-	f2 := newFake(t, meetingbaasfake.Options{WebhookURL: rc.URL + "/hook"})
+	f2 := newFake(t, meetingbaasdemo.Options{WebhookURL: rc.URL + "/hook"})
 	id = launch(t, f2, `, "callback_enabled": true, "callback_config": {"url": "`+rc.URL+`/cb"}`)
 	if err := f2.SendStatus(ctx, id, onbehalf.BotFailed, ""); err != nil {
 		t.Fatal(err)

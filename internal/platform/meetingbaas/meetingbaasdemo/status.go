@@ -1,4 +1,4 @@
-package meetingbaasfake
+package meetingbaasdemo
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 )
 
 // DefaultErrorCode is the error_code of a failed bot when SendStatus gets
@@ -54,13 +54,13 @@ var errorMessages = map[string]string{
 func (f *Fake) SendStatus(ctx context.Context, platformBotID string, s onbehalf.BotStatus, reason string) error {
 	b := f.bot(platformBotID)
 	if b == nil {
-		return fmt.Errorf("meetingbaasfake: no bot %q", platformBotID)
+		return fmt.Errorf("meetingbaasdemo: no bot %q", platformBotID)
 	}
 	now := f.o.Now().UTC()
 	sent := false
 	if (s == onbehalf.BotDone || s == onbehalf.BotFailed) && b.callbackURL != "" {
 		if err := f.post(ctx, b.callbackMethod, b.callbackURL, callbackHeader(b), f.finalEvent(b, s, reason, now)); err != nil {
-			return fmt.Errorf("meetingbaasfake: callback: %w", err)
+			return fmt.Errorf("meetingbaasdemo: callback: %w", err)
 		}
 		sent = true
 	}
@@ -73,12 +73,12 @@ func (f *Fake) SendStatus(ctx context.Context, platformBotID string, s onbehalf.
 			}
 		}
 		if err := f.post(ctx, http.MethodPost, f.o.WebhookURL, f.svixHeader(body, now), body); err != nil {
-			return fmt.Errorf("meetingbaasfake: webhook: %w", err)
+			return fmt.Errorf("meetingbaasdemo: webhook: %w", err)
 		}
 		sent = true
 	}
 	if !sent {
-		return errors.New("meetingbaasfake: nowhere to send the status: set Options.WebhookURL, or create the bot with a callback")
+		return errors.New("meetingbaasdemo: nowhere to send the status: set Options.WebhookURL, or create the bot with a callback")
 	}
 	return nil
 }
@@ -90,7 +90,7 @@ func statusChange(b *bot, s onbehalf.BotStatus, reason string, now time.Time) ([
 		code = reason
 	}
 	if code == "" {
-		return nil, fmt.Errorf("meetingbaasfake: no status code for %q", s)
+		return nil, fmt.Errorf("meetingbaasdemo: no status code for %q", s)
 	}
 	status := map[string]any{"code": code, "created_at": stamp(now)}
 	if code == "in_call_recording" {
@@ -138,7 +138,7 @@ func (f *Fake) finalEvent(b *bot, s onbehalf.BotStatus, reason string, now time.
 func (f *Fake) svixHeader(body []byte, now time.Time) http.Header {
 	h := http.Header{"User-Agent": {"Svix-Webhooks/1.0"}}
 	if f.key != nil {
-		platformtest.SignHeader(h, "svix-", f.key, now, body)
+		platformdemo.SignHeader(h, "svix-", f.key, now, body)
 	}
 	return h
 }
@@ -154,7 +154,7 @@ func callbackHeader(b *bot) http.Header {
 
 // post sends body as JSON and wants a 2xx answer.
 func (f *Fake) post(ctx context.Context, method, url string, h http.Header, body []byte) error {
-	return platformtest.Deliver(ctx, f.o.Client, method, url, h, body)
+	return platformdemo.Deliver(ctx, f.o.Client, method, url, h, body)
 }
 
 // isCode reports whether s looks like a Meeting BaaS code: letters between
