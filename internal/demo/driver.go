@@ -54,7 +54,7 @@ func (d *driver) run(ctx context.Context) {
 		case <-t.C:
 		}
 		for _, f := range d.fakes {
-			for _, b := range f.fake.Bots() {
+			for _, b := range f.Fake.Bots() {
 				key := f.name + "/" + b.ID
 				if d.seen[key] {
 					continue
@@ -95,7 +95,7 @@ func (d *driver) drive(ctx context.Context, f *platformFake, b platformdemo.Fake
 			return false
 		}
 		d.meetings.setState(mb, state)
-		if err := f.fake.SendStatus(ctx, b.ID, s, reason); err != nil && ctx.Err() == nil {
+		if err := f.Fake.SendStatus(ctx, b.ID, s, reason); err != nil && ctx.Err() == nil {
 			d.logf("demo: the fake %s could not report %q to the server: %v", f.title, s, err)
 		}
 		return true
@@ -104,13 +104,13 @@ func (d *driver) drive(ctx context.Context, f *platformFake, b platformdemo.Fake
 		return
 	}
 	if !d.fetch(ctx, f, b) {
-		send(onbehalf.BotFailed, f.refused, stateFailed)
+		send(onbehalf.BotFailed, f.Refused, stateFailed)
 		return
 	}
 	d.meetings.setState(mb, stateWaiting)
 	if !d.meetings.waitPresent(ctx, id, true, waitLimit) {
 		if ctx.Err() == nil {
-			send(onbehalf.BotFailed, f.absent, stateFailed)
+			send(onbehalf.BotFailed, f.Absent, stateFailed)
 		}
 		return
 	}
@@ -120,7 +120,7 @@ func (d *driver) drive(ctx context.Context, f *platformFake, b platformdemo.Fake
 	if !d.meetings.waitPresent(ctx, id, false, 0) {
 		return
 	}
-	send(onbehalf.BotDone, f.left, stateLeft)
+	send(onbehalf.BotDone, f.Left, stateLeft)
 }
 
 // fetch makes the bot fetch every token it was given, as its platform's
@@ -136,7 +136,7 @@ func (d *driver) fetch(ctx context.Context, f *platformFake, b platformdemo.Fake
 		if done[k] {
 			continue // one request may bring several tokens
 		}
-		got := f.fake.Fetch(ctx, b.ID, k, platformdemo.Tamper{})
+		got := f.Fake.Fetch(ctx, b.ID, k, platformdemo.Tamper{})
 		if got.Tokens[k] == "" {
 			return false
 		}

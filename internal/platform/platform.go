@@ -1,7 +1,8 @@
 // Package platform holds what every bot platform adapter shares: how an
 // adapter describes itself to the app (Spec), reads its configuration
-// block (Env), and calls its platform's API with errors fit to show
-// (Call). Each platform lives in its own sub-package and imports this one,
+// block (Env), calls its platform's API with errors fit to show (Call),
+// runs against its fake in the demo (Spec.Demo) and has its API key checked
+// by `onbehalf doctor` (Probe). Each platform lives in its own sub-package and imports this one,
 // the domain package and tokenurl; never web, never another platform. The
 // app holds the one list of platforms.
 package platform
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 )
 
 // Spec describes a platform package to the app.
@@ -37,6 +39,11 @@ type Spec struct {
 	// Setup lists what to paste into the platform's dashboard for a server
 	// at baseURL (status webhook URL, …); nil when nothing.
 	Setup func(baseURL string) []Paste
+	// Demo starts the platform's fake for `onbehalf demo` (and the tests
+	// that run the demo), pointing the server at it through s.Set.
+	Demo func(s platformdemo.Server) (*platformdemo.Platform, error)
+	// Probe is how `onbehalf doctor` checks the platform's API key.
+	Probe Probe
 }
 
 // Var is one configuration variable of a platform.

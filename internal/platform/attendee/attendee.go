@@ -66,6 +66,8 @@ var Spec = platform.Spec{
 			Value: base + "/webhooks/" + Name,
 		}}
 	},
+	Demo:  startDemo,
+	Probe: probe,
 }
 
 // Config is the adapter's configuration, as Load reads it.

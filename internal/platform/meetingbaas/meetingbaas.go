@@ -76,6 +76,8 @@ var Spec = platform.Spec{
 			Value: baseURL + PathWebhook,
 		}}
 	},
+	Demo:  startDemo,
+	Probe: probe,
 }
 
 // load reads the MEETINGBAAS_* block: nil without an API key, every

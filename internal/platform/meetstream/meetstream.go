@@ -75,6 +75,8 @@ var Spec = platform.Spec{
 			},
 		}
 	},
+	Demo:  startDemo,
+	Probe: probe,
 }
 
 // Config is the adapter's configuration, as Load reads it.

@@ -60,3 +60,15 @@ type Fetched struct {
 	// Body is the last answer's body (for messages).
 	Body string
 }
+
+// Running is a fake as `onbehalf demo` runs it: its bots also report
+// their status to the server, and it stops.
+type Running interface {
+	Fake
+	// SendStatus makes the platform report that its bot is in status s,
+	// with the platform's reason code ("" for none or the fake's
+	// default), the way the platform sends its status webhooks.
+	SendStatus(ctx context.Context, platformBotID string, s onbehalf.BotStatus, reason string) error
+	// Close stops the fake.
+	Close()
+}

@@ -87,6 +87,8 @@ var Spec = platform.Spec{
 			Value: strings.TrimRight(baseURL, "/") + "/webhooks/" + Name,
 		}}
 	},
+	Demo:  startDemo,
+	Probe: probe,
 }
 
 // Config is the adapter's configuration, as Load reads it.
