@@ -82,12 +82,6 @@ type Config struct {
 	// turns on signature checks of token requests and verifies status
 	// webhooks.
 	WebhookSecret string
-	// AllowHTTP lets CreateBot hand Attendee http:// token and status
-	// URLs. Attendee refuses them whatever its settings
-	// (callback_settings.zoom_tokens_url must match ^https://), so only the
-	// tests and `onbehalf demo`, which run the fake Attendee
-	// (attendeedemo with Options.AllowHTTP), set it; no variable does.
-	AllowHTTP bool
 }
 
 // Load reads Attendee's configuration block: nil and no error when
@@ -115,7 +109,6 @@ func Load(env *platform.Env, deps platform.Deps) (onbehalf.Platform, error) {
 // onbehalf.StatusReceiver. Its methods are safe for concurrent use.
 type Adapter struct {
 	apiKey, baseURL string
-	allowHTTP       bool
 	hc              *http.Client
 	now             func() time.Time
 	// key is the webhook secret's key (nil: not configured).
@@ -143,7 +136,7 @@ func New(c Config, deps platform.Deps) (*Adapter, error) {
 		c.Timeout = DefaultTimeout
 	}
 	a := &Adapter{apiKey: strings.TrimSpace(c.APIKey), baseURL: strings.TrimRight(c.BaseURL, "/"),
-		allowHTTP: c.AllowHTTP, hc: platform.Client(deps, c.Timeout), now: deps.Clock(), served: newLedger()}
+		hc: platform.Client(deps, c.Timeout), now: deps.Clock(), served: newLedger()}
 	if c.WebhookSecret != "" {
 		key, err := ParseSecret(c.WebhookSecret)
 		if err != nil {

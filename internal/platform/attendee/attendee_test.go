@@ -49,11 +49,16 @@ type setup struct {
 }
 
 // newSetup starts a fake with o and an adapter for it with c (its API
-// key, base URL and clock filled in when empty).
+// key, base URL and clock filled in when empty). The fake's bots trust
+// the https servers of platformdemo.ServeTLS: Attendee takes only https
+// URLs of the server.
 func newSetup(t *testing.T, o attendeedemo.Options, c attendee.Config) *setup {
 	t.Helper()
 	if o.APIKey == "" {
 		o.APIKey = apiKey
+	}
+	if o.Client == nil {
+		o.Client = platformdemo.TLSClient()
 	}
 	fake := attendeedemo.New(o)
 	t.Cleanup(fake.Close)
@@ -85,11 +90,11 @@ func TestConformance(t *testing.T) {
 			platformtest.Run(t, platformtest.Harness{
 				New: func(t *testing.T, secured bool) (onbehalf.Platform, platformdemo.Fake) {
 					// Attendee signs every request; secured turns the check on here.
-					c := attendee.Config{AllowHTTP: true}
+					c := attendee.Config{}
 					if secured {
 						c.WebhookSecret = secret
 					}
-					s := newSetup(t, attendeedemo.Options{WebhookSecret: secret, AllowHTTP: true}, c)
+					s := newSetup(t, attendeedemo.Options{WebhookSecret: secret}, c)
 					return s.a, s.fake
 				},
 				Kinds:   kinds,
@@ -97,6 +102,7 @@ func TestConformance(t *testing.T) {
 				Claims:  true,
 				Secured: true,
 				APIKey:  apiKey,
+				HTTPS:   true,
 			})
 		})
 	}

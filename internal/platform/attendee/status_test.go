@@ -101,8 +101,8 @@ func TestStatusMapping(t *testing.T) {
 // bot's own status URL or to the project's, verify and parse.
 func TestStatusWebhooksFromTheFake(t *testing.T) {
 	project, projectGot := captureServer(t)
-	s := newSetup(t, attendeedemo.Options{WebhookSecret: secret, AllowHTTP: true, WebhookURL: project.URL + "/webhooks/attendee"},
-		attendee.Config{AllowHTTP: true, WebhookSecret: secret})
+	s := newSetup(t, attendeedemo.Options{WebhookSecret: secret, WebhookURL: project.URL + "/webhooks/attendee"},
+		attendee.Config{WebhookSecret: secret})
 	perBot, perBotGot := captureServer(t)
 	req := botRequest()
 	req.StatusURL = perBot.URL + "/webhooks/attendee?bot=bot_1"

@@ -34,7 +34,7 @@ type captured struct {
 func captureServer(t *testing.T) (*httptest.Server, func() []captured) {
 	var mu sync.Mutex
 	var got []captured
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ts := platformdemo.ServeTLS(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		mu.Lock()
 		got = append(got, captured{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Clone(), body})
@@ -54,7 +54,7 @@ func captureServer(t *testing.T) (*httptest.Server, func() []captured) {
 // metadata that the two encodings write differently, and has it fetch.
 func botWithCapture(t *testing.T) (*setup, captured, string) {
 	t.Helper()
-	s := newSetup(t, attendeedemo.Options{WebhookSecret: secret, AllowHTTP: true}, attendee.Config{AllowHTTP: true, WebhookSecret: secret})
+	s := newSetup(t, attendeedemo.Options{WebhookSecret: secret}, attendee.Config{WebhookSecret: secret})
 	ts, got := captureServer(t)
 	req := botRequest()
 	req.StatusURL = ""
@@ -229,7 +229,7 @@ func TestReplayBound(t *testing.T) {
 }
 
 // TestEveryKindOverHTTPS runs a bot the way a real deployment does: https
-// token URL (no AllowHTTP on either side), a signed request, every kind
+// token URL through a TLS proxy, a signed request, every kind
 // from one fetch, and the replay bound seen from the bot.
 func TestEveryKindOverHTTPS(t *testing.T) {
 	s := newSetup(t, attendeedemo.Options{WebhookSecret: secret}, attendee.Config{WebhookSecret: secret})

@@ -45,6 +45,10 @@ type Harness struct {
 	// APIKey is the key the adapter was configured with (never in an
 	// error message).
 	APIKey string
+	// HTTPS is true when the platform takes only https token URLs: the
+	// suite's token server is then NewTLSServer's, which the fake's bots
+	// reach with platformdemo.TLSClient().
+	HTTPS bool
 }
 
 // Meeting and connection of the suite.
@@ -108,6 +112,29 @@ type Server struct {
 // tokenserve; plain auth_token URLs are off.
 func NewServer(t *testing.T, p onbehalf.Platform) *Server {
 	t.Helper()
+	return newServer(t, p, httptest.NewServer)
+}
+
+// NewTLSServer is NewServer over https, with the loopback certificate
+// platformdemo.TLSClient() trusts.
+func NewTLSServer(t *testing.T, p onbehalf.Platform) *Server {
+	t.Helper()
+	return newServer(t, p, platformdemo.ServeTLS)
+}
+
+// server is the suite's token server of p: NewTLSServer's for an
+// https-only platform, else NewServer's.
+func (h Harness) server(t *testing.T, p onbehalf.Platform) *Server {
+	t.Helper()
+	if h.HTTPS {
+		return NewTLSServer(t, p)
+	}
+	return NewServer(t, p)
+}
+
+// newServer serves p's token routes with start.
+func newServer(t *testing.T, p onbehalf.Platform, start func(http.Handler) *httptest.Server) *Server {
+	t.Helper()
 	s := &Server{Minter: &Minter{}, Signer: &tokenurl.Signer{Key: tokenurl.NewKey(), TTL: time.Hour}}
 	// ZAKs on: the suite checks every kind a platform can carry.
 	ts := tokenserve.New(tokenserve.Options{Signer: s.Signer, Minter: s.Minter, BaseURL: "http://onbehalf.test", AllowZAK: true})
@@ -125,7 +152,7 @@ func NewServer(t *testing.T, p onbehalf.Platform) *Server {
 			})
 		}
 	}
-	s.Server = httptest.NewServer(mux)
+	s.Server = start(mux)
 	t.Cleanup(s.Close)
 	return s
 }

@@ -42,7 +42,7 @@ type launched struct {
 func launch(t *testing.T, h Harness, secured bool) *launched {
 	t.Helper()
 	p, fake := h.New(t, secured)
-	srv := NewServer(t, p)
+	srv := h.server(t, p)
 	urls := srv.TokenURLs(t, p, h.Kinds, "bot_suite_1")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -144,7 +144,7 @@ func testCreateBot(t *testing.T, h Harness) {
 
 func testCreateBotErrors(t *testing.T, h Harness) {
 	p, fake := h.New(t, false)
-	srv := NewServer(t, p)
+	srv := h.server(t, p)
 	urls := srv.TokenURLs(t, p, h.Kinds, "bot_suite_2")
 	req := onbehalf.BotRequest{BotID: "bot_suite_2", Meeting: onbehalf.Meeting{ID: MeetingID, URL: MeetingURL}, BotName: BotName, TokenURLs: urls}
 	// The platform echoing what it got must not leak it.

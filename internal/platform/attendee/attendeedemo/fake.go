@@ -40,11 +40,10 @@ type Options struct {
 	// WebhookURL is the project's webhook (trigger bot.state_change), used
 	// for bots created without webhooks of their own.
 	WebhookURL string
-	// AllowHTTP accepts http:// zoom_tokens_url and webhook URLs, which
-	// Attendee refuses: tests and the demo serve plain http on loopback.
-	AllowHTTP bool
 	// Client makes the bots' requests and the webhooks (its redirect
-	// policy is replaced: Attendee follows none).
+	// policy is replaced: Attendee follows none). Like Attendee, the fake
+	// takes only https URLs of the server: tests and the demo serve them
+	// with platformdemo.ServeTLS and set Client to platformdemo.TLSClient().
 	Client *http.Client
 	// Now is the clock of timestamps.
 	Now func() time.Time

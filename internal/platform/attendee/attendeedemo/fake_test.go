@@ -82,9 +82,4 @@ func TestFakeValidation(t *testing.T) {
 	if n := len(f.Bots()); n != 0 {
 		t.Errorf("%d bots created", n)
 	}
-	allow := New(Options{APIKey: "k1", AllowHTTP: true})
-	defer allow.Close()
-	if status, got := post(t, allow, "Token k1", strings.Replace(okBody, "https://t.example", "http://127.0.0.1:1", 1)); status != http.StatusCreated {
-		t.Errorf("AllowHTTP: %d %s", status, got)
-	}
 }

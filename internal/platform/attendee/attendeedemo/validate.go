@@ -144,8 +144,7 @@ func (f *Fake) metadata(v any) (Object, string) {
 }
 
 // callbackSettings checks CALLBACK_SETTINGS_SCHEMA: an object with only
-// zoom_tokens_url, a string starting https:// (http:// too with
-// AllowHTTP).
+// zoom_tokens_url, a string starting https://.
 func (f *Fake) callbackSettings(v any, bot *Created) string {
 	m, ok := v.(map[string]any)
 	if !ok {
@@ -242,10 +241,9 @@ func (f *Fake) webhookError(hooks []Webhook) string {
 	return ""
 }
 
-// httpsOnly is the schemas' pattern ^https://.* (http:// too with
-// AllowHTTP).
+// httpsOnly is the schemas' pattern ^https://.*.
 func (f *Fake) httpsOnly(s string) string {
-	if strings.HasPrefix(s, "https://") || (f.o.AllowHTTP && strings.HasPrefix(s, "http://")) {
+	if strings.HasPrefix(s, "https://") {
 		return ""
 	}
 	return fmt.Sprintf("%s does not match '^https://.*'", pyRepr(s))
