@@ -177,8 +177,8 @@ func (p *httpsPlatform) CreateBot(ctx context.Context, req onbehalf.BotRequest) 
 
 // rebase returns u with the front's URL in place of the server's.
 func (p *httpsPlatform) rebase(u string) string {
-	if rest, ok := strings.CutPrefix(u, p.base); ok {
-		return p.front + rest
+	if rest, ok := strings.CutPrefix(u, p.base+"/"); ok {
+		return p.front + "/" + rest
 	}
 	return u
 }
