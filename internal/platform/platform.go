@@ -1,10 +1,12 @@
 // Package platform holds what every bot platform adapter shares: how an
 // adapter describes itself to the app (Spec), reads its configuration
 // block (Env), calls its platform's API with errors fit to show (Call),
-// runs against its fake in the demo (Spec.Demo) and has its API key checked
-// by `onbehalf doctor` (Probe). Each platform lives in its own sub-package and imports this one,
-// the domain package and tokenurl; never web, never another platform. The
-// app holds the one list of platforms.
+// runs against its fake in the demo (Spec.Demo) and has its API key
+// checked by `onbehalf doctor` (Probe). Each platform lives in its own
+// sub-package, with its fake (<name>demo, built on platformdemo), and
+// imports this one, the domain package and tokenurl; never web, never
+// another platform. The app holds the one list of platforms: the demo,
+// doctor and the launch service loop over it and name no platform.
 package platform
 
 import (
