@@ -139,9 +139,10 @@ func New(ctx context.Context, o Options) (d *Demo, err error) {
 		return nil, err
 	}
 	d = &Demo{URL: "http://127.0.0.1:" + strconv.Itoa(port), done: make(chan struct{})}
+	started := d // a failure returns nil: stop what was started
 	defer func() {
 		if err != nil {
-			d.cleanup()
+			started.cleanup()
 		}
 	}()
 	if d.DataDir, err = os.MkdirTemp("", "onbehalf-demo-*"); err != nil {

@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -189,5 +190,22 @@ func TestIgnoresDotEnv(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(d.DataDir, "onbehalf.db")); err != nil {
 		t.Fatalf("the demo does not use its own database: %v", err)
+	}
+}
+
+// TestDemoStartFailureCleansUp: a server that does not start fails New
+// with its error, and what the demo started is stopped and removed.
+func TestDemoStartFailureCleansUp(t *testing.T) {
+	var dir string
+	_, err := demo.New(context.Background(), demo.Options{Platforms: app.Platforms[:1], Pace: pace,
+		Start: func(ctx context.Context, c demo.Config) (demo.Server, error) {
+			dir = filepath.Dir(c.Getenv("DB_PATH"))
+			return nil, errors.New("no server today")
+		}})
+	if err == nil || !strings.Contains(err.Error(), "no server today") {
+		t.Fatalf("New: %v", err)
+	}
+	if _, err := os.Stat(dir); dir == "" || !os.IsNotExist(err) {
+		t.Errorf("the temporary folder %q is left: %v", dir, err)
 	}
 }
