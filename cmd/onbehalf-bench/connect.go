@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/platform/recall/recallfake"
+	"github.com/onbehalf/onbehalf/internal/platform/recall/recalldemo"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
 )
 
@@ -27,11 +27,11 @@ const (
 // 127.0.0.1 (httptest).
 type fakes struct {
 	zoom   *zoomtest.Server
-	recall *recallfake.Fake
+	recall *recalldemo.Fake
 }
 
 func newFakes() *fakes {
-	return &fakes{zoom: zoomtest.New(zoomClientID, zoomClientSecret), recall: recallfake.New(recallfake.Options{APIKey: recallAPIKey})}
+	return &fakes{zoom: zoomtest.New(zoomClientID, zoomClientSecret), recall: recalldemo.New(recalldemo.Options{APIKey: recallAPIKey})}
 }
 
 func (f *fakes) Close() {

@@ -2,7 +2,7 @@
 // the loopback interface only.
 //
 // It starts the fake Zoom (internal/zoomtest) and the fake Recall.ai
-// (internal/platform/recall/recallfake), starts the real server (app.Start) on a temporary
+// (internal/platform/recall/recalldemo), starts the real server (app.Start) on a temporary
 // database, connects -users users through the real browser OAuth flow, has
 // each one launch a bot so that the fake Recall receives the real token URL,
 // and then runs -c concurrent keep-alive clients against those token URLs

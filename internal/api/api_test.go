@@ -20,7 +20,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
 	"github.com/onbehalf/onbehalf/internal/platform/recall"
-	"github.com/onbehalf/onbehalf/internal/platform/recall/recallfake"
+	"github.com/onbehalf/onbehalf/internal/platform/recall/recalldemo"
 	"github.com/onbehalf/onbehalf/internal/store/bolt"
 	"github.com/onbehalf/onbehalf/internal/tokens"
 	"github.com/onbehalf/onbehalf/internal/tokenserve"
@@ -43,7 +43,7 @@ type env struct {
 	srv    *httptest.Server
 	zoom   *zoomtest.Server
 	zc     *zoom.Client
-	recall *recallfake.Fake
+	recall *recalldemo.Fake
 	store  *bolt.Store
 	mgr    *tokens.Manager
 	bots   *bots.Service
@@ -56,7 +56,7 @@ type env struct {
 // used.
 func newEnv(t testing.TB, edit ...func(*api.Options)) *env {
 	t.Helper()
-	e := &env{zoom: zoomtest.New("cid", "csecret"), recall: recallfake.New(recallfake.Options{APIKey: "rkey"})}
+	e := &env{zoom: zoomtest.New("cid", "csecret"), recall: recalldemo.New(recalldemo.Options{APIKey: "rkey"})}
 	t.Cleanup(e.zoom.Close)
 	t.Cleanup(e.recall.Close)
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "api.db"), bolt.Options{ReserveBytes: bolt.NoReserve})

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 )
 
 // botJSON is a bot in a reply.
@@ -62,7 +62,7 @@ func TestCreateBotAndTimeline(t *testing.T) {
 	}
 
 	// The bot fetches its OBF token; the fetch goes on its timeline.
-	got := e.recall.Fetch(context.Background(), b.PlatformBotID, onbehalf.KindOBF, platformtest.Tamper{})
+	got := e.recall.Fetch(context.Background(), b.PlatformBotID, onbehalf.KindOBF, platformdemo.Tamper{})
 	if got.Status != 200 || got.Tokens[onbehalf.KindOBF] == "" {
 		t.Fatalf("fetch: %+v", got)
 	}
@@ -78,7 +78,7 @@ func TestCreateBotAndTimeline(t *testing.T) {
 	// A failed fetch says why (Zoom's words) on the timeline.
 	e.zoom.RevokeGrant("zu_ann")
 	e.zoom.FailMintEvery(1)
-	e.recall.Fetch(context.Background(), b.PlatformBotID, onbehalf.KindZAK, platformtest.Tamper{})
+	e.recall.Fetch(context.Background(), b.PlatformBotID, onbehalf.KindZAK, platformdemo.Tamper{})
 	eventually(t, "no timeline entry for the failed fetch", func() bool {
 		e.call(t, http.MethodGet, "/api/v1/bots/"+b.ID, nil).decode(t, &one)
 		return len(one.Timeline) > 1

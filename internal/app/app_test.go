@@ -22,19 +22,19 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/app"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/platform/recall/recallfake"
+	"github.com/onbehalf/onbehalf/internal/platform/recall/recalldemo"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
 )
 
 // fakes are the outside world of one test.
 type fakes struct {
 	zoom   *zoomtest.Server
-	recall *recallfake.Fake
+	recall *recalldemo.Fake
 	env    map[string]string
 }
 
 func newFakes(t *testing.T) *fakes {
-	f := &fakes{zoom: zoomtest.New("cid", "csecret"), recall: recallfake.New(recallfake.Options{APIKey: "rkey"})}
+	f := &fakes{zoom: zoomtest.New("cid", "csecret"), recall: recalldemo.New(recalldemo.Options{APIKey: "rkey"})}
 	t.Cleanup(f.zoom.Close)
 	t.Cleanup(f.recall.Close)
 	f.env = map[string]string{

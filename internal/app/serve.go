@@ -192,7 +192,7 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		}
 	}
 	a.Tokens.Notify = notify // connection.recovered
-	a.Bots = &bots.Service{Store: a.Store, Platforms: platforms, Signer: signer, BaseURL: cfg.BaseURL, AllowZAK: cfg.AllowZAK, Logger: a.log, Notify: notify}
+	a.Bots = &bots.Service{Store: a.Store, Platforms: platforms, Unconfigured: platformHints, Signer: signer, BaseURL: cfg.BaseURL, AllowZAK: cfg.AllowZAK, Logger: a.log, Notify: notify}
 	a.Bots.Ahead = a.Tokens // a bot's connection refreshed ahead of its join (bots/ahead.go)
 	a.Bots.Start()
 	// One per-connection budget and one failed-authorization budget for

@@ -44,6 +44,9 @@ type Service struct {
 	// Platforms are the configured platforms, in the order they are
 	// offered.
 	Platforms []onbehalf.Platform
+	// Unconfigured are the hints of the platforms that are not configured:
+	// with none configured, the error names their variables.
+	Unconfigured []onbehalf.Hint
 	// AllowZAK lets bots and token URLs carry ZAKs (ALLOW_ZAK); off, asking
 	// for one is EFORBIDDEN (onbehalf.ZAKRefused).
 	AllowZAK bool
@@ -198,12 +201,29 @@ func (s *Service) Platform(name string) (onbehalf.Platform, error) {
 		names = append(names, p.Name())
 	}
 	if len(names) == 0 {
-		return nil, onbehalf.Errorf(onbehalf.EUNAVAILABLE, "No bot platform is configured: set the API key of one (RECALL_API_KEY, MEETSTREAM_API_KEY, ATTENDEE_API_KEY or MEETINGBAAS_API_KEY), then restart.")
+		return nil, s.noPlatform()
 	}
 	if name == "" {
 		return nil, onbehalf.FieldError("platform", "Choose a platform: %s.", strings.Join(names, ", "))
 	}
 	return nil, onbehalf.FieldError("platform", "Unknown or unconfigured platform %q: this server offers %s.", onbehalf.Clip(name, 30), strings.Join(names, ", "))
+}
+
+// noPlatform is the error of a launch with no platform configured: it
+// names the variable that turns each platform on.
+func (s *Service) noPlatform() error {
+	var vars []string
+	for _, h := range s.Unconfigured {
+		vars = append(vars, h.Var)
+	}
+	switch len(vars) {
+	case 0:
+		return onbehalf.Errorf(onbehalf.EUNAVAILABLE, "No bot platform is configured.")
+	case 1:
+		return onbehalf.Errorf(onbehalf.EUNAVAILABLE, "No bot platform is configured: set %s to turn one on, then restart.", vars[0])
+	}
+	return onbehalf.Errorf(onbehalf.EUNAVAILABLE, "No bot platform is configured: set %s or %s to turn one on, then restart.",
+		strings.Join(vars[:len(vars)-1], ", "), vars[len(vars)-1])
 }
 
 // connection returns a connected connection able to mint kinds, and the

@@ -12,7 +12,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
 	"github.com/onbehalf/onbehalf/internal/platform/recall"
-	"github.com/onbehalf/onbehalf/internal/platform/recall/recallfake"
+	"github.com/onbehalf/onbehalf/internal/platform/recall/recalldemo"
 	"github.com/onbehalf/onbehalf/internal/store/bolt"
 	"github.com/onbehalf/onbehalf/internal/tokenurl"
 )
@@ -21,7 +21,7 @@ import (
 type env struct {
 	svc   *bots.Service
 	st    *bolt.Store
-	fake  *recallfake.Fake
+	fake  *recalldemo.Fake
 	conn  *onbehalf.Connection
 	notes int
 }
@@ -33,7 +33,7 @@ func newEnv(t *testing.T, scope string) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	fake := recallfake.New(recallfake.Options{APIKey: "rkey"})
+	fake := recalldemo.New(recalldemo.Options{APIKey: "rkey"})
 	t.Cleanup(fake.Close)
 	p, err := recall.New(recall.Config{APIKey: "rkey", BaseURL: fake.URL(), Timeout: 5 * time.Second}, platform.Deps{HTTP: http.DefaultClient, Now: time.Now})
 	if err != nil {

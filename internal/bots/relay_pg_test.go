@@ -11,7 +11,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
 	"github.com/onbehalf/onbehalf/internal/platform/recall"
-	"github.com/onbehalf/onbehalf/internal/platform/recall/recallfake"
+	"github.com/onbehalf/onbehalf/internal/platform/recall/recalldemo"
 	"github.com/onbehalf/onbehalf/internal/store/postgres"
 	"github.com/onbehalf/onbehalf/internal/store/postgres/pgtest"
 	"github.com/onbehalf/onbehalf/internal/tokenurl"
@@ -24,7 +24,7 @@ func TestRelayOnceAcrossInstances(t *testing.T) {
 	u, _ := pgtest.Schema(t)
 	ctx := context.Background()
 	key := []byte("relay-test-key-0123456789abcdef!")
-	fake := recallfake.New(recallfake.Options{APIKey: "rkey"})
+	fake := recalldemo.New(recalldemo.Options{APIKey: "rkey"})
 	t.Cleanup(fake.Close)
 	p, err := recall.New(recall.Config{APIKey: "rkey", BaseURL: fake.URL(), Timeout: 5 * time.Second}, platform.Deps{HTTP: http.DefaultClient, Now: time.Now})
 	if err != nil {

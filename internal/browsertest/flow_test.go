@@ -12,7 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/onbehalf/onbehalf/internal/browsertest"
 	"github.com/onbehalf/onbehalf/internal/demo"
-	"github.com/onbehalf/onbehalf/internal/demo/demotest"
+	"github.com/onbehalf/onbehalf/internal/demotest"
 )
 
 // pace is the fake bots' pace: slow enough that the launch page shows

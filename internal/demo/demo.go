@@ -67,7 +67,7 @@ type Options struct {
 	// Start starts the real server.
 	Start StartFunc
 	// Platforms are the server's platforms (the app's list); the demo
-	// runs a fake of each one it knows. nil means every one it knows.
+	// runs the fake of each one that has one (Spec.Demo).
 	Platforms []platform.Spec
 	// Port is the port of the server on 127.0.0.1; 0 picks a free one.
 	Port int
@@ -112,6 +112,7 @@ type Demo struct {
 	front  *frontServer
 	hooks  *hookReceiver
 	fakes  []*platformFake
+	tls    *tlsFront
 	driver *driver
 	done   chan struct{}
 }
@@ -138,9 +139,10 @@ func New(ctx context.Context, o Options) (d *Demo, err error) {
 		return nil, err
 	}
 	d = &Demo{URL: "http://127.0.0.1:" + strconv.Itoa(port), done: make(chan struct{})}
+	started := d // a failure returns nil: stop what was started
 	defer func() {
 		if err != nil {
-			d.cleanup()
+			started.cleanup()
 		}
 	}()
 	if d.DataDir, err = os.MkdirTemp("", "onbehalf-demo-*"); err != nil {
@@ -149,10 +151,10 @@ func New(ctx context.Context, o Options) (d *Demo, err error) {
 	env := newEnv(d.DataDir, port, o.LogLevel)
 	d.zoom = newZoom(env)
 	meet := newMeetings()
-	if o.Platforms == nil {
-		o.Platforms = knownPlatforms
+	if d.tls, err = startTLSFront(d.URL); err != nil {
+		return nil, err
 	}
-	if d.fakes, d.Missing, err = startFakes(o.Platforms, d.URL, env); err != nil {
+	if d.fakes, d.Missing, err = startFakes(o.Platforms, d.URL, d.tls, env); err != nil {
 		return nil, err
 	}
 	var specs []platform.Spec
@@ -200,7 +202,10 @@ func (d *Demo) cleanup() {
 		d.hooks.close()
 	}
 	for _, f := range d.fakes {
-		f.fake.Close()
+		f.Fake.Close()
+	}
+	if d.tls != nil {
+		d.tls.close()
 	}
 	if d.zoom != nil {
 		d.zoom.Close()

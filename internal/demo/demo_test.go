@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -13,34 +14,30 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onbehalf/onbehalf/internal/app"
 	"github.com/onbehalf/onbehalf/internal/demo"
-	"github.com/onbehalf/onbehalf/internal/demo/demotest"
+	"github.com/onbehalf/onbehalf/internal/demotest"
 	"github.com/onbehalf/onbehalf/internal/logtest"
-	"github.com/onbehalf/onbehalf/internal/platform"
-	"github.com/onbehalf/onbehalf/internal/platform/attendee"
-	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas"
-	"github.com/onbehalf/onbehalf/internal/platform/meetstream"
-	"github.com/onbehalf/onbehalf/internal/platform/recall"
 )
-
-// allPlatforms are the four platforms, whether or not the app's list has
-// them all.
-var allPlatforms = []platform.Spec{recall.Spec, meetstream.Spec, attendee.Spec, meetingbaas.Spec}
 
 // pace is the fake bots' pace in these tests.
 const pace = 100 * time.Millisecond
 
 // TestDemoFlow clicks through the demo as a person would, with a bot on
-// every platform: connect, approve, send a bot, join the meeting, leave.
+// every platform of the app's list: connect, approve, send a bot, join
+// the meeting, leave. Every platform has its fake (platform.Spec.Demo).
 func TestDemoFlow(t *testing.T) {
-	d := demotest.Start(t, allPlatforms, pace)
+	d := demotest.Start(t, app.Platforms, pace)
+	if len(d.Missing) > 0 || len(d.Platforms) != len(app.Platforms) {
+		t.Fatalf("the demo runs %v; no fake for %v", d.Platforms, d.Missing)
+	}
 	p := demotest.NewPerson(t, d)
 	_, page := p.Get(d.URL + "/")
 	if !strings.Contains(page, "DEMO") || !strings.Contains(page, "Connect Zoom") {
 		t.Fatalf("home page:\n%s", page)
 	}
 	p.Connect()
-	for i, name := range []string{"recall", "meetstream", "attendee", "meetingbaas"} {
+	for i, name := range d.Platforms {
 		t.Run(name, func(t *testing.T) {
 			p.T = t
 			meeting := "8501234567" + string(rune('0'+i))
@@ -73,7 +70,7 @@ func TestDemoFlow(t *testing.T) {
 // TestDemoDecline: declining on the consent page brings the person back
 // with a readable error and nothing connected.
 func TestDemoDecline(t *testing.T) {
-	d := demotest.Start(t, allPlatforms[:1], pace)
+	d := demotest.Start(t, app.Platforms[:1], pace)
 	p := demotest.NewPerson(t, d)
 	resp, page := p.Consent("decline")
 	if resp.StatusCode < 400 || !strings.Contains(page, "DEMO") || !strings.Contains(page, "Try again") {
@@ -182,7 +179,7 @@ func TestIgnoresDotEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Chdir(dir)
-	d := demotest.Start(t, allPlatforms[:1], pace)
+	d := demotest.Start(t, app.Platforms[:1], pace)
 	resp, err := http.Get(d.URL + "/healthz")
 	if err != nil {
 		t.Fatal(err)
@@ -193,5 +190,22 @@ func TestIgnoresDotEnv(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(d.DataDir, "onbehalf.db")); err != nil {
 		t.Fatalf("the demo does not use its own database: %v", err)
+	}
+}
+
+// TestDemoStartFailureCleansUp: a server that does not start fails New
+// with its error, and what the demo started is stopped and removed.
+func TestDemoStartFailureCleansUp(t *testing.T) {
+	var dir string
+	_, err := demo.New(context.Background(), demo.Options{Platforms: app.Platforms[:1], Pace: pace,
+		Start: func(ctx context.Context, c demo.Config) (demo.Server, error) {
+			dir = filepath.Dir(c.Getenv("DB_PATH"))
+			return nil, errors.New("no server today")
+		}})
+	if err == nil || !strings.Contains(err.Error(), "no server today") {
+		t.Fatalf("New: %v", err)
+	}
+	if _, err := os.Stat(dir); dir == "" || !os.IsNotExist(err) {
+		t.Errorf("the temporary folder %q is left: %v", dir, err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/meetingurl"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
 )
 
@@ -54,7 +54,7 @@ func (d *driver) run(ctx context.Context) {
 		case <-t.C:
 		}
 		for _, f := range d.fakes {
-			for _, b := range f.fake.Bots() {
+			for _, b := range f.Fake.Bots() {
 				key := f.name + "/" + b.ID
 				if d.seen[key] {
 					continue
@@ -82,7 +82,7 @@ func (d *driver) wait() {
 }
 
 // drive plays one bot from creation to the end.
-func (d *driver) drive(ctx context.Context, f *platformFake, b platformtest.FakeBot) {
+func (d *driver) drive(ctx context.Context, f *platformFake, b platformdemo.FakeBot) {
 	id := ""
 	if m, err := meetingurl.Parse(b.MeetingURL); err == nil {
 		id = m.ID
@@ -95,7 +95,7 @@ func (d *driver) drive(ctx context.Context, f *platformFake, b platformtest.Fake
 			return false
 		}
 		d.meetings.setState(mb, state)
-		if err := f.fake.SendStatus(ctx, b.ID, s, reason); err != nil && ctx.Err() == nil {
+		if err := f.Fake.SendStatus(ctx, b.ID, s, reason); err != nil && ctx.Err() == nil {
 			d.logf("demo: the fake %s could not report %q to the server: %v", f.title, s, err)
 		}
 		return true
@@ -104,13 +104,13 @@ func (d *driver) drive(ctx context.Context, f *platformFake, b platformtest.Fake
 		return
 	}
 	if !d.fetch(ctx, f, b) {
-		send(onbehalf.BotFailed, f.refused, stateFailed)
+		send(onbehalf.BotFailed, f.Refused, stateFailed)
 		return
 	}
 	d.meetings.setState(mb, stateWaiting)
 	if !d.meetings.waitPresent(ctx, id, true, waitLimit) {
 		if ctx.Err() == nil {
-			send(onbehalf.BotFailed, f.absent, stateFailed)
+			send(onbehalf.BotFailed, f.Absent, stateFailed)
 		}
 		return
 	}
@@ -120,12 +120,12 @@ func (d *driver) drive(ctx context.Context, f *platformFake, b platformtest.Fake
 	if !d.meetings.waitPresent(ctx, id, false, 0) {
 		return
 	}
-	send(onbehalf.BotDone, f.left, stateLeft)
+	send(onbehalf.BotDone, f.Left, stateLeft)
 }
 
 // fetch makes the bot fetch every token it was given, as its platform's
 // bots do right before joining, and reports whether it got them all.
-func (d *driver) fetch(ctx context.Context, f *platformFake, b platformtest.FakeBot) bool {
+func (d *driver) fetch(ctx context.Context, f *platformFake, b platformdemo.FakeBot) bool {
 	kinds := make([]onbehalf.TokenKind, 0, len(b.TokenURLs))
 	for k := range b.TokenURLs {
 		kinds = append(kinds, k)
@@ -136,7 +136,7 @@ func (d *driver) fetch(ctx context.Context, f *platformFake, b platformtest.Fake
 		if done[k] {
 			continue // one request may bring several tokens
 		}
-		got := f.fake.Fetch(ctx, b.ID, k, platformtest.Tamper{})
+		got := f.Fake.Fetch(ctx, b.ID, k, platformdemo.Tamper{})
 		if got.Tokens[k] == "" {
 			return false
 		}

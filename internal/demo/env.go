@@ -2,23 +2,19 @@ package demo
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
-	"github.com/onbehalf/onbehalf/internal/platform/attendee"
-	"github.com/onbehalf/onbehalf/internal/platform/attendee/attendeefake"
-	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas"
-	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas/meetingbaasfake"
-	"github.com/onbehalf/onbehalf/internal/platform/meetstream"
-	"github.com/onbehalf/onbehalf/internal/platform/meetstream/meetstreamfake"
-	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
-	"github.com/onbehalf/onbehalf/internal/platform/recall"
-	"github.com/onbehalf/onbehalf/internal/platform/recall/recallfake"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
 )
 
@@ -49,7 +45,7 @@ func newEnv(dir string, port int, logLevel string) *env {
 		"BASE_URL":           base,
 		"DB_PATH":            filepath.Join(dir, "onbehalf.db"),
 		"ZOOM_CLIENT_ID":     zoomClientID,
-		"ZOOM_CLIENT_SECRET": secret(24),
+		"ZOOM_CLIENT_SECRET": platformdemo.Secret(24),
 		"LOG_LEVEL":          logLevel,
 		// Signed token URLs only: the demo shows what production should do.
 		"ALLOW_SECRET_URLS": "false",
@@ -81,126 +77,114 @@ func newZoom(e *env) *zoomtest.Server {
 	return z
 }
 
-// secret returns n random bytes, base64url-encoded: an API key or a
-// signing secret of the fakes.
-func secret(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// whsec returns a new Standard Webhooks secret (whsec_ + base64 of 32
-// bytes).
-func whsec() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return "whsec_" + base64.StdEncoding.EncodeToString(b)
-}
-
-// fake is a fake bot platform: its API creates bots, its bots fetch
-// their tokens and report their status the way the platform's do.
-type fake interface {
-	URL() string
-	Close()
-	Bots() []platformtest.FakeBot
-	Fetch(ctx context.Context, platformBotID string, kind onbehalf.TokenKind, t platformtest.Tamper) platformtest.Fetched
-	SendStatus(ctx context.Context, platformBotID string, s onbehalf.BotStatus, reason string) error
-}
-
 // platformFake is one fake platform of the demo.
 type platformFake struct {
 	// name is the platform's key on the server; title its name for people.
 	name, title string
-	fake        fake
+	*platformdemo.Platform
 	// spec is the platform as the server runs it against the fake.
 	spec platform.Spec
-	// left is the platform's reason code for a bot that left because its
-	// person left, absent the one for a bot whose person never came, and
-	// refused the one for a bot that got no token ("" for the fake's
-	// default).
-	left, absent, refused string
 }
 
-// makers start the fake of each platform the demo knows, sending status
-// webhooks to hook, and put the server's settings for it in e.
-var makers = map[string]func(spec platform.Spec, hook string, e *env) (*platformFake, error){
-	recall.Name: func(spec platform.Spec, hook string, e *env) (*platformFake, error) {
-		key, verify := secret(24), whsec()
-		f := recallfake.New(recallfake.Options{APIKey: key, VerificationSecret: verify, WebhookURL: hook})
-		e.set(recall.VarAPIKey, key)
-		e.set(recall.VarAPIURL, f.URL())
-		e.set(recall.VarVerificationSecret, verify)
-		return &platformFake{fake: f, spec: spec,
-			left: "timeout_exceeded_everyone_left", absent: "zoom_obf_user_not_in_meeting", refused: "zoom_obf_token_invalid"}, nil
-	},
-	meetstream.Name: func(spec platform.Spec, hook string, e *env) (*platformFake, error) {
-		key, signing := secret(24), secret(24)
-		f := meetstreamfake.New(meetstreamfake.Options{APIKey: key, SigningSecret: signing, WebhookURL: hook, AllowHTTP: true})
-		e.set(meetstream.VarAPIKey, key)
-		e.set(meetstream.VarAPIURL, f.URL())
-		e.set(meetstream.VarSigningSecret, signing)
-		return &platformFake{fake: f, spec: spec, left: "Bot left the meeting: everyone else left"}, nil
-	},
-	attendee.Name: func(spec platform.Spec, hook string, e *env) (*platformFake, error) {
-		key, raw := secret(24), make([]byte, 32)
-		_, _ = rand.Read(raw)
-		sec := base64.StdEncoding.EncodeToString(raw)
-		f := attendeefake.New(attendeefake.Options{APIKey: key, WebhookSecret: sec, WebhookURL: hook, AllowHTTP: true})
-		e.set(attendee.VarAPIKey, key)
-		e.set(attendee.VarAPIURL, f.URL())
-		e.set(attendee.VarWebhookSecret, sec)
-		// Attendee takes only https token URLs; its fake, like the demo,
-		// is plain http on loopback.
-		spec.Load = func(env *platform.ConfigReader, deps platform.Deps) (onbehalf.Platform, error) {
-			c := attendee.Config{APIKey: env.Get(attendee.VarAPIKey, ""), BaseURL: env.URL(attendee.VarAPIURL, attendee.DefaultAPIURL),
-				WebhookSecret: env.Get(attendee.VarWebhookSecret, ""), AllowHTTP: true}
-			if err := env.Err(); err != nil {
-				return nil, err
-			}
-			return attendee.New(c, deps)
-		}
-		return &platformFake{fake: f, spec: spec, left: "auto_leave_only_participant_in_meeting"}, nil
-	},
-	meetingbaas.Name: func(spec platform.Spec, hook string, e *env) (*platformFake, error) {
-		key, sec := secret(24), whsec()
-		f, err := meetingbaasfake.New(meetingbaasfake.Options{APIKey: key, WebhookSecret: sec, WebhookURL: hook, AllowHTTP: true})
-		if err != nil {
-			return nil, err
-		}
-		e.set(meetingbaas.VarAPIKey, key)
-		e.set(meetingbaas.VarAPIURL, f.URL())
-		e.set(meetingbaas.VarWebhookSecret, sec)
-		return &platformFake{fake: f, spec: spec, refused: "ZOOM_OBF_TOKEN_ERROR"}, nil
-	},
-}
-
-// knownPlatforms are the platforms the demo has fakes for, in the order
-// of the app's list.
-var knownPlatforms = []platform.Spec{recall.Spec, meetstream.Spec, attendee.Spec, meetingbaas.Spec}
-
-// startFakes starts the fake of every platform of specs that the demo
-// knows, each sending its status webhooks to the server at base, and
-// puts their settings in e. It says which platforms it has no fake for.
-func startFakes(specs []platform.Spec, base string, e *env) (out []*platformFake, missing []string, err error) {
+// startFakes starts the fake of every platform of specs (Spec.Demo), each
+// pointed at the server at base (and at front, its TLS front, for the
+// https-only ones), and puts their settings in e. It says which platforms
+// have no fake.
+func startFakes(specs []platform.Spec, base string, front *tlsFront, e *env) (out []*platformFake, missing []string, err error) {
 	defer func() {
 		if err != nil {
 			for _, f := range out {
-				f.fake.Close()
+				f.Fake.Close()
 			}
 		}
 	}()
 	for _, s := range specs {
-		start, ok := makers[s.Name]
-		if !ok {
+		if s.Demo == nil {
 			missing = append(missing, s.Title)
 			continue
 		}
-		f, err := start(s, base+"/webhooks/"+s.Name, e)
+		p, err := s.Demo(platformdemo.Server{URL: base, HTTPSURL: front.url, Client: front.client, Set: e.set})
 		if err != nil {
-			return out, nil, err
+			return out, nil, fmt.Errorf("starting the fake %s: %w", s.Title, err)
 		}
-		f.name, f.title = s.Name, s.Title
-		out = append(out, f)
+		if p.HTTPSOnly {
+			s.Load = front.load(s.Load, base)
+		}
+		out = append(out, &platformFake{name: s.Name, title: s.Title, Platform: p, spec: s})
 	}
 	return out, missing, nil
+}
+
+// tlsFront is the demo's https entrance to the server, what a public
+// https URL (an ngrok tunnel) is to a deployment: a platform that takes
+// only https URLs of the server (platformdemo.Platform.HTTPSOnly) gets
+// them through it, and its fake's bots reach the server there with client,
+// which trusts the front's self-signed loopback certificate. People keep
+// the plain http URL.
+type tlsFront struct {
+	url    string
+	client *http.Client
+	srv    *httptest.Server
+}
+
+// startTLSFront serves the server at base over https on a free port.
+func startTLSFront(base string) (*tlsFront, error) {
+	target, err := url.Parse(base)
+	if err != nil {
+		return nil, err
+	}
+	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(target) }}
+	srv := platformdemo.ServeTLS(proxy)
+	return &tlsFront{url: srv.URL, client: platformdemo.TLSClient(), srv: srv}, nil
+}
+
+// close stops the front.
+func (f *tlsFront) close() { f.srv.Close() }
+
+// load wraps a platform's Load so that the URLs of the server it hands
+// the platform (token URLs, status webhook URL), which start with base,
+// start with the front's https URL instead. Their signatures do not cover
+// the host, so the server takes them as it made them.
+func (f *tlsFront) load(load func(*platform.ConfigReader, platform.Deps) (onbehalf.Platform, error), base string) func(*platform.ConfigReader, platform.Deps) (onbehalf.Platform, error) {
+	return func(env *platform.ConfigReader, deps platform.Deps) (onbehalf.Platform, error) {
+		p, err := load(env, deps)
+		if p == nil || err != nil {
+			return p, err
+		}
+		h := &httpsPlatform{Platform: p, base: base, front: f.url}
+		if r, ok := p.(onbehalf.StatusReceiver); ok {
+			return &httpsReceiver{httpsPlatform: h, StatusReceiver: r}, nil
+		}
+		return h, nil
+	}
+}
+
+// httpsPlatform is a platform handed the server's URLs through the front.
+type httpsPlatform struct {
+	onbehalf.Platform
+	base, front string
+}
+
+// CreateBot creates the bot with the server's URLs through the front.
+func (p *httpsPlatform) CreateBot(ctx context.Context, req onbehalf.BotRequest) (*onbehalf.CreatedBot, error) {
+	req.TokenURLs = append([]onbehalf.TokenURL(nil), req.TokenURLs...)
+	for i := range req.TokenURLs {
+		req.TokenURLs[i].URL = p.rebase(req.TokenURLs[i].URL)
+	}
+	req.StatusURL = p.rebase(req.StatusURL)
+	return p.Platform.CreateBot(ctx, req)
+}
+
+// rebase returns u with the front's URL in place of the server's.
+func (p *httpsPlatform) rebase(u string) string {
+	if rest, ok := strings.CutPrefix(u, p.base+"/"); ok {
+		return p.front + "/" + rest
+	}
+	return u
+}
+
+// httpsReceiver is an httpsPlatform that also receives status webhooks.
+type httpsReceiver struct {
+	*httpsPlatform
+	onbehalf.StatusReceiver
 }

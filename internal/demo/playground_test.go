@@ -12,8 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onbehalf/onbehalf/internal/app"
 	"github.com/onbehalf/onbehalf/internal/demo"
-	"github.com/onbehalf/onbehalf/internal/demo/demotest"
+	"github.com/onbehalf/onbehalf/internal/demotest"
 	"github.com/onbehalf/onbehalf/internal/events"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
@@ -94,7 +95,7 @@ func TestDemoAPIPlayground(t *testing.T) {
 		mu.Unlock()
 	}))
 	defer theirs.Close()
-	d := demotest.StartOptions(t, demo.Options{Platforms: allPlatforms[:1], Pace: pace, ForwardWebhooks: theirs.URL, WebhookSecret: secret})
+	d := demotest.StartOptions(t, demo.Options{Platforms: app.Platforms[:1], Pace: pace, ForwardWebhooks: theirs.URL, WebhookSecret: secret})
 	if d.APIKey == "" || d.WebhooksURL == "" {
 		t.Fatalf("key %q, webhooks page %q", d.APIKey, d.WebhooksURL)
 	}
@@ -192,7 +193,7 @@ func TestDemoForwardRefusedIsRetried(t *testing.T) {
 		}
 	}))
 	defer theirs.Close()
-	d := demotest.StartOptions(t, demo.Options{Platforms: allPlatforms[:1], Pace: pace, ForwardWebhooks: theirs.URL})
+	d := demotest.StartOptions(t, demo.Options{Platforms: app.Platforms[:1], Pace: pace, ForwardWebhooks: theirs.URL})
 	demotest.NewPerson(t, d).Connect()
 	page := waitPage(t, d.WebhooksURL, "attempt 2")
 	if !strings.Contains(page, "forwarded: 503 Service Unavailable") || !strings.Contains(page, "forwarded: 200 OK") {

@@ -13,7 +13,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
 	"github.com/onbehalf/onbehalf/internal/platform/recall"
-	"github.com/onbehalf/onbehalf/internal/platform/recall/recallfake"
+	"github.com/onbehalf/onbehalf/internal/platform/recall/recalldemo"
 	"github.com/onbehalf/onbehalf/internal/tokenurl"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
 )
@@ -52,7 +52,7 @@ func TestZoomCallsIdleAndBots(t *testing.T) {
 		t.Fatalf("%d refreshes for %d idle connections over two days, want at most %d", idle, n, 2*n)
 	}
 
-	fake := recallfake.New(recallfake.Options{APIKey: "rkey"})
+	fake := recalldemo.New(recalldemo.Options{APIKey: "rkey"})
 	t.Cleanup(fake.Close)
 	p, err := recall.New(recall.Config{APIKey: "rkey", BaseURL: fake.URL(), Timeout: 5 * time.Second}, platform.Deps{HTTP: http.DefaultClient, Now: e.clk.Now})
 	if err != nil {

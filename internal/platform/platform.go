@@ -1,9 +1,12 @@
 // Package platform holds what every bot platform adapter shares: how an
 // adapter describes itself to the app (Spec), reads its configuration
-// block (ConfigReader), and calls its platform's API with errors fit to show
-// (Call). Each platform lives in its own sub-package and imports this one,
-// the domain package and tokenurl; never web, never another platform. The
-// app holds the one list of platforms.
+// block (ConfigReader), calls its platform's API with errors fit to show (Call),
+// runs against its fake in the demo (Spec.Demo) and has its API key
+// checked by `onbehalf doctor` (Probe). Each platform lives in its own
+// sub-package, with its fake (<name>demo, built on platformdemo), and
+// imports this one, the domain package and tokenurl; never web, never
+// another platform. The app holds the one list of platforms: the demo,
+// doctor and the launch service loop over it and name no platform.
 package platform
 
 import (
@@ -17,6 +20,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 )
 
 // Spec describes a platform package to the app.
@@ -37,6 +41,11 @@ type Spec struct {
 	// Setup lists what to paste into the platform's dashboard for a server
 	// at baseURL (status webhook URL, …); nil when nothing.
 	Setup func(baseURL string) []Paste
+	// Demo starts the platform's fake for `onbehalf demo` (and the tests
+	// that run the demo), pointing the server at it through s.Set.
+	Demo func(s platformdemo.Server) (*platformdemo.Platform, error)
+	// Probe is how `onbehalf doctor` checks the platform's API key.
+	Probe Probe
 }
 
 // Var is one configuration variable of a platform.
@@ -121,3 +130,41 @@ func (e *ConfigReader) Err() error { return errors.Join(e.problems...) }
 
 // Problems returns the problems found so far.
 func (e *ConfigReader) Problems() []error { return e.problems }
+
+// Probe is a platform's harmless read-only call, by which `onbehalf
+// doctor` tells an API key the platform refuses (401/403) from one it
+// accepts. It reads a bot that cannot exist (NoBot): nothing is created,
+// and no real bot's data is fetched.
+type Probe struct {
+	// URL returns the call's URL for the configuration get reads (the
+	// adapter's API base URL and path); nil when the platform has no such
+	// call, and None says why.
+	URL func(get func(string) string) string
+	// Auth sets the API key on the request.
+	Auth func(h http.Header, key string)
+	// Documented is true when the platform documents that a wrong key is
+	// 401/403 and an unknown bot 404 on this call; otherwise a 404 only
+	// says the key was not refused.
+	Documented bool
+	// Hint is added to a refusal ("" for none).
+	Hint string
+	// None says why the platform has no harmless call (URL nil).
+	None string
+}
+
+// NoBot is the ID of a bot that cannot exist, the one a Probe reads.
+const NoBot = "00000000-0000-0000-0000-000000000000"
+
+// TokenAuth is the Authorization: Token <key> scheme (Django REST
+// Framework's) of Recall.ai, MeetStream and Attendee.
+func TokenAuth(h http.Header, key string) { h.Set("Authorization", "Token "+key) }
+
+// ConfiguredURL returns the value of the variable name as get reads it,
+// without a trailing slash, or def when it is unset: a Probe's API base
+// URL.
+func ConfiguredURL(get func(string) string, name, def string) string {
+	if v := strings.TrimSpace(get(name)); v != "" {
+		return strings.TrimRight(v, "/")
+	}
+	return def
+}

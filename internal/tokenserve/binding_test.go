@@ -20,7 +20,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/platform/attendee"
 	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas"
 	"github.com/onbehalf/onbehalf/internal/platform/meetstream"
-	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 	"github.com/onbehalf/onbehalf/internal/platform/recall"
 	"github.com/onbehalf/onbehalf/internal/ratelimit"
 	"github.com/onbehalf/onbehalf/internal/tokenserve"
@@ -87,7 +87,7 @@ func fetch(s *tokenserve.Server, p onbehalf.Platform, rt onbehalf.TokenRoute, ta
 	case meetstream.Name:
 		target += "&meeting_number=" + bindMeeting
 	case meetingbaas.Name:
-		target += "&bot_id=" + platformtest.NewUUID()
+		target += "&bot_id=" + platformdemo.NewUUID()
 	case attendee.Name:
 		body = `{"bot_id":"bot_att_1","bot_metadata":null,"callback_type":"zoom_tokens","meeting_url":"https://zoom.us/j/` + bindMeeting + `"}`
 	}
@@ -105,7 +105,7 @@ func fetch(s *tokenserve.Server, p onbehalf.Platform, rt onbehalf.TokenRoute, ta
 			r.Header.Set(meetstream.HeaderWebhookSecret, msSecret)
 		case recall.Name:
 			key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(recallSecret, "whsec_"))
-			platformtest.SignHeader(r.Header, "webhook-", key, time.Now(), nil)
+			platformdemo.SignHeader(r.Header, "webhook-", key, time.Now(), nil)
 		}
 	} else if p.Name() == meetstream.Name {
 		r.Header.Set(meetstream.HeaderBotID, "ms_bot_1")

@@ -23,7 +23,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
 	"github.com/onbehalf/onbehalf/internal/platform/attendee"
-	"github.com/onbehalf/onbehalf/internal/platform/attendee/attendeefake"
+	"github.com/onbehalf/onbehalf/internal/platform/attendee/attendeedemo"
 	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas"
 	"github.com/onbehalf/onbehalf/internal/platform/meetstream"
 	"github.com/onbehalf/onbehalf/internal/platform/recall"
@@ -71,15 +71,15 @@ func benchSend(b *testing.B, h http.Handler, method, target string, bodies [][]b
 func attendeeBodies(n int, key []byte) ([][]byte, []string) {
 	bodies, sigs := make([][]byte, n), make([]string, n)
 	for i := range bodies {
-		v := attendeefake.Object{
+		v := attendeedemo.Object{
 			{Key: "bot_id", Value: fmt.Sprintf("bot_%020d", i)},
 			{Key: "bot_metadata", Value: nil},
 			{Key: "callback_type", Value: "zoom_tokens"},
 			{Key: "meeting_url", Value: "https://us05web.zoom.us/j/" + benchMeetingID + "?pwd=abcDEF123"},
 		}
-		bodies[i] = attendeefake.Dumps(v)
+		bodies[i] = attendeedemo.Dumps(v)
 		if key != nil {
-			sigs[i] = attendeefake.Sign(key, v)
+			sigs[i] = attendeedemo.Sign(key, v)
 		}
 	}
 	return bodies, sigs

@@ -20,7 +20,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
 	"github.com/onbehalf/onbehalf/internal/platform/recall"
-	"github.com/onbehalf/onbehalf/internal/platform/recall/recallfake"
+	"github.com/onbehalf/onbehalf/internal/platform/recall/recalldemo"
 	"github.com/onbehalf/onbehalf/internal/store/bolt"
 	"github.com/onbehalf/onbehalf/internal/tokens"
 	"github.com/onbehalf/onbehalf/internal/tokenserve"
@@ -40,7 +40,7 @@ const (
 type testEnv struct {
 	srv    *httptest.Server
 	zoom   *zoomtest.Server
-	recall *recallfake.Fake
+	recall *recalldemo.Fake
 	store  *bolt.Store
 	mgr    *tokens.Manager
 	bots   *bots.Service
@@ -111,7 +111,7 @@ func newEnv(t *testing.T, o envOpts) *testEnv {
 	var h http.Handler
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(e.srv.Close)
-	e.recall = recallfake.New(recallfake.Options{APIKey: "rkey", VerificationSecret: o.recallSecret, WebhookURL: e.srv.URL + "/webhooks/recall", Now: o.now})
+	e.recall = recalldemo.New(recalldemo.Options{APIKey: "rkey", VerificationSecret: o.recallSecret, WebhookURL: e.srv.URL + "/webhooks/recall", Now: o.now})
 	t.Cleanup(e.recall.Close)
 	zc := zoom.New(zoom.Options{ClientID: "cid", ClientSecret: "csecret", RedirectURI: e.srv.URL + "/zoom/oauth-callback",
 		OAuthURL: e.zoom.URL, APIURL: e.zoom.APIURL(), Timeout: o.zoomTimeout})

@@ -9,6 +9,8 @@
 package attendee
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"strings"
@@ -16,6 +18,8 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
+	"github.com/onbehalf/onbehalf/internal/platform/attendee/attendeedemo"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 )
 
 // Name and Title of the platform.
@@ -66,6 +70,8 @@ var Spec = platform.Spec{
 			Value: base + "/webhooks/" + Name,
 		}}
 	},
+	Demo:  startDemo,
+	Probe: probe,
 }
 
 // Config is the adapter's configuration, as Load reads it.
@@ -80,12 +86,6 @@ type Config struct {
 	// turns on signature checks of token requests and verifies status
 	// webhooks.
 	WebhookSecret string
-	// AllowHTTP lets CreateBot hand Attendee http:// token and status
-	// URLs. Attendee refuses them whatever its settings
-	// (callback_settings.zoom_tokens_url must match ^https://), so only the
-	// tests and `onbehalf demo`, which run the fake Attendee
-	// (attendeefake with Options.AllowHTTP), set it; no variable does.
-	AllowHTTP bool
 }
 
 // Load reads Attendee's configuration block: nil and no error when
@@ -113,7 +113,6 @@ func Load(env *platform.ConfigReader, deps platform.Deps) (onbehalf.Platform, er
 // onbehalf.StatusReceiver. Its methods are safe for concurrent use.
 type Adapter struct {
 	apiKey, baseURL string
-	allowHTTP       bool
 	hc              *http.Client
 	now             func() time.Time
 	// key is the webhook secret's key (nil: not configured).
@@ -141,7 +140,7 @@ func New(c Config, deps platform.Deps) (*Adapter, error) {
 		c.Timeout = DefaultTimeout
 	}
 	a := &Adapter{apiKey: strings.TrimSpace(c.APIKey), baseURL: strings.TrimRight(c.BaseURL, "/"),
-		allowHTTP: c.AllowHTTP, hc: platform.Client(deps, c.Timeout), now: deps.Clock(), served: newLedger()}
+		hc: platform.Client(deps, c.Timeout), now: deps.Clock(), served: newLedger()}
 	if c.WebhookSecret != "" {
 		key, err := ParseSecret(c.WebhookSecret)
 		if err != nil {
@@ -157,3 +156,28 @@ func (a *Adapter) Name() string { return Name }
 
 // Title implements onbehalf.Platform.
 func (a *Adapter) Title() string { return Title }
+
+// startDemo starts the fake Attendee of `onbehalf demo`, with its webhook
+// secret, and points the server at it. Attendee takes only https URLs of
+// the server: its bots and webhooks reach the server through the demo's
+// TLS front.
+func startDemo(s platformdemo.Server) (*platformdemo.Platform, error) {
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw)
+	key, sec := platformdemo.Secret(24), base64.StdEncoding.EncodeToString(raw)
+	f := attendeedemo.New(attendeedemo.Options{APIKey: key, WebhookSecret: sec, WebhookURL: s.HTTPSURL + "/webhooks/" + Name, Client: s.Client})
+	s.Set(VarAPIKey, key)
+	s.Set(VarAPIURL, f.URL())
+	s.Set(VarWebhookSecret, sec)
+	return &platformdemo.Platform{Fake: f, Left: "auto_leave_only_participant_in_meeting", HTTPSOnly: true}, nil
+}
+
+// probe is Get Bot, GET /api/v1/bots/{id}: documented 401 for an invalid
+// key, 404 for an unknown bot.
+var probe = platform.Probe{
+	URL: func(get func(string) string) string {
+		return platform.ConfiguredURL(get, VarAPIURL, DefaultAPIURL) + "/api/v1/bots/bot_" + strings.ReplaceAll(platform.NoBot, "-", "")[:16]
+	},
+	Auth: platform.TokenAuth, Documented: true,
+	Hint: "check " + VarAPIURL + " for a self-hosted Attendee",
+}

@@ -11,7 +11,8 @@ import (
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
 	"github.com/onbehalf/onbehalf/internal/platform/attendee"
-	"github.com/onbehalf/onbehalf/internal/platform/attendee/attendeefake"
+	"github.com/onbehalf/onbehalf/internal/platform/attendee/attendeedemo"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
 )
 
@@ -43,18 +44,23 @@ func (c *clock) Add(d time.Duration) {
 // setup is an adapter configured against a fake Attendee.
 type setup struct {
 	a     *attendee.Adapter
-	fake  *attendeefake.Fake
+	fake  *attendeedemo.Fake
 	clock *clock
 }
 
 // newSetup starts a fake with o and an adapter for it with c (its API
-// key, base URL and clock filled in when empty).
-func newSetup(t *testing.T, o attendeefake.Options, c attendee.Config) *setup {
+// key, base URL and clock filled in when empty). The fake's bots trust
+// the https servers of platformdemo.ServeTLS: Attendee takes only https
+// URLs of the server.
+func newSetup(t *testing.T, o attendeedemo.Options, c attendee.Config) *setup {
 	t.Helper()
 	if o.APIKey == "" {
 		o.APIKey = apiKey
 	}
-	fake := attendeefake.New(o)
+	if o.Client == nil {
+		o.Client = platformdemo.TLSClient()
+	}
+	fake := attendeedemo.New(o)
 	t.Cleanup(fake.Close)
 	if c.APIKey == "" {
 		c.APIKey = apiKey
@@ -82,13 +88,13 @@ func TestConformance(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			platformtest.Run(t, platformtest.Harness{
-				New: func(t *testing.T, secured bool) (onbehalf.Platform, platformtest.Fake) {
+				New: func(t *testing.T, secured bool) (onbehalf.Platform, platformdemo.Fake) {
 					// Attendee signs every request; secured turns the check on here.
-					c := attendee.Config{AllowHTTP: true}
+					c := attendee.Config{}
 					if secured {
 						c.WebhookSecret = secret
 					}
-					s := newSetup(t, attendeefake.Options{WebhookSecret: secret, AllowHTTP: true}, c)
+					s := newSetup(t, attendeedemo.Options{WebhookSecret: secret}, c)
 					return s.a, s.fake
 				},
 				Kinds:   kinds,
@@ -96,6 +102,7 @@ func TestConformance(t *testing.T) {
 				Claims:  true,
 				Secured: true,
 				APIKey:  apiKey,
+				HTTPS:   true,
 			})
 		})
 	}
@@ -166,13 +173,13 @@ func TestSpec(t *testing.T) {
 
 // TestFakeSignsAlways: Attendee signs whether or not this server checks.
 func TestFakeSignsAlways(t *testing.T) {
-	fake := attendeefake.New(attendeefake.Options{APIKey: apiKey})
+	fake := attendeedemo.New(attendeedemo.Options{APIKey: apiKey})
 	defer fake.Close()
 	if _, err := attendee.ParseSecret(fake.Secret()); err != nil {
 		t.Fatalf("generated secret: %v", err)
 	}
 	ctx := context.Background()
-	if got := fake.Fetch(ctx, "bot_missing", onbehalf.KindOBF, platformtest.Tamper{}); got.Status != 0 || len(got.Tokens) != 0 {
+	if got := fake.Fetch(ctx, "bot_missing", onbehalf.KindOBF, platformdemo.Tamper{}); got.Status != 0 || len(got.Tokens) != 0 {
 		t.Errorf("fetch of an unknown bot: %+v", got)
 	}
 }

@@ -47,7 +47,7 @@ func (a *Adapter) PlanTokenURLs(kinds []onbehalf.TokenKind) ([]onbehalf.TokenURL
 // kept, the status webhook added to them; Attendee takes two per bot).
 // Attendee answers 201 with the bot, its ID in "id". Attendee accepts only
 // https URLs for zoom_tokens_url and webhooks: an http URL fails here,
-// before any request, unless the adapter was made with AllowHTTP.
+// before any request.
 //
 // A bot with webhooks of its own gets no project-level webhooks from
 // Attendee (bots/webhook_utils.py, trigger_webhook): a product that relies
@@ -131,7 +131,7 @@ func (a *Adapter) checkHTTPS(raw, what string) error {
 	if err != nil || u.Host == "" {
 		return onbehalf.Errorf(onbehalf.EINTERNAL, "The Attendee %s is not a valid URL.", what)
 	}
-	if u.Scheme == "https" || (u.Scheme == "http" && a.allowHTTP) {
+	if u.Scheme == "https" {
 		return nil
 	}
 	return onbehalf.Errorf(onbehalf.EINVALID,

@@ -12,7 +12,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform/attendee"
-	"github.com/onbehalf/onbehalf/internal/platform/attendee/attendeefake"
+	"github.com/onbehalf/onbehalf/internal/platform/attendee/attendeedemo"
 )
 
 const (
@@ -31,7 +31,7 @@ func botRequest() onbehalf.BotRequest {
 }
 
 func TestCreateBotRequest(t *testing.T) {
-	s := newSetup(t, attendeefake.Options{}, attendee.Config{})
+	s := newSetup(t, attendeedemo.Options{}, attendee.Config{})
 	req := botRequest()
 	req.Options = json.RawMessage(`{"automatic_leave_settings": {"authorized_user_not_in_meeting_timeout_seconds": 1200},
 		"metadata": {"team": "sales"},
@@ -92,7 +92,7 @@ func TestCreateBotRequest(t *testing.T) {
 }
 
 func TestCreateBotProtectsItsFields(t *testing.T) {
-	s := newSetup(t, attendeefake.Options{}, attendee.Config{})
+	s := newSetup(t, attendeedemo.Options{}, attendee.Config{})
 	for _, opts := range []string{
 		`{"meeting_url": "https://zoom.us/j/123456789"}`,
 		`{"bot_name": "x"}`,
@@ -115,9 +115,9 @@ func TestCreateBotProtectsItsFields(t *testing.T) {
 }
 
 // TestCreateBotHTTPSOnly: Attendee refuses http:// URLs; the adapter says
-// so before asking, unless AllowHTTP (tests, the demo).
+// so before asking.
 func TestCreateBotHTTPSOnly(t *testing.T) {
-	s := newSetup(t, attendeefake.Options{}, attendee.Config{})
+	s := newSetup(t, attendeedemo.Options{}, attendee.Config{})
 	req := botRequest()
 	req.TokenURLs[0].URL = strings.Replace(tokenURL, "https://onbehalf.example.com", "http://localhost:8080", 1)
 	_, err := s.a.CreateBot(context.Background(), req)
@@ -136,22 +136,21 @@ func TestCreateBotHTTPSOnly(t *testing.T) {
 		t.Errorf("%d bots created", n)
 	}
 
-	// With AllowHTTP the adapter sends it, and a real Attendee (the fake
-	// without AllowHTTP) answers its 400, the URL redacted.
-	s = newSetup(t, attendeefake.Options{}, attendee.Config{AllowHTTP: true})
+	// Attendee's own 400 for such a URL reaches the person with the URL
+	// redacted.
 	req = botRequest()
-	req.TokenURLs[0].URL = strings.Replace(tokenURL, "https://onbehalf.example.com", "http://localhost:8080", 1)
+	s.fake.FailCreate(http.StatusBadRequest, `{"callback_settings": ["'`+req.TokenURLs[0].URL+`' does not match '^https://.*'"]}`)
 	_, err = s.a.CreateBot(context.Background(), req)
 	msg = onbehalf.ErrorMessage(err)
 	if onbehalf.ErrorCode(err) != onbehalf.EUPSTREAM || !strings.Contains(msg, "Attendee answered 400") ||
 		!strings.Contains(msg, "callback_settings") || !strings.Contains(msg, "does not match '^https://.*'") ||
-		strings.Contains(msg, "localhost") {
+		strings.Contains(msg, "onbehalf.example.com") || strings.Contains(msg, "sig=") {
 		t.Errorf("Attendee's refusal: %v", err)
 	}
 }
 
 func TestCreateBotErrors(t *testing.T) {
-	s := newSetup(t, attendeefake.Options{APIKey: "another-key"}, attendee.Config{})
+	s := newSetup(t, attendeedemo.Options{APIKey: "another-key"}, attendee.Config{})
 	_, err := s.a.CreateBot(context.Background(), botRequest())
 	msg := onbehalf.ErrorMessage(err)
 	if onbehalf.ErrorCode(err) != onbehalf.EUPSTREAM || !strings.Contains(msg, "401") ||
@@ -159,8 +158,8 @@ func TestCreateBotErrors(t *testing.T) {
 		t.Errorf("wrong key: %v", err)
 	}
 
-	s = newSetup(t, attendeefake.Options{}, attendee.Config{})
-	s404 := newSetup(t, attendeefake.Options{}, attendee.Config{BaseURL: s.fake.URL() + "/attendee"})
+	s = newSetup(t, attendeedemo.Options{}, attendee.Config{})
+	s404 := newSetup(t, attendeedemo.Options{}, attendee.Config{BaseURL: s.fake.URL() + "/attendee"})
 	if _, err := s404.a.CreateBot(context.Background(), botRequest()); !strings.Contains(onbehalf.ErrorMessage(err), "404") ||
 		!strings.Contains(onbehalf.ErrorMessage(err), attendee.VarAPIURL) {
 		t.Errorf("wrong base URL: %v", err)
@@ -221,7 +220,7 @@ func TestCreateBotTimeout(t *testing.T) {
 }
 
 func TestPlanTokenURLs(t *testing.T) {
-	s := newSetup(t, attendeefake.Options{}, attendee.Config{})
+	s := newSetup(t, attendeedemo.Options{}, attendee.Config{})
 	plans, err := s.a.PlanTokenURLs([]onbehalf.TokenKind{onbehalf.KindJoin, onbehalf.KindOBF})
 	if err != nil || len(plans) != 1 || plans[0].Path != attendee.TokenPath ||
 		onbehalf.KindsString(plans[0].Kinds) != "obf,join" || plans[0].Kinds[0] != onbehalf.KindOBF {

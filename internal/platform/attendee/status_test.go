@@ -11,7 +11,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform/attendee"
-	"github.com/onbehalf/onbehalf/internal/platform/attendee/attendeefake"
+	"github.com/onbehalf/onbehalf/internal/platform/attendee/attendeedemo"
 )
 
 // stateBody is a bot.state_change webhook body as Attendee writes it.
@@ -28,7 +28,7 @@ func stateBody(newState, eventType string, subType any) []byte {
 }
 
 func TestStatusMapping(t *testing.T) {
-	s := newSetup(t, attendeefake.Options{}, attendee.Config{})
+	s := newSetup(t, attendeedemo.Options{}, attendee.Config{})
 	r := httptest.NewRequest(http.MethodPost, "/webhooks/attendee", nil)
 	for _, tc := range []struct {
 		state, event string
@@ -101,8 +101,8 @@ func TestStatusMapping(t *testing.T) {
 // bot's own status URL or to the project's, verify and parse.
 func TestStatusWebhooksFromTheFake(t *testing.T) {
 	project, projectGot := captureServer(t)
-	s := newSetup(t, attendeefake.Options{WebhookSecret: secret, AllowHTTP: true, WebhookURL: project.URL + "/webhooks/attendee"},
-		attendee.Config{AllowHTTP: true, WebhookSecret: secret})
+	s := newSetup(t, attendeedemo.Options{WebhookSecret: secret, WebhookURL: project.URL + "/webhooks/attendee"},
+		attendee.Config{WebhookSecret: secret})
 	perBot, perBotGot := captureServer(t)
 	req := botRequest()
 	req.StatusURL = perBot.URL + "/webhooks/attendee?bot=bot_1"
@@ -166,7 +166,7 @@ func TestStatusWebhooksFromTheFake(t *testing.T) {
 		}
 	}
 	// Without the secret nothing can be verified.
-	open := newSetup(t, attendeefake.Options{}, attendee.Config{})
+	open := newSetup(t, attendeedemo.Options{}, attendee.Config{})
 	c := perBotGot()[0]
 	err = open.a.VerifyStatusWebhook(asRequest(c, c.body), c.body)
 	if onbehalf.ErrorCode(err) != onbehalf.EUNAUTHORIZED || !strings.Contains(onbehalf.ErrorMessage(err), attendee.VarWebhookSecret) {

@@ -17,7 +17,8 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform/attendee"
-	"github.com/onbehalf/onbehalf/internal/platform/attendee/attendeefake"
+	"github.com/onbehalf/onbehalf/internal/platform/attendee/attendeedemo"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
 	"github.com/onbehalf/onbehalf/internal/tokenurl"
 )
@@ -33,7 +34,7 @@ type captured struct {
 func captureServer(t *testing.T) (*httptest.Server, func() []captured) {
 	var mu sync.Mutex
 	var got []captured
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ts := platformdemo.ServeTLS(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		mu.Lock()
 		got = append(got, captured{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Clone(), body})
@@ -53,7 +54,7 @@ func captureServer(t *testing.T) (*httptest.Server, func() []captured) {
 // metadata that the two encodings write differently, and has it fetch.
 func botWithCapture(t *testing.T) (*setup, captured, string) {
 	t.Helper()
-	s := newSetup(t, attendeefake.Options{WebhookSecret: secret, AllowHTTP: true}, attendee.Config{AllowHTTP: true, WebhookSecret: secret})
+	s := newSetup(t, attendeedemo.Options{WebhookSecret: secret}, attendee.Config{WebhookSecret: secret})
 	ts, got := captureServer(t)
 	req := botRequest()
 	req.StatusURL = ""
@@ -63,7 +64,7 @@ func botWithCapture(t *testing.T) (*setup, captured, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.fake.Fetch(context.Background(), created.PlatformBotID, onbehalf.KindOBF, platformtest.Tamper{})
+	s.fake.Fetch(context.Background(), created.PlatformBotID, onbehalf.KindOBF, platformdemo.Tamper{})
 	reqs := got()
 	if len(reqs) != 1 {
 		t.Fatalf("the bot made %d requests, want 1", len(reqs))
@@ -124,7 +125,7 @@ func TestAuthenticateToken(t *testing.T) {
 		{"no signature", "", c.body, "Missing Attendee signature"},
 		{"not base64", "%%%", c.body, "not the base64"},
 		{"short", "AAAA", c.body, "not the base64"},
-		{"other key", attendeefake.Sign(make([]byte, 32), attendeefake.Object{}), c.body, "does not match"},
+		{"other key", attendeedemo.Sign(make([]byte, 32), attendeedemo.Object{}), c.body, "does not match"},
 		{"changed body", sig, bytes.Replace(c.body, []byte("85012345678"), []byte("85012345679"), 1), "does not match"},
 		{"duplicate key", sig, append(bytes.Clone(bytes.TrimSuffix(c.body, []byte("}"))), []byte(`, "bot_id": "bot_other"}`)...), "same key twice"},
 		{"not JSON", sig, []byte("bot_id=x"), "not JSON that Attendee signs"},
@@ -146,7 +147,7 @@ func TestAuthenticateToken(t *testing.T) {
 		}
 	}
 	// Without a secret, the URL is the only credential.
-	open := newSetup(t, attendeefake.Options{}, attendee.Config{})
+	open := newSetup(t, attendeedemo.Options{}, attendee.Config{})
 	if finish, err := open.a.AuthenticateToken(asRequest(c, c.body), c.body); finish != nil || err != nil {
 		t.Errorf("no secret: finish %v, %v", finish != nil, err)
 	}
@@ -154,12 +155,12 @@ func TestAuthenticateToken(t *testing.T) {
 
 // signedRequest is a token request of botID signed with the test secret.
 func signedRequest(botID string, exp time.Time) (*http.Request, []byte) {
-	payload := attendeefake.Object{{Key: "bot_id", Value: botID}, {Key: "bot_metadata", Value: nil},
+	payload := attendeedemo.Object{{Key: "bot_id", Value: botID}, {Key: "bot_metadata", Value: nil},
 		{Key: "callback_type", Value: "zoom_tokens"}, {Key: "meeting_url", Value: "https://zoom.us/j/85012345678"}}
-	body := attendeefake.Dumps(payload)
+	body := attendeedemo.Dumps(payload)
 	key, _ := attendee.ParseSecret(secret)
 	r := httptest.NewRequest(http.MethodPost, attendee.TokenPath+"?exp="+strconv.FormatInt(exp.Unix(), 10), bytes.NewReader(body))
-	r.Header.Set(attendee.SignatureHeader, attendeefake.Sign(key, payload))
+	r.Header.Set(attendee.SignatureHeader, attendeedemo.Sign(key, payload))
 	return r, body
 }
 
@@ -167,7 +168,7 @@ func signedRequest(botID string, exp time.Time) (*http.Request, []byte) {
 // and only within 30 minutes of its first serve; requests not served do
 // not count; other bots are not affected.
 func TestReplayBound(t *testing.T) {
-	s := newSetup(t, attendeefake.Options{}, attendee.Config{WebhookSecret: secret})
+	s := newSetup(t, attendeedemo.Options{}, attendee.Config{WebhookSecret: secret})
 	exp := s.clock.Now().Add(7 * 24 * time.Hour)
 	try := func(botID string, served bool) error {
 		r, body := signedRequest(botID, exp)
@@ -228,15 +229,15 @@ func TestReplayBound(t *testing.T) {
 }
 
 // TestEveryKindOverHTTPS runs a bot the way a real deployment does: https
-// token URL (no AllowHTTP on either side), a signed request, every kind
+// token URL through a TLS proxy, a signed request, every kind
 // from one fetch, and the replay bound seen from the bot.
 func TestEveryKindOverHTTPS(t *testing.T) {
-	s := newSetup(t, attendeefake.Options{WebhookSecret: secret}, attendee.Config{WebhookSecret: secret})
+	s := newSetup(t, attendeedemo.Options{WebhookSecret: secret}, attendee.Config{WebhookSecret: secret})
 	srv := platformtest.NewServer(t, s.a)
 	target, _ := url.Parse(srv.URL)
 	tlsProxy := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(target))
 	defer tlsProxy.Close()
-	fake := attendeefake.New(attendeefake.Options{APIKey: apiKey, WebhookSecret: secret, Client: tlsProxy.Client()})
+	fake := attendeedemo.New(attendeedemo.Options{APIKey: apiKey, WebhookSecret: secret, Client: tlsProxy.Client()})
 	defer fake.Close()
 	a, err := attendee.New(attendee.Config{APIKey: apiKey, BaseURL: fake.URL(), WebhookSecret: secret}, deps())
 	if err != nil {
@@ -254,7 +255,7 @@ func TestEveryKindOverHTTPS(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 6 {
-		got := fake.Fetch(context.Background(), created.PlatformBotID, onbehalf.KindOBF, platformtest.Tamper{})
+		got := fake.Fetch(context.Background(), created.PlatformBotID, onbehalf.KindOBF, platformdemo.Tamper{})
 		if i == 5 {
 			if got.Status != http.StatusUnauthorized || len(got.Tokens) != 0 || !strings.Contains(got.Body, "Replayed") {
 				t.Fatalf("6th fetch: %+v", got)
@@ -271,7 +272,7 @@ func TestEveryKindOverHTTPS(t *testing.T) {
 }
 
 func TestReadTokenClaims(t *testing.T) {
-	s := newSetup(t, attendeefake.Options{}, attendee.Config{})
+	s := newSetup(t, attendeedemo.Options{}, attendee.Config{})
 	r := httptest.NewRequest(http.MethodPost, attendee.TokenPath, nil)
 	ok := `{"bot_id": "bot_x", "bot_metadata": null, "callback_type": "zoom_tokens", "meeting_url": "https://acme.zoom.us/j/123456789?pwd=a.1&tk=reg"}`
 	c, err := s.a.ReadTokenClaims(r, []byte(ok))
@@ -296,7 +297,7 @@ func TestReadTokenClaims(t *testing.T) {
 }
 
 func TestTokenReplies(t *testing.T) {
-	s := newSetup(t, attendeefake.Options{}, attendee.Config{})
+	s := newSetup(t, attendeedemo.Options{}, attendee.Config{})
 	r := httptest.NewRequest(http.MethodPost, attendee.TokenPath, nil)
 	w := httptest.NewRecorder()
 	s.a.WriteTokens(w, r, []onbehalf.MintedToken{{Kind: onbehalf.KindOBF, Token: "o.b.f"}, {Kind: onbehalf.KindJoin, Token: "j&<>"}})

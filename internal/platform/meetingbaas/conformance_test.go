@@ -7,17 +7,18 @@ import (
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
 	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas"
-	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas/meetingbaasfake"
+	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas/meetingbaasdemo"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
 )
 
 const testKey = "mb_test_key_0123456789abcdef"
 
 // newFake starts a fake with the test key and o's other options.
-func newFake(t *testing.T, o meetingbaasfake.Options) *meetingbaasfake.Fake {
+func newFake(t *testing.T, o meetingbaasdemo.Options) *meetingbaasdemo.Fake {
 	t.Helper()
 	o.APIKey = testKey
-	f, err := meetingbaasfake.New(o)
+	f, err := meetingbaasdemo.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,8 +52,8 @@ func newAdapterWith(t *testing.T, c meetingbaas.Config, deps platform.Deps) *mee
 // naming themselves with param.
 func harness(kinds []onbehalf.TokenKind, param string) platformtest.Harness {
 	return platformtest.Harness{
-		New: func(t *testing.T, secured bool) (onbehalf.Platform, platformtest.Fake) {
-			f := newFake(t, meetingbaasfake.Options{BotIDParam: param})
+		New: func(t *testing.T, secured bool) (onbehalf.Platform, platformdemo.Fake) {
+			f := newFake(t, meetingbaasdemo.Options{BotIDParam: param})
 			return newAdapter(t, meetingbaas.Config{BaseURL: f.URL()}), f
 		},
 		Kinds: kinds,
@@ -74,8 +75,8 @@ func TestConformance(t *testing.T) {
 	obf := []onbehalf.TokenKind{onbehalf.KindOBF}
 	zak := []onbehalf.TokenKind{onbehalf.KindZAK}
 	both := []onbehalf.TokenKind{onbehalf.KindOBF, onbehalf.KindZAK}
-	t.Run("obf", func(t *testing.T) { platformtest.Run(t, harness(obf, meetingbaasfake.ParamBotID)) })
-	t.Run("obf_bot_uuid", func(t *testing.T) { platformtest.Run(t, harness(obf, meetingbaasfake.ParamBotUUID)) })
-	t.Run("zak", func(t *testing.T) { platformtest.Run(t, harness(zak, meetingbaasfake.ParamBotID)) })
-	t.Run("obf_and_zak", func(t *testing.T) { platformtest.Run(t, harness(both, meetingbaasfake.ParamBotUUID)) })
+	t.Run("obf", func(t *testing.T) { platformtest.Run(t, harness(obf, meetingbaasdemo.ParamBotID)) })
+	t.Run("obf_bot_uuid", func(t *testing.T) { platformtest.Run(t, harness(obf, meetingbaasdemo.ParamBotUUID)) })
+	t.Run("zak", func(t *testing.T) { platformtest.Run(t, harness(zak, meetingbaasdemo.ParamBotID)) })
+	t.Run("obf_and_zak", func(t *testing.T) { platformtest.Run(t, harness(both, meetingbaasdemo.ParamBotUUID)) })
 }

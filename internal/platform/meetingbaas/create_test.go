@@ -11,7 +11,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas"
-	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas/meetingbaasfake"
+	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas/meetingbaasdemo"
 	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
 )
 
@@ -32,7 +32,7 @@ func botRequest(t *testing.T, a *meetingbaas.Adapter, kinds ...onbehalf.TokenKin
 }
 
 // created returns the body of the only bot the fake created.
-func created(t *testing.T, f *meetingbaasfake.Fake) map[string]any {
+func created(t *testing.T, f *meetingbaasdemo.Fake) map[string]any {
 	t.Helper()
 	bots := f.Bots()
 	if len(bots) != 1 {
@@ -42,7 +42,7 @@ func created(t *testing.T, f *meetingbaasfake.Fake) map[string]any {
 }
 
 func TestCreateBotBody(t *testing.T) {
-	f := newFake(t, meetingbaasfake.Options{})
+	f := newFake(t, meetingbaasdemo.Options{})
 	a := newAdapter(t, meetingbaas.Config{BaseURL: f.URL() + "/"})
 	req := botRequest(t, a, onbehalf.KindOBF, onbehalf.KindZAK)
 	bot, err := a.CreateBot(context.Background(), req)
@@ -70,7 +70,7 @@ func TestCreateBotBody(t *testing.T) {
 }
 
 func TestCreateBotWithoutExtras(t *testing.T) {
-	f := newFake(t, meetingbaasfake.Options{})
+	f := newFake(t, meetingbaasdemo.Options{})
 	a := newAdapter(t, meetingbaas.Config{BaseURL: f.URL()})
 	req := botRequest(t, a, onbehalf.KindOBF)
 	req.BotID, req.StatusURL, req.BotName = "", "", ""
@@ -92,7 +92,7 @@ func TestCreateBotWithoutExtras(t *testing.T) {
 }
 
 func TestCreateBotOptions(t *testing.T) {
-	f := newFake(t, meetingbaasfake.Options{})
+	f := newFake(t, meetingbaasdemo.Options{})
 	a := newAdapter(t, meetingbaas.Config{BaseURL: f.URL()})
 	req := botRequest(t, a, onbehalf.KindOBF)
 	req.Options = json.RawMessage(`{"timeout_config": {"waiting_room_timeout": 1200},
@@ -138,7 +138,7 @@ func TestCreateBotOptions(t *testing.T) {
 }
 
 func TestCreateBotErrors(t *testing.T) {
-	f := newFake(t, meetingbaasfake.Options{})
+	f := newFake(t, meetingbaasdemo.Options{})
 	a := newAdapter(t, meetingbaas.Config{BaseURL: f.URL()})
 	req := botRequest(t, a, onbehalf.KindOBF)
 	obfURL := req.TokenURLs[0].URL

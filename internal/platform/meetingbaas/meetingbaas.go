@@ -18,6 +18,8 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
+	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas/meetingbaasdemo"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 	"github.com/onbehalf/onbehalf/internal/platform/swh"
 )
 
@@ -76,6 +78,8 @@ var Spec = platform.Spec{
 			Value: baseURL + PathWebhook,
 		}}
 	},
+	Demo:  startDemo,
+	Probe: probe,
 }
 
 // load reads the MEETINGBAAS_* block: nil without an API key, every
@@ -167,3 +171,21 @@ func (a *Adapter) Name() string { return Name }
 
 // Title implements onbehalf.Platform.
 func (a *Adapter) Title() string { return Title }
+
+// startDemo starts the fake Meeting BaaS of `onbehalf demo`, with its
+// webhook secret, and points the server at it.
+func startDemo(s platformdemo.Server) (*platformdemo.Platform, error) {
+	key, sec := platformdemo.Secret(24), platformdemo.WebhookSecret()
+	f, err := meetingbaasdemo.New(meetingbaasdemo.Options{APIKey: key, WebhookSecret: sec, WebhookURL: s.URL + "/webhooks/" + Name, AllowHTTP: true})
+	if err != nil {
+		return nil, err
+	}
+	s.Set(VarAPIKey, key)
+	s.Set(VarAPIURL, f.URL())
+	s.Set(VarWebhookSecret, sec)
+	return &platformdemo.Platform{Fake: f, Refused: "ZOOM_OBF_TOKEN_ERROR"}, nil
+}
+
+// probe: none; Meeting BaaS's v2 docs show no read-only endpoint whose
+// answer is known to tell the keys apart.
+var probe = platform.Probe{None: "its API has no documented read-only call that tells a wrong key from a right one"}

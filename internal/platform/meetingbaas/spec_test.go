@@ -10,7 +10,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
 	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas"
-	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas/meetingbaasfake"
+	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas/meetingbaasdemo"
 )
 
 // load runs Spec.Load on env.
@@ -40,7 +40,7 @@ func TestSpecLoad(t *testing.T) {
 		t.Errorf("problems %v name the API key", err)
 	}
 
-	f := newFake(t, meetingbaasfake.Options{})
+	f := newFake(t, meetingbaasdemo.Options{})
 	p, err = load(map[string]string{
 		meetingbaas.VarAPIKey:        " " + testKey + " ",
 		meetingbaas.VarAPIURL:        f.URL() + "/",

@@ -15,7 +15,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
 	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas"
-	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas/meetingbaasfake"
+	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas/meetingbaasdemo"
 	"github.com/onbehalf/onbehalf/internal/platform/swh"
 )
 
@@ -269,7 +269,7 @@ func TestFakeStatusRoundTrip(t *testing.T) {
 	rc := &receiver{}
 	srv := httptest.NewServer(rc)
 	defer srv.Close()
-	f := newFake(t, meetingbaasfake.Options{WebhookSecret: webhookSecret, WebhookURL: srv.URL + meetingbaas.PathWebhook})
+	f := newFake(t, meetingbaasdemo.Options{WebhookSecret: webhookSecret, WebhookURL: srv.URL + meetingbaas.PathWebhook})
 	rc.a = newAdapter(t, meetingbaas.Config{BaseURL: f.URL(), WebhookSecret: webhookSecret})
 
 	ctx := context.Background()

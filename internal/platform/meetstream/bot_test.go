@@ -12,7 +12,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
-	"github.com/onbehalf/onbehalf/internal/platform/meetstream/meetstreamfake"
+	"github.com/onbehalf/onbehalf/internal/platform/meetstream/meetstreamdemo"
 )
 
 const (
@@ -32,7 +32,7 @@ func request(kind onbehalf.TokenKind, u string) onbehalf.BotRequest {
 }
 
 // only returns the one bot of the fake.
-func only(t *testing.T, fake *meetstreamfake.Fake) map[string]any {
+func only(t *testing.T, fake *meetstreamdemo.Fake) map[string]any {
 	t.Helper()
 	bots := fake.Bots()
 	if len(bots) != 1 {
@@ -199,7 +199,7 @@ func TestCreateBotAnswers(t *testing.T) {
 
 // The fake refuses what MeetStream refuses, and the adapter shows it.
 func TestCreateBotHTTPURLRefused(t *testing.T) {
-	fake := meetstreamfake.New(meetstreamfake.Options{APIKey: testKey})
+	fake := meetstreamdemo.New(meetstreamdemo.Options{APIKey: testKey})
 	defer fake.Close()
 	a, err := New(Config{APIKey: testKey, BaseURL: fake.URL()}, platform.Deps{})
 	if err != nil {

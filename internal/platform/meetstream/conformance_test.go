@@ -11,7 +11,8 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
-	"github.com/onbehalf/onbehalf/internal/platform/meetstream/meetstreamfake"
+	"github.com/onbehalf/onbehalf/internal/platform/meetstream/meetstreamdemo"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
 	"github.com/onbehalf/onbehalf/internal/tokenserve"
 	"github.com/onbehalf/onbehalf/internal/tokenurl"
@@ -26,14 +27,14 @@ const (
 
 // newPair returns an adapter configured against a new fake. secured turns
 // on the webhook secret on both sides.
-func newPair(t *testing.T, secured bool) (*Adapter, *meetstreamfake.Fake) {
+func newPair(t *testing.T, secured bool) (*Adapter, *meetstreamdemo.Fake) {
 	t.Helper()
-	o := meetstreamfake.Options{APIKey: testKey, AllowHTTP: true}
+	o := meetstreamdemo.Options{APIKey: testKey, AllowHTTP: true}
 	c := Config{APIKey: testKey}
 	if secured {
 		o.WebhookSecret, c.WebhookSecret = testSecret, testSecret
 	}
-	fake := meetstreamfake.New(o)
+	fake := meetstreamdemo.New(o)
 	t.Cleanup(fake.Close)
 	c.BaseURL = fake.URL()
 	a, err := New(c, platform.Deps{})
@@ -45,7 +46,7 @@ func newPair(t *testing.T, secured bool) (*Adapter, *meetstreamfake.Fake) {
 
 func harness(kind onbehalf.TokenKind) platformtest.Harness {
 	return platformtest.Harness{
-		New: func(t *testing.T, secured bool) (onbehalf.Platform, platformtest.Fake) {
+		New: func(t *testing.T, secured bool) (onbehalf.Platform, platformdemo.Fake) {
 			return newPair(t, secured)
 		},
 		Kinds: []onbehalf.TokenKind{kind},
@@ -105,7 +106,7 @@ func newTokenServer(t *testing.T, a *Adapter, routes func(mux *http.ServeMux, se
 }
 
 // launch creates a bot for kind whose token URL points at s.
-func (s *tokenServer) launch(t *testing.T, a *Adapter, fake *meetstreamfake.Fake, kind onbehalf.TokenKind) string {
+func (s *tokenServer) launch(t *testing.T, a *Adapter, fake *meetstreamdemo.Fake, kind onbehalf.TokenKind) string {
 	t.Helper()
 	u := s.signer.URL(s.URL, TokenPath, tokenurl.Params{Platform: a.Name(), Kinds: []onbehalf.TokenKind{kind}, ConnID: platformtest.ConnID,
 		MeetingID: platformtest.MeetingID, BotID: "bot_fallback"})
@@ -160,7 +161,7 @@ func TestPOSTFallback(t *testing.T) {
 			a, fake := newPair(t, tc.secured)
 			srv := newTokenServer(t, a, tc.routes)
 			id := srv.launch(t, a, fake, tc.kind)
-			got := fake.Fetch(context.Background(), id, tc.kind, platformtest.Tamper{})
+			got := fake.Fetch(context.Background(), id, tc.kind, platformdemo.Tamper{})
 			if got.Status != http.StatusOK || got.Tokens[tc.kind] == "" {
 				t.Fatalf("fetch: status %d, tokens %v, body %q", got.Status, got.Tokens, got.Body)
 			}
@@ -178,7 +179,7 @@ func TestPOSTFallback(t *testing.T) {
 		a, fake := newPair(t, false)
 		srv := newTokenServer(t, a, postOnly)
 		id := srv.launch(t, a, fake, onbehalf.KindOBF)
-		got := fake.Fetch(context.Background(), id, onbehalf.KindOBF, platformtest.Tamper{Meeting: "85099999999"})
+		got := fake.Fetch(context.Background(), id, onbehalf.KindOBF, platformdemo.Tamper{Meeting: "85099999999"})
 		if got.Status != http.StatusUnauthorized || len(srv.minter.Calls()) != 0 {
 			t.Fatalf("fetch for another meeting: %+v, minted %d", got, len(srv.minter.Calls()))
 		}
@@ -187,7 +188,7 @@ func TestPOSTFallback(t *testing.T) {
 		a, fake := newPair(t, true)
 		srv := newTokenServer(t, a, postOnly)
 		id := srv.launch(t, a, fake, onbehalf.KindOBF)
-		got := fake.Fetch(context.Background(), id, onbehalf.KindOBF, platformtest.Tamper{NoCredentials: true})
+		got := fake.Fetch(context.Background(), id, onbehalf.KindOBF, platformdemo.Tamper{NoCredentials: true})
 		if got.Status != http.StatusUnauthorized || len(srv.minter.Calls()) != 0 || !strings.Contains(got.Body, "missing") {
 			t.Fatalf("fetch without the secret: %+v", got)
 		}

@@ -5,7 +5,8 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
-	"github.com/onbehalf/onbehalf/internal/platform/meetstream/meetstreamfake"
+	"github.com/onbehalf/onbehalf/internal/platform/meetstream/meetstreamdemo"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
 )
 
@@ -16,7 +17,7 @@ const untoldMeetStream = "MeetStream's webhooks carry bot_event, bot_status, a f
 func TestFailureConformance(t *testing.T) {
 	platformtest.RunFailures(t, platformtest.FailureHarness{
 		New: func(t *testing.T, webhookURL string) (onbehalf.Platform, platformtest.FailureFake) {
-			fake := meetstreamfake.New(meetstreamfake.Options{APIKey: testKey, AllowHTTP: true, WebhookURL: webhookURL})
+			fake := meetstreamdemo.New(meetstreamdemo.Options{APIKey: testKey, AllowHTTP: true, WebhookURL: webhookURL})
 			t.Cleanup(fake.Close)
 			a, err := New(Config{APIKey: testKey, BaseURL: fake.URL()}, platform.Deps{})
 			if err != nil {
@@ -24,11 +25,11 @@ func TestFailureConformance(t *testing.T) {
 			}
 			return a, fake
 		},
-		Untold: map[platformtest.Situation]string{
-			platformtest.SituationUserLeft:          untoldMeetStream,
-			platformtest.SituationUserNotInMeeting:  untoldMeetStream,
-			platformtest.SituationTokenInvalid:      untoldMeetStream,
-			platformtest.SituationTokenWrongMeeting: untoldMeetStream,
+		Untold: map[platformdemo.Situation]string{
+			platformdemo.SituationUserLeft:          untoldMeetStream,
+			platformdemo.SituationUserNotInMeeting:  untoldMeetStream,
+			platformdemo.SituationTokenInvalid:      untoldMeetStream,
+			platformdemo.SituationTokenWrongMeeting: untoldMeetStream,
 		},
 	})
 }

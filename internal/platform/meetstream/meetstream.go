@@ -9,7 +9,7 @@
 // server (github.com/meetstream-ai/labs, zoom-authenticated-joins: README
 // "The mint contract", src/create-bot.js, src/mint.js) and its webhook
 // guides; the package's tests hold a fake that behaves the same way
-// (meetstreamfake).
+// (meetstreamdemo).
 package meetstream
 
 import (
@@ -21,6 +21,8 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
+	"github.com/onbehalf/onbehalf/internal/platform/meetstream/meetstreamdemo"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 	"github.com/onbehalf/onbehalf/internal/platform/swh"
 )
 
@@ -75,6 +77,8 @@ var Spec = platform.Spec{
 			},
 		}
 	},
+	Demo:  startDemo,
+	Probe: probe,
 }
 
 // Config is the adapter's configuration, as Load reads it.
@@ -171,3 +175,23 @@ func (a *Adapter) Name() string { return Name }
 
 // Title implements onbehalf.Platform.
 func (a *Adapter) Title() string { return Title }
+
+// startDemo starts the fake MeetStream of `onbehalf demo`, with its
+// signing secret, and points the server at it.
+func startDemo(s platformdemo.Server) (*platformdemo.Platform, error) {
+	key, signing := platformdemo.Secret(24), platformdemo.Secret(24)
+	f := meetstreamdemo.New(meetstreamdemo.Options{APIKey: key, SigningSecret: signing, WebhookURL: s.URL + "/webhooks/" + Name, AllowHTTP: true})
+	s.Set(VarAPIKey, key)
+	s.Set(VarAPIURL, f.URL())
+	s.Set(VarSigningSecret, signing)
+	return &platformdemo.Platform{Fake: f, Left: "Bot left the meeting: everyone else left"}, nil
+}
+
+// probe is Get Bot Details, GET /api/v1/bots/{id}/detail; MeetStream's
+// docs say nothing of its answers for a wrong key or an unknown bot.
+var probe = platform.Probe{
+	URL: func(get func(string) string) string {
+		return platform.ConfiguredURL(get, VarAPIURL, DefaultAPIURL) + "/api/v1/bots/" + platform.NoBot + "/detail"
+	},
+	Auth: platform.TokenAuth,
+}

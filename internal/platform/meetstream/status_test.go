@@ -15,7 +15,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
-	"github.com/onbehalf/onbehalf/internal/platform/meetstream/meetstreamfake"
+	"github.com/onbehalf/onbehalf/internal/platform/meetstream/meetstreamdemo"
 )
 
 // now is the clock of the status tests.
@@ -243,7 +243,7 @@ func TestFakeStatusWebhooks(t *testing.T) {
 		}
 		rc := &receiver{a: a, verify: !perBot}
 		hooks := httptest.NewServer(rc)
-		fake := meetstreamfake.New(meetstreamfake.Options{APIKey: testKey, AllowHTTP: true, Now: clock,
+		fake := meetstreamdemo.New(meetstreamdemo.Options{APIKey: testKey, AllowHTTP: true, Now: clock,
 			WebhookURL: hooks.URL + "/webhooks/meetstream", SigningSecret: testSigning})
 		a.baseURL = fake.URL()
 		req := request(onbehalf.KindOBF, obfURL)

@@ -2,7 +2,6 @@ package platformtest
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,51 +11,31 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-)
-
-// Situation is something that happens to a bot that its platform reports
-// as a failed join or a removal.
-type Situation string
-
-// The situations every platform's status mapping is checked with.
-const (
-	// SituationUserLeft: the bot was in; the user whose OBF token it
-	// joined with left, and Zoom removed the bot (Meeting SDK end reason
-	// 8, EndMeetingReason_DueToAuthorizedUserLeave).
-	SituationUserLeft Situation = "the on-behalf user left"
-	// SituationUserNotInMeeting: the user never came, the platform gave
-	// up (Meeting SDK 501, MEETING_FAIL_AUTHORIZED_USER_NOT_INMEETING).
-	SituationUserNotInMeeting Situation = "the on-behalf user was not in the meeting"
-	// SituationTokenInvalid: Zoom refused the OBF token (Meeting SDK 505,
-	// MEETING_FAIL_ON_BEHALF_TOKEN_INVALID).
-	SituationTokenInvalid Situation = "Zoom refused the token"
-	// SituationTokenWrongMeeting: the token was for another meeting
-	// (Meeting SDK 506, MEETING_FAIL_ON_BEHALF_TOKEN_NOT_MATCH_MEETING).
-	SituationTokenWrongMeeting Situation = "the token was for another meeting"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 )
 
 // situations are the situations checked and the failure each must map to.
 // Every platform must tell each apart, or declare it untold with why.
 var situations = []struct {
-	s    Situation
+	s    platformdemo.Situation
 	want onbehalf.JoinFailure
 }{
-	{SituationUserLeft, onbehalf.JoinUserLeft},
-	{SituationUserNotInMeeting, onbehalf.JoinUserNotInMeeting},
-	{SituationTokenInvalid, onbehalf.JoinTokenInvalid},
-	{SituationTokenWrongMeeting, onbehalf.JoinTokenWrongMeeting},
+	{platformdemo.SituationUserLeft, onbehalf.JoinUserLeft},
+	{platformdemo.SituationUserNotInMeeting, onbehalf.JoinUserNotInMeeting},
+	{platformdemo.SituationTokenInvalid, onbehalf.JoinTokenInvalid},
+	{platformdemo.SituationTokenWrongMeeting, onbehalf.JoinTokenWrongMeeting},
 }
 
 // FailureFake is a fake that reports failures the way its platform does.
 type FailureFake interface {
-	Fake
+	platformdemo.Fake
 	// SendFailure makes the fake send the status webhook(s) its platform
 	// sends when s happens to bot platformBotID, to the webhook URL the
 	// fake was given (and the bot's status URL, where the platform has
 	// per-bot ones). For a situation the platform does not tell apart,
 	// it sends what the platform sends then (a plain end, a generic
 	// failure).
-	SendFailure(ctx context.Context, platformBotID string, s Situation) error
+	SendFailure(ctx context.Context, platformBotID string, s platformdemo.Situation) error
 }
 
 // FailureHarness sets up one platform for the failure checks.
@@ -68,7 +47,10 @@ type FailureHarness struct {
 	// others, each with why (what its docs and source say). The check
 	// then wants the report not to claim the situation's failure. Every
 	// other situation must map to its failure.
-	Untold map[Situation]string
+	Untold map[platformdemo.Situation]string
+	// HTTPS is true when the platform takes only https URLs of the
+	// server (Harness.HTTPS).
+	HTTPS bool
 }
 
 // RunFailures checks that the platform's failure reports, as its fake
@@ -81,7 +63,11 @@ func RunFailures(t *testing.T, h FailureHarness) {
 				t.Fatalf("%q is declared untold without saying why", sc.s)
 			}
 			hooks := &webhookSink{}
-			srv := httptest.NewServer(hooks)
+			start := httptest.NewServer
+			if h.HTTPS {
+				start = platformdemo.ServeTLS
+			}
+			srv := start(hooks)
 			t.Cleanup(srv.Close)
 			p, fake := h.New(t, srv.URL+"/webhooks/status")
 			rcv, ok := p.(onbehalf.StatusReceiver)
@@ -163,26 +149,4 @@ func (s *webhookSink) all() []delivery {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.got)
-}
-
-// FailureEvent is what a platform sends for a situation: the status its
-// fake's SendStatus reports, and the reason (the platform's sub code,
-// error code or message) it sends with it ("": the platform's default).
-type FailureEvent struct {
-	Status onbehalf.BotStatus
-	Reason string
-}
-
-// FailureEvents are a platform's failure events by situation.
-type FailureEvents map[Situation]FailureEvent
-
-// Send sends the event of situation s for bot platformBotID with a fake's
-// SendStatus; fake names the fake in errors.
-func (fe FailureEvents) Send(ctx context.Context, fake string, send func(ctx context.Context, platformBotID string, s onbehalf.BotStatus, reason string) error,
-	platformBotID string, s Situation) error {
-	ev, ok := fe[s]
-	if !ok {
-		return fmt.Errorf("%s: no failure event for %q", fake, s)
-	}
-	return send(ctx, platformBotID, ev.Status, ev.Reason)
 }

@@ -1,5 +1,5 @@
 // Package platformtest is the conformance suite every bot platform adapter
-// runs, and the pieces its fakes share. The suite drives the adapter the
+// runs against its platform's fake (platformdemo.Fake). The suite drives the adapter the
 // way the server does — PlanTokenURLs, signed token URLs, CreateBot against
 // the platform's fake, then the fake's bots fetching their tokens through
 // the one token handler (internal/tokenserve) — and checks what a platform
@@ -21,71 +21,17 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 	"github.com/onbehalf/onbehalf/internal/tokenserve"
 	"github.com/onbehalf/onbehalf/internal/tokenurl"
 )
-
-// Fake is a platform's test double: an httptest server that creates bots
-// the way the platform does, and bots that fetch their tokens the way the
-// platform's bots do.
-type Fake interface {
-	// URL is the base URL the adapter is configured with.
-	URL() string
-	// Bots returns the bots created so far, as the fake read the
-	// create-bot requests.
-	Bots() []FakeBot
-	// FailCreate makes the next create-bot request answer status with
-	// body, as the platform answers errors.
-	FailCreate(status int, body string)
-	// FailRemove makes the next remove-bot request answer status with
-	// body, as the platform answers errors.
-	FailRemove(status int, body string)
-	// Fetch makes a bot fetch its token(s) of kind from its token URL as
-	// the platform's bot does (appended parameters, headers, fallbacks),
-	// changed by t, and returns what the bot got.
-	Fetch(ctx context.Context, platformBotID string, kind onbehalf.TokenKind, t Tamper) Fetched
-}
-
-// FakeBot is a bot as a fake read its create-bot request.
-type FakeBot struct {
-	ID         string
-	MeetingURL string
-	BotName    string
-	// TokenURLs are the token URLs the bot got, by the kind each serves.
-	TokenURLs map[onbehalf.TokenKind]string
-	// Body is the decoded create-bot body.
-	Body map[string]any
-	// Removed is true once the adapter made the bot leave (RemoveBot).
-	Removed bool
-}
-
-// Tamper changes a fetch the way an attacker or a confused platform would.
-type Tamper struct {
-	// URL rewrites the token URL before the fetch (nil: unchanged).
-	URL func(string) string
-	// Meeting makes the bot claim another meeting ("": as created).
-	Meeting string
-	// NoCredentials leaves out the platform's own credentials (header
-	// secret, request signature).
-	NoCredentials bool
-}
-
-// Fetched is what a platform's bot got from a token fetch.
-type Fetched struct {
-	// Status is the HTTP status the bot's last request got.
-	Status int
-	// Tokens are the tokens the bot could use, by kind.
-	Tokens map[onbehalf.TokenKind]string
-	// Body is the last answer's body (for messages).
-	Body string
-}
 
 // Harness sets up one platform for the suite.
 type Harness struct {
 	// New returns the adapter, configured against a new fake with its API
 	// key, and the fake. secured turns on the platform's own request
 	// credentials (verification secret, webhook secret) on both sides.
-	New func(t *testing.T, secured bool) (onbehalf.Platform, Fake)
+	New func(t *testing.T, secured bool) (onbehalf.Platform, platformdemo.Fake)
 	// Kinds are what a bot asks for in the suite: every kind the platform
 	// can fetch in one bot.
 	Kinds []onbehalf.TokenKind
@@ -99,6 +45,10 @@ type Harness struct {
 	// APIKey is the key the adapter was configured with (never in an
 	// error message).
 	APIKey string
+	// HTTPS is true when the platform takes only https token URLs: the
+	// suite's token server is then NewTLSServer's, which the fake's bots
+	// reach with platformdemo.TLSClient().
+	HTTPS bool
 }
 
 // Meeting and connection of the suite.
@@ -162,6 +112,29 @@ type Server struct {
 // tokenserve; plain auth_token URLs are off.
 func NewServer(t *testing.T, p onbehalf.Platform) *Server {
 	t.Helper()
+	return newServer(t, p, httptest.NewServer)
+}
+
+// NewTLSServer is NewServer over https, with the loopback certificate
+// platformdemo.TLSClient() trusts.
+func NewTLSServer(t *testing.T, p onbehalf.Platform) *Server {
+	t.Helper()
+	return newServer(t, p, platformdemo.ServeTLS)
+}
+
+// server is the suite's token server of p: NewTLSServer's for an
+// https-only platform, else NewServer's.
+func (h Harness) server(t *testing.T, p onbehalf.Platform) *Server {
+	t.Helper()
+	if h.HTTPS {
+		return NewTLSServer(t, p)
+	}
+	return NewServer(t, p)
+}
+
+// newServer serves p's token routes with start.
+func newServer(t *testing.T, p onbehalf.Platform, start func(http.Handler) *httptest.Server) *Server {
+	t.Helper()
 	s := &Server{Minter: &Minter{}, Signer: &tokenurl.Signer{Key: tokenurl.NewKey(), TTL: time.Hour}}
 	// ZAKs on: the suite checks every kind a platform can carry.
 	ts := tokenserve.New(tokenserve.Options{Signer: s.Signer, Minter: s.Minter, BaseURL: "http://onbehalf.test", AllowZAK: true})
@@ -179,7 +152,7 @@ func NewServer(t *testing.T, p onbehalf.Platform) *Server {
 			})
 		}
 	}
-	s.Server = httptest.NewServer(mux)
+	s.Server = start(mux)
 	t.Cleanup(s.Close)
 	return s
 }

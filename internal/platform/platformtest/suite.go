@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 )
 
 // Run runs the conformance suite on the platform h sets up.
@@ -31,9 +32,9 @@ func Run(t *testing.T, h Harness) {
 // launched is a bot created through the adapter.
 type launched struct {
 	p    onbehalf.Platform
-	fake Fake
+	fake platformdemo.Fake
 	srv  *Server
-	bot  FakeBot
+	bot  platformdemo.FakeBot
 	urls []onbehalf.TokenURL
 }
 
@@ -41,7 +42,7 @@ type launched struct {
 func launch(t *testing.T, h Harness, secured bool) *launched {
 	t.Helper()
 	p, fake := h.New(t, secured)
-	srv := NewServer(t, p)
+	srv := h.server(t, p)
 	urls := srv.TokenURLs(t, p, h.Kinds, "bot_suite_1")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -57,7 +58,7 @@ func launch(t *testing.T, h Harness, secured bool) *launched {
 	if created == nil || created.PlatformBotID == "" {
 		t.Fatalf("CreateBot returned no platform bot ID: %+v", created)
 	}
-	var bot FakeBot
+	var bot platformdemo.FakeBot
 	for _, b := range fake.Bots() {
 		if b.ID == created.PlatformBotID {
 			bot = b
@@ -143,7 +144,7 @@ func testCreateBot(t *testing.T, h Harness) {
 
 func testCreateBotErrors(t *testing.T, h Harness) {
 	p, fake := h.New(t, false)
-	srv := NewServer(t, p)
+	srv := h.server(t, p)
 	urls := srv.TokenURLs(t, p, h.Kinds, "bot_suite_2")
 	req := onbehalf.BotRequest{BotID: "bot_suite_2", Meeting: onbehalf.Meeting{ID: MeetingID, URL: MeetingURL}, BotName: BotName, TokenURLs: urls}
 	// The platform echoing what it got must not leak it.
@@ -182,7 +183,7 @@ func testFetch(t *testing.T, h Harness, secured bool) {
 	l := launch(t, h, secured)
 	for _, k := range h.Kinds {
 		before := len(l.srv.Minter.Calls())
-		got := l.fake.Fetch(context.Background(), l.bot.ID, k, Tamper{})
+		got := l.fake.Fetch(context.Background(), l.bot.ID, k, platformdemo.Tamper{})
 		if got.Status/100 != 2 || got.Tokens[k] == "" {
 			t.Fatalf("fetch %s: status %d, tokens %v, body %q", k, got.Status, got.Tokens, got.Body)
 		}
@@ -211,7 +212,7 @@ func testTampered(t *testing.T, h Harness) {
 		"sig dropped":        func(u string) string { return dropParam(u, "sig") },
 		"kinds changed":      otherKinds,
 	} {
-		got := l.fake.Fetch(context.Background(), l.bot.ID, k, Tamper{URL: change})
+		got := l.fake.Fetch(context.Background(), l.bot.ID, k, platformdemo.Tamper{URL: change})
 		if got.Status/100 == 2 || len(got.Tokens) > 0 {
 			t.Errorf("%s: served (status %d, tokens %v)", name, got.Status, got.Tokens)
 		}
@@ -226,7 +227,7 @@ func testOtherMeeting(t *testing.T, h Harness) {
 		t.Skip("this platform's fetches do not name the meeting")
 	}
 	l := launch(t, h, false)
-	got := l.fake.Fetch(context.Background(), l.bot.ID, h.Kinds[0], Tamper{Meeting: "85099999999"})
+	got := l.fake.Fetch(context.Background(), l.bot.ID, h.Kinds[0], platformdemo.Tamper{Meeting: "85099999999"})
 	if got.Status/100 == 2 || len(got.Tokens) > 0 || len(l.srv.Minter.Calls()) != 0 {
 		t.Fatalf("a fetch for another meeting was served: %+v", got)
 	}
@@ -266,7 +267,7 @@ func testErrors(t *testing.T, h Harness) {
 		{onbehalf.Errorf(onbehalf.EUPSTREAM, "Zoom error 3001 while minting the token: Meeting does not exist."), http.StatusBadGateway},
 	} {
 		l.srv.Minter.Fail(tc.err)
-		got := l.fake.Fetch(context.Background(), l.bot.ID, k, Tamper{})
+		got := l.fake.Fetch(context.Background(), l.bot.ID, k, platformdemo.Tamper{})
 		if got.Status != tc.status || len(got.Tokens) > 0 {
 			t.Errorf("minter error %v: the bot saw %d (tokens %v), want %d", tc.err, got.Status, got.Tokens, tc.status)
 		}
@@ -275,7 +276,7 @@ func testErrors(t *testing.T, h Harness) {
 
 func testNoCredentials(t *testing.T, h Harness) {
 	l := launch(t, h, true)
-	got := l.fake.Fetch(context.Background(), l.bot.ID, h.Kinds[0], Tamper{NoCredentials: true})
+	got := l.fake.Fetch(context.Background(), l.bot.ID, h.Kinds[0], platformdemo.Tamper{NoCredentials: true})
 	if got.Status/100 == 2 || len(got.Tokens) > 0 || len(l.srv.Minter.Calls()) != 0 {
 		t.Fatalf("served without the platform's credentials: %+v", got)
 	}

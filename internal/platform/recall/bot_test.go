@@ -13,7 +13,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
 	"github.com/onbehalf/onbehalf/internal/platform/recall"
-	"github.com/onbehalf/onbehalf/internal/platform/recall/recallfake"
+	"github.com/onbehalf/onbehalf/internal/platform/recall/recalldemo"
 )
 
 const (
@@ -39,7 +39,7 @@ func botRequest() onbehalf.BotRequest {
 }
 
 func TestCreateBotRequest(t *testing.T) {
-	a, fake := setup(t, recallfake.Options{}, recall.Config{})
+	a, fake := setup(t, recalldemo.Options{}, recall.Config{})
 	created, err := a.CreateBot(context.Background(), botRequest())
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +86,7 @@ func TestCreateBotRequest(t *testing.T) {
 }
 
 func TestCreateBotOptions(t *testing.T) {
-	a, fake := setup(t, recallfake.Options{}, recall.Config{})
+	a, fake := setup(t, recalldemo.Options{}, recall.Config{})
 	req := botRequest()
 	req.Options = json.RawMessage(`{"automatic_leave":{"waiting_room_timeout":1200},"metadata":{"team":"sales"},"zoom":{"user_email":"a@b.test"}}`)
 	if _, err := a.CreateBot(context.Background(), req); err != nil {
@@ -123,7 +123,7 @@ func TestCreateBotOptions(t *testing.T) {
 }
 
 func TestCreateBotInvalidRequest(t *testing.T) {
-	a, fake := setup(t, recallfake.Options{}, recall.Config{})
+	a, fake := setup(t, recalldemo.Options{}, recall.Config{})
 	for name, change := range map[string]func(*onbehalf.BotRequest){
 		"no meeting URL": func(r *onbehalf.BotRequest) { r.Meeting.URL = "" },
 		"no token URL":   func(r *onbehalf.BotRequest) { r.TokenURLs = nil },
@@ -159,7 +159,7 @@ func (h hostTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func TestCreateBotErrors(t *testing.T) {
 	ctx := context.Background()
-	a, fake := setup(t, recallfake.Options{}, recall.Config{})
+	a, fake := setup(t, recalldemo.Options{}, recall.Config{})
 	check := func(name string, err error, code string, parts ...string) {
 		t.Helper()
 		if onbehalf.ErrorCode(err) != code {
@@ -223,7 +223,7 @@ func TestCreateBotErrors(t *testing.T) {
 	fake.SetDelay(0)
 	check("RECALL_TIMEOUT", err, onbehalf.ETIMEOUT, "Recall.ai did not answer in time.")
 
-	gone := recallfake.New(recallfake.Options{APIKey: apiKey})
+	gone := recalldemo.New(recalldemo.Options{APIKey: apiKey})
 	gone.Close()
 	down, _ := recall.New(recall.Config{APIKey: apiKey, BaseURL: gone.URL()}, platform.Deps{})
 	_, err = down.CreateBot(ctx, botRequest())
@@ -231,7 +231,7 @@ func TestCreateBotErrors(t *testing.T) {
 }
 
 func TestPlanTokenURLs(t *testing.T) {
-	a, _ := setup(t, recallfake.Options{}, recall.Config{})
+	a, _ := setup(t, recalldemo.Options{}, recall.Config{})
 	plans, err := a.PlanTokenURLs([]onbehalf.TokenKind{onbehalf.KindJoin, onbehalf.KindOBF})
 	if err != nil {
 		t.Fatal(err)

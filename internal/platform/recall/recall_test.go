@@ -8,9 +8,10 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
 	"github.com/onbehalf/onbehalf/internal/platform/recall"
-	"github.com/onbehalf/onbehalf/internal/platform/recall/recallfake"
+	"github.com/onbehalf/onbehalf/internal/platform/recall/recalldemo"
 )
 
 const apiKey = "rk_test_0123456789abcdef"
@@ -23,10 +24,10 @@ var (
 
 // setup starts a fake Recall.ai with o (its API key set) and returns an
 // adapter configured against it with c (key and base URL set).
-func setup(t *testing.T, o recallfake.Options, c recall.Config) (*recall.Adapter, *recallfake.Fake) {
+func setup(t *testing.T, o recalldemo.Options, c recall.Config) (*recall.Adapter, *recalldemo.Fake) {
 	t.Helper()
 	o.APIKey = apiKey
-	fake := recallfake.New(o)
+	fake := recalldemo.New(o)
 	t.Cleanup(fake.Close)
 	if c.APIKey == "" {
 		c.APIKey = apiKey
@@ -43,16 +44,16 @@ func setup(t *testing.T, o recallfake.Options, c recall.Config) (*recall.Adapter
 
 // secured returns the fake's and the adapter's configuration with the
 // verification secret on both sides, or neither.
-func secured(on bool) (recallfake.Options, recall.Config) {
+func secured(on bool) (recalldemo.Options, recall.Config) {
 	if !on {
-		return recallfake.Options{}, recall.Config{}
+		return recalldemo.Options{}, recall.Config{}
 	}
-	return recallfake.Options{VerificationSecret: verificationSecret}, recall.Config{VerificationSecret: verificationSecret}
+	return recalldemo.Options{VerificationSecret: verificationSecret}, recall.Config{VerificationSecret: verificationSecret}
 }
 
 func TestConformance(t *testing.T) {
 	platformtest.Run(t, platformtest.Harness{
-		New: func(t *testing.T, on bool) (onbehalf.Platform, platformtest.Fake) {
+		New: func(t *testing.T, on bool) (onbehalf.Platform, platformdemo.Fake) {
 			o, c := secured(on)
 			return setup(t, o, c)
 		},

@@ -14,7 +14,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
 	"github.com/onbehalf/onbehalf/internal/platform/recall"
-	"github.com/onbehalf/onbehalf/internal/platform/recall/recallfake"
+	"github.com/onbehalf/onbehalf/internal/platform/recall/recalldemo"
 	"github.com/onbehalf/onbehalf/internal/platform/swh"
 )
 
@@ -37,7 +37,7 @@ func parse(t *testing.T, a *recall.Adapter, body string) ([]onbehalf.StatusRepor
 }
 
 func TestParseStatusWebhook(t *testing.T) {
-	a, _ := setup(t, recallfake.Options{}, recall.Config{})
+	a, _ := setup(t, recalldemo.Options{}, recall.Config{})
 	at := time.Date(2026, 3, 2, 9, 30, 15, 123456000, time.UTC)
 	cases := []struct {
 		event, subCode string
@@ -86,7 +86,7 @@ func TestParseStatusWebhook(t *testing.T) {
 }
 
 func TestParseLegacyStatusWebhook(t *testing.T) {
-	a, _ := setup(t, recallfake.Options{}, recall.Config{})
+	a, _ := setup(t, recalldemo.Options{}, recall.Config{})
 	body := `{"event":"bot.status_change","data":{"bot_id":"bot-uuid-2","status":{"code":"call_ended","created_at":"2024-02-17T16:44:00.505440Z","sub_code":"bot_kicked_from_call","message":"The bot was kicked from the call."}}}`
 	reps, err := parse(t, a, body)
 	if err != nil || len(reps) != 1 {
@@ -109,7 +109,7 @@ func TestParseLegacyStatusWebhook(t *testing.T) {
 }
 
 func TestParseStatusWebhookIgnoresAndRefuses(t *testing.T) {
-	a, _ := setup(t, recallfake.Options{}, recall.Config{})
+	a, _ := setup(t, recalldemo.Options{}, recall.Config{})
 	for _, body := range []string{
 		event("bot.recording_done", "recording_done", ""),
 		event("bot.analysis_done", "analysis_done", ""),
@@ -207,11 +207,11 @@ func TestVerifyStatusWebhook(t *testing.T) {
 func TestSendStatus(t *testing.T) {
 	for _, ws := range []struct {
 		name string
-		o    recallfake.Options
+		o    recalldemo.Options
 		c    recall.Config
 	}{
-		{"workspace secret", recallfake.Options{VerificationSecret: verificationSecret}, recall.Config{VerificationSecret: verificationSecret}},
-		{"legacy workspace", recallfake.Options{VerificationSecret: verificationSecret, WebhookSecret: webhookSecret}, recall.Config{VerificationSecret: verificationSecret, WebhookSecret: webhookSecret}},
+		{"workspace secret", recalldemo.Options{VerificationSecret: verificationSecret}, recall.Config{VerificationSecret: verificationSecret}},
+		{"legacy workspace", recalldemo.Options{VerificationSecret: verificationSecret, WebhookSecret: webhookSecret}, recall.Config{VerificationSecret: verificationSecret, WebhookSecret: webhookSecret}},
 	} {
 		var mu sync.Mutex
 		var got []onbehalf.StatusReport

@@ -16,16 +16,17 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
+	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
 	"github.com/onbehalf/onbehalf/internal/platform/recall"
-	"github.com/onbehalf/onbehalf/internal/platform/recall/recallfake"
+	"github.com/onbehalf/onbehalf/internal/platform/recall/recalldemo"
 	"github.com/onbehalf/onbehalf/internal/platform/swh"
 	"github.com/onbehalf/onbehalf/internal/tokenserve"
 	"github.com/onbehalf/onbehalf/internal/tokenurl"
 )
 
 func TestTokenRoutes(t *testing.T) {
-	a, _ := setup(t, recallfake.Options{}, recall.Config{})
+	a, _ := setup(t, recalldemo.Options{}, recall.Config{})
 	type route struct {
 		def, kind onbehalf.TokenKind
 	}
@@ -65,7 +66,7 @@ func signedGet(t *testing.T, target, id string, at time.Time, secret string) *ht
 }
 
 func TestAuthenticateToken(t *testing.T) {
-	open, _ := setup(t, recallfake.Options{}, recall.Config{})
+	open, _ := setup(t, recalldemo.Options{}, recall.Config{})
 	if finish, err := open.AuthenticateToken(httptest.NewRequest(http.MethodGet, "/recall/obf-callback?user_id=c1", nil), nil); finish != nil || err != nil {
 		t.Fatalf("no secret: %v, %v; want nothing checked", finish != nil, err)
 	}
@@ -111,7 +112,7 @@ func TestAuthenticateToken(t *testing.T) {
 }
 
 func TestWriteTokens(t *testing.T) {
-	a, _ := setup(t, recallfake.Options{}, recall.Config{})
+	a, _ := setup(t, recalldemo.Options{}, recall.Config{})
 	r := httptest.NewRequest(http.MethodGet, "/recall/obf-callback", nil)
 	w := httptest.NewRecorder()
 	a.WriteTokens(w, r, []onbehalf.MintedToken{{Kind: onbehalf.KindOBF, Token: "eyJhbGciOi.obf"}})
@@ -219,7 +220,7 @@ func TestTodaysURLsKeepWorking(t *testing.T) {
 				t.Fatalf("%s: %v", tc.name, err)
 			}
 			before := len(minter.Calls())
-			got := fake.Fetch(context.Background(), created.PlatformBotID, tc.kind, platformtest.Tamper{})
+			got := fake.Fetch(context.Background(), created.PlatformBotID, tc.kind, platformdemo.Tamper{})
 			calls := minter.Calls()[before:]
 			if !tc.ok {
 				if got.Status/100 == 2 || len(got.Tokens) > 0 || len(calls) > 0 {
