@@ -194,6 +194,9 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 			deliverer.Notify()
 		}
 	}
+	// Every commit of this process that wrote events wakes both at once;
+	// other instances' events are found by their polls.
+	a.Store.WatchEvents(notify)
 	a.Tokens.Notify = notify // connection.recovered
 	a.Bots = &bots.Service{Store: a.Store, Platforms: platforms, Signer: signer, BaseURL: cfg.BaseURL, AllowZAK: cfg.AllowZAK, Logger: a.log, Notify: notify}
 	a.Bots.Start()

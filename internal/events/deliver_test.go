@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -68,7 +69,8 @@ func TestDeliverRetriesWithSameID(t *testing.T) {
 			t.Errorf("attempt %d: webhook-timestamp %s, want the attempt's time %d", i+1, h.Timestamp, c.Now().Unix())
 		}
 		stamps = append(stamps, h.Timestamp)
-		wantBody := `{"type":"bot.created","timestamp":"` + ev.Time.UTC().Format(time.RFC3339Nano) + `","data":` + string(ev.Data) + `}`
+		wantBody := `{"type":"bot.created","timestamp":"` + ev.Time.UTC().Format("2006-01-02T15:04:05.000Z") + `","data":` + string(ev.Data) +
+			`,"id":"` + ev.ID + `","seq":` + strconv.FormatInt(ev.Seq, 10) + `}`
 		if string(h.Body) != wantBody {
 			t.Fatalf("body\n%s\nwant\n%s", h.Body, wantBody)
 		}
@@ -278,8 +280,8 @@ func TestTwoWorkersDeliverOnce(t *testing.T) {
 	}
 }
 
-// The body is {"type", "timestamp", "data"}, in that order, and nothing
-// else.
+// The body is {"type", "timestamp", "data", "id", "seq"}, in that order,
+// and nothing else; the timestamp is UTC with milliseconds.
 func TestBody(t *testing.T) {
 	ev := writeEvents(t, newStore(t, nil), "conn-9", 1)[0]
 	b, err := Body(ev)
@@ -287,12 +289,14 @@ func TestBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil || len(m) != 3 || !bytes.HasPrefix(b, []byte(`{"type":"bot.created","timestamp":"`)) {
+	if err := json.Unmarshal(b, &m); err != nil || len(m) != 5 || !bytes.HasPrefix(b, []byte(`{"type":"bot.created","timestamp":"`)) ||
+		!bytes.HasSuffix(b, []byte(`,"id":"`+ev.ID+`","seq":`+strconv.FormatInt(ev.Seq, 10)+`}`)) {
 		t.Fatalf("body %s (%v)", b, err)
 	}
 	var ts string
 	json.Unmarshal(m["timestamp"], &ts)
-	if p, err := time.Parse(time.RFC3339, ts); err != nil || !p.Equal(ev.Time) || !strings.HasSuffix(ts, "Z") {
+	if p, err := time.Parse(time.RFC3339, ts); err != nil || !p.Equal(ev.Time.Truncate(time.Millisecond)) ||
+		!regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`).MatchString(ts) {
 		t.Errorf("timestamp %q: %v", ts, err)
 	}
 	if connectionID(ev) != "conn-9" || !(Filter{ConnectionID: "conn-9"}).Match(ev) || (Filter{Types: []string{"x"}}).Match(ev) {

@@ -34,6 +34,14 @@ const EventConnectionAtRisk = "connection.at_risk"
 // was replaced by a new bot for the next candidate (relay).
 const EventBotRelayed = "bot.relayed"
 
+// TimeLayout writes every time the product reads, in API replies and in
+// events: RFC 3339 in UTC with milliseconds, always three digits, so that
+// times compare as text and parse the same everywhere.
+const TimeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// FormatTime writes t in TimeLayout, in UTC.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
 // EventTypes lists every event type.
 var EventTypes = []string{
 	EventConnectionCreated, EventConnectionReconnected, EventConnectionDisconnected,
