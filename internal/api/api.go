@@ -18,6 +18,8 @@ import (
 	_ "embed"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -249,10 +251,42 @@ func NotFound(c *gin.Context) {
 }
 
 // MethodNotAllowed answers a known path with a method it does not serve,
-// the API's way.
+// the API's way: 405, code method_not_allowed, and Allow naming the
+// methods the path serves.
 func MethodNotAllowed(c *gin.Context) {
-	writeErrorStatus(c, http.StatusMethodNotAllowed, &onbehalf.Error{Code: onbehalf.EINVALID,
-		Message: "This route does not take " + clip(c.Request.Method, 20) + ": see GET /api/v1/openapi.json."})
+	allowed := allowedMethods(c.Request.URL.Path)
+	if len(allowed) > 0 {
+		c.Header("Allow", strings.Join(allowed, ", "))
+	}
+	writeError(c, onbehalf.Errorf(onbehalf.EMETHOD, "This route does not take %s; it takes %s: see GET /api/v1/openapi.json.",
+		clip(c.Request.Method, 20), strings.Join(allowed, ", ")))
+}
+
+// allowedMethods returns the methods the route table serves at path (a
+// request path under /api/v1), in the table's order.
+func allowedMethods(path string) []string {
+	rel := strings.TrimSuffix(strings.TrimPrefix(path, "/api/v1"), "/")
+	var out []string
+	for _, rt := range (&server{}).routes() {
+		if matchPath(rt.path, rel) && !slices.Contains(out, rt.method) {
+			out = append(out, rt.method)
+		}
+	}
+	return out
+}
+
+// matchPath reports whether a route's path (":id" segments) matches rel.
+func matchPath(pattern, rel string) bool {
+	ps, rs := strings.Split(pattern, "/"), strings.Split(rel, "/")
+	if len(ps) != len(rs) {
+		return false
+	}
+	for i, p := range ps {
+		if !strings.HasPrefix(p, ":") && p != rs[i] || strings.HasPrefix(p, ":") && rs[i] == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // openAPIJSON is the OpenAPI 3.1 description of every route, written by

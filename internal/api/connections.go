@@ -41,8 +41,8 @@ type connectLinkRequest struct {
 
 // connectLinkReply is the reply of POST /connect-links.
 type connectLinkReply struct {
-	URL       string    `json:"url"`
-	ExpiresAt time.Time `json:"expires_at"`
+	URL       string `json:"url"`
+	ExpiresAt stamp  `json:"expires_at"`
 }
 
 // createConnectLink handles POST /connect-links: a one-time link, valid
@@ -78,7 +78,7 @@ func (s *server) createConnectLink(c *gin.Context) error {
 	if err := s.o.Store.CreateConnectLink(c.Request.Context(), l); err != nil {
 		return err
 	}
-	writeJSON(c, http.StatusCreated, connectLinkReply{URL: s.o.BaseURL + "/connect/" + l.ID, ExpiresAt: l.ExpiresAt})
+	writeJSON(c, http.StatusCreated, connectLinkReply{URL: s.o.BaseURL + "/connect/" + l.ID, ExpiresAt: stamp(l.ExpiresAt)})
 	return nil
 }
 

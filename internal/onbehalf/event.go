@@ -103,6 +103,14 @@ type BotEventData struct {
 	Reason         string    `json:"reason,omitempty"`
 	Kind           TokenKind `json:"kind,omitempty"`
 	HTTPStatus     int       `json:"http_status,omitempty"`
+	// ConnectionIDs, Relay, RelayedFrom, RelayedTo, Failure and
+	// FailureCode are the bot's (Bot), when set.
+	ConnectionIDs []string    `json:"connection_ids,omitempty"`
+	Relay         bool        `json:"relay,omitempty"`
+	RelayedFrom   string      `json:"relayed_from,omitempty"`
+	RelayedTo     string      `json:"relayed_to,omitempty"`
+	Failure       JoinFailure `json:"failure,omitempty"`
+	FailureCode   string      `json:"failure_code,omitempty"`
 }
 
 // NewEvent returns an event of the given type at t with data encoded as
@@ -132,5 +140,7 @@ func NewBotEvent(typ string, t time.Time, b *Bot, previous BotStatus) Event {
 	return NewEvent(typ, t, BotEventData{
 		ConnectionID: b.ConnectionID, ExternalUserID: b.ExternalUserID, BotID: b.ID, Platform: b.Platform, PlatformBotID: b.PlatformBotID,
 		MeetingID: b.MeetingID, Status: b.Status, Previous: previous, Reason: b.StatusReason,
+		ConnectionIDs: b.ConnectionIDs, Relay: b.Relay, RelayedFrom: b.RelayedFrom, RelayedTo: b.RelayedTo,
+		Failure: b.Failure, FailureCode: b.FailureCode,
 	})
 }
