@@ -14,8 +14,10 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -143,6 +145,8 @@ type server struct {
 	base   string
 	keys   *keyring
 	perKey *ratelimit.Table
+	// doc is the description as served: its server is BaseURL's.
+	doc []byte
 }
 
 // handler is an API handler: it writes its reply, or returns the error
@@ -205,6 +209,7 @@ func newServer(o Options) *server {
 		log:    o.Logger,
 		keys:   newKeyring(o.Keys, o.Store, o.Now),
 		perKey: ratelimit.PerMinute(o.RateLimitPerKey, maxLimiterKeys),
+		doc:    OpenAPIFor(o.BaseURL),
 	}
 }
 
@@ -295,8 +300,25 @@ func matchPath(pattern, rel string) bool {
 //go:embed openapi.json
 var openAPIJSON []byte
 
-// OpenAPI returns the OpenAPI 3.1 description of the API.
+// OpenAPI returns the OpenAPI 3.1 description of the API, its server
+// relative ("/api/v1").
 func OpenAPI() []byte { return append([]byte(nil), openAPIJSON...) }
+
+// relativeServer is the server URL of the embedded description, which
+// OpenAPIFor makes absolute.
+const relativeServer = `"url": "/api/v1"`
+
+// OpenAPIFor returns the description as a server at baseURL (BASE_URL)
+// serves it: its server URL absolute, so that clients generated from the
+// document, and tools given the document alone, call this server. An
+// empty baseURL leaves it relative.
+func OpenAPIFor(baseURL string) []byte {
+	if baseURL == "" {
+		return OpenAPI()
+	}
+	abs, _ := json.Marshal(strings.TrimSuffix(baseURL, "/") + "/api/v1")
+	return bytes.Replace(openAPIJSON, []byte(relativeServer), []byte(`"url": `+string(abs)), 1)
+}
 
 // openAPI handles GET /openapi.json (no key needed, served even while
 // the API is off).
@@ -304,6 +326,6 @@ func (s *server) openAPI(c *gin.Context) error {
 	if _, err := query(c); err != nil {
 		return err
 	}
-	c.Data(http.StatusOK, "application/json; charset=utf-8", openAPIJSON)
+	c.Data(http.StatusOK, "application/json; charset=utf-8", s.doc)
 	return nil
 }
