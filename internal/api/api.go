@@ -131,6 +131,16 @@ type Options struct {
 	Logger   *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Observer, when set, hears of every request the API's routes
+	// answered (the metrics).
+	Observer Observer
+}
+
+// Observer hears of each request a route answered: the route's pattern
+// ("/api/v1/bots/:id"), the method, the status and how long it took. It
+// must not block.
+type Observer interface {
+	ObserveAPIRequest(route, method string, status int, took time.Duration)
 }
 
 // DefaultBatchConcurrency bounds the concurrent mints of one batch: 100
@@ -183,8 +193,18 @@ func Mount(g *gin.RouterGroup, o Options) {
 		case rt.method == http.MethodPost:
 			chain = append(chain, s.idempotent(rt.secret))
 		}
+		if o.Observer != nil {
+			chain = append([]gin.HandlerFunc{s.observe}, chain...)
+		}
 		g.Handle(rt.method, rt.path, append(chain, s.wrap(rt.h))...)
 	}
+}
+
+// observe tells the Observer how the rest of the chain answered.
+func (s *server) observe(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	s.o.Observer.ObserveAPIRequest(c.FullPath(), c.Request.Method, c.Writer.Status(), time.Since(start))
 }
 
 // newServer fills o's defaults.

@@ -183,7 +183,11 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		MaxStreams: cfg.StreamsMax, MaxPerKey: cfg.StreamsPerSession})
 	var deliverer *events.Deliverer
 	if cfg.WebhookURL != "" {
-		if deliverer, err = events.NewDeliverer(a.Store, cfg.WebhookURL, sec.Webhook, events.DeliveryOptions{Logger: a.log}); err != nil {
+		do := events.DeliveryOptions{Logger: a.log}
+		if m != nil {
+			do.Observer = m
+		}
+		if deliverer, err = events.NewDeliverer(a.Store, cfg.WebhookURL, sec.Webhook, do); err != nil {
 			a.ln.Close()
 			return err
 		}
@@ -199,6 +203,9 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 	a.Store.WatchEvents(notify)
 	a.Tokens.Notify = notify // connection.recovered
 	a.Bots = &bots.Service{Store: a.Store, Platforms: platforms, Signer: signer, BaseURL: cfg.BaseURL, AllowZAK: cfg.AllowZAK, Logger: a.log, Notify: notify}
+	if m != nil {
+		a.Bots.ObserveCreateBot = m.ObserveCreateBot
+	}
 	a.Bots.Start()
 	// One per-connection budget and one failed-authorization budget for
 	// the token URLs and the API alike.
@@ -265,6 +272,9 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 	}
 	if cfg.AccountMode() {
 		ao.Account = &tokens.Account{Zoom: zc, Logger: a.log}
+	}
+	if m != nil {
+		ao.Observer = m
 	}
 	api.Mount(w.Engine().Group("/api/v1"), ao)
 	a.web = w

@@ -52,6 +52,9 @@ type Service struct {
 	Notify func()
 	Now    func() time.Time
 	Logger *slog.Logger
+	// ObserveCreateBot, when set, hears of every create-bot call to a
+	// platform: its result and how long it took (the metrics).
+	ObserveCreateBot func(platform string, err error, took time.Duration)
 
 	rec *recorder
 }
@@ -94,10 +97,14 @@ func (s *Service) Launch(ctx context.Context, req LaunchRequest) (*onbehalf.Bot,
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	created, err := p.CreateBot(ctx, onbehalf.BotRequest{
 		BotID: botID, Meeting: meeting, BotName: name, TokenURLs: urls, Options: req.Options,
 		StatusURL: s.Signer.StatusURL(s.BaseURL, p.Name(), botID),
 	})
+	if s.ObserveCreateBot != nil {
+		s.ObserveCreateBot(p.Name(), err, time.Since(start))
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -353,5 +354,51 @@ func BenchmarkDeliver(b *testing.B) {
 		for range n {
 			<-rcv.hooks
 		}
+	}
+}
+
+// obs records what the Deliverer tells its Observer.
+type obs struct {
+	mu        sync.Mutex
+	attempts  []string
+	delivered []time.Duration
+	givenUp   int
+}
+
+func (o *obs) ObserveAttempt(reason string) {
+	o.mu.Lock()
+	o.attempts = append(o.attempts, reason)
+	o.mu.Unlock()
+}
+func (o *obs) ObserveDelivered(d time.Duration) {
+	o.mu.Lock()
+	o.delivered = append(o.delivered, d)
+	o.mu.Unlock()
+}
+func (o *obs) ObserveGivenUp() { o.mu.Lock(); o.givenUp++; o.mu.Unlock() }
+
+// The Observer hears every attempt with its reason, each delivery with its
+// lag since the event, and each give-up.
+func TestDeliverObserver(t *testing.T) {
+	c := newClock()
+	st := newStore(t, c.Now)
+	rcv := newReceiver(t, 1)
+	o := &obs{}
+	d := newDeliverer(t, st, rcv.URL, c, DeliveryOptions{Logger: discard(), Observer: o, RetryFor: time.Minute})
+	writeEvents(t, st, "conn-1", 1)
+	pass(t, d, 1)
+	c.Advance(time.Second)
+	pass(t, d, 1)
+	if len(o.attempts) != 2 || o.attempts[0] != "HTTP 500" || o.attempts[1] != "" || len(o.delivered) != 1 || o.delivered[0] != time.Second || o.givenUp != 0 {
+		t.Fatalf("observed %+v", o)
+	}
+
+	dead := newDeliverer(t, st, "http://127.0.0.1:1/", c, DeliveryOptions{Logger: discard(), Observer: o, RetryFor: time.Second})
+	writeEvents(t, st, "conn-1", 1)
+	pass(t, dead, 1)
+	c.Advance(time.Second)
+	pass(t, dead, 1)
+	if o.givenUp != 1 || len(o.attempts) != 4 || o.attempts[2] != "connection refused" {
+		t.Fatalf("observed %+v", o)
 	}
 }
