@@ -5,10 +5,12 @@
 // ServeSSE), and deletes old ones (Pruner).
 //
 // Nothing here writes events: the store does, in the transaction of the
-// change it reports, so that a change and its event are never apart.
-// Whoever writes events in this process calls Notify on the Deliverer and
-// the Broker so that they look at once; both also poll the store every
-// second, so events written by other instances go out too. Delivery and
+// change it reports, so that a change and its event are never apart. The
+// store calls back after each commit that wrote events
+// (onbehalf.EventStore.WatchEvents); the app wires that to Notify on the
+// Deliverer and the Broker, so that they look at once whatever wrote the
+// event; both also poll the store every second, so events written by
+// other instances go out too. Delivery and
 // streaming run on their own goroutines and never block a request.
 //
 // The webhook body and the SSE data are the same bytes (Body):
