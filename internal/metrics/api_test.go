@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
-
 	"github.com/onbehalf/onbehalf/internal/metrics"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
@@ -46,13 +44,5 @@ func TestAPIPlatformAndWebhookSeries(t *testing.T) {
 		`onbehalf_webhook_given_up_total 1`,
 		`onbehalf_webhook_delivery_seconds_bucket{le="0.05"} 1`,
 	)
-	problems, err := testutil.GatherAndLint(m.Registry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range problems {
-		if strings.HasPrefix(p.Metric, "onbehalf_") {
-			t.Errorf("lint: %s: %s", p.Metric, p.Text)
-		}
-	}
+	lint(t, m)
 }
