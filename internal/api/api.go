@@ -37,6 +37,8 @@ type Store interface {
 	ConnectionByZoomUser(ctx context.Context, zoomUserID string) (*onbehalf.Connection, error)
 	ListConnections(ctx context.Context, f onbehalf.ConnectionFilter) ([]*onbehalf.Connection, string, error)
 	CreateConnectLink(ctx context.Context, l onbehalf.ConnectLink) error
+	ConnectLinkByID(ctx context.Context, id string) (*onbehalf.ConnectLink, error)
+	RevokeConnectLink(ctx context.Context, id string, now time.Time) (*onbehalf.ConnectLink, error)
 	Bot(ctx context.Context, id string) (*onbehalf.Bot, error)
 	ListBots(ctx context.Context, f onbehalf.BotFilter) ([]*onbehalf.Bot, string, error)
 	APIKeyByHash(ctx context.Context, hash []byte) (*onbehalf.APIKey, error)
@@ -240,6 +242,8 @@ func (s *server) routes() []route {
 		{method: http.MethodGet, path: "/openapi.json", h: s.openAPI, public: true, always: true},
 		{method: http.MethodGet, path: "/reference", h: s.reference, public: true, always: true},
 		{method: http.MethodPost, path: "/connect-links", h: s.createConnectLink, secret: true},
+		{method: http.MethodGet, path: "/connect-links/:id", h: s.getConnectLink},
+		{method: http.MethodDelete, path: "/connect-links/:id", h: s.revokeConnectLink},
 		{method: http.MethodPost, path: "/connections", h: s.createConnection},
 		{method: http.MethodGet, path: "/connections", h: s.listConnections},
 		{method: http.MethodGet, path: "/connections/:id", h: s.getConnection},

@@ -18,6 +18,9 @@ type botRequest struct {
 	BotName         string          `json:"bot_name"`
 	Kinds           []string        `json:"kinds"`
 	PlatformOptions json.RawMessage `json:"platform_options"`
+	// Relay: when the bot is removed because its person left, send one
+	// for the next candidate.
+	Relay bool `json:"relay"`
 }
 
 // createBot handles POST /bots: the launch service creates the bot on the
@@ -51,7 +54,7 @@ func (s *server) createBot(c *gin.Context) error {
 	}
 	b, err := s.o.Bots.Launch(c.Request.Context(), bots.LaunchRequest{
 		Platform: req.Platform, ConnectionID: req.ConnectionID, MeetingURL: req.MeetingURL,
-		BotName: req.BotName, Kinds: kinds, Options: opts,
+		BotName: req.BotName, Kinds: kinds, Options: opts, Relay: req.Relay,
 	})
 	if onbehalf.ErrorCode(err) == onbehalf.ENOTFOUND && onbehalf.ErrorField(err) == "" {
 		return errNoConnection("connection_id")

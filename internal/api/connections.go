@@ -2,21 +2,15 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/onbehalf/onbehalf/internal/connect"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
-
-// ConnectLinkTTL is how long a connect link works.
-const ConnectLinkTTL = time.Hour
 
 // Listing page sizes of connections.
 const (
@@ -31,56 +25,6 @@ const maxCode = 1024
 // connection was deleted but Zoom could not be told to revoke the grant:
 // its value says why.
 const HeaderRevokeError = "Onbehalf-Revoke-Error"
-
-// connectLinkRequest is the body of POST /connect-links.
-type connectLinkRequest struct {
-	ExternalUserID string          `json:"external_user_id"`
-	Metadata       json.RawMessage `json:"metadata"`
-	ReturnTo       string          `json:"return_to"`
-}
-
-// connectLinkReply is the reply of POST /connect-links.
-type connectLinkReply struct {
-	URL       string `json:"url"`
-	ExpiresAt stamp  `json:"expires_at"`
-}
-
-// createConnectLink handles POST /connect-links: a one-time link, valid
-// ConnectLinkTTL, that starts the Zoom OAuth flow for one of the product's
-// users (served by the web layer at /connect/{id}).
-func (s *server) createConnectLink(c *gin.Context) error {
-	var req connectLinkRequest
-	if err := decode(c, &req); err != nil {
-		return err
-	}
-	if err := checkExternalUserID("external_user_id", req.ExternalUserID, true); err != nil {
-		return err
-	}
-	meta, err := checkObject("metadata", req.Metadata, MaxMetadata)
-	if err != nil {
-		return err
-	}
-	if err := checkReturnTo(req.ReturnTo, s.o.ReturnOrigins); err != nil {
-		return err
-	}
-	if s.o.OAuth == nil {
-		return errZoomOff()
-	}
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // never fails (crypto/rand panics on failure)
-	l := onbehalf.ConnectLink{
-		ID:             base64.RawURLEncoding.EncodeToString(b),
-		ExternalUserID: req.ExternalUserID,
-		Metadata:       meta,
-		ReturnTo:       req.ReturnTo,
-		ExpiresAt:      s.o.Now().Add(ConnectLinkTTL).UTC().Truncate(time.Second),
-	}
-	if err := s.o.Store.CreateConnectLink(c.Request.Context(), l); err != nil {
-		return err
-	}
-	writeJSON(c, http.StatusCreated, connectLinkReply{URL: s.o.BaseURL + "/connect/" + l.ID, ExpiresAt: stamp(l.ExpiresAt)})
-	return nil
-}
 
 // connectionRequest is the body of POST /connections.
 type connectionRequest struct {

@@ -23,20 +23,116 @@ func TestConnectLink(t *testing.T) {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
 	var got struct {
+		ID        string    `json:"id"`
 		URL       string    `json:"url"`
+		Status    string    `json:"status"`
 		ExpiresAt time.Time `json:"expires_at"`
 	}
 	r.decode(t, &got)
-	id, ok := strings.CutPrefix(got.URL, e.srv.URL+"/connect/")
-	if !ok || len(id) < 40 {
+	secret, ok := strings.CutPrefix(got.URL, e.srv.URL+"/connect/")
+	if !ok || len(secret) < 40 {
 		t.Fatalf("url %q", got.URL)
 	}
 	if d := time.Until(got.ExpiresAt); d < 59*time.Minute || d > time.Hour {
 		t.Fatalf("expires in %s", d)
 	}
-	l, err := e.store.ConnectLink(context.Background(), id)
-	if err != nil || l.ExternalUserID != "user-42" || string(l.Metadata) != `{"plan":"pro"}` || l.ReturnTo != appURL+"/settings?tab=zoom" {
+	// The ID names the link; it is not the URL's secret, nor part of it.
+	if !strings.HasPrefix(got.ID, "cl_") || strings.Contains(got.URL, got.ID) || strings.Contains(got.ID, secret) || got.Status != "pending" {
+		t.Fatalf("id %q status %q for url %q", got.ID, got.Status, got.URL)
+	}
+	if loc := r.header.Get("Location"); loc != "/api/v1/connect-links/"+got.ID {
+		t.Fatalf("Location %q", loc)
+	}
+	l, err := e.store.ConnectLink(context.Background(), secret)
+	if err != nil || l.ID != got.ID || l.ExternalUserID != "user-42" || string(l.Metadata) != `{"plan":"pro"}` || l.ReturnTo != appURL+"/settings?tab=zoom" {
 		t.Fatalf("stored link %+v %v", l, err)
+	}
+}
+
+// linkReply is a connect link in a reply.
+type linkReply struct {
+	ID           string     `json:"id"`
+	URL          string     `json:"url"`
+	Status       string     `json:"status"`
+	ConnectionID *string    `json:"connection_id"`
+	UsedAt       *time.Time `json:"used_at"`
+	RevokedAt    *time.Time `json:"revoked_at"`
+	CreatedAt    *time.Time `json:"created_at"`
+}
+
+// newLink makes a connect link through the API and returns it with the
+// secret of its URL.
+func (e *env) newLink(t *testing.T) (linkReply, string) {
+	t.Helper()
+	r := e.call(t, http.MethodPost, "/api/v1/connect-links", map[string]any{"external_user_id": "user-7"})
+	if r.status != http.StatusCreated {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	var l linkReply
+	r.decode(t, &l)
+	_, secret, _ := strings.Cut(l.URL, "/connect/")
+	return l, secret
+}
+
+// A connect link is followed by its ID: pending, then used with the
+// connection it made; the reply never holds its URL again.
+func TestConnectLinkStatus(t *testing.T) {
+	e := newEnv(t)
+	l, secret := e.newLink(t)
+	var got linkReply
+	r := e.call(t, http.MethodGet, "/api/v1/connect-links/"+l.ID, nil)
+	r.decode(t, &got)
+	if r.status != http.StatusOK || got.ID != l.ID || got.Status != "pending" || got.URL != "" || got.CreatedAt == nil ||
+		got.ConnectionID != nil || strings.Contains(string(r.body), secret) {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	ctx := context.Background()
+	if _, err := e.store.UseConnectLink(ctx, secret, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.LinkConnectLink(ctx, secret, "conn-from-link"); err != nil {
+		t.Fatal(err)
+	}
+	r = e.call(t, http.MethodGet, "/api/v1/connect-links/"+l.ID, nil)
+	r.decode(t, &got)
+	if got.Status != "used" || got.ConnectionID == nil || *got.ConnectionID != "conn-from-link" || got.UsedAt == nil {
+		t.Fatalf("used: %s", r.body)
+	}
+	// A used link is past revoking.
+	e.call(t, http.MethodDelete, "/api/v1/connect-links/"+l.ID, nil).wantError(t, http.StatusConflict, onbehalf.ECONFLICT, "")
+	// Unknown IDs, and the URL's secret in place of the ID, are 404s.
+	for _, id := range []string{"cl_unknown", secret} {
+		e.call(t, http.MethodGet, "/api/v1/connect-links/"+id, nil).wantError(t, http.StatusNotFound, onbehalf.ENOTFOUND, "id")
+		e.call(t, http.MethodDelete, "/api/v1/connect-links/"+id, nil).wantError(t, http.StatusNotFound, onbehalf.ENOTFOUND, "id")
+	}
+	e.call(t, http.MethodGet, "/api/v1/connect-links/"+strings.Repeat("x", 200), nil).wantError(t, http.StatusBadRequest, onbehalf.EINVALID, "id")
+	e.call(t, http.MethodGet, "/api/v1/connect-links/"+l.ID+"?x=1", nil).wantError(t, http.StatusBadRequest, onbehalf.EINVALID, "x")
+}
+
+// DELETE revokes a link: it reads revoked from then on, a second DELETE
+// answers the same, and the link can no longer be used.
+func TestConnectLinkRevoke(t *testing.T) {
+	e := newEnv(t)
+	l, secret := e.newLink(t)
+	var got linkReply
+	r := e.call(t, http.MethodDelete, "/api/v1/connect-links/"+l.ID, nil)
+	r.decode(t, &got)
+	if r.status != http.StatusOK || got.Status != "revoked" || got.RevokedAt == nil {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	first := *got.RevokedAt
+	r = e.call(t, http.MethodDelete, "/api/v1/connect-links/"+l.ID, nil)
+	r.decode(t, &got)
+	if r.status != http.StatusOK || got.Status != "revoked" || !got.RevokedAt.Equal(first) {
+		t.Fatalf("again: %d %s", r.status, r.body)
+	}
+	r = e.call(t, http.MethodGet, "/api/v1/connect-links/"+l.ID, nil)
+	r.decode(t, &got)
+	if got.Status != "revoked" {
+		t.Fatalf("after revoke: %s", r.body)
+	}
+	if _, err := e.store.UseConnectLink(context.Background(), secret, time.Now()); onbehalf.ErrorCode(err) != onbehalf.ECONFLICT {
+		t.Fatalf("using a revoked link: %v", err)
 	}
 }
 

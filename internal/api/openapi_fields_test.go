@@ -39,7 +39,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		t.Fatal(err)
 	}
 	types := map[string]any{
-		"ConnectLinkRequest": connectLinkRequest{}, "ConnectLink": connectLinkReply{},
+		"ConnectLinkRequest": connectLinkRequest{}, "ConnectLink": connectLinkJSON{},
 		"ConnectionRequest": connectionRequest{}, "Connection": connectionJSON{}, "ConnectionList": connectionList{},
 		"TokenURLsRequest": tokenURLsRequest{}, "TokenURLs": tokenURLsReply{},
 		"Who": who{}, "TokenRequest": tokenRequest{}, "Token": tokenReply{},

@@ -63,16 +63,13 @@ func connectionView(c *onbehalf.Connection) connectionJSON {
 
 // botJSON is a bot in a reply, with its timeline.
 type botJSON struct {
-	ID             string               `json:"id"`
-	Platform       string               `json:"platform"`
-	PlatformBotID  string               `json:"platform_bot_id"`
-	ConnectionID   string               `json:"connection_id"`
-	ConnectionIDs  []string             `json:"connection_ids"`
-	Relay          bool                 `json:"relay"`
-	RelayedFrom    *string              `json:"relayed_from"`
-	RelayedTo      *string              `json:"relayed_to"`
-	Failure        *string              `json:"failure"`
-	FailureCode    *string              `json:"failure_code"`
+	ID            string   `json:"id"`
+	Platform      string   `json:"platform"`
+	PlatformBotID string   `json:"platform_bot_id"`
+	ConnectionID  string   `json:"connection_id"`
+	ConnectionIDs []string `json:"connection_ids"`
+	// ExternalUserID is the connection's external user when the bot was
+	// created (null: none).
 	ExternalUserID *string              `json:"external_user_id"`
 	MeetingID      string               `json:"meeting_id"`
 	BotName        string               `json:"bot_name"`
@@ -80,9 +77,17 @@ type botJSON struct {
 	Status         onbehalf.BotStatus   `json:"status"`
 	StatusReason   *string              `json:"status_reason"`
 	StatusAt       stamp                `json:"status_at"`
-	CreatedAt      stamp                `json:"created_at"`
-	UpdatedAt      stamp                `json:"updated_at"`
-	Timeline       []botEventJSON       `json:"timeline"`
+	// Failure is why the bot failed or was removed, in the one
+	// vocabulary, with the platform's raw code beside it (null: none).
+	Failure     *onbehalf.JoinFailure `json:"failure"`
+	FailureCode *string               `json:"failure_code"`
+	// Relay, RelayedFrom, RelayedTo: see onbehalf.Bot.
+	Relay       bool           `json:"relay"`
+	RelayedFrom *string        `json:"relayed_from"`
+	RelayedTo   *string        `json:"relayed_to"`
+	CreatedAt   stamp          `json:"created_at"`
+	UpdatedAt   stamp          `json:"updated_at"`
+	Timeline    []botEventJSON `json:"timeline"`
 }
 
 // botEventJSON is one entry of a bot's timeline: a status report of the
@@ -96,13 +101,16 @@ type botEventJSON struct {
 	SubCode    string             `json:"sub_code,omitempty"`
 	Kind       onbehalf.TokenKind `json:"kind,omitempty"`
 	HTTPStatus int                `json:"http_status,omitempty"`
-	Message    string             `json:"message,omitempty"`
+	// Failure is a status report's reason in the one vocabulary; a relay
+	// entry names the other bot (relay_bot_id) and the new bot's
+	// connection (connection_id).
+	Failure      onbehalf.JoinFailure `json:"failure,omitempty"`
+	RelayBotID   string               `json:"relay_bot_id,omitempty"`
+	ConnectionID string               `json:"connection_id,omitempty"`
+	Message      string               `json:"message,omitempty"`
 	// Count and LastAt: identical fetches in a row share one entry.
 	Count  int    `json:"count,omitempty"`
 	LastAt *stamp `json:"last_at,omitempty"`
-	// Failure is a failed join's or a removal's reason, in the one
-	// vocabulary.
-	Failure onbehalf.JoinFailure `json:"failure,omitempty"`
 }
 
 // botView renders a bot and its timeline.
@@ -118,19 +126,28 @@ func botView(b *onbehalf.Bot) botJSON {
 	tl := make([]botEventJSON, len(b.Timeline))
 	for i, e := range b.Timeline {
 		tl[i] = botEventJSON{At: stamp(e.At), Type: e.Type, Status: e.Status, Code: e.Code, SubCode: e.SubCode,
-			Kind: e.Kind, HTTPStatus: e.HTTPStatus, Message: e.Message, LastAt: optTime(e.LastAt), Failure: e.Failure}
+			Kind: e.Kind, HTTPStatus: e.HTTPStatus, Failure: e.Failure, RelayBotID: e.RelayBotID, ConnectionID: e.ConnectionID,
+			Message: e.Message, LastAt: optTime(e.LastAt)}
 		if e.Count > 1 {
 			tl[i].Count = e.Count
 		}
 	}
 	return botJSON{
 		ID: b.ID, Platform: b.Platform, PlatformBotID: b.PlatformBotID, ConnectionID: b.ConnectionID, ConnectionIDs: candidates,
-		Relay: b.Relay, RelayedFrom: optString(b.RelayedFrom), RelayedTo: optString(b.RelayedTo),
-		Failure: optString(string(b.Failure)), FailureCode: optString(b.FailureCode), ExternalUserID: optString(b.ExternalUserID),
-		MeetingID: b.MeetingID, BotName: b.BotName, Kinds: kinds, Status: b.Status,
+		ExternalUserID: optString(b.ExternalUserID), MeetingID: b.MeetingID, BotName: b.BotName, Kinds: kinds, Status: b.Status,
 		StatusReason: optString(b.StatusReason), StatusAt: stamp(b.StatusAt),
+		Failure: optFailure(b.Failure), FailureCode: optString(b.FailureCode),
+		Relay: b.Relay, RelayedFrom: optString(b.RelayedFrom), RelayedTo: optString(b.RelayedTo),
 		CreatedAt: stamp(b.CreatedAt), UpdatedAt: stamp(b.UpdatedAt), Timeline: tl,
 	}
+}
+
+// optFailure is nil for no failure.
+func optFailure(f onbehalf.JoinFailure) *onbehalf.JoinFailure {
+	if f == "" {
+		return nil
+	}
+	return &f
 }
 
 // optString is nil for "".

@@ -3,6 +3,7 @@ package app_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -204,6 +205,29 @@ func TestConfigErrorsReportedAtOnce(t *testing.T) {
 		if !strings.Contains(stderr.String(), v) {
 			t.Errorf("%s not reported: %s", v, stderr.String())
 		}
+	}
+}
+
+// TestWholeStartProblemsReportedBeforeStoreAndPort: a webhook secret the
+// signer would refuse is reported with the other problems, before the
+// store is opened (its file is not created) or a port bound.
+func TestWholeStartProblemsReportedBeforeStoreAndPort(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "x.db")
+	var stderr strings.Builder
+	code := app.Run(context.Background(), nil, func(k string) string {
+		return map[string]string{"PORT": "abc", "ZOOM_FAILURE_COOLDOWN": "forever", "DB_PATH": db,
+			"WEBHOOK_URL": "https://receiver.example/hook", "WEBHOOK_SECRET": "whsec_c2hvcnQ="}[k]
+	}, io.Discard, &stderr)
+	if code != 1 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, v := range []string{"3 problem", "PORT=", "ZOOM_FAILURE_COOLDOWN=", "WEBHOOK_SECRET: must be whsec_"} {
+		if !strings.Contains(stderr.String(), v) {
+			t.Errorf("%s not reported: %s", v, stderr.String())
+		}
+	}
+	if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the store was opened: %v", err)
 	}
 }
 

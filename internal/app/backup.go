@@ -93,7 +93,7 @@ func (a *App) serveBackups() {
 // database, from the running server if there is one, written to FILE
 // atomically ("-": standard output). With PostgreSQL it says to use
 // pg_dump.
-func runBackup(ctx context.Context, env Env, args []string) int {
+func runBackup(ctx context.Context, env Process, args []string) int {
 	if len(args) != 1 || strings.HasPrefix(args[0], "-") && args[0] != "-" {
 		fmt.Fprintln(env.Stderr, "usage: onbehalf backup FILE   (FILE - writes the copy to standard output)")
 		return 2

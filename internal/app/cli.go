@@ -15,11 +15,12 @@ import (
 // command is one command of the command line.
 type command struct {
 	name, args, help string
-	run              func(ctx context.Context, env Env, args []string) int
+	run              func(ctx context.Context, env Process, args []string) int
 }
 
-// Env is what a command gets from the process.
-type Env struct {
+// Process is what a command gets from the process: its environment and
+// output streams.
+type Process struct {
 	Getenv         func(string) string
 	Stdout, Stderr io.Writer
 }
@@ -43,7 +44,7 @@ func commands() []command {
 // `onbehalf [command] [flags]`. Configuration comes from the environment
 // and ./.env; an unknown command or flag is an error with the usage.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	env := Env{Getenv: getenv, Stdout: stdout, Stderr: stderr}
+	env := Process{Getenv: getenv, Stdout: stdout, Stderr: stderr}
 	name := "serve"
 	if len(args) > 0 {
 		name, args = args[0], args[1:]
@@ -82,7 +83,7 @@ func usage(w io.Writer) {
 }
 
 // noArgs refuses arguments to a command that takes none.
-func noArgs(env Env, name string, args []string) bool {
+func noArgs(env Process, name string, args []string) bool {
 	if len(args) == 0 {
 		return true
 	}
@@ -91,12 +92,12 @@ func noArgs(env Env, name string, args []string) bool {
 	return false
 }
 
-func runHelp(ctx context.Context, env Env, args []string) int {
+func runHelp(ctx context.Context, env Process, args []string) int {
 	usage(env.Stdout)
 	return 0
 }
 
-func runVersion(ctx context.Context, env Env, args []string) int {
+func runVersion(ctx context.Context, env Process, args []string) int {
 	if !noArgs(env, "version", args) {
 		return 2
 	}
@@ -110,11 +111,11 @@ func Version() string { return buildinfo.Get().String() }
 
 // runDemo runs `onbehalf demo`: the real server, marked as a demo, against
 // fake Zoom and fake platforms on loopback, with a temporary database.
-func runDemo(ctx context.Context, env Env, args []string) int {
+func runDemo(ctx context.Context, env Process, args []string) int {
 	if !noArgs(env, "demo", args) {
 		return 2
 	}
-	return demo.Run(ctx, demo.Env{Getenv: env.Getenv, Stdout: env.Stdout, Stderr: env.Stderr}, demo.Options{
+	return demo.Run(ctx, demo.Process{Getenv: env.Getenv, Stdout: env.Stdout, Stderr: env.Stderr}, demo.Options{
 		Start: func(ctx context.Context, c demo.Config) (demo.Server, error) {
 			return Start(ctx, Options{Getenv: c.Getenv, LogOut: c.LogOut, Demo: true, Platforms: c.Platforms})
 		},
@@ -125,7 +126,7 @@ func runDemo(ctx context.Context, env Env, args []string) int {
 // runDoctor runs `onbehalf doctor [--offline]`: every check it can make
 // without side effects, and every value to paste. Exit 1 when a check
 // failed.
-func runDoctor(ctx context.Context, env Env, args []string) int {
+func runDoctor(ctx context.Context, env Process, args []string) int {
 	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	offline := fs.Bool("offline", false, "skip every check that needs the network")
@@ -144,7 +145,7 @@ func runDoctor(ctx context.Context, env Env, args []string) int {
 }
 
 // runServe runs the server until SIGINT or SIGTERM.
-func runServe(ctx context.Context, env Env, args []string) int {
+func runServe(ctx context.Context, env Process, args []string) int {
 	if !noArgs(env, "serve", args) {
 		return 2
 	}

@@ -16,14 +16,14 @@ import (
 // withStore opens the configured store for a command and runs f on it.
 // With bbolt, the file is locked by a running server: the command says to
 // stop it first.
-func withStore(ctx context.Context, env Env, name string, f func(a *App) int) int {
+func withStore(ctx context.Context, env Process, name string, f func(a *App) int) int {
 	return withStoreOr(ctx, env, name, f, nil)
 }
 
 // withStoreOr is withStore, but when a running server locks the bbolt
 // file and ONBEHALF_API_KEY is set, it runs remote with that server's
 // client instead.
-func withStoreOr(ctx context.Context, env Env, name string, f func(a *App) int, remote func(r *remoteKeys) int) int {
+func withStoreOr(ctx context.Context, env Process, name string, f func(a *App) int, remote func(r *remoteKeys) int) int {
 	getenv, err := config.LoadDotEnv(".env", env.Getenv)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "onbehalf %s: %v\n", name, err)
@@ -54,7 +54,7 @@ func withStoreOr(ctx context.Context, env Env, name string, f func(a *App) int, 
 }
 
 // runAPIKey handles `onbehalf apikey create --name NAME | list | revoke ID`.
-func runAPIKey(ctx context.Context, env Env, args []string) int {
+func runAPIKey(ctx context.Context, env Process, args []string) int {
 	bad := func(msg string) int {
 		fmt.Fprintf(env.Stderr, "onbehalf apikey: %s\nusage: onbehalf apikey create --name NAME | list | revoke ID\n", msg)
 		return 2
@@ -164,7 +164,7 @@ func printKeys(out io.Writer, keys []remoteKey, envKeys int) {
 
 // runWebhookSecret prints the secret outgoing webhooks are signed with:
 // WEBHOOK_SECRET, or the one generated once and kept in the database.
-func runWebhookSecret(ctx context.Context, env Env, args []string) int {
+func runWebhookSecret(ctx context.Context, env Process, args []string) int {
 	if !noArgs(env, "webhook-secret", args) {
 		return 2
 	}

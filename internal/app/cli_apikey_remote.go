@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -38,10 +39,7 @@ func newRemoteKeys(getenv func(string) string, cfg *config.Config) *remoteKeys {
 	if key == "" {
 		return nil
 	}
-	base := strings.TrimSuffix(strings.TrimSpace(getenv(envAdminURL)), "/")
-	if base == "" {
-		base = cfg.BaseURL
-	}
+	base := cmp.Or(strings.TrimSuffix(strings.TrimSpace(getenv(envAdminURL)), "/"), cfg.BaseURL)
 	return &remoteKeys{base: base, key: key, client: &http.Client{Timeout: remoteTimeout}}
 }
 

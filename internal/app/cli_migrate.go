@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -19,7 +20,7 @@ import (
 // it copies a bbolt install (every connection, secret, bot, API key, link
 // and pending event) into an empty PostgreSQL database, in one
 // transaction, and leaves the bbolt file untouched.
-func runMigrate(ctx context.Context, env Env, args []string) int {
+func runMigrate(ctx context.Context, env Process, args []string) int {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	from := fs.String("from", "", "the bbolt file (default DB_PATH)")
@@ -44,12 +45,7 @@ func runMigrate(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "onbehalf migrate: %v\n", err)
 		return 1
 	}
-	if *from == "" {
-		*from = cfg.DBPath
-	}
-	if *to == "" {
-		*to = cfg.DatabaseURL
-	}
+	*from, *to = cmp.Or(*from, cfg.DBPath), cmp.Or(*to, cfg.DatabaseURL)
 	if *to == "" {
 		return bad("no PostgreSQL database: set DATABASE_URL or pass --to postgres://…")
 	}

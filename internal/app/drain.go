@@ -39,7 +39,7 @@ func (a *App) Drain() {
 
 // serve starts the server with o and waits for it: until ctx is done, or
 // a SIGTERM or SIGINT has drained it.
-func serve(ctx context.Context, env Env, o Options) int {
+func serve(ctx context.Context, env Process, o Options) int {
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(signals)

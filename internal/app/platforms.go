@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/onbehalf/onbehalf/internal/config"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
 	"github.com/onbehalf/onbehalf/internal/platform/attendee"
@@ -30,10 +31,10 @@ func loadPlatforms(specs []platform.Spec, getenv func(string) string, deps platf
 	var hints []onbehalf.Hint
 	var problems []error
 	for _, s := range specs {
-		env := platform.NewEnv(getenv)
+		env := platform.NewConfigReader(getenv)
 		p, err := s.Load(env, deps)
 		if err != nil {
-			problems = append(problems, unjoin(err)...)
+			problems = append(problems, config.Problems(err)...)
 			continue
 		}
 		if p == nil {
@@ -45,14 +46,6 @@ func loadPlatforms(specs []platform.Spec, getenv func(string) string, deps platf
 		out = append(out, p)
 	}
 	return out, hints, problems
-}
-
-// unjoin splits an errors.Join into its parts.
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }
 
 // platformDeps are what every platform adapter gets. With tracing on,

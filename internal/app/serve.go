@@ -146,12 +146,8 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		return fmt.Errorf("listening on %s (LISTEN_ADDR): %w", cfg.ListenAddr, err)
 	}
 	port := a.ln.Addr().(*net.TCPAddr).Port
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = "http://localhost:" + strconv.Itoa(port)
-	}
-	if cfg.ZoomRedirectURI == "" {
-		cfg.ZoomRedirectURI = cfg.BaseURL + "/zoom/oauth-callback"
-	}
+	cfg.BaseURL = cmp.Or(cfg.BaseURL, "http://localhost:"+strconv.Itoa(port))
+	cfg.ZoomRedirectURI = cmp.Or(cfg.ZoomRedirectURI, cfg.BaseURL+"/zoom/oauth-callback")
 	a.baseURL = cfg.BaseURL
 
 	zc := zoom.New(zoom.Options{
@@ -388,13 +384,7 @@ func (a *App) Wait() error {
 // mergeProblems reports the configuration's and the platforms' problems
 // as one error.
 func mergeProblems(cerr error, problems []error) error {
-	var all []error
-	if ce, ok := errors.AsType[*config.Error](cerr); ok {
-		all = append(all, ce.Problems...)
-	} else if cerr != nil {
-		all = append(all, cerr)
-	}
-	return &config.Error{Problems: append(all, problems...)}
+	return &config.Error{Problems: append(config.Problems(cerr), problems...)}
 }
 
 // sseStream serves the launch page's live status from the event broker.

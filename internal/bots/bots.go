@@ -31,6 +31,10 @@ type Store interface {
 	Connection(ctx context.Context, id string) (*onbehalf.Connection, error)
 	onbehalf.BotStore
 	NoteMinted(ctx context.Context, at map[string]time.Time) error
+	// ClaimDelivery and ReleaseDelivery make a relay happen once across
+	// instances; AppendEvent writes bot.relayed.
+	onbehalf.ReplayStore
+	AppendEvent(ctx context.Context, e onbehalf.Event) error
 }
 
 // Service launches bots and records what happens to them. Set every field
@@ -71,6 +75,13 @@ type LaunchRequest struct {
 	Kinds []onbehalf.TokenKind
 	// Options are platform-specific create-bot fields (a JSON object).
 	Options json.RawMessage
+	// Relay: when the platform reports the bot removed because its
+	// person left, send a bot for the next candidate (relay.go).
+	Relay bool
+
+	// relayed, when set, is called on the new bot before it is stored:
+	// the relay links it to the bot it replaces.
+	relayed func(*onbehalf.Bot)
 }
 
 // Launch sends a bot to a meeting on behalf of a connection's person. Bad
@@ -111,8 +122,11 @@ func (s *Service) Launch(ctx context.Context, req LaunchRequest) (*onbehalf.Bot,
 	now := s.now().UTC()
 	b := &onbehalf.Bot{
 		ID: botID, Platform: p.Name(), PlatformBotID: created.PlatformBotID, ConnectionID: c.ID, ExternalUserID: c.ExternalUserID,
-		MeetingID: meeting.ID, BotName: name, Kinds: kinds, Status: onbehalf.BotCreated,
-		StatusAt: now, CreatedAt: now, UpdatedAt: now,
+		MeetingID: meeting.ID, MeetingURL: meeting.URL, BotName: name, Kinds: kinds, Status: onbehalf.BotCreated,
+		StatusAt: now, CreatedAt: now, UpdatedAt: now, Relay: req.Relay,
+	}
+	if req.relayed != nil {
+		req.relayed(b)
 	}
 	if err := s.Store.CreateBot(ctx, b); err != nil {
 		// The platform has the bot; its token fetches still work (the URLs

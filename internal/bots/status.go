@@ -2,6 +2,7 @@ package bots
 
 import (
 	"context"
+	"slices"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
@@ -10,7 +11,9 @@ import (
 // boundBot, when not "", is the bot the per-bot status URL was signed for:
 // reports about any other bot are refused. A report about a bot this
 // server did not create is ENOTFOUND; nothing of the webhook is stored
-// then. It returns the bots whose status changed.
+// then. A report that a relay bot was removed because its person left
+// sends the bot for the next candidate (relay.go), once however often the
+// report comes. It returns the bots whose status changed.
 func (s *Service) ReceiveStatus(ctx context.Context, platform string, reports []onbehalf.StatusReport, boundBot string) ([]*onbehalf.Bot, error) {
 	if boundBot != "" {
 		b, err := s.Store.Bot(ctx, boundBot)
@@ -36,9 +39,10 @@ func (s *Service) ReceiveStatus(ctx context.Context, platform string, reports []
 			return nil, err
 		}
 	}
-	var changed []*onbehalf.Bot
+	var changed, relays []*onbehalf.Bot
 	for _, r := range reports {
 		r.Platform = platform
+		r.RelayTo, r.RelayConnectionID = "", "" // only this server relays
 		b, ok, err := s.Store.ApplyStatus(ctx, r)
 		if err != nil {
 			return changed, err
@@ -46,8 +50,21 @@ func (s *Service) ReceiveStatus(ctx context.Context, platform string, reports []
 		if ok {
 			changed = append(changed, b)
 		}
+		// A duplicate report may still relay: the first delivery's relay
+		// may have failed, or be running on another instance (the claim
+		// makes it happen once).
+		if wantsRelay(b, r) && !slices.ContainsFunc(relays, func(o *onbehalf.Bot) bool { return o.ID == b.ID }) {
+			relays = append(relays, b)
+		}
 	}
-	if len(changed) > 0 {
+	for _, b := range relays {
+		if _, err := s.relay(ctx, b); err != nil {
+			// The report is stored; the relay's failure is on the bot's
+			// timeline. The webhook is not failed for it.
+			s.logger().Warn("relay failed", "bot", b.ID, "err", err)
+		}
+	}
+	if len(changed) > 0 || len(relays) > 0 {
 		s.notify()
 	}
 	return changed, nil

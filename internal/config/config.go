@@ -1,24 +1,25 @@
 // Package config reads onbehalf's configuration from the environment (and an
-// optional .env file) and reports every problem at once.
+// optional .env file) and reports every problem at once. Every core
+// variable is one line of one table (table, below the Config it fills):
+// name, group, default, doc line, secret or not, parser. Load parses from
+// it, `onbehalf doctor` lists from it, and tests check .env.example and
+// docs/configuration.md against it.
 package config
 
 import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
-	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/joho/godotenv"
 	"github.com/onbehalf/onbehalf/internal/events"
 	"github.com/onbehalf/onbehalf/internal/keepalive"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/tokens"
+	"github.com/onbehalf/onbehalf/internal/tokenurl"
+	"github.com/onbehalf/onbehalf/internal/zoom"
 )
 
 // Config is the parsed configuration. Secrets that are empty here
@@ -156,226 +157,172 @@ type Config struct {
 	StreamsMax        int
 }
 
-// Getenv looks up an environment variable; os.Getenv fits.
-type Getenv func(string) string
+// Var is one configuration variable of the core (each platform's are in
+// its platform.Spec). The table below is the one place a variable is
+// declared: Load parses from it, `onbehalf doctor` lists from it, and a
+// test checks .env.example and docs/configuration.md against it.
+type Var struct {
+	// Name is the environment variable.
+	Name string
+	// Group is the section of the documentation and of doctor's report.
+	Group string
+	// Default is the value used when the variable is unset, parsed like a
+	// set value; "" when there is none (see Unset).
+	Default string
+	// Unset says what leaving the variable unset means when there is no
+	// Default: a value computed from others, or a feature left off.
+	Unset string
+	// Doc is one line on what the variable is for.
+	Doc string
+	// Secret values are never printed, and also read from NAME_FILE.
+	Secret bool
+	// List values are comma-separated; problems name the item, not the
+	// whole value.
+	List bool
 
-// LoadDotEnv returns a Getenv that reads the real environment first and then
-// the .env file at path, if it exists, and reads every secret variable
-// from NAME_FILE when that is set (SecretVars). A missing file is not an
-// error.
-func LoadDotEnv(path string, getenv Getenv) (Getenv, error) {
-	vals, err := godotenv.Read(path)
-	if errors.Is(err, os.ErrNotExist) {
-		vals = nil
-	} else if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	both := func(k string) string {
-		if v := getenv(k); v != "" {
-			return v
-		}
-		return vals[k]
-	}
-	// Problems of NAME_FILE are Load's to report, with all the others.
-	withFiles, _ := withSecretFiles(both)
-	return withFiles, nil
+	// parse reads a value (trimmed, never empty) into the Config the
+	// table was made for; its errors say what is wrong with the value
+	// and never repeat it.
+	parse func(v string) error
 }
 
-// Load parses the configuration. The returned error lists every problem,
-// one per line.
-func Load(getenv Getenv) (Config, error) {
-	getenv, errs := withSecretFiles(getenv)
-	get := func(k, def string) string {
-		if v := strings.TrimSpace(getenv(k)); v != "" {
-			return v
-		}
-		return def
-	}
-	c := Config{
-		ZoomClientID:      get("ZOOM_CLIENT_ID", ""),
-		ZoomClientSecret:  get("ZOOM_CLIENT_SECRET", ""),
-		OBFCallbackSecret: get("OBF_CALLBACK_SECRET", ""),
-		SessionSecret:     get("SESSION_SECRET", ""),
-		DBPath:            get("DB_PATH", "./data/onbehalf.db"),
-		LogLevel:          strings.ToLower(get("LOG_LEVEL", "info")),
-		LogFormat:         strings.ToLower(get("LOG_FORMAT", "text")),
-	}
+// Groups of the table, in the order documents show them.
+const (
+	GroupZoom    = "Zoom app"
+	GroupServer  = "Server"
+	GroupStorage = "Storage"
+	GroupKeep    = "Keep-alive"
+	GroupTokens  = "Token URLs, sessions and rate limits"
+	GroupPages   = "Who may use the pages"
+	GroupAPI     = "Integration API and outgoing webhooks"
+	GroupAccount = "Account mode"
+)
 
-	port, err := strconv.Atoi(get("PORT", "8080"))
-	if err != nil || port < 0 || port > 65535 {
-		errs = append(errs, fmt.Errorf("PORT=%q: must be a number from 0 to 65535", getenv("PORT")))
-	}
-	c.Port = port
-	c.ListenAddr = get("LISTEN_ADDR", ":"+strconv.Itoa(port))
-	if _, p, err := net.SplitHostPort(c.ListenAddr); err != nil {
-		errs = append(errs, fmt.Errorf("LISTEN_ADDR=%q: must be host:port, e.g. 127.0.0.1:8080 or :8080", c.ListenAddr))
-	} else if n, err := strconv.Atoi(p); err != nil || n < 0 || n > 65535 {
-		errs = append(errs, fmt.Errorf("LISTEN_ADDR=%q: the port must be a number from 0 to 65535", c.ListenAddr))
-	}
+// generated is what an unset generated secret means.
+const generated = "generated once and kept in the database"
 
-	if v := get("BASE_URL", ""); v != "" {
-		u, err := parseHTTPURL("BASE_URL", v)
-		if err != nil {
-			errs = append(errs, err)
-		} else if u.Path != "" && u.Path != "/" || u.RawQuery != "" {
-			errs = append(errs, fmt.Errorf("BASE_URL=%q: must be scheme://host[:port] with no path or query (e.g. https://abc.ngrok-free.app)", v))
-		} else {
-			c.BaseURL = strings.TrimRight(v, "/")
-		}
-	}
-	if v := get("ZOOM_REDIRECT_URI", ""); v != "" {
-		if _, err := parseHTTPURL("ZOOM_REDIRECT_URI", v); err != nil {
-			errs = append(errs, err)
-		}
-		c.ZoomRedirectURI = v
-	}
+// Vars returns the table of core variables (for documents and doctor;
+// Load uses its own copy).
+func Vars() []Var { return table(new(Config)) }
 
-	c.ZoomOAuthURL = get("ZOOM_OAUTH_URL", "https://zoom.us")
-	if _, err := parseHTTPURL("ZOOM_OAUTH_URL", c.ZoomOAuthURL); err != nil {
-		errs = append(errs, err)
-	}
-	c.ZoomOAuthURL = strings.TrimRight(c.ZoomOAuthURL, "/")
-	c.ZoomAPIURL = get("ZOOM_API_URL", "https://api.zoom.us/v2")
-	if _, err := parseHTTPURL("ZOOM_API_URL", c.ZoomAPIURL); err != nil {
-		errs = append(errs, err)
-	}
-	c.ZoomAPIURL = strings.TrimRight(c.ZoomAPIURL, "/")
+// table is the table of core variables, its parsers writing into c. Order
+// matters only where a parser reads a field set before it (LISTEN_ADDR
+// after PORT is done by Load; the traces endpoint variables are ordered
+// so that the specific one wins).
+func table(c *Config) []Var {
+	return []Var{
+		{Name: "ZOOM_CLIENT_ID", Group: GroupZoom, Unset: "the pages say what to set",
+			Doc: "the Zoom General app's Client ID", parse: text(&c.ZoomClientID)},
+		{Name: "ZOOM_CLIENT_SECRET", Group: GroupZoom, Secret: true, Unset: "the pages say what to set",
+			Doc: "the Zoom General app's Client Secret; NEW,OLD while Zoom rotates it", parse: clientSecrets(c)},
+		{Name: "ZOOM_REDIRECT_URI", Group: GroupZoom, Unset: "$BASE_URL/zoom/oauth-callback",
+			Doc: "OAuth redirect URI, equal byte for byte to the Zoom app's", parse: httpURL(&c.ZoomRedirectURI, false)},
+		{Name: "ZOOM_OAUTH_URL", Group: GroupZoom, Default: "https://zoom.us",
+			Doc: "base of Zoom's /oauth endpoints (Zoom for Government: https://zoomgov.com)", parse: httpURL(&c.ZoomOAuthURL, true)},
+		{Name: "ZOOM_API_URL", Group: GroupZoom, Default: "https://api.zoom.us/v2",
+			Doc: "base of the Zoom REST API (Zoom for Government: https://api.zoomgov.com/v2)", parse: httpURL(&c.ZoomAPIURL, true)},
+		{Name: "ZOOM_TIMEOUT", Group: GroupZoom, Default: Duration(zoom.DefaultTimeout),
+			Doc: "limit of each call to Zoom and of a token request's wait for a refresh", parse: duration(&c.ZoomTimeout, positive, 0)},
+		{Name: "ZOOM_REFRESH_TIMEOUT", Group: GroupZoom, Default: Duration(zoom.DefaultRefreshTimeout),
+			Doc: "limit of a token refresh itself", parse: duration(&c.ZoomRefreshTimeout, positive, 0)},
+		{Name: "ZOOM_FAILURE_COOLDOWN", Group: GroupZoom, Default: Duration(tokens.DefaultCooldown),
+			Doc: "how long token requests fail fast after a refresh failed (0: off)", parse: duration(&c.ZoomFailureCooldown, 0, tokens.MaxCooldown)},
+		{Name: "ZOOM_WEBHOOK_SECRET_TOKEN", Group: GroupZoom, Secret: true, Unset: "POST /zoom/webhook answers 404",
+			Doc: "the Zoom app's Secret Token, for POST /zoom/webhook", parse: text(&c.ZoomWebhookSecretToken)},
 
-	if (c.ZoomClientID == "") != (c.ZoomClientSecret == "") {
-		errs = append(errs, errors.New("ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET: set both or neither (Zoom Marketplace → your General app → App Credentials)"))
-	}
-	if v := c.OBFCallbackSecret; v != "" && len(v) < 16 {
-		errs = append(errs, errors.New("OBF_CALLBACK_SECRET: must be at least 16 characters (or unset it to have one generated)"))
-	}
-	if v := c.SessionSecret; v != "" && len(v) < 32 {
-		errs = append(errs, errors.New("SESSION_SECRET: must be at least 32 characters (or unset it to have one generated)"))
-	}
-	if c.DBPath == "" {
-		errs = append(errs, errors.New("DB_PATH: must not be empty"))
-	}
-	c.ZoomTimeout = parseDuration(&errs, "ZOOM_TIMEOUT", get("ZOOM_TIMEOUT", "10s"))
-	c.ZoomRefreshTimeout = parseDuration(&errs, "ZOOM_REFRESH_TIMEOUT", get("ZOOM_REFRESH_TIMEOUT", "60s"))
-	c.ZoomWebhookSecretToken = get("ZOOM_WEBHOOK_SECRET_TOKEN", "")
-	if v := get("TOKEN_ENCRYPTION_KEY", ""); v != "" {
-		keys, err := ParseTokenKeys("TOKEN_ENCRYPTION_KEY", v)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		c.TokenEncryptionKeys = keys
-	}
-	c.AllowZAK = parseBool(&errs, "ALLOW_ZAK", get("ALLOW_ZAK", "false"))
-	c.KeepAlive = parseBool(&errs, "KEEPALIVE", get("KEEPALIVE", "true"))
-	c.KeepAliveMargin = parseDuration(&errs, "KEEPALIVE_MARGIN", get("KEEPALIVE_MARGIN", "15m"))
-	c.KeepAliveConcurrency = parseInt(&errs, "KEEPALIVE_CONCURRENCY", get("KEEPALIVE_CONCURRENCY", "4"), 1, 256)
-	c.KeepAliveRate = float64(parseInt(&errs, "KEEPALIVE_RATE", get("KEEPALIVE_RATE", "10"), 1, 1000))
-	c.KeepAliveIdle = parseDuration(&errs, "KEEPALIVE_IDLE", get("KEEPALIVE_IDLE", "24h"))
-	if v := c.KeepAliveIdle; v > 0 && (v < keepalive.MinIdle || v > keepalive.MaxIdle) {
-		errs = append(errs, fmt.Errorf("KEEPALIVE_IDLE=%s: must be from %s to %s (30 days): Zoom's refresh tokens die when unused for about 90 days",
-			v, keepalive.MinIdle, keepalive.MaxIdle))
-	}
-	c.ZoomFailureCooldown = parseCooldown(&errs, get("ZOOM_FAILURE_COOLDOWN", "30s"))
-	c.ZoomClientSecrets = parseClientSecrets(&errs, c.ZoomClientSecret)
-	c.TokenURLTTL = parseDuration(&errs, "TOKEN_URL_TTL", get("TOKEN_URL_TTL", "168h"))
-	switch v := strings.ToLower(get("ALLOW_SECRET_URLS", "true")); v {
-	case "true", "1", "obf":
-		c.SecretURLKinds = []onbehalf.TokenKind{onbehalf.KindOBF}
-	case "zak":
-		c.SecretURLKinds = []onbehalf.TokenKind{onbehalf.KindOBF, onbehalf.KindZAK}
-	case "false", "0":
-	default:
-		errs = append(errs, fmt.Errorf("ALLOW_SECRET_URLS=%q: must be true (OBF only), zak (OBF and ZAK) or false", v))
-	}
-	if v := get("TRUSTED_PROXIES", ""); v != "" {
-		for _, p := range strings.Split(v, ",") {
-			p = strings.TrimSpace(p)
-			if p == "" {
-				continue
-			}
-			if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
-				errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is neither an IP nor a CIDR", p))
-				continue
-			}
-			c.TrustedProxies = append(c.TrustedProxies, p)
-		}
-	}
-	c.RateLimitPerConnection = parseInt(&errs, "RATE_LIMIT_PER_CONNECTION", get("RATE_LIMIT_PER_CONNECTION", "0"), 0, 1_000_000)
-	c.RateLimitPerIP = parseInt(&errs, "RATE_LIMIT_PER_IP", get("RATE_LIMIT_PER_IP", "0"), 0, 1_000_000)
+		{Name: "PORT", Group: GroupServer, Default: "8080",
+			Doc: "listen port", parse: integer(&c.Port, 0, 65535)},
+		{Name: "LISTEN_ADDR", Group: GroupServer, Unset: ":$PORT (all interfaces)",
+			Doc: "host:port to listen on", parse: hostPort(&c.ListenAddr)},
+		{Name: "BASE_URL", Group: GroupServer, Unset: "http://localhost:$PORT",
+			Doc: "public URL of this server, scheme://host[:port]", parse: origin(&c.BaseURL)},
+		{Name: "TRUSTED_PROXIES", Group: GroupServer, List: true, Unset: "X-Forwarded-For is not believed",
+			Doc: "IPs or CIDRs of the reverse proxies whose X-Forwarded-For is believed", parse: list(&c.TrustedProxies, ipOrCIDR)},
+		{Name: "LOG_LEVEL", Group: GroupServer, Default: "info",
+			Doc: "debug, info, warn or error", parse: oneOf(&c.LogLevel, "debug", "info", "warn", "error")},
+		{Name: "LOG_FORMAT", Group: GroupServer, Default: "text",
+			Doc: "text or json", parse: oneOf(&c.LogFormat, "text", "json")},
+		{Name: "METRICS", Group: GroupServer, Default: "false",
+			Doc: "serve Prometheus metrics at GET /metrics", parse: boolean(&c.Metrics)},
+		{Name: "METRICS_ADDR", Group: GroupServer, Unset: "/metrics (when METRICS=true) is served on the main listener",
+			Doc: "host:port to serve /metrics on instead", parse: hostPort(&c.MetricsAddr)},
+		{Name: "SHUTDOWN_DRAIN", Group: GroupServer, Default: "5s",
+			Doc: "how long /readyz answers 503 after SIGTERM before the server stops accepting (0: none)", parse: duration(&c.ShutdownDrain, 0, 0)},
+		{Name: "OTEL_EXPORTER_OTLP_ENDPOINT", Group: GroupServer, Unset: "no traces",
+			Doc: "OpenTelemetry collector's base URL: spans go to its /v1/traces", parse: tracesBase(&c.TracesEndpoint)},
+		{Name: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", Group: GroupServer, Unset: "from OTEL_EXPORTER_OTLP_ENDPOINT",
+			Doc: "the full URL spans are posted to", parse: httpURL(&c.TracesEndpoint, false)},
+		{Name: "OTEL_EXPORTER_OTLP_HEADERS", Group: GroupServer, Secret: true, List: true, Unset: "no headers are sent with the spans",
+			Doc: "key=value,… sent with the spans (authentication)", parse: otlpHeaders(&c.OTLPHeaders)},
+		{Name: "OTEL_SERVICE_NAME", Group: GroupServer, Default: DefaultServiceName,
+			Doc: "the service's name in traces", parse: text(&c.ServiceName)},
 
-	c.APIKeys = list(get("API_KEYS", ""))
-	for i, k := range c.APIKeys {
-		if len(k) < 24 {
-			errs = append(errs, fmt.Errorf("API_KEYS: key %d is shorter than 24 characters (make one with `onbehalf apikey create --name NAME`, or openssl rand -base64 32)", i+1))
-		}
-	}
-	for _, o := range list(get("API_RETURN_ORIGINS", "")) {
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-			errs = append(errs, fmt.Errorf("API_RETURN_ORIGINS: %q is not an origin (scheme://host[:port])", o))
-			continue
-		}
-		c.APIReturnOrigins = append(c.APIReturnOrigins, u.Scheme+"://"+u.Host)
-	}
-	c.RateLimitPerAPIKey = parseInt(&errs, "RATE_LIMIT_PER_API_KEY", get("RATE_LIMIT_PER_API_KEY", "600"), 0, 1_000_000)
-	c.AllowedZoomAccounts = list(get("ALLOWED_ZOOM_ACCOUNTS", ""))
-	for _, d := range list(get("ALLOWED_EMAIL_DOMAINS", "")) {
-		d = strings.ToLower(strings.TrimPrefix(d, "@"))
-		if strings.ContainsAny(d, "@/ ") || !strings.Contains(d, ".") {
-			errs = append(errs, fmt.Errorf("ALLOWED_EMAIL_DOMAINS: %q is not an email domain (like example.com)", d))
-			continue
-		}
-		c.AllowedEmailDomains = append(c.AllowedEmailDomains, d)
-	}
-	if v := get("WEBHOOK_URL", ""); v != "" {
-		if _, err := parseHTTPURL("WEBHOOK_URL", v); err != nil {
-			errs = append(errs, err)
-		}
-		c.WebhookURL = v
-	}
-	c.WebhookSecret = get("WEBHOOK_SECRET", "")
-	if v := c.WebhookSecret; v != "" && !validWhsec(v) {
-		errs = append(errs, errors.New("WEBHOOK_SECRET: must be whsec_ followed by base64 (make one with `onbehalf webhook-secret`)"))
-	}
-	c.ZoomAccountID = get("ZOOM_ACCOUNT_ID", "")
-	c.ZoomS2SClientID = get("ZOOM_S2S_CLIENT_ID", "")
-	c.ZoomS2SClientSecret = get("ZOOM_S2S_CLIENT_SECRET", "")
-	if n := countSet(c.ZoomAccountID, c.ZoomS2SClientID, c.ZoomS2SClientSecret); n != 0 && n != 3 {
-		errs = append(errs, errors.New("ZOOM_ACCOUNT_ID, ZOOM_S2S_CLIENT_ID and ZOOM_S2S_CLIENT_SECRET: set all three or none (Zoom Marketplace → your Server-to-Server OAuth app → App Credentials)"))
-	}
-	c.Metrics = parseBool(&errs, "METRICS", get("METRICS", "false"))
-	if v := get("METRICS_ADDR", ""); v != "" {
-		if _, _, err := net.SplitHostPort(v); err != nil {
-			errs = append(errs, fmt.Errorf("METRICS_ADDR=%q: must be host:port, e.g. 127.0.0.1:9090", v))
-		}
-		c.MetricsAddr = v
-	}
-	c.DatabaseURL = get("DATABASE_URL", "")
-	if v := c.DatabaseURL; v != "" && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
-		errs = append(errs, errors.New("DATABASE_URL: must start with postgres:// (unset it to use the bbolt file at DB_PATH)"))
-	} else if v != "" && len(c.TokenEncryptionKeys) == 0 {
-		errs = append(errs, ErrNoTokenKey)
-	}
-	c.ShutdownDrain = parseWait(&errs, "SHUTDOWN_DRAIN", get("SHUTDOWN_DRAIN", "5s"))
-	loadTracing(&c, &errs, get)
-	c.Pages = parseBool(&errs, "PAGES", get("PAGES", "true"))
-	c.BotsPerHour = parseInt(&errs, "BOTS_PER_HOUR", get("BOTS_PER_HOUR", "20"), 0, 100_000)
-	c.StreamsPerSession = parseInt(&errs, "STREAMS_PER_SESSION", get("STREAMS_PER_SESSION", strconv.Itoa(events.DefaultMaxStreamsPerKey)), 1, 1000)
-	c.StreamsMax = parseInt(&errs, "STREAMS_MAX", get("STREAMS_MAX", strconv.Itoa(events.DefaultMaxStreams)), 1, 1_000_000)
-	switch c.LogFormat {
-	case "text", "json":
-	default:
-		errs = append(errs, fmt.Errorf("LOG_FORMAT=%q: must be text or json", c.LogFormat))
-	}
+		{Name: "DB_PATH", Group: GroupStorage, Default: "./data/onbehalf.db",
+			Doc: "the bbolt file; its folder is created", parse: text(&c.DBPath)},
+		{Name: "DATABASE_URL", Group: GroupStorage, Secret: true, Unset: "the bbolt file at DB_PATH is used",
+			Doc: "postgres://… to use PostgreSQL instead of bbolt", parse: postgresURL(&c.DatabaseURL)},
+		{Name: "TOKEN_ENCRYPTION_KEY", Group: GroupStorage, Secret: true, List: true,
+			Unset: "tokens are sealed with the key file beside the bbolt database (DB_PATH.key), generated on first start",
+			Doc:   "base64 of 32 bytes sealing tokens at rest; new,old to rotate", parse: tokenKeys(&c.TokenEncryptionKeys)},
 
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		errs = append(errs, fmt.Errorf("LOG_LEVEL=%q: must be debug, info, warn or error", c.LogLevel))
-	}
+		{Name: "KEEPALIVE", Group: GroupKeep, Default: "true",
+			Doc: "refresh idle connections so that their grant never dies of disuse", parse: boolean(&c.KeepAlive)},
+		{Name: "KEEPALIVE_IDLE", Group: GroupKeep, Default: Duration(keepalive.DefaultIdle),
+			Doc:   "how often a connection nobody fetched a token for is refreshed",
+			parse: because(duration(&c.KeepAliveIdle, keepalive.MinIdle, keepalive.MaxIdle), "Zoom's refresh tokens die when unused for about 90 days")},
+		{Name: "KEEPALIVE_MARGIN", Group: GroupKeep, Default: "15m",
+			Doc: "no longer used (still accepted)", parse: duration(&c.KeepAliveMargin, positive, 0)},
+		{Name: "KEEPALIVE_CONCURRENCY", Group: GroupKeep, Default: strconv.Itoa(keepalive.DefaultConcurrency),
+			Doc: "refreshes in flight at once", parse: integer(&c.KeepAliveConcurrency, 1, 256)},
+		{Name: "KEEPALIVE_RATE", Group: GroupKeep, Default: strconv.Itoa(keepalive.DefaultRate),
+			Doc: "refreshes started per second", parse: rate(&c.KeepAliveRate, 1, 1000)},
 
-	if len(errs) > 0 {
-		return c, &Error{Problems: errs}
+		{Name: "TOKEN_URL_TTL", Group: GroupTokens, Default: Duration(tokenurl.DefaultTTL),
+			Doc: "lifetime of the signed token URLs", parse: duration(&c.TokenURLTTL, positive, 0)},
+		{Name: "OBF_CALLBACK_SECRET", Group: GroupTokens, Secret: true, Unset: generated,
+			Doc: "auth_token of plain token URLs", parse: secret(&c.OBFCallbackSecret, 16)},
+		{Name: "ALLOW_ZAK", Group: GroupTokens, Default: "false",
+			Doc: "hand out ZAKs (only for meetings of your own Zoom account)", parse: boolean(&c.AllowZAK)},
+		{Name: "ALLOW_SECRET_URLS", Group: GroupTokens, Default: "true",
+			Doc: "what plain auth_token URLs serve: true (OBF), zak (OBF and ZAK) or false", parse: secretURLKinds(&c.SecretURLKinds)},
+		{Name: "SESSION_SECRET", Group: GroupTokens, Secret: true, Unset: generated,
+			Doc: "key of the session cookie", parse: secret(&c.SessionSecret, 32)},
+		{Name: "RATE_LIMIT_PER_CONNECTION", Group: GroupTokens, Default: "0",
+			Doc: "token requests per minute per connection (0: off)", parse: integer(&c.RateLimitPerConnection, 0, 1_000_000)},
+		{Name: "RATE_LIMIT_PER_IP", Group: GroupTokens, Default: "0",
+			Doc: "token requests per minute per client IP (0: off)", parse: integer(&c.RateLimitPerIP, 0, 1_000_000)},
+
+		{Name: "PAGES", Group: GroupPages, Default: "true",
+			Doc: "serve the browser pages (false: API, connect links, token URLs, webhooks and probes only)", parse: boolean(&c.Pages)},
+		{Name: "ALLOWED_ZOOM_ACCOUNTS", Group: GroupPages, List: true, Unset: "any Zoom account may connect through the pages",
+			Doc: "Zoom account IDs whose users may connect through the pages", parse: list(&c.AllowedZoomAccounts, nil)},
+		{Name: "ALLOWED_EMAIL_DOMAINS", Group: GroupPages, List: true, Unset: "any email domain may connect through the pages",
+			Doc: "email domains whose Zoom users may connect through the pages", parse: list(&c.AllowedEmailDomains, emailDomain)},
+		{Name: "BOTS_PER_HOUR", Group: GroupPages, Default: "20",
+			Doc: "bots one person sends from the pages per rolling hour (0: no limit)", parse: integer(&c.BotsPerHour, 0, 100_000)},
+		{Name: "STREAMS_PER_SESSION", Group: GroupPages, Default: strconv.Itoa(events.DefaultMaxStreamsPerKey),
+			Doc: "event streams per browser session and per API key", parse: integer(&c.StreamsPerSession, 1, 1000)},
+		{Name: "STREAMS_MAX", Group: GroupPages, Default: strconv.Itoa(events.DefaultMaxStreams),
+			Doc: "event streams in all", parse: integer(&c.StreamsMax, 1, 1_000_000)},
+
+		{Name: "API_KEYS", Group: GroupAPI, Secret: true, List: true, Unset: "only keys made with `onbehalf apikey create`",
+			Doc: "integration API keys, each at least 24 characters", parse: list(&c.APIKeys, apiKey)},
+		{Name: "API_RETURN_ORIGINS", Group: GroupAPI, List: true, Unset: "connect links send the browser to /launch",
+			Doc: "origins a connect link may send the browser back to", parse: list(&c.APIReturnOrigins, returnOrigin)},
+		{Name: "RATE_LIMIT_PER_API_KEY", Group: GroupAPI, Default: "600",
+			Doc: "API requests per minute per key (0: off)", parse: integer(&c.RateLimitPerAPIKey, 0, 1_000_000)},
+		{Name: events.VarWebhookURL, Group: GroupAPI, Unset: "no events are POSTed (GET /api/v1/events still streams them)",
+			Doc: "your webhook receiver: every event is POSTed there, signed", parse: httpURL(&c.WebhookURL, false)},
+		{Name: events.VarWebhookSecret, Group: GroupAPI, Secret: true, Unset: generated + " (`onbehalf webhook-secret` prints it)",
+			Doc: "whsec_… secret outgoing webhooks are signed with", parse: webhookSecret(&c.WebhookSecret)},
+
+		{Name: "ZOOM_ACCOUNT_ID", Group: GroupAccount, Unset: "account mode is off",
+			Doc: "account ID of a Server-to-Server OAuth app", parse: text(&c.ZoomAccountID)},
+		{Name: "ZOOM_S2S_CLIENT_ID", Group: GroupAccount, Unset: "account mode is off",
+			Doc: "its Client ID", parse: text(&c.ZoomS2SClientID)},
+		{Name: "ZOOM_S2S_CLIENT_SECRET", Group: GroupAccount, Secret: true, Unset: "account mode is off",
+			Doc: "its Client Secret", parse: text(&c.ZoomS2SClientSecret)},
 	}
-	return c, nil
 }
 
 // Error lists every configuration problem found.
@@ -405,114 +352,6 @@ func (c Config) AccountMode() bool { return c.ZoomAccountID != "" }
 // Secure reports whether the public URL is https (cookies get Secure).
 func (c Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
 
-// list splits a comma-separated value, dropping blanks.
-func list(v string) []string {
-	var out []string
-	for _, p := range strings.Split(v, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// countSet counts the non-empty values.
-func countSet(vs ...string) int {
-	n := 0
-	for _, v := range vs {
-		if v != "" {
-			n++
-		}
-	}
-	return n
-}
-
-// validWhsec reports whether v is whsec_ followed by base64.
-func validWhsec(v string) bool {
-	rest, ok := strings.CutPrefix(v, "whsec_")
-	if !ok || rest == "" {
-		return false
-	}
-	if _, err := base64.StdEncoding.DecodeString(rest); err == nil {
-		return true
-	}
-	_, err := base64.RawStdEncoding.DecodeString(rest)
-	return err == nil
-}
-
-func parseHTTPURL(name, v string) (*url.URL, error) {
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%s=%q: must be an absolute http(s) URL", name, v)
-	}
-	return u, nil
-}
-
-func parseBool(errs *[]error, name, v string) bool {
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		*errs = append(*errs, fmt.Errorf("%s=%q: must be true or false", name, v))
-	}
-	return b
-}
-
-func parseInt(errs *[]error, name, v string, lo, hi int) int {
-	n, err := strconv.Atoi(v)
-	if err != nil || n < lo || n > hi {
-		*errs = append(*errs, fmt.Errorf("%s=%q: must be a whole number from %d to %d", name, v, lo, hi))
-	}
-	return n
-}
-
-// parseWait is parseDuration that also accepts 0 (no wait).
-func parseWait(errs *[]error, name, v string) time.Duration {
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		*errs = append(*errs, fmt.Errorf("%s=%q: must be a duration such as 5s, or 0", name, v))
-	}
-	return d
-}
-
-func parseDuration(errs *[]error, name, v string) time.Duration {
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		*errs = append(*errs, fmt.Errorf("%s=%q: must be a positive duration such as 10s", name, v))
-	}
-	return d
-}
-
-// parseCooldown reads ZOOM_FAILURE_COOLDOWN: 0 (off) up to
-// tokens.MaxCooldown.
-func parseCooldown(errs *[]error, v string) time.Duration {
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 || d > tokens.MaxCooldown {
-		*errs = append(*errs, fmt.Errorf("ZOOM_FAILURE_COOLDOWN=%q: must be a duration from 0 (off) to %s, such as 30s", v, tokens.MaxCooldown))
-	}
-	return d
-}
-
-// parseClientSecrets splits ZOOM_CLIENT_SECRET: one secret, or two
-// separated by a comma (the new one first) during Zoom's secret rotation.
-// Errors never hold a secret.
-func parseClientSecrets(errs *[]error, v string) []string {
-	if v == "" {
-		return nil
-	}
-	var out []string
-	for _, p := range strings.Split(v, ",") {
-		out = append(out, strings.TrimSpace(p))
-	}
-	switch {
-	case len(out) > 2:
-		*errs = append(*errs, fmt.Errorf("ZOOM_CLIENT_SECRET: holds %d comma-separated secrets; give one, or two (the new one first) while Zoom's secret rotation is under way", len(out)))
-	case slices.Contains(out, ""):
-		*errs = append(*errs, errors.New("ZOOM_CLIENT_SECRET: an empty secret around a comma; give one secret, or two separated by a comma (the new one first)"))
-	case len(out) == 2 && out[0] == out[1]:
-		*errs = append(*errs, errors.New("ZOOM_CLIENT_SECRET: the same secret twice; after the rotation keep only the new one"))
-	}
-	return out
-}
-
 // ErrNoTokenKey is the error of a PostgreSQL install without
 // TOKEN_ENCRYPTION_KEY.
 var ErrNoTokenKey = errors.New("TOKEN_ENCRYPTION_KEY is required with DATABASE_URL: every instance must share it, and it must not live in the database (make one with: openssl rand -base64 32; moving from bbolt, use the key in DB_PATH.key)")
@@ -521,15 +360,22 @@ var ErrNoTokenKey = errors.New("TOKEN_ENCRYPTION_KEY is required with DATABASE_U
 // key file hold them: comma-separated base64 of 32 bytes each. from names
 // the source in errors, which never hold a key.
 func ParseTokenKeys(from, v string) ([][]byte, error) {
-	var keys [][]byte
-	var errs []error
+	keys, errs := parseKeys(v)
+	for i, err := range errs {
+		errs[i] = fmt.Errorf("%s: %w", from, err)
+	}
+	return keys, errors.Join(errs...)
+}
+
+// parseKeys reads comma-separated sealing keys and says which are wrong.
+func parseKeys(v string) (keys [][]byte, errs []error) {
 	for i, part := range strings.Split(strings.TrimSpace(v), ",") {
 		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(part))
 		if err != nil || len(k) != 32 {
-			errs = append(errs, fmt.Errorf("%s: key %d is not 32 bytes of base64 (make one with: openssl rand -base64 32)", from, i+1))
+			errs = append(errs, fmt.Errorf("key %d is not 32 bytes of base64 (make one with: openssl rand -base64 32)", i+1))
 			continue
 		}
 		keys = append(keys, k)
 	}
-	return keys, errors.Join(errs...)
+	return keys, errs
 }

@@ -9,20 +9,34 @@ import (
 	"strings"
 )
 
-// SecretVars is the one list of variables whose values are secret, the
-// core's and every platform's. Each also reads from a file: NAME_FILE=/path
-// (a Docker or Kubernetes secret, a systemd credential) gives NAME the
-// file's content, its one trailing newline removed. Setting both is an
-// error, and so is a file that cannot be read or is empty. A test in
-// internal/app checks that every platform variable marked secret is here.
-var SecretVars = []string{
-	"ZOOM_CLIENT_SECRET", "ZOOM_S2S_CLIENT_SECRET", "ZOOM_WEBHOOK_SECRET_TOKEN",
-	"OBF_CALLBACK_SECRET", "SESSION_SECRET", "TOKEN_ENCRYPTION_KEY",
-	"API_KEYS", "WEBHOOK_SECRET", "DATABASE_URL", "OTEL_EXPORTER_OTLP_HEADERS",
+// SecretVars lists the variables whose values are secret: the table's
+// (Var.Secret) and every platform's (platformSecrets). Each also reads
+// from a file: NAME_FILE=/path (a Docker or Kubernetes secret, a systemd
+// credential) gives NAME the file's content, its one trailing newline
+// removed. Setting both is an error, and so is a file that cannot be read
+// or is empty.
+var SecretVars = append(secretNames(Vars()), platformSecrets...)
+
+// platformSecrets are the platforms' secret variables. Package config
+// cannot import the platforms (the app does), so they are listed here; a
+// test in internal/app fails when a platform variable marked secret is
+// missing, or when one here is no platform's.
+var platformSecrets = []string{
 	"RECALL_API_KEY", "RECALL_VERIFICATION_SECRET", "RECALL_WEBHOOK_SECRET",
 	"MEETSTREAM_API_KEY", "MEETSTREAM_WEBHOOK_SECRET", "MEETSTREAM_SIGNING_SECRET",
 	"ATTENDEE_API_KEY", "ATTENDEE_WEBHOOK_SECRET",
 	"MEETINGBAAS_API_KEY", "MEETINGBAAS_WEBHOOK_SECRET",
+}
+
+// secretNames returns the names of the secret variables of vars.
+func secretNames(vars []Var) []string {
+	var out []string
+	for _, v := range vars {
+		if v.Secret {
+			out = append(out, v.Name)
+		}
+	}
+	return out
 }
 
 // FileSuffix turns a secret variable's name into the name of the variable

@@ -221,8 +221,9 @@ func freePort(port int) (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// Env is what Run gets from the process.
-type Env struct {
+// Process is what Run gets from the process: its environment and output
+// streams.
+type Process struct {
 	// Getenv reads the process environment: only PORT, LOG_LEVEL and
 	// WEBHOOK_URL, WEBHOOK_SECRET (to forward the webhooks to the
 	// developer's receiver) are used; the demo needs no other
@@ -235,7 +236,7 @@ type Env struct {
 // (default 8080), prints the URL to open, serves until ctx is done or the
 // process gets SIGINT (Ctrl-C) or SIGTERM, and removes what it created.
 // It returns the exit code.
-func Run(ctx context.Context, env Env, o Options) int {
+func Run(ctx context.Context, env Process, o Options) int {
 	port := DefaultPort
 	if p := strings.TrimSpace(env.Getenv("PORT")); p != "" {
 		n, err := strconv.Atoi(p)

@@ -95,7 +95,7 @@ func TestRun(t *testing.T) {
 	getenv := func(k string) string { return map[string]string{"PORT": "0"}[k] }
 	code := make(chan int, 1)
 	go func() {
-		code <- demo.Run(ctx, demo.Env{Getenv: getenv, Stdout: &out, Stderr: &errOut}, demo.Options{Start: demotest.StartApp})
+		code <- demo.Run(ctx, demo.Process{Getenv: getenv, Stdout: &out, Stderr: &errOut}, demo.Options{Start: demotest.StartApp})
 	}()
 	var m []string
 	deadline := time.Now().Add(10 * time.Second)

@@ -151,7 +151,7 @@ var makers = map[string]func(spec platform.Spec, hook string, e *env) (*platform
 		e.set(attendee.VarWebhookSecret, sec)
 		// Attendee takes only https token URLs; its fake, like the demo,
 		// is plain http on loopback.
-		spec.Load = func(env *platform.Env, deps platform.Deps) (onbehalf.Platform, error) {
+		spec.Load = func(env *platform.ConfigReader, deps platform.Deps) (onbehalf.Platform, error) {
 			c := attendee.Config{APIKey: env.Get(attendee.VarAPIKey, ""), BaseURL: env.URL(attendee.VarAPIURL, attendee.DefaultAPIURL),
 				WebhookSecret: env.Get(attendee.VarWebhookSecret, ""), AllowHTTP: true}
 			if err := env.Err(); err != nil {

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/onbehalf/onbehalf/internal/config"
+	"github.com/onbehalf/onbehalf/internal/platform"
+	"github.com/onbehalf/onbehalf/internal/platform/recall"
 )
 
 func TestHealthyInstallPassesOnline(t *testing.T) {
@@ -133,6 +135,8 @@ func TestPlatformKeys(t *testing.T) {
 		t.Errorf("exit %d, want 1", code)
 	}
 	mustContain(t, out, `✗ RECALL_REGION="mars-1": use one of us-east-1`, "· Recall.ai: not checked, its settings have problems (above).")
+	// What the value is for follows its problem.
+	mustContain(t, out, "· RECALL_REGION: "+meaning(t, recall.Spec.Vars, "RECALL_REGION"))
 	mustContain(t, out, "✗ 1 problem(s) to fix, 0 warning(s).") // counted once
 	if w.requests.Load() != before {
 		t.Error("an offline run made requests")
@@ -346,4 +350,16 @@ func TestAppReview(t *testing.T) {
 	out, _ = w.run(t, w.env.with("ZOOM_WEBHOOK_SECRET_TOKEN", "zoom-webhook-token-1234"), false)
 	mustContain(t, out, "✓ Deauthorization endpoint: ")
 	mustNotContain(t, out, "zoom-webhook-token-1234")
+}
+
+// meaning returns the documented meaning of a platform variable.
+func meaning(t *testing.T, vars []platform.Var, name string) string {
+	t.Helper()
+	for _, v := range vars {
+		if v.Name == name {
+			return v.Meaning
+		}
+	}
+	t.Fatalf("%s is no variable of the block", name)
+	return ""
 }

@@ -1,120 +1,41 @@
 package doctor
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/onbehalf/onbehalf/internal/config"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
 )
 
-// setting is one core variable as the report shows it.
-type setting struct {
-	name   string
-	secret bool
-	// def returns the value in use when the variable is unset; "" when
-	// there is none.
-	def func(c config.Config) string
-	// unset says what leaving the variable unset means when there is no
-	// default value to show.
-	unset string
-	// show formats a set value; default: the value itself, or "set (N
-	// characters)" for a secret.
-	show func(v string) string
+// effective are the defaults computed from other variables, as the
+// loaded configuration holds them; the table's Default or Unset says the
+// rest.
+var effective = map[string]func(c config.Config) string{
+	"LISTEN_ADDR": func(c config.Config) string { return c.ListenAddr },
+	"BASE_URL":    localURL,
+	"ZOOM_REDIRECT_URI": func(c config.Config) string {
+		return cmp.Or(c.BaseURL, localURL(c)) + "/zoom/oauth-callback"
+	},
+	"ALLOW_SECRET_URLS": func(c config.Config) string { return secretURLKinds(c.SecretURLKinds) },
 }
 
-// settingGroup is a titled list of settings.
-type settingGroup struct {
-	title    string
-	settings []setting
+// shown are the variables whose set value is shown otherwise than as
+// itself (or, for a secret, its length).
+var shown = map[string]func(v string) string{
+	"TOKEN_ENCRYPTION_KEY": countOf("key"),
+	"API_KEYS":             countOf("key"),
+	"DATABASE_URL":         displayDatabaseURL,
+	"WEBHOOK_URL":          displayURL,
 }
 
-// coreSettings are the core variables, grouped as the report shows them.
-// Defaults are read from the loaded configuration, so they cannot drift
-// from package config.
-func coreSettings() []settingGroup {
-	itoa := func(f func(config.Config) int) func(config.Config) string {
-		return func(c config.Config) string { return strconv.Itoa(f(c)) }
-	}
-	dur := func(f func(config.Config) time.Duration) func(config.Config) string {
-		return func(c config.Config) string { return shortDuration(f(c)) }
-	}
-	str := func(f func(config.Config) string) func(config.Config) string { return f }
-	generated := "generated once and kept in the database"
-	return []settingGroup{
-		{"Server", []setting{
-			{name: "PORT", def: itoa(func(c config.Config) int { return c.Port })},
-			{name: "LISTEN_ADDR", def: str(func(c config.Config) string { return c.ListenAddr })},
-			{name: "BASE_URL", def: func(c config.Config) string { return fmt.Sprintf("http://localhost:%d", c.Port) }},
-			{name: "LOG_LEVEL", def: str(func(c config.Config) string { return c.LogLevel })},
-			{name: "LOG_FORMAT", def: str(func(c config.Config) string { return c.LogFormat })},
-			{name: "METRICS", def: func(c config.Config) string { return strconv.FormatBool(c.Metrics) }},
-			{name: "METRICS_ADDR", unset: "not set: /metrics (when METRICS=true) is served on the main listener"},
-			{name: "TRUSTED_PROXIES", unset: "not set: X-Forwarded-For is not believed"},
-		}},
-		{"Zoom", []setting{
-			{name: "ZOOM_CLIENT_ID", unset: "not set"},
-			{name: "ZOOM_CLIENT_SECRET", secret: true, unset: "not set"},
-			{name: "ZOOM_REDIRECT_URI", def: func(c config.Config) string {
-				base := c.BaseURL
-				if base == "" {
-					base = fmt.Sprintf("http://localhost:%d", c.Port)
-				}
-				return base + "/zoom/oauth-callback"
-			}},
-			{name: "ZOOM_OAUTH_URL", def: str(func(c config.Config) string { return c.ZoomOAuthURL })},
-			{name: "ZOOM_API_URL", def: str(func(c config.Config) string { return c.ZoomAPIURL })},
-			{name: "ZOOM_TIMEOUT", def: dur(func(c config.Config) time.Duration { return c.ZoomTimeout })},
-			{name: "ZOOM_REFRESH_TIMEOUT", def: dur(func(c config.Config) time.Duration { return c.ZoomRefreshTimeout })},
-			{name: "ZOOM_FAILURE_COOLDOWN", def: dur(func(c config.Config) time.Duration { return c.ZoomFailureCooldown })},
-			{name: "ZOOM_WEBHOOK_SECRET_TOKEN", secret: true, unset: "not set: POST /zoom/webhook answers 404"},
-			{name: "ZOOM_ACCOUNT_ID", unset: "not set: account mode is off"},
-			{name: "ZOOM_S2S_CLIENT_ID", unset: "not set"},
-			{name: "ZOOM_S2S_CLIENT_SECRET", secret: true, unset: "not set"},
-		}},
-		{"Secrets and storage", []setting{
-			{name: "OBF_CALLBACK_SECRET", secret: true, unset: "not set: " + generated},
-			{name: "SESSION_SECRET", secret: true, unset: "not set: " + generated},
-			{name: "TOKEN_ENCRYPTION_KEY", secret: true, show: countOf("key"),
-				unset: "not set: tokens are sealed with the key file beside the bbolt database (DB_PATH.key), generated on first start"},
-			{name: "DATABASE_URL", secret: true, show: displayDatabaseURL, unset: "not set: the bbolt file at DB_PATH is used"},
-			{name: "DB_PATH", def: str(func(c config.Config) string { return c.DBPath })},
-		}},
-		{"Tokens and limits", []setting{
-			{name: "KEEPALIVE", def: func(c config.Config) string { return strconv.FormatBool(c.KeepAlive) }},
-			{name: "KEEPALIVE_IDLE", def: dur(func(c config.Config) time.Duration { return c.KeepAliveIdle })},
-			{name: "KEEPALIVE_MARGIN", def: dur(func(c config.Config) time.Duration { return c.KeepAliveMargin })},
-			{name: "KEEPALIVE_CONCURRENCY", def: itoa(func(c config.Config) int { return c.KeepAliveConcurrency })},
-			{name: "KEEPALIVE_RATE", def: func(c config.Config) string { return strconv.FormatFloat(c.KeepAliveRate, 'g', -1, 64) }},
-			{name: "TOKEN_URL_TTL", def: dur(func(c config.Config) time.Duration { return c.TokenURLTTL })},
-			{name: "ALLOW_ZAK", def: func(c config.Config) string { return strconv.FormatBool(c.AllowZAK) }},
-			{name: "ALLOW_SECRET_URLS", def: func(c config.Config) string { return secretURLKinds(c.SecretURLKinds) }},
-			{name: "RATE_LIMIT_PER_CONNECTION", def: itoa(func(c config.Config) int { return c.RateLimitPerConnection })},
-			{name: "RATE_LIMIT_PER_IP", def: itoa(func(c config.Config) int { return c.RateLimitPerIP })},
-		}},
-		{"Pages and their limits", []setting{
-			{name: "PAGES", def: func(c config.Config) string { return strconv.FormatBool(c.Pages) }},
-			{name: "ALLOWED_ZOOM_ACCOUNTS", unset: "not set: any Zoom account may connect through the pages"},
-			{name: "ALLOWED_EMAIL_DOMAINS", unset: "not set: any email domain may connect through the pages"},
-			{name: "BOTS_PER_HOUR", def: itoa(func(c config.Config) int { return c.BotsPerHour })},
-			{name: "STREAMS_PER_SESSION", def: itoa(func(c config.Config) int { return c.StreamsPerSession })},
-			{name: "STREAMS_MAX", def: itoa(func(c config.Config) int { return c.StreamsMax })},
-		}},
-		{"Integration API and outgoing webhooks", []setting{
-			{name: "API_KEYS", secret: true, show: countOf("key"), unset: "not set"},
-			{name: "API_RETURN_ORIGINS", unset: "not set: connect links send the browser to /launch"},
-			{name: "RATE_LIMIT_PER_API_KEY", def: itoa(func(c config.Config) int { return c.RateLimitPerAPIKey })},
-			{name: "WEBHOOK_URL", show: displayURL, unset: "not set: no events are POSTed (GET /api/v1/events still streams them)"},
-			{name: "WEBHOOK_SECRET", secret: true, unset: "not set: " + generated + " (`onbehalf webhook-secret` prints it)"},
-		}},
-	}
-}
+// localURL is the public URL when BASE_URL is unset.
+func localURL(c config.Config) string { return fmt.Sprintf("http://localhost:%d", c.Port) }
 
 // loadConfig loads the core configuration and every platform's block, as
 // the server does at start, and files every problem under the variable it
@@ -125,10 +46,8 @@ func (d *doctor) loadConfig() {
 	d.problems = map[string][]string{}
 	d.storedAPIKeys = -1
 	known := map[string]bool{}
-	for _, g := range coreSettings() {
-		for _, s := range g.settings {
-			known[s.name] = true
-		}
+	for _, v := range config.Vars() {
+		known[v.Name] = true
 	}
 	var ce *config.Error
 	if errors.As(err, &ce) {
@@ -145,10 +64,10 @@ func (d *doctor) loadConfig() {
 		for _, v := range s.Vars {
 			vars[v.Name] = true
 		}
-		p, err := s.Load(platform.NewEnv(d.getenv), deps)
+		p, err := s.Load(platform.NewConfigReader(d.getenv), deps)
 		lp.configured = p != nil || err != nil
 		if err != nil {
-			for _, e := range unjoin(err) {
+			for _, e := range config.Problems(err) {
 				if name := leadingVar(e.Error()); vars[name] {
 					lp.problems[name] = append(lp.problems[name], e.Error())
 				} else {
@@ -176,20 +95,44 @@ func (d *doctor) checkSettings() {
 	for _, msg := range d.loose {
 		d.r.fail("%s", msg)
 	}
-	for _, g := range coreSettings() {
-		d.r.sub(g.title, func() {
-			for _, s := range g.settings {
-				d.reportSetting(d.problems, s.name, s.secret, s.show, s.def, s.unset)
+	vars := config.Vars()
+	for i, v := range vars {
+		if i > 0 && vars[i-1].Group == v.Group {
+			continue
+		}
+		d.r.sub(v.Group, func() {
+			for _, v := range vars[i:] {
+				if v.Group != vars[i].Group {
+					break
+				}
+				d.reportVar(v)
 			}
 		})
 	}
 }
 
-// reportSetting writes one variable's line(s).
-func (d *doctor) reportSetting(problems map[string][]string, name string, secret bool, show func(string) string, def func(config.Config) string, unset string) {
+// reportVar writes one core variable's line(s), from the table.
+func (d *doctor) reportVar(v config.Var) {
+	def, unset := effective[v.Name], "not set"
+	if v.Default != "" && def == nil {
+		dv := v.Default
+		def = func(config.Config) string { return dv }
+	}
+	if v.Unset != "" {
+		unset += ": " + v.Unset
+	}
+	d.reportSetting(d.problems, v.Name, v.Doc, v.Secret, shown[v.Name], def, unset)
+}
+
+// reportSetting writes one variable's line(s); a variable with problems
+// also gets its doc line, to say what the value is for.
+func (d *doctor) reportSetting(problems map[string][]string, name, doc string, secret bool, show func(string) string, def func(config.Config) string, unset string) {
 	if ps := problems[name]; len(ps) > 0 {
 		for _, p := range ps {
 			d.r.fail("%s", p)
+		}
+		if doc != "" {
+			d.r.info("%s: %s", name, doc)
 		}
 		return
 	}
@@ -244,7 +187,7 @@ func (d *doctor) checkPlatformSettings() {
 					dv := v.Default
 					def = func(config.Config) string { return dv }
 				}
-				d.reportSetting(lp.problems, v.Name, v.Secret, nil, def, "not set")
+				d.reportSetting(lp.problems, v.Name, v.Meaning, v.Secret, nil, def, "not set")
 			}
 		})
 	}
@@ -263,14 +206,6 @@ func leadingVar(msg string) string {
 	return msg[:i]
 }
 
-// unjoin splits an errors.Join into its parts.
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
-}
-
 // countOf shows a comma-separated secret list as its count.
 func countOf(noun string) func(string) string {
 	return func(v string) string {
@@ -285,18 +220,6 @@ func countOf(noun string) func(string) string {
 		}
 		return fmt.Sprintf("set (%d %ss)", n, noun)
 	}
-}
-
-// shortDuration formats d without trailing zero units (15m, not 15m0s).
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 // secretURLKinds describes ALLOW_SECRET_URLS as loaded.

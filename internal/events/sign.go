@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
@@ -20,9 +19,6 @@ const (
 	VarWebhookSecret = "WEBHOOK_SECRET"
 )
 
-// secretPrefix starts every Standard Webhooks secret.
-const secretPrefix = "whsec_"
-
 // secretBytes is the size of a secret's key: as long as the HMAC-SHA256
 // output, the size the Standard Webhooks spec recommends.
 const secretBytes = 32
@@ -33,7 +29,7 @@ const secretBytes = 32
 func NewSecret() string {
 	key := make([]byte, secretBytes)
 	rand.Read(key) // never fails: crypto/rand crashes the program instead
-	return secretPrefix + base64.StdEncoding.EncodeToString(key)
+	return onbehalf.WebhookSecretPrefix + base64.StdEncoding.EncodeToString(key)
 }
 
 // CheckConfig reports every problem with a webhook receiver's URL and
@@ -53,14 +49,13 @@ func CheckConfig(webhookURL, secret string) error {
 	return errors.Join(errs...)
 }
 
-// parseSecret returns the key of a whsec_ secret: standard base64,
-// padded, as NewSecret and the receivers' libraries write it.
+// parseSecret returns the key of a whsec_ secret (onbehalf's one parser),
+// or an EINVALID error naming the variable.
 func parseSecret(secret string) ([]byte, error) {
-	b64, ok := strings.CutPrefix(secret, secretPrefix)
-	key, err := base64.StdEncoding.DecodeString(b64)
-	if !ok || err != nil || len(key) < 16 {
+	key, err := onbehalf.ParseWebhookSecret(secret)
+	if err != nil {
 		return nil, onbehalf.FieldError(VarWebhookSecret,
-			"%s must be whsec_ followed by the base64 of at least 16 bytes: run `onbehalf webhook-secret` to make one.", VarWebhookSecret)
+			"%s %s: run `onbehalf webhook-secret` to make one.", VarWebhookSecret, err)
 	}
 	return key, nil
 }

@@ -52,11 +52,15 @@ type Bot struct {
 	FailureCode string      `json:"failure_code,omitempty"`
 	// ExternalUserID is the connection's external user when the bot was
 	// created ("" for bots created before it was kept, or none).
-	ExternalUserID string      `json:"external_user_id,omitempty"`
-	MeetingID      string      `json:"meeting_id"`
-	BotName        string      `json:"bot_name,omitempty"`
-	Kinds          []TokenKind `json:"kinds"`
-	Status         BotStatus   `json:"status"`
+	ExternalUserID string `json:"external_user_id,omitempty"`
+	MeetingID      string `json:"meeting_id"`
+	// MeetingURL is the canonical join URL the platform got (with the
+	// passcode), kept so that a relay sends the next bot to the same
+	// meeting; "" for bots made before it was kept. Never in API replies.
+	MeetingURL string      `json:"meeting_url,omitempty"`
+	BotName    string      `json:"bot_name,omitempty"`
+	Kinds      []TokenKind `json:"kinds"`
+	Status     BotStatus   `json:"status"`
 	// StatusReason is the platform's words (or Zoom's) for the status.
 	StatusReason string `json:"status_reason,omitempty"`
 	// StatusAt is when the status changed, by the platform's clock when it
@@ -89,6 +93,10 @@ type BotEvent struct {
 	// Failure is the status report's reason in the one vocabulary.
 	Failure JoinFailure `json:"failure,omitempty"`
 
+	// Relay: the other bot (the one this bot was relayed to, or from)
+	// and, in ConnectionID, the connection the new bot got.
+	RelayBotID string `json:"relay_bot_id,omitempty"`
+
 	// Token fetch: the kind, the HTTP status answered and, when it failed,
 	// the reason (Zoom's code and message).
 	Kind       TokenKind `json:"kind,omitempty"`
@@ -114,6 +122,9 @@ type BotEvent struct {
 const (
 	BotEventStatus = "status"
 	BotEventToken  = "token"
+	// BotEventRelay links a bot removed because its person left to the
+	// bot sent for the next candidate (on both timelines).
+	BotEventRelay = "relay"
 )
 
 // StatusReport is a platform's bot status webhook, mapped.
@@ -132,6 +143,15 @@ type StatusReport struct {
 	Failure JoinFailure
 	// At is the platform's timestamp of the change (zero: when received).
 	At time.Time
+
+	// RelayTo, when set, makes the report this server's relay of the bot
+	// to the bot of that ID (RelayConnectionID: the connection it got):
+	// ApplyStatusReport then sets Bot.RelayedTo if it is still empty, a
+	// compare-and-swap inside the store's write, and puts the relay on
+	// the timeline; the other fields but EventID, Message and At are
+	// unused.
+	RelayTo           string
+	RelayConnectionID string
 }
 
 // TokenFetch is a platform's token request, as served: it goes on the

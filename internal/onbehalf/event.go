@@ -103,14 +103,18 @@ type BotEventData struct {
 	Reason         string    `json:"reason,omitempty"`
 	Kind           TokenKind `json:"kind,omitempty"`
 	HTTPStatus     int       `json:"http_status,omitempty"`
-	// ConnectionIDs, Relay, RelayedFrom, RelayedTo, Failure and
-	// FailureCode are the bot's (Bot), when set.
-	ConnectionIDs []string    `json:"connection_ids,omitempty"`
-	Relay         bool        `json:"relay,omitempty"`
-	RelayedFrom   string      `json:"relayed_from,omitempty"`
-	RelayedTo     string      `json:"relayed_to,omitempty"`
-	Failure       JoinFailure `json:"failure,omitempty"`
-	FailureCode   string      `json:"failure_code,omitempty"`
+	// Failure is why the bot failed or was removed, in the one
+	// vocabulary, and FailureCode the platform's raw code beside it.
+	Failure     JoinFailure `json:"failure,omitempty"`
+	FailureCode string      `json:"failure_code,omitempty"`
+	// RelayedFrom and RelayedTo link a relayed bot to its predecessor
+	// and successor (bot.relayed names both).
+	RelayedFrom string `json:"relayed_from,omitempty"`
+	RelayedTo   string `json:"relayed_to,omitempty"`
+	// ConnectionIDs are the bot's candidates when it has several, and
+	// Relay says it is replaced for the next one when its user leaves.
+	ConnectionIDs []string `json:"connection_ids,omitempty"`
+	Relay         bool     `json:"relay,omitempty"`
 }
 
 // NewEvent returns an event of the given type at t with data encoded as
@@ -140,7 +144,7 @@ func NewBotEvent(typ string, t time.Time, b *Bot, previous BotStatus) Event {
 	return NewEvent(typ, t, BotEventData{
 		ConnectionID: b.ConnectionID, ExternalUserID: b.ExternalUserID, BotID: b.ID, Platform: b.Platform, PlatformBotID: b.PlatformBotID,
 		MeetingID: b.MeetingID, Status: b.Status, Previous: previous, Reason: b.StatusReason,
-		ConnectionIDs: b.ConnectionIDs, Relay: b.Relay, RelayedFrom: b.RelayedFrom, RelayedTo: b.RelayedTo,
-		Failure: b.Failure, FailureCode: b.FailureCode,
+		Failure: b.Failure, FailureCode: b.FailureCode, RelayedFrom: b.RelayedFrom, RelayedTo: b.RelayedTo,
+		ConnectionIDs: b.ConnectionIDs, Relay: b.Relay,
 	})
 }

@@ -243,35 +243,80 @@ type APIKeyStore interface {
 // ConnectLink is a one-time link that starts the Zoom OAuth flow for one
 // of the product's users.
 type ConnectLink struct {
-	ID             string          `json:"id"`
+	// ID names the link in the API (GET, revoke); it grants nothing.
+	ID string `json:"id"`
+	// Secret is the bearer secret in the link's URL: stores keep only its
+	// hash, so a link read back by ID has none.
+	Secret         string          `json:"-"`
 	ExternalUserID string          `json:"external_user_id"`
 	Metadata       json.RawMessage `json:"metadata,omitempty"`
 	ReturnTo       string          `json:"return_to,omitempty"`
+	CreatedAt      time.Time       `json:"created_at,omitzero"`
 	ExpiresAt      time.Time       `json:"expires_at"`
-	// UsedAt is when a connection was made from it (zero: unused).
+	// UsedAt is when the OAuth flow came back with it (zero: unused).
 	UsedAt time.Time `json:"used_at,omitzero"`
+	// RevokedAt is when the product revoked it (zero: not revoked).
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	// ConnectionID is the connection the link made ("" while none).
+	ConnectionID string `json:"connection_id,omitempty"`
 	// Browser is the hash of the per-browser value of the browser the
 	// link was first opened in (nil: not opened yet); see
 	// BindConnectLink.
 	Browser []byte `json:"browser,omitempty"`
 }
 
-// ConnectLinkStore keeps connect links.
+// LinkStatus is where a connect link stands.
+type LinkStatus string
+
+// The statuses of a connect link.
+const (
+	LinkPending LinkStatus = "pending"
+	LinkUsed    LinkStatus = "used"
+	LinkExpired LinkStatus = "expired"
+	LinkRevoked LinkStatus = "revoked"
+)
+
+// Status is the link's status at now: revoked and used are final, an
+// unused link expires at ExpiresAt.
+func (l *ConnectLink) Status(now time.Time) LinkStatus {
+	switch {
+	case !l.RevokedAt.IsZero():
+		return LinkRevoked
+	case !l.UsedAt.IsZero():
+		return LinkUsed
+	case !now.Before(l.ExpiresAt):
+		return LinkExpired
+	}
+	return LinkPending
+}
+
+// ConnectLinkStore keeps connect links. The browser's calls name a link by
+// its secret, the API's by its ID.
 type ConnectLinkStore interface {
-	// CreateConnectLink stores a link. Its ID is a bearer secret the
-	// caller made; stores keep only its hash.
+	// CreateConnectLink stores a link: its ID (ECONFLICT when taken) and
+	// the hash of its Secret, both made by the caller.
 	CreateConnectLink(ctx context.Context, l ConnectLink) error
-	// ConnectLink returns a link (ENOTFOUND when unknown).
-	ConnectLink(ctx context.Context, id string) (*ConnectLink, error)
-	// UseConnectLink marks a link used at now and returns it; a used or
-	// expired link is ECONFLICT, an unknown one ENOTFOUND.
-	UseConnectLink(ctx context.Context, id string, now time.Time) (*ConnectLink, error)
+	// ConnectLink returns the link with the given secret (ENOTFOUND when
+	// unknown).
+	ConnectLink(ctx context.Context, secret string) (*ConnectLink, error)
+	// ConnectLinkByID returns the link with the given ID (ENOTFOUND).
+	ConnectLinkByID(ctx context.Context, id string) (*ConnectLink, error)
+	// UseConnectLink marks a link used at now and returns it; a used,
+	// revoked or expired link is ECONFLICT, an unknown one ENOTFOUND.
+	UseConnectLink(ctx context.Context, secret string, now time.Time) (*ConnectLink, error)
+	// LinkConnectLink records the connection a used link made (the link
+	// is named by its secret); an unknown link is ENOTFOUND.
+	LinkConnectLink(ctx context.Context, secret, connectionID string) error
+	// RevokeConnectLink revokes a link by ID at now and returns it: a
+	// pending or expired link becomes revoked, a revoked one stays as it
+	// is, a used one is ECONFLICT, an unknown one ENOTFOUND.
+	RevokeConnectLink(ctx context.Context, id string, now time.Time) (*ConnectLink, error)
 	// BindConnectLink binds a link to the browser that opens it first:
 	// the first call stores browser (a hash of a random per-browser
 	// value), later calls with the same hash pass, another hash is
-	// ECONFLICT with ErrLinkElsewhere's message. A used or expired link
-	// is ECONFLICT, an unknown one ENOTFOUND.
-	BindConnectLink(ctx context.Context, id string, browser []byte, now time.Time) (*ConnectLink, error)
+	// ECONFLICT with ErrLinkElsewhere's message. A used, revoked or
+	// expired link is ECONFLICT, an unknown one ENOTFOUND.
+	BindConnectLink(ctx context.Context, secret string, browser []byte, now time.Time) (*ConnectLink, error)
 }
 
 // ConnectConflict is the detail of Store.Connect's ECONFLICT when the

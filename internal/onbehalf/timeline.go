@@ -21,9 +21,18 @@ const MaxTimelineMessage = 2 << 10
 //   - A report without a timestamp is ordered by arrival, but never moves
 //     the status backwards (statusRank): a joining after in_call is kept
 //     on the timeline only.
+//   - A report that moves the status sets b's Failure and FailureCode
+//     from the report (a report without a failure clears them), so that
+//     they always say why the current status came.
+//
+// A report with RelayTo set is not the platform's: it is this server's
+// relay of b (see StatusReport.RelayTo) and follows applyRelay's rules.
 //
 // It reports whether b's status or reason changed.
 func ApplyStatusReport(b *Bot, r StatusReport, now time.Time) (changed, dup bool) {
+	if r.RelayTo != "" {
+		return applyRelay(b, r, now)
+	}
 	stamped := !r.At.IsZero()
 	at := r.At
 	if !stamped {
@@ -40,7 +49,7 @@ func ApplyStatusReport(b *Bot, r StatusReport, now time.Time) (changed, dup bool
 			return false, true
 		}
 	}
-	b.addEvent(BotEvent{At: at, Type: BotEventStatus, Status: r.Status, Code: r.Code, SubCode: r.SubCode, EventID: r.EventID, Message: msg})
+	b.addEvent(BotEvent{At: at, Type: BotEventStatus, Status: r.Status, Code: r.Code, SubCode: r.SubCode, EventID: r.EventID, Failure: r.Failure, Message: msg})
 	b.UpdatedAt = now.UTC()
 	switch {
 	case b.Status.Final():
@@ -52,12 +61,50 @@ func ApplyStatusReport(b *Bot, r StatusReport, now time.Time) (changed, dup bool
 	case !stamped && statusRank(r.Status) < statusRank(b.Status):
 		return false, false // backwards without a timestamp: timeline only
 	}
+	b.Failure, b.FailureCode = r.Failure, failureCode(r)
 	if b.Status == r.Status && b.StatusReason == msg {
 		b.StatusAt = at
 		return false, false
 	}
 	b.Status, b.StatusReason, b.StatusAt = r.Status, msg, at
 	return true, false
+}
+
+// failureCode is the raw code kept beside a report's failure: the
+// platform's code and sub-code ("fatal/zoom_obf_token_invalid"), "" when
+// the report names no failure.
+func failureCode(r StatusReport) string {
+	switch {
+	case r.Failure == "":
+		return ""
+	case r.SubCode == "":
+		return r.Code
+	case r.Code == "":
+		return r.SubCode
+	}
+	return r.Code + "/" + r.SubCode
+}
+
+// applyRelay links b to the bot that replaces it (r.RelayTo): a
+// compare-and-swap inside the store's write, so that of several
+// instances relaying b at once only one wins. When b has no RelayedTo
+// yet it is set and the relay goes on the timeline (changed is false:
+// the status does not move); when b already has one, the report is a
+// duplicate and changes nothing, and the caller, reading b back, sees
+// which relay won.
+func applyRelay(b *Bot, r StatusReport, now time.Time) (changed, dup bool) {
+	if b.RelayedTo != "" {
+		return false, true
+	}
+	at := r.At
+	if at.IsZero() {
+		at = now
+	}
+	b.RelayedTo = r.RelayTo
+	b.addEvent(BotEvent{At: at.UTC(), Type: BotEventRelay, RelayBotID: r.RelayTo, ConnectionID: r.RelayConnectionID,
+		EventID: r.EventID, Message: Clip(r.Message, MaxTimelineMessage)})
+	b.UpdatedAt = now.UTC()
+	return false, false
 }
 
 // statusRank orders statuses as a bot goes through them; final statuses
@@ -87,7 +134,13 @@ func ApplyTokenFetch(b *Bot, f TokenFetch, now time.Time) (changed bool) {
 		at = now
 	}
 	at = at.UTC()
-	b.addFetch(BotEvent{At: at, Type: BotEventToken, Kind: f.Kind, HTTPStatus: f.HTTPStatus, Message: Clip(f.Message, MaxTimelineMessage)})
+	e := BotEvent{At: at, Type: BotEventToken, Kind: f.Kind, HTTPStatus: f.HTTPStatus, Message: Clip(f.Message, MaxTimelineMessage)}
+	if len(b.ConnectionIDs) > 1 {
+		// Whose token, among several candidates, and why that one (what
+		// a relay reads to pick the next).
+		e.ConnectionID, e.Why = f.ConnectionID, Clip(f.Why, MaxTimelineMessage)
+	}
+	b.addFetch(e)
 	b.UpdatedAt = now.UTC()
 	if f.HTTPStatus/100 != 2 || at.Before(b.StatusAt) {
 		return false
@@ -104,12 +157,14 @@ func ApplyTokenFetch(b *Bot, f TokenFetch, now time.Time) (changed bool) {
 const WaitingForYou = "The bot got its token and is joining: it can only get in while you are in the meeting."
 
 // addFetch puts token fetch e on the timeline: when the newest entry is the
-// same fetch (kind, answer, reason) no later than e, e is counted in it.
+// same fetch (kind, answer, reason, connection) no later than e, e is
+// counted in it.
 func (b *Bot) addFetch(e BotEvent) {
 	if n := len(b.Timeline); n > 0 {
 		last := &b.Timeline[n-1]
 		if last.Type == BotEventToken && last.Kind == e.Kind && last.HTTPStatus == e.HTTPStatus &&
-			last.Message == e.Message && !e.At.Before(last.At) && !e.At.Before(last.LastAt) {
+			last.Message == e.Message && last.ConnectionID == e.ConnectionID && last.Why == e.Why &&
+			!e.At.Before(last.At) && !e.At.Before(last.LastAt) {
 			last.Count = max(last.Count, 1) + 1
 			last.LastAt = e.At
 			return

@@ -17,21 +17,21 @@ import (
 // block, making the HTTP client of its API, creating a bot with one Call,
 // and answering its bots' token requests.
 
-// Block is one platform's configuration block as Env.Block began reading
+// Block is one platform's configuration block as ConfigReader.Block began reading
 // it: the API key that turns the platform on, and where the block's
 // problems begin.
 type Block struct {
 	// APIKey is the value of the block's API key variable.
 	APIKey string
 
-	env   *Env
+	env   *ConfigReader
 	start int
 }
 
 // Block begins reading a platform's configuration block at its API key
 // (keyVar). ok is false when the key is unset: the platform is off, and
 // nothing else of its block is to be read or reported.
-func (e *Env) Block(keyVar string) (b Block, ok bool) {
+func (e *ConfigReader) Block(keyVar string) (b Block, ok bool) {
 	key := e.Get(keyVar, "")
 	if key == "" {
 		return Block{}, false

@@ -1,6 +1,6 @@
 // Package platform holds what every bot platform adapter shares: how an
 // adapter describes itself to the app (Spec), reads its configuration
-// block (Env), and calls its platform's API with errors fit to show
+// block (ConfigReader), and calls its platform's API with errors fit to show
 // (Call). Each platform lives in its own sub-package and imports this one,
 // the domain package and tokenurl; never web, never another platform. The
 // app holds the one list of platforms.
@@ -31,7 +31,7 @@ type Spec struct {
 	// Load reads the platform's configuration block. It returns a nil
 	// Platform (and no error) when the platform is not configured (its
 	// API key is unset), and every problem of the block at once.
-	Load func(env *Env, deps Deps) (onbehalf.Platform, error)
+	Load func(env *ConfigReader, deps Deps) (onbehalf.Platform, error)
 	// Hint says what to set to turn the platform on.
 	Hint onbehalf.Hint
 	// Setup lists what to paste into the platform's dashboard for a server
@@ -61,18 +61,18 @@ type Deps struct {
 	Logger *slog.Logger
 }
 
-// Env reads one platform's configuration block and collects its problems,
+// ConfigReader reads one platform's configuration block and collects its problems,
 // so that every problem is reported at once.
-type Env struct {
+type ConfigReader struct {
 	getenv   func(string) string
 	problems []error
 }
 
-// NewEnv returns an Env reading getenv.
-func NewEnv(getenv func(string) string) *Env { return &Env{getenv: getenv} }
+// NewConfigReader returns a ConfigReader reading getenv.
+func NewConfigReader(getenv func(string) string) *ConfigReader { return &ConfigReader{getenv: getenv} }
 
 // Get returns the trimmed value of name, or def when unset or blank.
-func (e *Env) Get(name, def string) string {
+func (e *ConfigReader) Get(name, def string) string {
 	if v := strings.TrimSpace(e.getenv(name)); v != "" {
 		return v
 	}
@@ -81,7 +81,7 @@ func (e *Env) Get(name, def string) string {
 
 // URL returns name as an absolute http(s) URL without a trailing slash, or
 // def; a malformed value is a problem.
-func (e *Env) URL(name, def string) string {
+func (e *ConfigReader) URL(name, def string) string {
 	v := e.Get(name, def)
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -92,7 +92,7 @@ func (e *Env) URL(name, def string) string {
 }
 
 // Duration returns name as a positive Go duration, or def.
-func (e *Env) Duration(name, def string) time.Duration {
+func (e *ConfigReader) Duration(name, def string) time.Duration {
 	v := e.Get(name, def)
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
@@ -102,7 +102,7 @@ func (e *Env) Duration(name, def string) time.Duration {
 }
 
 // Int returns name as a whole number in [lo, hi], or def.
-func (e *Env) Int(name, def string, lo, hi int) int {
+func (e *ConfigReader) Int(name, def string, lo, hi int) int {
 	v := e.Get(name, def)
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
@@ -112,12 +112,12 @@ func (e *Env) Int(name, def string, lo, hi int) int {
 }
 
 // Problemf records a problem of the block.
-func (e *Env) Problemf(format string, args ...any) {
+func (e *ConfigReader) Problemf(format string, args ...any) {
 	e.problems = append(e.problems, fmt.Errorf(format, args...))
 }
 
 // Err returns the problems found so far, joined, or nil.
-func (e *Env) Err() error { return errors.Join(e.problems...) }
+func (e *ConfigReader) Err() error { return errors.Join(e.problems...) }
 
 // Problems returns the problems found so far.
-func (e *Env) Problems() []error { return e.problems }
+func (e *ConfigReader) Problems() []error { return e.problems }

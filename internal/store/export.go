@@ -35,15 +35,20 @@ type EventRecord struct {
 	Delivery Delivery
 }
 
-// LinkRecord is a connect link as stored: by key (LinkKey of its ID, which
-// no store keeps), with its metadata in clear.
+// LinkRecord is a connect link as stored: by key (LinkKey of its secret,
+// which no store keeps) and ID, with its metadata in clear.
 type LinkRecord struct {
 	Key            string
+	ID             string
 	ExternalUserID string
 	ReturnTo       string
 	Metadata       json.RawMessage
+	CreatedAt      time.Time
 	ExpiresAt      time.Time
 	UsedAt         time.Time
+	RevokedAt      time.Time
+	ConnectionID   string
+	Browser        []byte
 }
 
 // Sink receives a store's records, in clear (tokens included): the target

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
@@ -174,11 +175,16 @@ func CheckAPIKey(k onbehalf.APIKey) error {
 	return nil
 }
 
+// MaxLinkID bounds a connect link's ID.
+const MaxLinkID = 64
+
 // CheckConnectLink refuses a connect link a store cannot keep.
 func CheckConnectLink(l onbehalf.ConnectLink) error {
 	switch {
-	case l.ID == "":
-		return onbehalf.FieldError("id", "The connect link has no ID.")
+	case l.ID == "" || len(l.ID) > MaxLinkID:
+		return onbehalf.FieldError("id", "A connect link's ID must have 1 to %d bytes.", MaxLinkID)
+	case l.Secret == "":
+		return onbehalf.FieldError("secret", "The connect link has no secret.")
 	case l.ExpiresAt.IsZero():
 		return onbehalf.FieldError("expires_at", "The connect link has no expiry.")
 	case GivenJSON(l.Metadata) && !json.Valid(l.Metadata):
@@ -188,23 +194,72 @@ func CheckConnectLink(l onbehalf.ConnectLink) error {
 }
 
 // LinkKey is what a store keys a connect link by: the hex SHA-256 of its
-// ID. The ID is a bearer credential for an hour, so a copy of the database
-// cannot start a flow with it; every store uses the same key, so that a
-// migration keeps links working.
-func LinkKey(id string) string {
-	sum := sha256.Sum256([]byte(id))
+// secret. The secret is a bearer credential for an hour, so a copy of the
+// database cannot start a flow with it; every store uses the same key, so
+// that a migration keeps links working.
+func LinkKey(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(sum[:])
 }
 
-// CheckLinkUse says whether a link used at usedAt (zero: never) and
-// expiring at expiresAt can be used at now: a link works once, within its
-// lifetime.
-func CheckLinkUse(usedAt, expiresAt, now time.Time) error {
+// legacyLinkIDLen is how many hex digits of its key a link stored without
+// an ID is named by.
+const legacyLinkIDLen = 32
+
+// LegacyLinkID is the ID of a link stored before links had one (by key
+// only): "cl_" and the first 32 hex digits of its key, the shape of the
+// IDs made since (NewLinkID). The PostgreSQL migration that added IDs
+// wrote the same.
+func LegacyLinkID(key string) string {
+	return "cl_" + key[:min(len(key), legacyLinkIDLen)]
+}
+
+// LegacyLinkKeyPrefix is the key prefix a legacy ID names ("" when id is
+// not of LegacyLinkID's shape).
+func LegacyLinkKeyPrefix(id string) string {
+	p, ok := strings.CutPrefix(id, "cl_")
+	if !ok || len(p) != legacyLinkIDLen {
+		return ""
+	}
+	if _, err := hex.DecodeString(p); err != nil || strings.ToLower(p) != p {
+		return ""
+	}
+	return p
+}
+
+// CheckLinkUse says whether a link used at usedAt and revoked at revokedAt
+// (zero: never), expiring at expiresAt, can be used at now: a link works
+// once, within its lifetime, unless revoked.
+func CheckLinkUse(usedAt, revokedAt, expiresAt, now time.Time) error {
 	switch {
+	case !revokedAt.IsZero():
+		return ErrLinkRevoked()
 	case !usedAt.IsZero():
 		return onbehalf.Errorf(onbehalf.ECONFLICT, "This connect link was used already: ask for a new one.")
 	case !now.Before(expiresAt):
 		return onbehalf.Errorf(onbehalf.ECONFLICT, "This connect link has expired: ask for a new one.")
+	}
+	return nil
+}
+
+// ErrLinkRevoked is the error of using a revoked connect link.
+func ErrLinkRevoked() error {
+	return onbehalf.Errorf(onbehalf.ECONFLICT, "This connect link was revoked: ask for a new one.")
+}
+
+// CheckLinkRevoke says whether a link used at usedAt can be revoked: a
+// used link is past revoking (delete its connection instead).
+func CheckLinkRevoke(usedAt time.Time) error {
+	if !usedAt.IsZero() {
+		return onbehalf.Errorf(onbehalf.ECONFLICT, "This connect link was used already, so it cannot be revoked: delete the connection it made instead.")
+	}
+	return nil
+}
+
+// CheckLinkConnection refuses a connection ID a link cannot record.
+func CheckLinkConnection(id string) error {
+	if id == "" || len(id) > MaxKeyPart {
+		return onbehalf.FieldError("connection_id", "A connection ID must have 1 to %d bytes.", MaxKeyPart)
 	}
 	return nil
 }

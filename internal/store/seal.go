@@ -12,3 +12,7 @@ func LinkAD(key string) string { return "link:" + key }
 
 // EventAD binds an event's data to its ID.
 func EventAD(id string) string { return "event:" + id }
+
+// IdemAD binds an idempotent answer (which may hold a person's email and
+// name) to its idempotency key.
+func IdemAD(key string) string { return "idem:" + key }

@@ -15,10 +15,16 @@ import (
 // link is bound to (its SHA-256 is stored on the link).
 const sessBrowser = "browser"
 
+// PathConnected is the page a connect link without return_to ends on: it
+// says the account is connected and the tab can be closed, and nothing of
+// this server's own pages.
+const PathConnected = "/connect-done"
+
 // connectData is the data of connect.html: a connect link's consent page.
 type connectData struct {
 	page
-	LinkID         string
+	// Secret is the link's secret, the last part of its URL.
+	Secret         string
 	ExternalUserID string
 	// Origin is the product's origin (of the link's return_to), "" when
 	// the link has none.
@@ -26,7 +32,7 @@ type connectData struct {
 	ExpiresAt time.Time
 }
 
-// handleConnectLink handles "GET /connect/:link": a one-time link the
+// handleConnectLink handles "GET /connect/:link" (the link's secret): a one-time link the
 // product's backend made (POST /api/v1/connect-links). It shows the
 // consent page, which names the product's user the Zoom account will be
 // linked to; its Continue button (a POST) starts OAuth.
@@ -38,14 +44,14 @@ type connectData struct {
 // nothing, so that it cannot use the link up; Continue binds in any case.
 func (s *Server) handleConnectLink(c *gin.Context) {
 	l, err := s.opts.Store.ConnectLink(c.Request.Context(), c.Param("link"))
-	if err == nil && c.GetHeader("Sec-Fetch-Mode") == "navigate" {
+	if err == nil && l.Status(s.now()) == onbehalf.LinkPending && c.GetHeader("Sec-Fetch-Mode") == "navigate" {
 		l, err = s.bindLink(c)
 	}
 	if err = linkError(l, err, s.now()); err != nil {
-		s.renderError(c, "Cannot connect Zoom", err, "")
+		s.renderLinkError(c, err)
 		return
 	}
-	d := connectData{page: s.page(1), LinkID: l.ID, ExternalUserID: l.ExternalUserID, ExpiresAt: l.ExpiresAt}
+	d := connectData{page: s.linkPage(1), Secret: l.Secret, ExternalUserID: l.ExternalUserID, ExpiresAt: l.ExpiresAt}
 	if u, err := url.Parse(l.ReturnTo); err == nil && u.Host != "" {
 		d.Origin = u.Host
 	}
@@ -56,13 +62,16 @@ func (s *Server) handleConnectLink(c *gin.Context) {
 // the consent page's Continue. The link must be bound to this browser (or
 // is bound to it now); then OAuth starts for it.
 func (s *Server) handleConnectContinue(c *gin.Context) {
-	l, err := s.bindLink(c)
+	l, err := s.opts.Store.ConnectLink(c.Request.Context(), c.Param("link"))
+	if err == nil && l.Status(s.now()) == onbehalf.LinkPending {
+		l, err = s.bindLink(c)
+	}
 	if err = linkError(l, err, s.now()); err != nil {
-		s.renderError(c, "Cannot connect Zoom", err, "")
+		s.renderLinkError(c, err)
 		return
 	}
 	sess := sessions.Default(c)
-	sess.Set(sessLink, l.ID)
+	sess.Set(sessLink, l.Secret)
 	s.startOAuth(c, sess)
 }
 
@@ -83,18 +92,74 @@ func (s *Server) bindLink(c *gin.Context) (*onbehalf.ConnectLink, error) {
 }
 
 // linkError is the error a person sees for a connect link that cannot be
-// used (nil when l can). The store's own words serve for a conflict (used,
-// expired, opened in another browser).
+// used (nil when l can). The store's own words serve for a conflict found
+// while binding (opened in another browser).
 func linkError(l *onbehalf.ConnectLink, err error, now time.Time) error {
-	switch {
-	case onbehalf.ErrorCode(err) == onbehalf.ENOTFOUND:
+	if onbehalf.ErrorCode(err) == onbehalf.ENOTFOUND {
 		return onbehalf.Errorf(onbehalf.ENOTFOUND, "This connect link does not exist. Ask the app that sent you here for a new one.")
-	case err != nil:
+	}
+	if err != nil {
 		return err
-	case !l.UsedAt.IsZero():
+	}
+	switch l.Status(now) {
+	case onbehalf.LinkRevoked:
+		return errLinkRevoked
+	case onbehalf.LinkUsed:
 		return onbehalf.Errorf(onbehalf.ECONFLICT, "This connect link was used already. Ask the app that sent you here for a new one.")
-	case !now.Before(l.ExpiresAt):
+	case onbehalf.LinkExpired:
 		return onbehalf.Errorf(onbehalf.ECONFLICT, "This connect link expired. Ask the app that sent you here for a new one.")
 	}
 	return nil
+}
+
+// errLinkRevoked is the error a person sees for a revoked connect link.
+var errLinkRevoked = onbehalf.Errorf(onbehalf.ECONFLICT,
+	"The app that sent you here revoked this connect link, so it no longer works. Nothing was connected. If you still want to connect Zoom, ask the app for a new link.")
+
+// renderLinkError shows why a connect link cannot be used, without links
+// to this server's own pages; a revoked link's page says so in its title.
+// Where the link stands (revoked, used, expired, unknown) is news to the
+// person, not a fault to report.
+func (s *Server) renderLinkError(c *gin.Context, err error) {
+	title := "Cannot connect Zoom"
+	if err == errLinkRevoked {
+		title = "This connect link was revoked"
+	}
+	code := onbehalf.ErrorCode(err)
+	s.render(c, onbehalf.HTTPStatus(err), s.pages.errorPage, errorData{page: s.linkPage(0), Title: title,
+		Message: onbehalf.ErrorMessage(err), NoStart: true, Calm: code == onbehalf.ECONFLICT || code == onbehalf.ENOTFOUND})
+}
+
+// linkUseError is the error a person sees when the OAuth flow comes back
+// with a link that can no longer be used (used meanwhile, expired,
+// revoked): why, read from the link.
+func (s *Server) linkUseError(c *gin.Context, secret string, err error) error {
+	if code := onbehalf.ErrorCode(err); code != onbehalf.ECONFLICT && code != onbehalf.ENOTFOUND {
+		return err
+	}
+	l, rerr := s.opts.Store.ConnectLink(c.Request.Context(), secret)
+	if e := linkError(l, rerr, s.now()); e != nil {
+		return e
+	}
+	return err
+}
+
+// connectedData is the data of connected.html.
+type connectedData struct {
+	page
+	Conn *onbehalf.Connection
+}
+
+// handleConnected handles "GET /connect-done" (PathConnected): a connect
+// link without return_to ends here after connecting, whether the pages
+// are on or off. A connected session is told it worked and that the tab
+// can be closed; any other is a 404. With PAGES=false it answers
+// "GET /launch" too, where such links ended before.
+func (s *Server) handleConnected(c *gin.Context) {
+	conn, err := s.sessionConnection(c)
+	if err != nil {
+		s.notFound(c)
+		return
+	}
+	s.render(c, http.StatusOK, s.pages.connected, connectedData{page: s.linkPage(0), Conn: conn})
 }

@@ -110,11 +110,8 @@ func (s *Server) handleOAuthCallback(c *gin.Context) {
 	if linkID != "" {
 		l, err := s.opts.Store.UseConnectLink(ctx, linkID, s.now())
 		if err != nil {
-			retry = ""
-			if onbehalf.ErrorCode(err) == onbehalf.ECONFLICT || onbehalf.ErrorCode(err) == onbehalf.ENOTFOUND {
-				err = onbehalf.Errorf(onbehalf.ErrorCode(err), "This connect link was used already or expired. Ask the app that sent you here for a new one.")
-			}
-			fail(err)
+			_ = sess.Save()
+			s.renderLinkError(c, s.linkUseError(c, linkID, err))
 			return
 		}
 		link, retry = l, ""
@@ -137,7 +134,7 @@ func (s *Server) handleOAuthCallback(c *gin.Context) {
 	res, err := s.connect.Connect(ctx, req)
 	if cc, ok := errors.AsType[*onbehalf.ConnectConflict](err); ok {
 		_ = sess.Save()
-		s.render(c, http.StatusConflict, s.pages.errorPage, errorData{page: s.page(0),
+		s.render(c, http.StatusConflict, s.pages.errorPage, errorData{page: s.linkPage(0), NoStart: true,
 			Title: "This Zoom account is already connected to " + quote(cc.ExternalUserID),
 			Message: fmt.Sprintf("Your Zoom account is already connected to %s in the app that sent you here, so it was not connected to %s. "+
 				"Nothing was changed: it stays connected to %s. If that is not you, or this link was not meant for you, tell the app that sent it.",
@@ -165,11 +162,19 @@ func (s *Server) handleOAuthCallback(c *gin.Context) {
 		return
 	}
 	s.log.InfoContext(ctx, "zoom connected", "conn", conn.ID, "new", created, "link", link != nil)
-	if link != nil && link.ReturnTo != "" {
+	if link == nil {
+		c.Redirect(http.StatusSeeOther, "/launch")
+		return
+	}
+	// The link's record of what it made; the connect stands either way.
+	if err := s.opts.Store.LinkConnectLink(ctx, linkID, conn.ID); err != nil {
+		s.logError(c, "recording a connect link's connection failed", err)
+	}
+	if link.ReturnTo != "" {
 		c.Redirect(http.StatusSeeOther, withParam(link.ReturnTo, "connection_id", conn.ID))
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/launch")
+	c.Redirect(http.StatusSeeOther, PathConnected)
 }
 
 // withParam returns u with a query parameter added.

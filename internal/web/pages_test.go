@@ -75,11 +75,19 @@ func TestPagesOff(t *testing.T) {
 		link := e.connectLink(t, "")
 		resp = postForm(t, b, e.srv.URL+"/connect/"+link) // the consent page's Continue
 		page := body(resp)
-		if resp.StatusCode != 200 || resp.Request.URL.Path != "/launch" {
+		if resp.StatusCode != 200 || resp.Request.URL.Path != web.PathConnected {
 			t.Fatalf("PagesOff=%v: connect link ended at %s with %d: %s", off, resp.Request.URL, resp.StatusCode, clip(page))
 		}
-		if off != strings.Contains(page, "Zoom is connected") || off == strings.Contains(page, "<form") {
+		// Neutral, pages on or off: it worked, close the tab; nothing of
+		// this server's own pages.
+		if !strings.Contains(page, "Connected — you can close this tab") || strings.Contains(page, "<form") || strings.Contains(page, `href="/launch"`) {
 			t.Errorf("PagesOff=%v: the connect link's result page: %s", off, clip(page))
+		}
+		if off {
+			// Where such links ended before: still the result page.
+			if resp := get(t, b, e.srv.URL+"/launch"); resp.StatusCode != 200 || !strings.Contains(body(resp), "you can close this tab") {
+				t.Errorf("PagesOff: GET /launch when connected = %d", resp.StatusCode)
+			}
 		}
 		// Still no launch for this connected session, and its token URL
 		// (from a bot the API's launch service made) answers.
@@ -106,21 +114,29 @@ func TestPagesOff(t *testing.T) {
 			t.Fatalf("PagesOff=%v: /connect/… = %d", off, resp.StatusCode)
 		}
 		resp = get(t, b, e.srv.URL+"/zoom/oauth")
-		if resp.StatusCode != 200 || resp.Request.URL.Path != "/launch" {
+		if want := map[bool]string{true: web.PathConnected, false: "/launch"}[off]; resp.StatusCode != 200 || resp.Request.URL.Path != want {
 			t.Errorf("PagesOff=%v: /zoom/oauth with a connect link ended at %s with %d", off, resp.Request.URL, resp.StatusCode)
 		}
 	}
 }
 
-// connectLink stores a fresh connect link and returns its ID.
+// connectLink stores a fresh connect link and returns its secret (the
+// last part of its URL).
 func (e *testEnv) connectLink(t *testing.T, returnTo string) string {
 	t.Helper()
-	id := strings.ReplaceAll(time.Now().Format("150405.000000000"), ".", "") + "-link-0123456789abcdef"
-	l := onbehalf.ConnectLink{ID: id, ExternalUserID: "user-1", ReturnTo: returnTo, ExpiresAt: time.Now().Add(time.Hour)}
+	return e.newLink(t, returnTo).Secret
+}
+
+// newLink stores a fresh connect link and returns it.
+func (e *testEnv) newLink(t *testing.T, returnTo string) onbehalf.ConnectLink {
+	t.Helper()
+	stamp := strings.ReplaceAll(time.Now().Format("150405.000000000"), ".", "")
+	l := onbehalf.ConnectLink{ID: "cl_" + stamp, Secret: stamp + "-link-0123456789abcdef", ExternalUserID: "user-1", ReturnTo: returnTo,
+		ExpiresAt: time.Now().Add(time.Hour)}
 	if err := e.store.CreateConnectLink(context.Background(), l); err != nil {
 		t.Fatal(err)
 	}
-	return id
+	return l
 }
 
 // noRedirect returns a client that shares b's cookies but follows no

@@ -5,7 +5,6 @@ import (
 
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
-	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
 
 // notFoundText is the body of a 404 for a path this server does not serve:
@@ -54,22 +53,4 @@ func (s *Server) handleOAuthStartPaged(c *gin.Context) {
 		return
 	}
 	s.startOAuth(c, sessions.Default(c))
-}
-
-// connectedData is the data of connected.html.
-type connectedData struct {
-	page
-	Conn *onbehalf.Connection
-}
-
-// handleConnected answers "GET /launch" when PAGES=false: a connect link
-// with no return_to ends there after connecting, so a connected session
-// is told that it worked (and nothing more); any other is a 404.
-func (s *Server) handleConnected(c *gin.Context) {
-	conn, err := s.sessionConnection(c)
-	if err != nil {
-		s.notFound(c)
-		return
-	}
-	s.render(c, http.StatusOK, s.pages.connected, connectedData{page: s.page(0), Conn: conn})
 }

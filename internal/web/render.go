@@ -55,6 +55,10 @@ type page struct {
 	// Step is the step of the flow the page is (1 connect, 2 send a bot,
 	// 3 watch it; 0 none).
 	Step int
+	// Bare leaves out the links to this server's own pages: on the pages
+	// a product's user sees through a connect link, and everywhere with
+	// PAGES=false.
+	Bare bool
 }
 
 // homeData is the data of home.html.
@@ -177,4 +181,14 @@ func (s *Server) markDemo(data any) any {
 }
 
 // page returns the common page data.
-func (s *Server) page(step int) page { return page{Demo: s.opts.Demo, Step: step} }
+func (s *Server) page(step int) page {
+	return page{Demo: s.opts.Demo, Step: step, Bare: s.opts.PagesOff}
+}
+
+// linkPage is what a page of a connect link's flow shows around its own
+// content (Bare: the product's user is not this server's).
+func (s *Server) linkPage(step int) page {
+	p := s.page(step)
+	p.Bare = true
+	return p
+}

@@ -32,9 +32,10 @@ type Store interface {
 	Connection(ctx context.Context, id string) (*onbehalf.Connection, error)
 	ListBots(ctx context.Context, f onbehalf.BotFilter) ([]*onbehalf.Bot, string, error)
 	Bot(ctx context.Context, id string) (*onbehalf.Bot, error)
-	ConnectLink(ctx context.Context, id string) (*onbehalf.ConnectLink, error)
-	UseConnectLink(ctx context.Context, id string, now time.Time) (*onbehalf.ConnectLink, error)
-	BindConnectLink(ctx context.Context, id string, browser []byte, now time.Time) (*onbehalf.ConnectLink, error)
+	ConnectLink(ctx context.Context, secret string) (*onbehalf.ConnectLink, error)
+	UseConnectLink(ctx context.Context, secret string, now time.Time) (*onbehalf.ConnectLink, error)
+	LinkConnectLink(ctx context.Context, secret, connectionID string) error
+	BindConnectLink(ctx context.Context, secret string, browser []byte, now time.Time) (*onbehalf.ConnectLink, error)
 	Ping(ctx context.Context) error
 	Health(ctx context.Context) error
 }
@@ -231,6 +232,7 @@ func (s *Server) routes() (*gin.Engine, error) {
 	browser.GET("/zoom/oauth-callback", s.connectLinkFlow, s.handleOAuthCallback)
 	browser.GET("/connect/:link", s.handleConnectLink)
 	browser.POST("/connect/:link", s.csrf, s.handleConnectContinue)
+	browser.GET(PathConnected, s.handleConnected)
 	browser.GET("/launch", s.handleLaunchForm) // PAGES=false: handleConnected
 	// The pages for people: 404 with PAGES=false. A new page goes here.
 	pg := browser.Group("/", s.pagesOn)

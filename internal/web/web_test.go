@@ -120,7 +120,7 @@ func newEnv(t *testing.T, o envOpts) *testEnv {
 	e.signer = &tokenurl.Signer{Key: []byte("0123456789abcdef0123456789abcdef"), LegacyKeys: [][]byte{tokenurl.DeriveKey(secret)}, Now: o.now}
 	var platforms []onbehalf.Platform
 	if !o.noRecall {
-		env := platform.NewEnv(func(k string) string {
+		env := platform.NewConfigReader(func(k string) string {
 			return map[string]string{"RECALL_API_KEY": "rkey", "RECALL_API_URL": e.recall.URL(), "RECALL_VERIFICATION_SECRET": o.recallSecret}[k]
 		})
 		p, err := recall.Spec.Load(env, platform.Deps{HTTP: &http.Client{Timeout: 10 * time.Second}, Now: o.now, Logger: log})

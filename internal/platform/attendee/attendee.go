@@ -91,7 +91,7 @@ type Config struct {
 // Load reads Attendee's configuration block: nil and no error when
 // ATTENDEE_API_KEY is unset, else the adapter or every problem of the
 // block.
-func Load(env *platform.Env, deps platform.Deps) (onbehalf.Platform, error) {
+func Load(env *platform.ConfigReader, deps platform.Deps) (onbehalf.Platform, error) {
 	b, ok := env.Block(VarAPIKey)
 	if !ok {
 		return nil, nil

@@ -103,7 +103,7 @@ func TestConformance(t *testing.T) {
 
 func TestLoad(t *testing.T) {
 	load := func(env map[string]string) (onbehalf.Platform, error) {
-		return attendee.Spec.Load(platform.NewEnv(func(k string) string { return env[k] }), platform.Deps{})
+		return attendee.Spec.Load(platform.NewConfigReader(func(k string) string { return env[k] }), platform.Deps{})
 	}
 	if p, err := load(map[string]string{attendee.VarWebhookSecret: "junk"}); p != nil || err != nil {
 		t.Fatalf("no API key: %v, %v; want nil, nil", p, err)

@@ -66,6 +66,35 @@ var subTypeMessages = map[string]string{
 	"webinar_attendee_needs_panelist_promotion": "The bot joined the webinar as an attendee: a host must make it a panelist for it to record.",
 }
 
+// subTypeFailures put the sub types of a failed join or a removal in the
+// join-failure vocabulary. zoom_meeting_status_failed is mapped by the
+// Zoom code Attendee passes on (event_metadata.zoom_result_code,
+// platform.ZoomFailure). Attendee reports a bot Zoom removed because its
+// OBF user left as a plain meeting_ended (bot_controller.py ignores the
+// SDK's end reason), so no sub type means "user_left".
+var subTypeFailures = map[string]onbehalf.JoinFailure{
+	"authorized_user_not_in_meeting_timeout_exceeded": onbehalf.JoinUserNotInMeeting,
+	"meeting_not_started_waiting_for_host":            onbehalf.JoinMeetingNotStarted,
+	"zoom_app_cannot_join_anonymously":                onbehalf.JoinTokenInvalid,
+	"unpublished_zoom_app":                            onbehalf.JoinAppNotApproved,
+	"waiting_room_timeout_exceeded":                   onbehalf.JoinWaitingRoom,
+	"request_to_join_denied":                          onbehalf.JoinWaitingRoom,
+}
+
+// zoomCodeSubType is the sub type whose event_metadata carries the Zoom
+// Meeting SDK's MeetingFailCode.
+const zoomCodeSubType = "zoom_meeting_status_failed"
+
+// joinFailure is a bot.state_change in the join-failure vocabulary
+// (zoomCode: event_metadata.zoom_result_code, "" when none).
+func joinFailure(status onbehalf.BotStatus, subType, zoomCode string) onbehalf.JoinFailure {
+	f := subTypeFailures[subType]
+	if f == "" && zoomCode != "" {
+		f, _ = platform.ZoomFailure(zoomCode)
+	}
+	return platform.FailureOf(status, f)
+}
+
 // eventTypeMessages say what happened, by event_type, when the sub type
 // says nothing more.
 var eventTypeMessages = map[string]string{

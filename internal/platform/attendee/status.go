@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/platform"
 )
 
 // Attendee's bot.state_change webhook (bots/tasks/deliver_webhook_task.py,
@@ -31,9 +32,14 @@ type stateWebhook struct {
 	Data           struct {
 		EventType    string  `json:"event_type"`
 		EventSubType *string `json:"event_sub_type"`
-		OldState     string  `json:"old_state"`
-		NewState     string  `json:"new_state"`
-		CreatedAt    string  `json:"created_at"`
+		// EventMetadata carries zoom_result_code (a string) on the
+		// could_not_join_meeting events of a Zoom SDK failure.
+		EventMetadata struct {
+			ZoomResultCode json.RawMessage `json:"zoom_result_code"`
+		} `json:"event_metadata"`
+		OldState  string `json:"old_state"`
+		NewState  string `json:"new_state"`
+		CreatedAt string `json:"created_at"`
 	} `json:"data"`
 }
 
@@ -81,6 +87,7 @@ func (a *Adapter) ParseStatusWebhook(r *http.Request, body []byte) ([]onbehalf.S
 	if !ok {
 		return nil, nil
 	}
+	zoomCode := rawCode(wh.Data.EventMetadata.ZoomResultCode)
 	var at time.Time
 	if t, err := time.Parse(time.RFC3339Nano, wh.Data.CreatedAt); err == nil {
 		at = t // Python's isoformat() with a UTC offset; otherwise: when received
@@ -91,8 +98,32 @@ func (a *Adapter) ParseStatusWebhook(r *http.Request, body []byte) ([]onbehalf.S
 		EventID:       wh.IdempotencyKey,
 		Status:        status,
 		Code:          wh.Data.EventType,
-		SubCode:       sub,
+		SubCode:       withZoomCode(sub, zoomCode),
 		Message:       msg,
+		Failure:       joinFailure(status, sub, zoomCode),
 		At:            at,
 	}}, nil
+}
+
+// rawCode reads zoom_result_code, a string in Attendee's events (a number
+// is taken too); "" when absent or neither.
+func rawCode(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return platform.Clip(platform.Printable(s), 16)
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return platform.Clip(n.String(), 16)
+	}
+	return ""
+}
+
+// withZoomCode keeps the Zoom code beside the sub type, as the raw code
+// of the report ("zoom_meeting_status_failed:505").
+func withZoomCode(sub, zoomCode string) string {
+	if zoomCode == "" {
+		return sub
+	}
+	return sub + ":" + zoomCode
 }

@@ -80,7 +80,7 @@ var Spec = platform.Spec{
 
 // load reads the MEETINGBAAS_* block: nil without an API key, every
 // problem of the block at once otherwise.
-func load(env *platform.Env, deps platform.Deps) (onbehalf.Platform, error) {
+func load(env *platform.ConfigReader, deps platform.Deps) (onbehalf.Platform, error) {
 	b, ok := env.Block(VarAPIKey)
 	if !ok {
 		return nil, nil
@@ -89,7 +89,7 @@ func load(env *platform.Env, deps platform.Deps) (onbehalf.Platform, error) {
 	c.BaseURL, c.Timeout = b.API(VarAPIURL, DefaultAPIURL, VarTimeout, DefaultTimeout)
 	c.WebhookSecret = env.Get(VarWebhookSecret, "")
 	if c.WebhookSecret != "" {
-		if _, err := swh.ParseSecret(c.WebhookSecret); err != nil {
+		if _, err := onbehalf.ParseWebhookSecret(c.WebhookSecret); err != nil {
 			env.Problemf("%s: %v", VarWebhookSecret, err)
 		}
 	}

@@ -15,7 +15,7 @@ import (
 
 // load runs Spec.Load on env.
 func load(env map[string]string) (onbehalf.Platform, error) {
-	e := platform.NewEnv(func(k string) string { return env[k] })
+	e := platform.NewConfigReader(func(k string) string { return env[k] })
 	return meetingbaas.Spec.Load(e, platform.Deps{HTTP: &http.Client{}, Now: time.Now})
 }
 

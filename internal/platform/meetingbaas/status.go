@@ -1,6 +1,7 @@
 package meetingbaas
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -75,6 +76,34 @@ var failureReasons = map[string]string{
 	"INSUFFICIENT_TOKENS":                 "The Meeting BaaS account has too few tokens left.",
 	"DAILY_BOT_CAP_REACHED":               "The Meeting BaaS account reached its daily bot cap.",
 	"BOT_ALREADY_EXISTS":                  "Another Meeting BaaS bot is already in this meeting.",
+}
+
+// failureCodes put the codes of bot.failed (error_code) and the failure
+// status codes of bot.status_change in the join-failure vocabulary.
+// Meeting BaaS has no code for "the authorized user left": a bot Zoom
+// removes for that ends as bot_removed or call_ended, which a participant
+// removing it or the meeting ending also give; only a message that quotes
+// Zoom's code or words tells it (platform.ZoomFailureInWords).
+var failureCodes = map[string]onbehalf.JoinFailure{
+	"WAITING_FOR_AUTHORIZED_USER_TIMEOUT": onbehalf.JoinUserNotInMeeting,
+	"ZOOM_OBF_TOKEN_ERROR":                onbehalf.JoinTokenInvalid,
+	"ZOOM_ACCESS_TOKEN_ERROR":             onbehalf.JoinTokenInvalid,
+	"ZOOM_ANONYMOUS_JOIN_NOT_ALLOWED":     onbehalf.JoinTokenInvalid,
+	"UNABLE_JOIN_EXTERNAL_MEETING":        onbehalf.JoinAppNotApproved,
+	"WAITING_FOR_HOST_TIMEOUT":            onbehalf.JoinMeetingNotStarted,
+	"TIMEOUT_WAITING_TO_START":            onbehalf.JoinMeetingNotStarted,
+	"BOT_NOT_ACCEPTED":                    onbehalf.JoinWaitingRoom,
+	"bot_rejected":                        onbehalf.JoinWaitingRoom,
+	"waiting_room_timeout":                onbehalf.JoinWaitingRoom,
+}
+
+// failureOf is a report's failure: Zoom's code or words in the platform's
+// message first, then the code's.
+func failureOf(status onbehalf.BotStatus, code, message string) onbehalf.JoinFailure {
+	if !status.Final() {
+		return ""
+	}
+	return platform.FailureOf(status, cmp.Or(platform.ZoomFailureInWords(message), failureCodes[code]))
 }
 
 // VerifyStatusWebhook implements onbehalf.StatusReceiver: the account
@@ -164,6 +193,7 @@ func (a *Adapter) ParseStatusWebhook(r *http.Request, body []byte) ([]onbehalf.S
 		}
 		rep.Status, rep.Code, rep.At = sc.status, d.Status.Code, parseTime(d.Status.CreatedAt)
 		rep.Message = withPlatformWords(sc.reason, d.Status.ErrorMessage)
+		rep.Failure = failureOf(sc.status, d.Status.Code, d.Status.ErrorMessage)
 		// A status change is named by its code and time; without a time
 		// it has no name (and is de-duplicated by its content).
 		rep.EventID = ""
@@ -173,6 +203,7 @@ func (a *Adapter) ParseStatusWebhook(r *http.Request, body []byte) ([]onbehalf.S
 	case EventFailed:
 		rep.Status, rep.SubCode, rep.At = onbehalf.BotFailed, platform.Clip(platformText(d.ErrorCode), 64), parseTime(d.SentAt)
 		rep.Message = failureReason(d.ErrorCode, d.ErrorMessage)
+		rep.Failure = failureOf(rep.Status, d.ErrorCode, d.ErrorMessage)
 	case EventCompleted:
 		rep.Status, rep.Message = onbehalf.BotDone, "The bot left the meeting and Meeting BaaS finished its work."
 		if rep.At = parseTime(d.ExitedAt); rep.At.IsZero() {

@@ -72,7 +72,7 @@ func TestStatusChange(t *testing.T) {
 		}
 		r := reps[0]
 		want := onbehalf.StatusReport{Platform: "meetingbaas", PlatformBotID: botUUID, EventID: "bot.status_change:" + tc.code + "@2026-03-02T10:30:00.250Z",
-			Status: tc.status, Code: tc.code, At: at, Message: r.Message}
+			Status: tc.status, Code: tc.code, At: at, Message: r.Message, Failure: platform.FailureOf(tc.status, wantFailure[tc.code])}
 		if r != want {
 			t.Errorf("%s: %+v\nwant %+v", tc.code, r, want)
 		}
@@ -96,28 +96,38 @@ func TestStatusChange(t *testing.T) {
 	}
 }
 
+// wantFailure is the failure of the status codes that name one.
+var wantFailure = map[string]onbehalf.JoinFailure{
+	"bot_rejected": onbehalf.JoinWaitingRoom, "waiting_room_timeout": onbehalf.JoinWaitingRoom,
+}
+
 func TestFailedAndCompleted(t *testing.T) {
 	a := newAdapter(t, meetingbaas.Config{})
 	failed := func(code, msg string) string {
 		return `{"event":"bot.failed","data":{"bot_id":"` + botUUID + `","event_id":"789e0123-e45b-47c8-9901-234567890abc","error_code":"` + code +
 			`","error_message":"` + msg + `","sent_at":"2026-03-02T10:40:00Z"},"extra":null}`
 	}
-	for _, tc := range []struct{ body, sub, msg string }{
+	for _, tc := range []struct {
+		body, sub, msg string
+		failure        onbehalf.JoinFailure
+	}{
 		{failed("WAITING_FOR_AUTHORIZED_USER_TIMEOUT", "Timed out waiting for the authorized user"), "WAITING_FOR_AUTHORIZED_USER_TIMEOUT",
-			"You did not join the meeting in time: the bot can only join while you are in it. Meeting BaaS says: Timed out waiting for the authorized user"},
+			"You did not join the meeting in time: the bot can only join while you are in it. Meeting BaaS says: Timed out waiting for the authorized user", onbehalf.JoinUserNotInMeeting},
 		{failed("WAITING_FOR_HOST_TIMEOUT", ""), "WAITING_FOR_HOST_TIMEOUT",
-			"Nobody let the bot in in time: the meeting did not start, or you did not join it (the bot can only join while you are in it)."},
-		{failed("ZOOM_OBF_TOKEN_ERROR", ""), "ZOOM_OBF_TOKEN_ERROR", "The bot got no usable OBF token from this server's token URL: see its token fetches."},
-		{failed("BOT_CRASHED", "The bot crashed"), "BOT_CRASHED", "The bot failed: The bot crashed (BOT_CRASHED)"},
-		{failed("MEETING_ENDED", ""), "MEETING_ENDED", "Meeting BaaS reports that the bot failed (MEETING_ENDED)."},
-		{failed("", ""), "", "Meeting BaaS reports that the bot failed, without saying why."},
+			"Nobody let the bot in in time: the meeting did not start, or you did not join it (the bot can only join while you are in it).", onbehalf.JoinMeetingNotStarted},
+		{failed("ZOOM_OBF_TOKEN_ERROR", ""), "ZOOM_OBF_TOKEN_ERROR", "The bot got no usable OBF token from this server's token URL: see its token fetches.", onbehalf.JoinTokenInvalid},
+		{failed("BOT_CRASHED", "The bot crashed"), "BOT_CRASHED", "The bot failed: The bot crashed (BOT_CRASHED)", onbehalf.JoinOther},
+		{failed("MEETING_ENDED", ""), "MEETING_ENDED", "Meeting BaaS reports that the bot failed (MEETING_ENDED).", onbehalf.JoinOther},
+		{failed("MEETING_ERROR", "Zoom meeting failed with code 506"), "MEETING_ERROR",
+			"The bot failed: Zoom meeting failed with code 506 (MEETING_ERROR)", onbehalf.JoinTokenWrongMeeting},
+		{failed("", ""), "", "Meeting BaaS reports that the bot failed, without saying why.", onbehalf.JoinOther},
 	} {
 		reps, err := parse(t, a, tc.body)
 		if err != nil || len(reps) != 1 {
 			t.Fatalf("%s: %v, %v", tc.sub, reps, err)
 		}
 		want := onbehalf.StatusReport{Platform: "meetingbaas", PlatformBotID: botUUID, EventID: "bot.failed", Status: onbehalf.BotFailed,
-			Code: "bot.failed", SubCode: tc.sub, Message: tc.msg, At: time.Date(2026, 3, 2, 10, 40, 0, 0, time.UTC)}
+			Code: "bot.failed", SubCode: tc.sub, Message: tc.msg, Failure: tc.failure, At: time.Date(2026, 3, 2, 10, 40, 0, 0, time.UTC)}
 		if reps[0] != want {
 			t.Errorf("%s:\n got %+v\nwant %+v", tc.sub, reps[0], want)
 		}
@@ -173,7 +183,7 @@ func TestIgnoredAndUnreadable(t *testing.T) {
 func TestVerifyStatusWebhook(t *testing.T) {
 	now := time.Unix(1_780_000_000, 0)
 	a := newAdapterWith(t, meetingbaas.Config{WebhookSecret: webhookSecret}, platform.Deps{Now: func() time.Time { return now }})
-	key, _ := swh.ParseSecret(webhookSecret)
+	key, _ := onbehalf.ParseWebhookSecret(webhookSecret)
 	body := []byte(statusChange("queued", ""))
 	request := func(id string, ts time.Time, sig string, body []byte) *http.Request {
 		r := httptest.NewRequest("POST", meetingbaas.PathWebhook, strings.NewReader(string(body)))

@@ -96,7 +96,7 @@ type Config struct {
 // Load reads MeetStream's configuration block: nil and no error when
 // MEETSTREAM_API_KEY is unset, else the adapter or every problem of the
 // block at once.
-func Load(env *platform.Env, deps platform.Deps) (onbehalf.Platform, error) {
+func Load(env *platform.ConfigReader, deps platform.Deps) (onbehalf.Platform, error) {
 	b, ok := env.Block(VarAPIKey)
 	if !ok {
 		return nil, nil

@@ -10,9 +10,9 @@ import (
 	"github.com/onbehalf/onbehalf/internal/platform"
 )
 
-// env returns a platform.Env reading vars.
-func env(vars map[string]string) *platform.Env {
-	return platform.NewEnv(func(k string) string { return vars[k] })
+// env returns a platform.ConfigReader reading vars.
+func env(vars map[string]string) *platform.ConfigReader {
+	return platform.NewConfigReader(func(k string) string { return vars[k] })
 }
 
 func TestLoadUnset(t *testing.T) {

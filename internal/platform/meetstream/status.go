@@ -1,6 +1,7 @@
 package meetstream
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/platform"
 )
 
 // Headers of MeetStream's signed status webhooks (workspace endpoints
@@ -74,6 +76,17 @@ var statuses = map[string]onbehalf.BotStatus{
 // failedStatuses are the bot_status values of a bot.stopped that ended in
 // failure, for deliveries without the specific bot_event.
 var failedStatuses = []string{"notallowed", "denied", "error"}
+
+// eventFailures put the failure events in the join-failure vocabulary.
+// MeetStream names no reason beyond the event and its message (status_code
+// is 500 for every failure), so a message that quotes Zoom's code or words
+// is read first (platform.ZoomFailureInWords): that is how "the
+// authorized user left" and "not in the meeting" can be told.
+var eventFailures = map[string]onbehalf.JoinFailure{
+	"bot.notallowed": onbehalf.JoinWaitingRoom, // "Failed: Not admitted to meeting"
+	"bot.denied":     onbehalf.JoinWaitingRoom,
+	"bot.kicked":     onbehalf.JoinOther,
+}
 
 // defaultMessages say what a status means when MeetStream sent no message.
 var defaultMessages = map[onbehalf.BotStatus]string{
@@ -173,6 +186,10 @@ func (a *Adapter) ParseStatusWebhook(r *http.Request, body []byte) ([]onbehalf.S
 		return nil, onbehalf.Errorf(onbehalf.EINVALID, "Unreadable MeetStream status webhook: %s without a bot_id.", name)
 	}
 	msg := strings.TrimSpace(w.Message)
+	var fail onbehalf.JoinFailure
+	if status.Final() {
+		fail = cmp.Or(platform.ZoomFailureInWords(msg), eventFailures[strings.ToLower(name)])
+	}
 	if msg == "" {
 		msg = defaultMessages[status]
 	}
@@ -184,6 +201,7 @@ func (a *Adapter) ParseStatusWebhook(r *http.Request, body []byte) ([]onbehalf.S
 		Code:          name,
 		SubCode:       strings.TrimSpace(w.BotStatus),
 		Message:       msg,
+		Failure:       platform.FailureOf(status, fail),
 		At:            at,
 	}}, nil
 }

@@ -106,7 +106,7 @@ type Config struct {
 
 // Load reads Recall's configuration block: nil and no error when
 // RECALL_API_KEY is unset, else the adapter or every problem of the block.
-func Load(env *platform.Env, deps platform.Deps) (onbehalf.Platform, error) {
+func Load(env *platform.ConfigReader, deps platform.Deps) (onbehalf.Platform, error) {
 	b, ok := env.Block(VarAPIKey)
 	if !ok {
 		return nil, nil
@@ -130,7 +130,7 @@ func Load(env *platform.Env, deps platform.Deps) (onbehalf.Platform, error) {
 		if *s.dst == "" {
 			continue
 		}
-		if _, err := swh.ParseSecret(*s.dst); err != nil {
+		if _, err := onbehalf.ParseWebhookSecret(*s.dst); err != nil {
 			env.Problemf("%s: %v", s.name, err) // never the value
 		}
 	}
@@ -181,7 +181,7 @@ func New(c Config, deps platform.Deps) (*Adapter, error) {
 		statusSecrets, statusVars = append(statusSecrets, c.VerificationSecret), append(statusVars, VarVerificationSecret)
 	}
 	if c.WebhookSecret != "" {
-		if _, err := swh.ParseSecret(c.WebhookSecret); err != nil {
+		if _, err := onbehalf.ParseWebhookSecret(c.WebhookSecret); err != nil {
 			return nil, errors.New(VarWebhookSecret + ": " + err.Error())
 		}
 		statusSecrets, statusVars = append(statusSecrets, c.WebhookSecret), append(statusVars, VarWebhookSecret)

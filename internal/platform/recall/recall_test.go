@@ -89,7 +89,7 @@ func TestRegions(t *testing.T) {
 
 // load runs Spec.Load on the given variables.
 func load(vars map[string]string) (onbehalf.Platform, error) {
-	env := platform.NewEnv(func(k string) string { return vars[k] })
+	env := platform.NewConfigReader(func(k string) string { return vars[k] })
 	return recall.Spec.Load(env, platform.Deps{})
 }
 

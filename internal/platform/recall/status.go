@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/platform"
 	"github.com/onbehalf/onbehalf/internal/platform/swh"
 )
 
@@ -119,6 +120,7 @@ func (a *Adapter) ParseStatusWebhook(r *http.Request, body []byte) ([]onbehalf.S
 		return nil, invalid("it names no bot")
 	}
 	rep.Status = status
+	rep.Failure = failure(status, rep.SubCode)
 	rep.Message = describe(rep.Code, rep.SubCode, rep.Message)
 	if t, err := time.Parse(time.RFC3339Nano, at); err == nil {
 		rep.At = t
@@ -204,60 +206,85 @@ var subCodeReasons = []struct {
 	// all must be in the sub code.
 	all []string
 	why string
+	// fail is the sub code in the join-failure vocabulary ("": none).
+	fail onbehalf.JoinFailure
 }{
 	// On-behalf-of joins: the bot may only be in the meeting with its person.
-	{[]string{"obf", "not_in_meeting"}, "the person you joined for was not in the meeting"},
-	{[]string{"user_not_in_meeting"}, "the person you joined for was not in the meeting"},
-	{[]string{"authorized_user", "left"}, "the person you joined for left the meeting"},
-	{[]string{"obf"}, "Zoom did not accept the on-behalf-of (OBF) token"},
-	{[]string{"zak"}, "Zoom did not accept the ZAK (sign-in) token"},
-	{[]string{"join_token"}, "Zoom did not accept the join token"},
+	{[]string{"obf", "not_in_meeting"}, "the person you joined for was not in the meeting", onbehalf.JoinUserNotInMeeting},
+	{[]string{"user_not_in_meeting"}, "the person you joined for was not in the meeting", onbehalf.JoinUserNotInMeeting},
+	{[]string{"authorized_user", "left"}, "the person you joined for left the meeting", onbehalf.JoinUserLeft},
+	{[]string{"obf", "left"}, "the person you joined for left the meeting", onbehalf.JoinUserLeft},
+	{[]string{"external_meeting"}, "Zoom does not let this app join meetings of other Zoom accounts (the app is not published)", onbehalf.JoinAppNotApproved},
+	{[]string{"obf"}, "Zoom did not accept the on-behalf-of (OBF) token", onbehalf.JoinTokenInvalid},
+	{[]string{"zak"}, "Zoom did not accept the ZAK (sign-in) token", onbehalf.JoinTokenInvalid},
+	{[]string{"join_token"}, "Zoom did not accept the join token", onbehalf.JoinTokenInvalid},
 
 	// Why a bot left the call.
-	{[]string{"call_ended_by_host"}, "the host ended the meeting"},
-	{[]string{"everyone_left"}, "everyone left the meeting"},
-	{[]string{"noone_joined"}, "nobody joined the meeting"},
-	{[]string{"kicked_from_waiting_room"}, "the host did not let the bot in from the waiting room"},
-	{[]string{"waiting_room_timeout"}, "nobody let the bot in from the waiting room in time"},
-	{[]string{"timeout", "waiting_room"}, "nobody let the bot in from the waiting room in time"},
-	{[]string{"kicked_from_call"}, "the host removed the bot from the meeting"},
-	{[]string{"received_leave_call"}, "the bot was told to leave"},
-	{[]string{"only_bot"}, "only bots were left in the meeting"},
-	{[]string{"silence_detected"}, "only bots were left in the meeting (long silence)"},
-	{[]string{"recording_permission_denied"}, "the bot was not allowed to record, so it left"},
-	{[]string{"in_call_not_recording"}, "the bot was never allowed to record, so it left"},
-	{[]string{"max_duration"}, "the bot reached its maximum time in the meeting"},
-	{[]string{"max_length"}, "the meeting reached its maximum length"},
-	{[]string{"platform_idle"}, "the meeting was idle, so Zoom ended it"},
+	{[]string{"call_ended_by_host"}, "the host ended the meeting", ""},
+	{[]string{"everyone_left"}, "everyone left the meeting", ""},
+	{[]string{"noone_joined"}, "nobody joined the meeting", ""},
+	{[]string{"kicked_from_waiting_room"}, "the host did not let the bot in from the waiting room", onbehalf.JoinWaitingRoom},
+	{[]string{"waiting_room_timeout"}, "nobody let the bot in from the waiting room in time", onbehalf.JoinWaitingRoom},
+	{[]string{"timeout", "waiting_room"}, "nobody let the bot in from the waiting room in time", onbehalf.JoinWaitingRoom},
+	{[]string{"kicked_from_call"}, "the host removed the bot from the meeting", onbehalf.JoinOther},
+	{[]string{"received_leave_call"}, "the bot was told to leave", ""},
+	{[]string{"only_bot"}, "only bots were left in the meeting", ""},
+	{[]string{"silence_detected"}, "only bots were left in the meeting (long silence)", ""},
+	{[]string{"recording_permission_denied"}, "the bot was not allowed to record, so it left", ""},
+	{[]string{"in_call_not_recording"}, "the bot was never allowed to record, so it left", ""},
+	{[]string{"max_duration"}, "the bot reached its maximum time in the meeting", ""},
+	{[]string{"max_length"}, "the meeting reached its maximum length", ""},
+	{[]string{"platform_idle"}, "the meeting was idle, so Zoom ended it", ""},
 
 	// Why a bot could not join.
-	{[]string{"meeting_not_started"}, "the meeting has not started: waiting for the host"},
-	{[]string{"host_not_present"}, "the host is not in the meeting"},
-	{[]string{"meeting_not_found"}, "the meeting does not exist"},
-	{[]string{"meeting_ended"}, "the meeting had already ended"},
-	{[]string{"password_incorrect"}, "the meeting passcode is wrong"},
-	{[]string{"passcode"}, "the meeting passcode is wrong"},
-	{[]string{"meeting_locked"}, "the meeting is locked"},
-	{[]string{"meeting_full"}, "the meeting is full"},
-	{[]string{"link_expired"}, "the meeting link has expired"},
-	{[]string{"link_invalid"}, "the meeting link is not valid"},
-	{[]string{"requires_sign_in"}, "the meeting only admits signed-in users"},
-	{[]string{"sdk_credentials"}, "Recall.ai has no Zoom SDK credentials for this workspace"},
-	{[]string{"sdk_key_blocked"}, "the host's Zoom account blocks this app"},
+	{[]string{"meeting_not_started"}, "the meeting has not started: waiting for the host", onbehalf.JoinMeetingNotStarted},
+	{[]string{"host_not_present"}, "the host is not in the meeting", onbehalf.JoinMeetingNotStarted},
+	{[]string{"meeting_not_found"}, "the meeting does not exist", ""},
+	{[]string{"meeting_ended"}, "the meeting had already ended", ""},
+	{[]string{"password_incorrect"}, "the meeting passcode is wrong", ""},
+	{[]string{"passcode"}, "the meeting passcode is wrong", ""},
+	{[]string{"meeting_locked"}, "the meeting is locked", ""},
+	{[]string{"meeting_full"}, "the meeting is full", ""},
+	{[]string{"link_expired"}, "the meeting link has expired", ""},
+	{[]string{"link_invalid"}, "the meeting link is not valid", ""},
+	{[]string{"requires_sign_in"}, "the meeting only admits signed-in users", ""},
+	{[]string{"sdk_credentials"}, "Recall.ai has no Zoom SDK credentials for this workspace", ""},
+	{[]string{"sdk_key_blocked"}, "the host's Zoom account blocks this app", onbehalf.JoinAppNotApproved},
 
 	// Why a bot in the call may not record.
-	{[]string{"local_recording_disabled"}, "the host's Zoom settings do not allow local recording"},
-	{[]string{"local_recording_request_disabled"}, "the host's Zoom settings do not let participants ask to record"},
-	{[]string{"denied_by_host"}, "the host refused the recording request"},
-	{[]string{"local_recording_denied"}, "Zoom refused the recording request"},
-	{[]string{"grant_not_supported"}, "the host's Zoom client cannot grant recording permission"},
+	{[]string{"local_recording_disabled"}, "the host's Zoom settings do not allow local recording", ""},
+	{[]string{"local_recording_request_disabled"}, "the host's Zoom settings do not let participants ask to record", ""},
+	{[]string{"denied_by_host"}, "the host refused the recording request", ""},
+	{[]string{"local_recording_denied"}, "Zoom refused the recording request", ""},
+	{[]string{"grant_not_supported"}, "the host's Zoom client cannot grant recording permission", ""},
 
-	{[]string{"bot_errored"}, "the bot ran into an unexpected error at Recall.ai"},
-	{[]string{"failed_to_launch"}, "Recall.ai could not start the bot in time"},
+	{[]string{"bot_errored"}, "the bot ran into an unexpected error at Recall.ai", ""},
+	{[]string{"failed_to_launch"}, "Recall.ai could not start the bot in time", ""},
 }
 
 // reason returns the words for a sub code, or "" for one not known.
 func reason(subCode string) string {
+	why, _ := matchSubCode(subCode)
+	return why
+}
+
+// failure is a report's sub code in the join-failure vocabulary: the
+// sub code's, else "other" for a fatal report (platform.FailureOf). A
+// sub code that ends in a number after "zoom" is read as the Zoom
+// Meeting SDK's code it passes on (platform.ZoomFailure).
+func failure(status onbehalf.BotStatus, subCode string) onbehalf.JoinFailure {
+	_, fail := matchSubCode(subCode)
+	if fail == "" && strings.Contains(strings.ToLower(subCode), "zoom") {
+		if i := strings.LastIndexAny(subCode, "_-"); i >= 0 {
+			fail, _ = platform.ZoomFailure(subCode[i+1:])
+		}
+	}
+	return platform.FailureOf(status, fail)
+}
+
+// matchSubCode finds a sub code's words and failure: the first entry of
+// subCodeReasons whose parts are all in it.
+func matchSubCode(subCode string) (why string, fail onbehalf.JoinFailure) {
 	s := strings.ToLower(subCode)
 next:
 	for _, r := range subCodeReasons {
@@ -266,7 +293,7 @@ next:
 				continue next
 			}
 		}
-		return r.why
+		return r.why, r.fail
 	}
-	return ""
+	return "", ""
 }

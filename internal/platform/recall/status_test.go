@@ -43,24 +43,27 @@ func TestParseStatusWebhook(t *testing.T) {
 		event, subCode string
 		status         onbehalf.BotStatus
 		message        string
+		failure        onbehalf.JoinFailure
 	}{
-		{"joining_call", "", onbehalf.BotJoining, "joining the meeting"},
-		{"in_waiting_room", "", onbehalf.BotWaiting, "in the waiting room"},
-		{"in_call_not_recording", "", onbehalf.BotInCall, "in the call, not recording yet"},
-		{"recording_permission_allowed", "", onbehalf.BotInCall, "in the call, allowed to record"},
-		{"recording_permission_denied", "zoom_local_recording_disabled", onbehalf.BotInCall, "the host's Zoom settings do not allow local recording"},
-		{"in_call_recording", "", onbehalf.BotInCall, "in the call, recording"},
-		{"call_ended", "timeout_exceeded_everyone_left", onbehalf.BotDone, "everyone left the meeting"},
-		{"call_ended", "call_ended_by_host", onbehalf.BotDone, "the host ended the meeting"},
-		{"call_ended", "bot_kicked_from_waiting_room", onbehalf.BotDone, "the host did not let the bot in from the waiting room"},
-		{"call_ended", "timeout_exceeded_waiting_room", onbehalf.BotDone, "nobody let the bot in from the waiting room in time"},
-		{"call_ended", "", onbehalf.BotDone, "left the meeting"},
-		{"done", "", onbehalf.BotDone, "done: Recall.ai finished with the bot"},
-		{"fatal", "zoom_obf_user_not_in_meeting", onbehalf.BotFailed, "the person you joined for was not in the meeting"},
-		{"fatal", "zoom_obf_token_invalid", onbehalf.BotFailed, "Zoom did not accept the on-behalf-of (OBF) token"},
-		{"fatal", "meeting_not_started", onbehalf.BotFailed, "the meeting has not started: waiting for the host"},
-		{"fatal", "zoom_something_new_and_odd", onbehalf.BotFailed, "zoom something new and odd"},
-		{"fatal", "", onbehalf.BotFailed, "the bot failed (Recall.ai gave no reason)"},
+		{"joining_call", "", onbehalf.BotJoining, "joining the meeting", ""},
+		{"in_waiting_room", "", onbehalf.BotWaiting, "in the waiting room", ""},
+		{"in_call_not_recording", "", onbehalf.BotInCall, "in the call, not recording yet", ""},
+		{"recording_permission_allowed", "", onbehalf.BotInCall, "in the call, allowed to record", ""},
+		{"recording_permission_denied", "zoom_local_recording_disabled", onbehalf.BotInCall, "the host's Zoom settings do not allow local recording", ""},
+		{"in_call_recording", "", onbehalf.BotInCall, "in the call, recording", ""},
+		{"call_ended", "timeout_exceeded_everyone_left", onbehalf.BotDone, "everyone left the meeting", ""},
+		{"call_ended", "call_ended_by_host", onbehalf.BotDone, "the host ended the meeting", ""},
+		{"call_ended", "bot_kicked_from_waiting_room", onbehalf.BotDone, "the host did not let the bot in from the waiting room", onbehalf.JoinWaitingRoom},
+		{"call_ended", "timeout_exceeded_waiting_room", onbehalf.BotDone, "nobody let the bot in from the waiting room in time", onbehalf.JoinWaitingRoom},
+		{"call_ended", "", onbehalf.BotDone, "left the meeting", ""},
+		{"call_ended", "zoom_obf_authorized_user_left", onbehalf.BotDone, "the person you joined for left the meeting", onbehalf.JoinUserLeft},
+		{"fatal", "zoom_meeting_fail_506", onbehalf.BotFailed, "zoom meeting fail 506", onbehalf.JoinTokenWrongMeeting},
+		{"done", "", onbehalf.BotDone, "done: Recall.ai finished with the bot", ""},
+		{"fatal", "zoom_obf_user_not_in_meeting", onbehalf.BotFailed, "the person you joined for was not in the meeting", onbehalf.JoinUserNotInMeeting},
+		{"fatal", "zoom_obf_token_invalid", onbehalf.BotFailed, "Zoom did not accept the on-behalf-of (OBF) token", onbehalf.JoinTokenInvalid},
+		{"fatal", "meeting_not_started", onbehalf.BotFailed, "the meeting has not started: waiting for the host", onbehalf.JoinMeetingNotStarted},
+		{"fatal", "zoom_something_new_and_odd", onbehalf.BotFailed, "zoom something new and odd", onbehalf.JoinOther},
+		{"fatal", "", onbehalf.BotFailed, "the bot failed (Recall.ai gave no reason)", onbehalf.JoinOther},
 	}
 	for _, tc := range cases {
 		reps, err := parse(t, a, event("bot."+tc.event, tc.event, tc.subCode))
@@ -69,7 +72,7 @@ func TestParseStatusWebhook(t *testing.T) {
 			continue
 		}
 		want := onbehalf.StatusReport{Platform: "recall", PlatformBotID: "bot-uuid-1", EventID: "msg_status_1",
-			Status: tc.status, Code: tc.event, SubCode: tc.subCode, Message: tc.message, At: at}
+			Status: tc.status, Code: tc.event, SubCode: tc.subCode, Message: tc.message, Failure: tc.failure, At: at}
 		if got := reps[0]; got != want {
 			t.Errorf("%s/%s:\n got %+v\nwant %+v", tc.event, tc.subCode, got, want)
 		}
@@ -137,7 +140,7 @@ func TestParseStatusWebhookIgnoresAndRefuses(t *testing.T) {
 // signed is a status webhook signed with secret under the header prefix.
 func signed(t *testing.T, prefix, secret, id string, at time.Time, body string) *http.Request {
 	t.Helper()
-	key, err := swh.ParseSecret(secret)
+	key, err := onbehalf.ParseWebhookSecret(secret)
 	if err != nil {
 		t.Fatal(err)
 	}

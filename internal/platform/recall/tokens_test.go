@@ -53,7 +53,7 @@ func TestTokenRoutes(t *testing.T) {
 // signedGet is a token request signed the way Recall signs it.
 func signedGet(t *testing.T, target, id string, at time.Time, secret string) *http.Request {
 	t.Helper()
-	key, err := swh.ParseSecret(secret)
+	key, err := onbehalf.ParseWebhookSecret(secret)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,19 +38,6 @@ const (
 	maxReplayIDs = 100_000
 )
 
-// ParseSecret returns the key of a whsec_ secret (base64, padded or not).
-func ParseSecret(secret string) ([]byte, error) {
-	b64, ok := strings.CutPrefix(secret, "whsec_")
-	key, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		key, err = base64.RawStdEncoding.DecodeString(b64)
-	}
-	if !ok || err != nil || len(key) == 0 {
-		return nil, errors.New("must be whsec_ followed by base64, as the platform's dashboard shows it")
-	}
-	return key, nil
-}
-
 // Verifier checks Standard Webhooks signatures made with one of its keys
 // and refuses replays.
 type Verifier struct {
@@ -64,7 +51,7 @@ type Verifier struct {
 func New(title, variable string, secrets ...string) (*Verifier, error) {
 	v := &Verifier{title: title, variable: variable, seen: newReplayCache(maxReplayIDs)}
 	for _, s := range secrets {
-		k, err := ParseSecret(s)
+		k, err := onbehalf.ParseWebhookSecret(s)
 		if err != nil {
 			return nil, errors.New(variable + ": " + err.Error())
 		}

@@ -187,7 +187,7 @@ func TestSeveralKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Unix(1_800_000_000, 0)
-	k, _ := ParseSecret(other)
+	k, _ := onbehalf.ParseWebhookSecret(other)
 	if _, err := v.Verify(recallHeaders("msg_c", now.Unix(), Sign(k, "msg_c", now, nil)), nil, now, "/x"); err != nil {
 		t.Fatalf("second key: %v", err)
 	}

@@ -186,7 +186,9 @@ func (s *Store) exportLinks(ctx context.Context, tx *bbolt.Tx, sink store.Sink) 
 		if err := json.Unmarshal(v, &r); err != nil {
 			return fmt.Errorf("decoding connect link %s: %w", k, err)
 		}
-		l := store.LinkRecord{Key: string(k), ExternalUserID: r.ExternalUserID, ReturnTo: r.ReturnTo, ExpiresAt: r.ExpiresAt, UsedAt: r.UsedAt}
+		l := store.LinkRecord{Key: string(k), ID: r.id(string(k)), ExternalUserID: r.ExternalUserID, ReturnTo: r.ReturnTo,
+			CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt, UsedAt: r.UsedAt, RevokedAt: r.RevokedAt,
+			ConnectionID: r.ConnectionID, Browser: r.Browser}
 		if r.Sealed != "" {
 			if err := s.keys.OpenJSON(r.Sealed, store.LinkAD(string(k)), &l.Metadata); err != nil {
 				return err

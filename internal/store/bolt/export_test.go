@@ -81,7 +81,7 @@ func TestExportReadOnly(t *testing.T) {
 	if err := s.DeliveryDone(ctx, evs[1].ID, clk.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateConnectLink(ctx, onbehalf.ConnectLink{ID: "link-0123456789abcdef", ExternalUserID: "u-1",
+	if err := s.CreateConnectLink(ctx, onbehalf.ConnectLink{ID: "cl_export", Secret: "link-0123456789abcdef", ExternalUserID: "u-1",
 		Metadata: json.RawMessage(`{"a":1}`), ExpiresAt: clk.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}

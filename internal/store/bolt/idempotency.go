@@ -13,10 +13,33 @@ import (
 // in bucketIdemByExpiry (timeKey(expiry, key) → nothing), the index that
 // pruning walks, oldest first.
 
-// idemRecord is a stored idempotency record and its index key.
+// idemRecord is a stored idempotency record and its index key. The
+// answer (a connection's email and name, say) is sealed; records written
+// before answers were sealed hold it in clear in Response until they
+// expire.
 type idemRecord struct {
-	onbehalf.IdempotentRecord
-	Index []byte `json:"index"`
+	Hash        []byte                       `json:"hash"`
+	Done        bool                         `json:"done"`
+	Sealed      string                       `json:"sealed,omitempty"`
+	Response    *onbehalf.IdempotentResponse `json:"response,omitempty"`
+	LockedUntil time.Time                    `json:"locked_until"`
+	ExpiresAt   time.Time                    `json:"expires_at"`
+	Index       []byte                       `json:"index"`
+}
+
+// openIdem returns the record as the store interface shows it, its answer
+// unsealed.
+func (s *Store) openIdem(key string, r *idemRecord) (*onbehalf.IdempotentRecord, error) {
+	rec := &onbehalf.IdempotentRecord{Hash: r.Hash, Done: r.Done, LockedUntil: r.LockedUntil, ExpiresAt: r.ExpiresAt}
+	switch {
+	case r.Sealed != "":
+		if err := s.keys.OpenJSON(r.Sealed, store.IdemAD(key), &rec.Response); err != nil {
+			return nil, err
+		}
+	case r.Response != nil:
+		rec.Response = *r.Response
+	}
+	return rec, nil
 }
 
 // BeginIdempotent claims key unless a live record holds it (see
@@ -42,16 +65,19 @@ func (s *Store) BeginIdempotent(ctx context.Context, key string, hash []byte, lo
 		if found {
 			live := old.ExpiresAt.After(now) && (old.Done || old.LockedUntil.After(now))
 			if live {
-				rec := old.IdempotentRecord
-				held = &rec
+				if held, err = s.openIdem(key, &old); err != nil {
+					return err
+				}
 				return errNoChange
 			}
 			if err := idx.Delete(old.Index); err != nil {
 				return err
 			}
+			if err := countKey(tx.Bucket(bucketMeta), old.Sealed, ""); err != nil {
+				return err
+			}
 		}
-		rec := idemRecord{IdempotentRecord: onbehalf.IdempotentRecord{
-			Hash: hash, LockedUntil: lockUntil.UTC(), ExpiresAt: expires.UTC()}}
+		rec := idemRecord{Hash: hash, LockedUntil: lockUntil.UTC(), ExpiresAt: expires.UTC()}
 		rec.Index = timeKey(rec.ExpiresAt, key)
 		if err := idx.Put(rec.Index, nil); err != nil {
 			return err
@@ -72,7 +98,10 @@ func (s *Store) FinishIdempotent(ctx context.Context, key string, r onbehalf.Ide
 		} else if !found {
 			return onbehalf.Errorf(onbehalf.ENOTFOUND, "No such idempotency key.")
 		}
-		rec.Done, rec.Response = true, r
+		if rec.Sealed, err = s.sealJSON(tx, rec.Sealed, r, store.IdemAD(key)); err != nil {
+			return err
+		}
+		rec.Done, rec.Response = true, nil
 		return putJSON(b, []byte(key), rec)
 	})
 }
@@ -91,6 +120,9 @@ func (s *Store) ReleaseIdempotent(ctx context.Context, key string) error {
 		if err := tx.Bucket(bucketIdemByExpiry).Delete(rec.Index); err != nil {
 			return err
 		}
+		if err := countKey(tx.Bucket(bucketMeta), rec.Sealed, ""); err != nil {
+			return err
+		}
 		return b.Delete([]byte(key))
 	})
 }
@@ -101,6 +133,9 @@ func pruneIdem(tx *bbolt.Tx, now time.Time) error {
 	return pruneExpired(tx.Bucket(bucketIdemByExpiry), now, store.IdemPruneBatch, func(key string, k []byte) error {
 		var rec idemRecord
 		if found, err := getJSON(b, []byte(key), &rec); err != nil || !found || string(rec.Index) != string(k) {
+			return err
+		}
+		if err := countKey(tx.Bucket(bucketMeta), rec.Sealed, ""); err != nil {
 			return err
 		}
 		return b.Delete([]byte(key))

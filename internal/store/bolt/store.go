@@ -52,6 +52,7 @@ var (
 	bucketAPIKeysByHash   = []byte("api_keys_by_hash")
 	bucketLinks           = []byte("connect_links")
 	bucketLinksByExpiry   = []byte("connect_links_by_expiry")
+	bucketLinksByID       = []byte("connect_links_by_id")
 	bucketReplay          = []byte("replay")
 	bucketReplayByExpiry  = []byte("replay_by_expiry")
 	bucketIdem            = []byte("idempotency")
@@ -65,7 +66,7 @@ var allBuckets = [][]byte{
 	bucketBots, bucketBotsByPlatform, bucketBotsByCreated, bucketBotsByConn,
 	bucketEvents, bucketEventIDs, bucketDeliveries,
 	bucketAPIKeys, bucketAPIKeysByHash, bucketLinks, bucketLinksByExpiry,
-	bucketReplay, bucketReplayByExpiry,
+	bucketLinksByID, bucketReplay, bucketReplayByExpiry,
 	bucketIdem, bucketIdemByExpiry,
 }
 

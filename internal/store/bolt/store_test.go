@@ -213,27 +213,33 @@ func TestExpiredLinksArePruned(t *testing.T) {
 	clk := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	now := func() time.Time { return clk }
 	s := mustOpen(t, filepath.Join(t.TempDir(), "l.db"), Options{Now: now, ReserveBytes: NoReserve})
-	old := onbehalf.ConnectLink{ID: "link-old-0123456789", ExternalUserID: "u", Metadata: json.RawMessage(`{"a":1}`), ExpiresAt: clk.Add(time.Hour)}
+	old := onbehalf.ConnectLink{ID: "cl_old", Secret: "link-old-0123456789", ExternalUserID: "u", Metadata: json.RawMessage(`{"a":1}`), ExpiresAt: clk.Add(time.Hour)}
 	if err := s.CreateConnectLink(ctx, old); err != nil {
 		t.Fatal(err)
 	}
 	clk = clk.Add(24*time.Hour + 30*time.Minute) // expired 23.5 h ago: kept, says expired
-	if err := s.CreateConnectLink(ctx, onbehalf.ConnectLink{ID: "link-new-1", ExpiresAt: clk.Add(time.Hour)}); err != nil {
+	if err := s.CreateConnectLink(ctx, onbehalf.ConnectLink{ID: "cl_new1", Secret: "link-new-1", ExpiresAt: clk.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.UseConnectLink(ctx, old.ID, clk); onbehalf.ErrorCode(err) != onbehalf.ECONFLICT {
+	if _, err := s.UseConnectLink(ctx, old.Secret, clk); onbehalf.ErrorCode(err) != onbehalf.ECONFLICT {
 		t.Fatalf("recently expired link: %v, want ECONFLICT", err)
 	}
 	clk = clk.Add(time.Hour)
-	if err := s.CreateConnectLink(ctx, onbehalf.ConnectLink{ID: "link-new-2", ExpiresAt: clk.Add(time.Hour)}); err != nil {
+	if err := s.CreateConnectLink(ctx, onbehalf.ConnectLink{ID: "cl_new2", Secret: "link-new-2", ExpiresAt: clk.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ConnectLink(ctx, old.ID); onbehalf.ErrorCode(err) != onbehalf.ENOTFOUND {
+	if _, err := s.ConnectLink(ctx, old.Secret); onbehalf.ErrorCode(err) != onbehalf.ENOTFOUND {
 		t.Fatalf("link expired over a day ago: %v, want pruned", err)
+	}
+	if _, err := s.ConnectLinkByID(ctx, old.ID); onbehalf.ErrorCode(err) != onbehalf.ENOTFOUND {
+		t.Fatalf("link expired over a day ago, by ID: %v, want pruned", err)
 	}
 	s.db.View(func(tx *bbolt.Tx) error {
 		if n := tx.Bucket(bucketLinksByExpiry).Stats().KeyN; n != 2 {
 			t.Errorf("expiry index holds %d entries, want 2", n)
+		}
+		if n := tx.Bucket(bucketLinksByID).Stats().KeyN; n != 2 {
+			t.Errorf("ID index holds %d entries, want 2", n)
 		}
 		if uses := keyUse(tx.Bucket(bucketMeta)); len(uses) != 0 {
 			t.Errorf("key use counts left by the pruned link: %v", uses)

@@ -118,12 +118,13 @@ func fill(t *testing.T, clk *storetest.Clock) source {
 	src.key = onbehalf.APIKey{ID: "key1", Name: "backend", Hash: sha(t, "obk_secret"), Prefix: "obk_se", CreatedAt: clk.Now()}
 	must(st.CreateAPIKey(ctx, src.key))
 	src.linkUnused, src.linkUsed = "link-unused-0123456789abcdef", "link-used-0123456789abcdef"
-	for _, id := range []string{src.linkUnused, src.linkUsed} {
-		must(st.CreateConnectLink(ctx, onbehalf.ConnectLink{ID: id, ExternalUserID: "ext-9", Metadata: json.RawMessage(`{"team":"blue"}`),
+	for _, secret := range []string{src.linkUnused, src.linkUsed} {
+		must(st.CreateConnectLink(ctx, onbehalf.ConnectLink{ID: "cl_" + secret[:9], Secret: secret, ExternalUserID: "ext-9", Metadata: json.RawMessage(`{"team":"blue"}`),
 			ReturnTo: "https://app.example.com/done", ExpiresAt: clk.Now().Add(time.Hour)}))
 	}
 	_, err = st.UseConnectLink(ctx, src.linkUsed, clk.Now())
 	must(err)
+	must(st.LinkConnectLink(ctx, src.linkUsed, "conn-by-link"))
 	src.secret, err = st.Secret(ctx, "obf_callback_secret", func() (string, error) { return "the-callback-secret-0123", nil })
 	must(err)
 	must(st.SetMeta(ctx, "webhook_url_hash", "abc123"))
@@ -279,6 +280,9 @@ func checkCopy(t *testing.T, clk *storetest.Clock, src source, to *postgres.Stor
 	}
 	if _, err := to.UseConnectLink(ctx, src.linkUsed, clk.Now()); onbehalf.ErrorCode(err) != onbehalf.ECONFLICT {
 		t.Fatalf("used link: %v", err)
+	}
+	if l, err := to.ConnectLinkByID(ctx, "cl_"+src.linkUsed[:9]); err != nil || l.ConnectionID != "conn-by-link" || l.CreatedAt.IsZero() {
+		t.Fatalf("used link by ID: %+v %v", l, err)
 	}
 }
 

@@ -43,7 +43,7 @@ func (s *Store) BeginIdempotent(ctx context.Context, key string, hash []byte, lo
 		rec.LockedUntil, rec.ExpiresAt = timeOf(locked), timeOf(exp)
 		if resp != nil {
 			rec.Done = true
-			if err := json.Unmarshal(resp, &rec.Response); err != nil {
+			if err := s.openIdem(key, resp, &rec.Response); err != nil {
 				return nil, err
 			}
 		}
@@ -53,9 +53,26 @@ func (s *Store) BeginIdempotent(ctx context.Context, key string, hash []byte, lo
 	return held, err
 }
 
-// FinishIdempotent stores the answer of the run that claimed key.
+// The response column holds the answer sealed (it may hold a person's
+// email and name), as a JSON string; a record written before answers were
+// sealed holds it in clear, as a JSON object, until it expires.
+
+// openIdem reads a stored answer into r.
+func (s *Store) openIdem(key string, stored []byte, r *onbehalf.IdempotentResponse) error {
+	var sealed string
+	if json.Unmarshal(stored, &sealed) != nil {
+		return json.Unmarshal(stored, r) // in clear, from before sealing
+	}
+	return s.keys.OpenJSON(sealed, store.IdemAD(key), r)
+}
+
+// FinishIdempotent stores the answer of the run that claimed key, sealed.
 func (s *Store) FinishIdempotent(ctx context.Context, key string, r onbehalf.IdempotentResponse) error {
-	b, err := json.Marshal(r)
+	sealed, err := s.keys.SealJSON(r, store.IdemAD(key))
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(sealed)
 	if err != nil {
 		return err
 	}

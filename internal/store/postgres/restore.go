@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -97,7 +98,7 @@ var importTables = []struct {
 	{"bots", []string{"id", "platform", "platform_bot_id", "connection_id", "created_at", "data"}},
 	{"events", []string{"seq", "id", "type", "time", "sealed_data", "pending", "due_at", "attempts", "first_tried", "last_tried", "last_error", "done_at"}},
 	{"api_keys", []string{"id", "name", "hash", "prefix", "created_at"}},
-	{"connect_links", []string{"key", "external_user_id", "return_to", "expires_at", "used_at", "sealed_metadata"}},
+	{"connect_links", []string{"key", "id", "external_user_id", "return_to", "created_at", "expires_at", "used_at", "revoked_at", "connection_id", "sealed_metadata", "browser_hash"}},
 	{"secrets", []string{"name", "sealed"}},
 	{"settings", []string{"name", "value"}},
 }
@@ -209,7 +210,8 @@ func (im *importer) Link(ctx context.Context, l store.LinkRecord) error {
 		}
 	}
 	im.counts.Links++
-	return im.add(ctx, "connect_links", []any{l.Key, l.ExternalUserID, l.ReturnTo, micro(l.ExpiresAt), nullTime(l.UsedAt), sealed})
+	return im.add(ctx, "connect_links", []any{l.Key, cmp.Or(l.ID, store.LegacyLinkID(l.Key)), l.ExternalUserID, l.ReturnTo,
+		nullTime(l.CreatedAt), micro(l.ExpiresAt), nullTime(l.UsedAt), nullTime(l.RevokedAt), l.ConnectionID, sealed, l.Browser})
 }
 
 // Secret queues a server secret, sealed.

@@ -104,7 +104,7 @@ func testFailedWritesChangeNothing(t *testing.T, open func(*testing.T, Config) *
 		"CreateAPIKey":      func() error { return st.CreateAPIKey(ctx, apiKey("k2id", "two")) },
 		"RevokeAPIKey":      func() error { return st.RevokeAPIKey(ctx, "k1id") },
 		"CreateConnectLink": func() error { return st.CreateConnectLink(ctx, link(h, "link-two-0123456789abcdef")) },
-		"UseConnectLink":    func() error { _, err := st.UseConnectLink(ctx, l1.ID, now); return err },
+		"UseConnectLink":    func() error { _, err := st.UseConnectLink(ctx, l1.Secret, now); return err },
 		"SetMeta":           func() error { return st.SetMeta(ctx, "m", "w") },
 		"Secret": func() error {
 			_, err := st.Secret(ctx, "new", func() (string, error) { return "lost", nil })
@@ -140,7 +140,7 @@ func testFailedWritesChangeNothing(t *testing.T, open func(*testing.T, Config) *
 	}
 	_, err = st.APIKeyByHash(ctx, apiKey("k2id", "").Hash)
 	wantCode(t, "the failed CreateAPIKey's key", err, onbehalf.ENOTFOUND)
-	if got, err := st.ConnectLink(ctx, l1.ID); err != nil || !got.UsedAt.IsZero() {
+	if got, err := st.ConnectLink(ctx, l1.Secret); err != nil || !got.UsedAt.IsZero() {
 		t.Fatalf("link after failed writes: %+v %v", got, err)
 	}
 	_, err = st.ConnectLink(ctx, "link-two-0123456789abcdef")
@@ -260,7 +260,7 @@ func testSealedAtRest(t *testing.T, open func(*testing.T, Config) *Harness) {
 	}
 	dump := h.Dump(t)
 	for _, clear := range []string{tok.AccessToken, tok.RefreshToken, rot.AccessToken, rot.RefreshToken, u.Email, u.DisplayName,
-		u.AccountID, "METADATA-SEALED-42", "SECRET-SEALED-VALUE-0123", "LINK-METADATA-SEALED", l.ID} {
+		u.AccountID, "METADATA-SEALED-42", "SECRET-SEALED-VALUE-0123", "LINK-METADATA-SEALED", l.Secret} {
 		if bytes.Contains(dump, []byte(clear)) {
 			t.Errorf("the database holds %q in clear", clear)
 		}

@@ -80,3 +80,31 @@ func testIdempotency(t *testing.T, open func(*testing.T, Config) *Harness) {
 		wantCode(t, "bad key", err, onbehalf.EINVALID)
 	}
 }
+
+// testIdempotentAnswerSealed: a kept answer (a connection's email and
+// name, say) is sealed at rest, and read back whole.
+func testIdempotentAnswerSealed(t *testing.T, open func(*testing.T, Config) *Harness) {
+	h := open(t, Config{})
+	st := h.Store
+	now := h.Clock.Now()
+	if rec, err := st.BeginIdempotent(ctx, "idem-sealed", []byte("h1"), now.Add(time.Minute), now.Add(24*time.Hour)); err != nil || rec != nil {
+		t.Fatalf("BeginIdempotent = %+v %v", rec, err)
+	}
+	body := `{"id":"c1","email":"IDEM-EMAIL-SEALED@example.com","display_name":"IDEM-NAME-SEALED"}`
+	resp := onbehalf.IdempotentResponse{Status: 201, Header: map[string]string{"Location": "/api/v1/connections/IDEM-LOCATION-SEALED"}, Body: []byte(body)}
+	must(t, st.FinishIdempotent(ctx, "idem-sealed", resp))
+	rec, err := st.BeginIdempotent(ctx, "idem-sealed", []byte("h1"), now.Add(time.Minute), now.Add(24*time.Hour))
+	if err != nil || rec == nil || !rec.Done || rec.Response.Status != 201 || string(rec.Response.Body) != body ||
+		rec.Response.Header["Location"] != resp.Header["Location"] {
+		t.Fatalf("read back: %+v %v", rec, err)
+	}
+	if h.Dump == nil {
+		return
+	}
+	dump := h.Dump(t)
+	for _, clear := range []string{"IDEM-EMAIL-SEALED", "IDEM-NAME-SEALED", "IDEM-LOCATION-SEALED"} {
+		if bytes.Contains(dump, []byte(clear)) {
+			t.Errorf("the database holds %q in clear", clear)
+		}
+	}
+}

@@ -158,8 +158,14 @@ func (f *Fake) SendStatus(ctx context.Context, platformBotID string, s onbehalf.
 	if b == nil {
 		return fmt.Errorf("attendeefake: no bot %s", platformBotID)
 	}
+	meta := Object{}
 	if reason != "" {
 		ev[1] = reason
+		// "zoom_meeting_status_failed:505": the Zoom SDK code Attendee
+		// passes on in event_metadata.zoom_result_code (a string).
+		if sub, code, ok := strings.Cut(reason, ":"); ok {
+			ev[1], meta = sub, Object{{"zoom_result_code", code}}
+		}
 	}
 	var sub any
 	if ev[1] != "" {
@@ -172,7 +178,7 @@ func (f *Fake) SendStatus(ctx context.Context, platformBotID string, s onbehalf.
 		hooks = append(hooks, b.Webhooks...)
 	})
 
-	data := JSONBOrder(Object{{"event_type", ev[0]}, {"event_sub_type", sub}, {"event_metadata", Object{}},
+	data := JSONBOrder(Object{{"event_type", ev[0]}, {"event_sub_type", sub}, {"event_metadata", meta},
 		{"old_state", old}, {"new_state", ev[2]}, {"created_at", isoformat(f.o.Now())}})
 	payload := Object{{"idempotency_key", platformtest.NewUUID()}, {"bot_id", b.ID}, {"bot_metadata", metadataValue(b.Metadata)},
 		{"trigger", stateChange}, {"data", data}}

@@ -20,7 +20,6 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
-	"github.com/onbehalf/onbehalf/internal/platform/swh"
 )
 
 // Names of the bot ID parameter a bot appends to its token URLs: the v2
@@ -101,7 +100,7 @@ func New(o Options) (*Fake, error) {
 	}
 	f := &Fake{o: o}
 	if o.WebhookSecret != "" {
-		key, err := swh.ParseSecret(o.WebhookSecret)
+		key, err := onbehalf.ParseWebhookSecret(o.WebhookSecret)
 		if err != nil {
 			return nil, fmt.Errorf("meetingbaasfake: WebhookSecret: %w", err)
 		}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform/platformtest"
-	"github.com/onbehalf/onbehalf/internal/platform/swh"
 )
 
 // maxAnswer bounds how much of a token URL's answer a bot reads.
@@ -145,7 +144,7 @@ func (f *Fake) post(ctx context.Context, body []byte) error {
 // sign adds the <prefix>id, -timestamp and -signature headers of a
 // Standard Webhooks signature of body under secret.
 func (f *Fake) sign(h http.Header, prefix, secret string, body []byte) error {
-	key, err := swh.ParseSecret(secret)
+	key, err := onbehalf.ParseWebhookSecret(secret)
 	if err != nil {
 		return err
 	}

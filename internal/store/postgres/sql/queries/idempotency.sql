@@ -1,5 +1,6 @@
 -- Idempotency keys (idempotency.go): answers of API requests made with
--- an Idempotency-Key.
+-- an Idempotency-Key. response is the answer sealed, as a JSON string (a
+-- JSON object in clear in records written before answers were sealed).
 
 -- Expired records go a batch at a time, as new keys come.
 -- name: prune_idem_keys

@@ -22,8 +22,8 @@ UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR
 DELETE FROM api_keys WHERE id = $1;
 
 -- name: insert_link
-INSERT INTO connect_links (key, external_user_id, return_to, expires_at, used_at, sealed_metadata)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO connect_links (key, id, external_user_id, return_to, created_at, expires_at, used_at, revoked_at, connection_id, sealed_metadata, browser_hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT DO NOTHING
 RETURNING true;
 
@@ -34,13 +34,26 @@ DELETE FROM connect_links WHERE key IN (
 );
 
 -- name: link
-SELECT external_user_id, return_to, expires_at, used_at, sealed_metadata, browser_hash FROM connect_links WHERE key = $1;
+SELECT id, external_user_id, return_to, created_at, expires_at, used_at, revoked_at, connection_id, sealed_metadata, browser_hash, key FROM connect_links WHERE key = $1;
 
 -- name: link_for_update
-SELECT external_user_id, return_to, expires_at, used_at, sealed_metadata, browser_hash FROM connect_links WHERE key = $1 FOR UPDATE;
+SELECT id, external_user_id, return_to, created_at, expires_at, used_at, revoked_at, connection_id, sealed_metadata, browser_hash, key FROM connect_links WHERE key = $1 FOR UPDATE;
+
+-- name: link_by_id
+SELECT id, external_user_id, return_to, created_at, expires_at, used_at, revoked_at, connection_id, sealed_metadata, browser_hash, key FROM connect_links WHERE id = $1;
+
+-- name: link_by_id_for_update
+SELECT id, external_user_id, return_to, created_at, expires_at, used_at, revoked_at, connection_id, sealed_metadata, browser_hash, key FROM connect_links WHERE id = $1 FOR UPDATE;
 
 -- name: use_link
 UPDATE connect_links SET used_at = $2 WHERE key = $1;
+
+-- Records the connection a used link made (LinkConnectLink).
+-- name: link_connection
+UPDATE connect_links SET connection_id = $2 WHERE key = $1;
+
+-- name: revoke_link
+UPDATE connect_links SET revoked_at = $2 WHERE key = $1;
 
 -- Binds a link to the browser that opened it first (BindConnectLink).
 -- name: bind_link
@@ -90,6 +103,7 @@ SELECT (SELECT count(*) FROM connections WHERE sealed_token LIKE $1)
      + (SELECT count(*) FROM connections WHERE sealed_profile LIKE $1)
      + (SELECT count(*) FROM events WHERE sealed_data LIKE $1)
      + (SELECT count(*) FROM connect_links WHERE sealed_metadata LIKE $1)
+     + (SELECT count(*) FROM idempotency_keys WHERE jsonb_typeof(response) = 'string' AND response #>> '{}' LIKE $1)
      + (SELECT count(*) FROM secrets WHERE sealed LIKE $1);
 
 -- name: schema_table_exists
