@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -224,6 +226,58 @@ func checkTimes(t testing.TB, where string, v any) {
 	case map[string]any:
 		for _, x := range v {
 			checkTimes(t, where, x)
+		}
+	}
+}
+
+// The document has no key twice in one object: encoding/json and
+// kin-openapi keep the last silently, while Redocly and Spectral refuse
+// the document (a merge of two branches that added the same field makes
+// such a document).
+func TestOpenAPINoDuplicateKeys(t *testing.T) {
+	dec := json.NewDecoder(bytes.NewReader(api.OpenAPI()))
+	type frame struct {
+		object bool
+		keys   map[string]bool
+		key    bool // the next string token is a key
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{':
+				stack = append(stack, &frame{object: true, keys: map[string]bool{}, key: true})
+				continue
+			case '[':
+				stack = append(stack, &frame{})
+				continue
+			default:
+				stack = stack[:len(stack)-1]
+			}
+		case string:
+			if top != nil && top.object && top.key {
+				if top.keys[v] {
+					t.Errorf("key %q twice in one object (near byte %d)", v, dec.InputOffset())
+				}
+				top.keys[v] = true
+				top.key = false
+				continue
+			}
+		}
+		// A value ended: the next string of an object is a key again.
+		if len(stack) > 0 && stack[len(stack)-1].object {
+			stack[len(stack)-1].key = true
 		}
 	}
 }
