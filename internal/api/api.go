@@ -14,10 +14,14 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
+	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -129,6 +133,16 @@ type Options struct {
 	Logger   *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Observer, when set, hears of every request the API's routes
+	// answered (the metrics).
+	Observer Observer
+}
+
+// Observer hears of each request a route answered: the route's pattern
+// ("/api/v1/bots/:id"), the method, the status and how long it took. It
+// must not block.
+type Observer interface {
+	ObserveAPIRequest(route, method string, status int, took time.Duration)
 }
 
 // DefaultBatchConcurrency bounds the concurrent mints of one batch: 100
@@ -143,6 +157,8 @@ type server struct {
 	base   string
 	keys   *keyring
 	perKey *ratelimit.Table
+	// doc is the description as served: its server is BaseURL's.
+	doc []byte
 }
 
 // handler is an API handler: it writes its reply, or returns the error
@@ -179,8 +195,18 @@ func Mount(g *gin.RouterGroup, o Options) {
 		case rt.method == http.MethodPost:
 			chain = append(chain, s.idempotent(rt.secret))
 		}
+		if o.Observer != nil {
+			chain = append([]gin.HandlerFunc{s.observe}, chain...)
+		}
 		g.Handle(rt.method, rt.path, append(chain, s.wrap(rt.h))...)
 	}
+}
+
+// observe tells the Observer how the rest of the chain answered.
+func (s *server) observe(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	s.o.Observer.ObserveAPIRequest(c.FullPath(), c.Request.Method, c.Writer.Status(), time.Since(start))
 }
 
 // newServer fills o's defaults.
@@ -205,6 +231,7 @@ func newServer(o Options) *server {
 		log:    o.Logger,
 		keys:   newKeyring(o.Keys, o.Store, o.Now),
 		perKey: ratelimit.PerMinute(o.RateLimitPerKey, maxLimiterKeys),
+		doc:    OpenAPIFor(o.BaseURL),
 	}
 }
 
@@ -253,10 +280,42 @@ func NotFound(c *gin.Context) {
 }
 
 // MethodNotAllowed answers a known path with a method it does not serve,
-// the API's way.
+// the API's way: 405, code method_not_allowed, and Allow naming the
+// methods the path serves.
 func MethodNotAllowed(c *gin.Context) {
-	writeErrorStatus(c, http.StatusMethodNotAllowed, &onbehalf.Error{Code: onbehalf.EINVALID,
-		Message: "This route does not take " + clip(c.Request.Method, 20) + ": see GET /api/v1/openapi.json."})
+	allowed := allowedMethods(c.Request.URL.Path)
+	if len(allowed) > 0 {
+		c.Header("Allow", strings.Join(allowed, ", "))
+	}
+	writeError(c, onbehalf.Errorf(onbehalf.EMETHOD, "This route does not take %s; it takes %s: see GET /api/v1/openapi.json.",
+		clip(c.Request.Method, 20), strings.Join(allowed, ", ")))
+}
+
+// allowedMethods returns the methods the route table serves at path (a
+// request path under /api/v1), in the table's order.
+func allowedMethods(path string) []string {
+	rel := strings.TrimSuffix(strings.TrimPrefix(path, "/api/v1"), "/")
+	var out []string
+	for _, rt := range (&server{}).routes() {
+		if matchPath(rt.path, rel) && !slices.Contains(out, rt.method) {
+			out = append(out, rt.method)
+		}
+	}
+	return out
+}
+
+// matchPath reports whether a route's path (":id" segments) matches rel.
+func matchPath(pattern, rel string) bool {
+	ps, rs := strings.Split(pattern, "/"), strings.Split(rel, "/")
+	if len(ps) != len(rs) {
+		return false
+	}
+	for i, p := range ps {
+		if !strings.HasPrefix(p, ":") && p != rs[i] || strings.HasPrefix(p, ":") && rs[i] == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // openAPIJSON is the OpenAPI 3.1 description of every route, written by
@@ -265,8 +324,25 @@ func MethodNotAllowed(c *gin.Context) {
 //go:embed openapi.json
 var openAPIJSON []byte
 
-// OpenAPI returns the OpenAPI 3.1 description of the API.
+// OpenAPI returns the OpenAPI 3.1 description of the API, its server
+// relative ("/api/v1").
 func OpenAPI() []byte { return append([]byte(nil), openAPIJSON...) }
+
+// relativeServer is the server URL of the embedded description, which
+// OpenAPIFor makes absolute.
+const relativeServer = `"url": "/api/v1"`
+
+// OpenAPIFor returns the description as a server at baseURL (BASE_URL)
+// serves it: its server URL absolute, so that clients generated from the
+// document, and tools given the document alone, call this server. An
+// empty baseURL leaves it relative.
+func OpenAPIFor(baseURL string) []byte {
+	if baseURL == "" {
+		return OpenAPI()
+	}
+	abs, _ := json.Marshal(strings.TrimSuffix(baseURL, "/") + "/api/v1")
+	return bytes.Replace(openAPIJSON, []byte(relativeServer), []byte(`"url": `+string(abs)), 1)
+}
 
 // openAPI handles GET /openapi.json (no key needed, served even while
 // the API is off).
@@ -274,6 +350,6 @@ func (s *server) openAPI(c *gin.Context) error {
 	if _, err := query(c); err != nil {
 		return err
 	}
-	c.Data(http.StatusOK, "application/json; charset=utf-8", openAPIJSON)
+	c.Data(http.StatusOK, "application/json; charset=utf-8", s.doc)
 	return nil
 }

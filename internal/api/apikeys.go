@@ -25,13 +25,13 @@ const maxKeyName = 100
 // apiKeyJSON is a stored key in a reply; Key, the key itself, only in
 // the reply of its creation.
 type apiKeyJSON struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Prefix    string    `json:"prefix"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Prefix    string `json:"prefix"`
+	CreatedAt stamp  `json:"created_at"`
 	// LastUsedAt is when the key was last accepted (to the minute).
-	LastUsedAt *time.Time `json:"last_used_at"`
-	Key        string     `json:"key,omitempty"`
+	LastUsedAt *stamp `json:"last_used_at"`
+	Key        string `json:"key,omitempty"`
 }
 
 // apiKeyRequest is the body of POST /admin/api-keys.
@@ -41,7 +41,7 @@ type apiKeyRequest struct {
 
 // apiKeyView renders a stored key, never its hash.
 func apiKeyView(k onbehalf.APIKey) apiKeyJSON {
-	return apiKeyJSON{ID: k.ID, Name: k.Name, Prefix: k.Prefix, CreatedAt: k.CreatedAt.UTC(), LastUsedAt: optTime(k.LastUsedAt)}
+	return apiKeyJSON{ID: k.ID, Name: k.Name, Prefix: k.Prefix, CreatedAt: stamp(k.CreatedAt), LastUsedAt: optTime(k.LastUsedAt)}
 }
 
 // createAPIKey handles POST /admin/api-keys: the reply holds the new key,

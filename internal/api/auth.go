@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -256,12 +258,17 @@ func (s *server) auth(c *gin.Context) {
 				err = ratelimit.TooMany(wait, "Too many failed API key checks from your address.")
 			}
 		}
+		if onbehalf.ErrorCode(err) == onbehalf.EUNAUTHORIZED && ok {
+			c.Header("WWW-Authenticate", authChallenge+`, error="invalid_token"`)
+		}
 		c.Abort()
 		s.fail(c, err)
 		return
 	}
 	if s.perKey != nil {
-		if ok, wait := s.perKey.Allow(id, s.o.Now()); !ok {
+		ok, wait := s.perKey.Allow(id, s.o.Now())
+		s.rateLimitHeaders(c, id)
+		if !ok {
 			c.Abort()
 			s.fail(c, ratelimit.TooMany(wait, "Too many requests with this API key (RATE_LIMIT_PER_API_KEY)."))
 			return
@@ -270,6 +277,22 @@ func (s *server) auth(c *gin.Context) {
 	s.keys.noteUse(ctx, id)
 	c.Set(ctxKeyID, id)
 	c.Next()
+}
+
+// authChallenge is the WWW-Authenticate of every 401: an API key as a
+// bearer token.
+const authChallenge = `Bearer realm="onbehalf"`
+
+// rateLimitPolicy names the per-key budget in the RateLimit headers.
+const rateLimitPolicy = `"per-key"`
+
+// rateLimitHeaders tells the caller its per-key budget the way the IETF
+// httpapi RateLimit draft does: RateLimit-Policy (the quota per minute)
+// and RateLimit (requests left, seconds until the budget is full again).
+func (s *server) rateLimitHeaders(c *gin.Context, id string) {
+	left, full := s.perKey.Budget(id, s.o.Now())
+	c.Header("RateLimit-Policy", rateLimitPolicy+";q="+strconv.Itoa(s.perKey.Burst())+";w=60")
+	c.Header("RateLimit", rateLimitPolicy+";r="+strconv.Itoa(left)+";t="+strconv.Itoa(int(math.Ceil(full.Seconds()))))
 }
 
 // enabled lets public routes through while the API is on.

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -94,6 +95,9 @@ func TestAuthRefusals(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
+	if ch := e.callKey(t, "wrong-0123456789-0123456789", http.MethodGet, "/api/v1/connections", nil).header.Get("WWW-Authenticate"); ch != `Bearer realm="onbehalf", error="invalid_token"` {
+		t.Fatalf("a wrong key: WWW-Authenticate %q", ch)
+	}
 	for _, hdr := range []string{"", "Basic " + testKey, "Bearer", "Token " + testKey} {
 		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/api/v1/connections", nil)
 		if hdr != "" {
@@ -106,6 +110,9 @@ func TestAuthRefusals(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 401 && resp.StatusCode != 429 {
 			t.Fatalf("%q: %d", hdr, resp.StatusCode)
+		}
+		if ch := resp.Header.Get("WWW-Authenticate"); resp.StatusCode == 401 && !strings.HasPrefix(ch, `Bearer realm="onbehalf"`) {
+			t.Fatalf("%q: WWW-Authenticate %q", hdr, ch)
 		}
 	}
 	// Past the client's budget of failures: 429 with Retry-After, even
@@ -126,14 +133,23 @@ func TestAuthRefusals(t *testing.T) {
 func TestRateLimitPerKey(t *testing.T) {
 	other := "other-key-0123456789-abcdefghij"
 	e := newEnv(t, func(o *api.Options) { o.RateLimitPerKey = 3; o.Keys = append(o.Keys, other) })
-	for range 3 {
-		if r := e.call(t, http.MethodGet, "/api/v1/connections", nil); r.status != 200 {
+	// Each reply tells the budget left (IETF httpapi RateLimit draft).
+	for i := range 3 {
+		r := e.call(t, http.MethodGet, "/api/v1/connections", nil)
+		if r.status != 200 {
 			t.Fatalf("%d %s", r.status, r.body)
+		}
+		if got, want := r.header.Get("RateLimit"), `"per-key";r=`+strconv.Itoa(2-i)+`;t=`; !strings.HasPrefix(got, want) ||
+			r.header.Get("RateLimit-Policy") != `"per-key";q=3;w=60` {
+			t.Fatalf("RateLimit %q, policy %q; want %s…", got, r.header.Get("RateLimit-Policy"), want)
 		}
 	}
 	r := e.call(t, http.MethodGet, "/api/v1/connections", nil)
 	if msg := r.wantError(t, 429, onbehalf.ETOOMANY, "").Error.Message; !strings.Contains(msg, "RATE_LIMIT_PER_API_KEY") || r.header.Get("Retry-After") == "" {
 		t.Fatalf("%s, Retry-After %q", msg, r.header.Get("Retry-After"))
+	}
+	if got := r.header.Get("RateLimit"); !strings.HasPrefix(got, `"per-key";r=0;t=`) || strings.HasSuffix(got, "t=0") {
+		t.Fatalf("RateLimit of a refusal %q", got)
 	}
 	if r := e.callKey(t, other, http.MethodGet, "/api/v1/connections", nil); r.status != 200 {
 		t.Fatalf("other key: %d", r.status)

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onbehalf/onbehalf/internal/api"
+	"github.com/onbehalf/onbehalf/internal/bots"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 )
@@ -164,4 +166,22 @@ func TestListBots(t *testing.T) {
 	for q, field := range map[string]string{"?limit=201": "limit", "?cursor=x": "cursor", "?status=gone": "status", "?created_after=yesterday": "created_after", "?meeting_id=12": "meeting_id", "?sort=new": "sort"} {
 		e.call(t, http.MethodGet, "/api/v1/bots"+q, nil).wantError(t, 400, onbehalf.EINVALID, field)
 	}
+}
+
+// A server with no bot platform at all answers the bot calls 503
+// unavailable, saying what to set (docs/api.md's table); a platform it
+// does not offer, when it offers one, is a 400 (TestCreateBotRefusesBadInput).
+func TestNoPlatformConfigured(t *testing.T) {
+	e := newEnv(t, func(o *api.Options) {
+		none := *o.Bots.(*bots.Service)
+		none.Platforms = nil
+		o.Bots = &none
+	})
+	e.addUser("zu_ann")
+	id := e.grant(t, "zu_ann", "", time.Now().Add(time.Hour))
+	link := "https://zoom.us/j/" + meeting
+	e.call(t, http.MethodPost, "/api/v1/bots", map[string]any{"platform": "recall", "connection_id": id, "meeting_url": link}).
+		wantError(t, 503, onbehalf.EUNAVAILABLE, "")
+	e.call(t, http.MethodPost, "/api/v1/connections/"+id+"/token-urls", map[string]any{"platform": "recall", "meeting_url": link}).
+		wantError(t, 503, onbehalf.EUNAVAILABLE, "")
 }

@@ -34,10 +34,10 @@ type connectLinkJSON struct {
 	ReturnTo       *string             `json:"return_to"`
 	Status         onbehalf.LinkStatus `json:"status"`
 	ConnectionID   *string             `json:"connection_id"`
-	CreatedAt      *time.Time          `json:"created_at"`
-	ExpiresAt      time.Time           `json:"expires_at"`
-	UsedAt         *time.Time          `json:"used_at"`
-	RevokedAt      *time.Time          `json:"revoked_at"`
+	CreatedAt      *stamp              `json:"created_at"`
+	ExpiresAt      stamp               `json:"expires_at"`
+	UsedAt         *stamp              `json:"used_at"`
+	RevokedAt      *stamp              `json:"revoked_at"`
 }
 
 // connectLinkView renders a link at now.
@@ -54,7 +54,7 @@ func connectLinkView(l *onbehalf.ConnectLink, now time.Time) connectLinkJSON {
 		Status:         l.Status(now),
 		ConnectionID:   optString(l.ConnectionID),
 		CreatedAt:      optTime(l.CreatedAt),
-		ExpiresAt:      l.ExpiresAt.UTC(),
+		ExpiresAt:      stamp(l.ExpiresAt),
 		UsedAt:         optTime(l.UsedAt),
 		RevokedAt:      optTime(l.RevokedAt),
 	}

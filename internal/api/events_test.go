@@ -2,10 +2,13 @@ package api_test
 
 import (
 	"bufio"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/onbehalf/onbehalf/internal/api"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
@@ -66,4 +69,32 @@ func TestEvents(t *testing.T) {
 func TestEventsWithoutStream(t *testing.T) {
 	e := newEnv(t)
 	e.call(t, http.MethodGet, "/api/v1/events", nil).wantError(t, 503, onbehalf.EUNAVAILABLE, "")
+}
+
+// apiObs records what the API tells its Observer.
+type apiObs struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (o *apiObs) ObserveAPIRequest(route, method string, status int, took time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.seen = append(o.seen, fmt.Sprintf("%s %s %d", method, route, status))
+}
+
+// Every answered request reaches the Observer under its route's pattern,
+// never a path with an ID, refusals of the key check included.
+func TestObserver(t *testing.T) {
+	o := &apiObs{}
+	e := newEnv(t, func(opts *api.Options) { opts.Observer = o })
+	e.call(t, http.MethodGet, "/api/v1/bots/bot_123", nil)
+	e.callKey(t, "", http.MethodGet, "/api/v1/connections", nil)
+	e.callKey(t, "", http.MethodGet, "/api/v1/openapi.json", nil)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	want := []string{"GET /api/v1/bots/:id 404", "GET /api/v1/connections 401", "GET /api/v1/openapi.json 200"}
+	if !slices.Equal(o.seen, want) {
+		t.Fatalf("observed %q, want %q", o.seen, want)
+	}
 }

@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -85,6 +86,12 @@ func conforms(t testing.TB, req *http.Request, r reply) {
 		// reference page is HTML, which kin-openapi does not decode).
 		Options: &openapi3filter.Options{IncludeResponseStatus: true, ExcludeRequestBody: true,
 			ExcludeResponseBody: !strings.HasPrefix(ct, "application/json")},
+	}
+	if strings.HasPrefix(ct, "application/json") {
+		var v any
+		if json.Unmarshal(r.body, &v) == nil {
+			checkTimes(t, req.Method+" "+req.URL.Path, v)
+		}
 	}
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
 		t.Errorf("%s %s: reply %d disagrees with openapi.json: %v\nbody: %.600s", req.Method, req.URL.Path, r.status, err, r.body)

@@ -166,7 +166,7 @@ func TestOpenAPIDescription(t *testing.T) {
 		}
 	}
 	r := e.callKey(t, "", http.MethodGet, "/api/v1/openapi.json", nil)
-	if r.status != 200 || !bytes.Equal(r.body, api.OpenAPI()) {
+	if r.status != 200 || !bytes.Equal(r.body, api.OpenAPIFor(e.srv.URL)) {
 		t.Fatalf("served description: %d", r.status)
 	}
 }
@@ -217,5 +217,14 @@ func TestUnknownRoutes(t *testing.T) {
 	e.engine.NoRoute(api.NotFound)
 	e.engine.NoMethod(api.MethodNotAllowed)
 	e.call(t, http.MethodGet, "/api/v1/nope", nil).wantError(t, 404, "not_found", "")
-	e.call(t, http.MethodPut, "/api/v1/connections", nil).wantError(t, 405, "invalid", "")
+	r := e.call(t, http.MethodPut, "/api/v1/connections", nil)
+	r.wantError(t, 405, "method_not_allowed", "")
+	if allow := r.header.Get("Allow"); allow != "POST, GET" {
+		t.Errorf("Allow %q, want the path's methods", allow)
+	}
+	r = e.call(t, http.MethodPost, "/api/v1/bots/bot_1", nil)
+	r.wantError(t, 405, "method_not_allowed", "")
+	if allow := r.header.Get("Allow"); allow != "GET, DELETE" {
+		t.Errorf("Allow %q, want the path's methods", allow)
+	}
 }

@@ -70,7 +70,10 @@ func (s *server) reference(c *gin.Context) error {
 type refView struct {
 	Title, Version, Description string
 	Groups                      []refGroup
-	Schemas                     []refSchema
+	// Webhooks are the requests this server sends to WEBHOOK_URL, one
+	// per event type.
+	Webhooks []refOp
+	Schemas  []refSchema
 }
 
 // refGroup is the operations of one tag.
@@ -83,7 +86,9 @@ type refGroup struct {
 type refOp struct {
 	ID, Method, Path, Summary, Description string
 	// Public operations need no API key.
-	Public    bool
+	Public bool
+	// Webhook: a request this server sends (Path is the event type).
+	Webhook   bool
 	Params    []refField
 	Body      *refType
 	Responses []refResponse
@@ -141,35 +146,20 @@ func newRefView(doc []byte) (*refView, error) {
 			if !ok {
 				continue
 			}
-			op := refOp{ID: jsonStr(o["operationId"]), Method: strings.ToUpper(method), Path: path,
-				Summary: jsonStr(o["summary"]), Description: jsonStr(o["description"])}
-			if sec, ok := o["security"].([]any); ok && len(sec) == 0 {
-				op.Public = true
-			}
-			for _, p := range append(append([]any(nil), common...), jsonList(o["parameters"])...) {
-				p := resolveRef(d, jsonObj(p))
-				op.Params = append(op.Params, refField{Name: jsonStr(p["name"]), In: jsonStr(p["in"]),
-					Description: jsonStr(p["description"]), Required: p["required"] == true, Type: typeOf(jsonObj(p["schema"]))})
-			}
-			if rb := jsonObj(o["requestBody"]); rb != nil {
-				t := typeOf(jsonObj(jsonObj(jsonObj(rb["content"])["application/json"])["schema"]))
-				op.Body = &t
-			}
-			resps := jsonObj(o["responses"])
-			for _, status := range sortedKeys(resps) {
-				r := resolveRef(d, jsonObj(resps[status]))
-				rr := refResponse{Status: status, Description: jsonStr(r["description"])}
-				for media, m := range jsonObj(r["content"]) {
-					t := typeOf(jsonObj(jsonObj(m)["schema"]))
-					rr.Media, rr.Type = media, &t
-				}
-				op.Responses = append(op.Responses, rr)
-			}
+			op := opOf(d, strings.ToUpper(method), path, o, common)
 			tag := "other"
 			if ts := jsonList(o["tags"]); len(ts) > 0 {
 				tag = jsonStr(ts[0])
 			}
 			groups[tag] = append(groups[tag], op)
+		}
+	}
+	hooks := jsonObj(d["webhooks"])
+	for _, name := range sortedKeys(hooks) {
+		if o, ok := jsonObj(hooks[name])["post"].(jsonObject); ok {
+			op := opOf(d, "POST", name, o, nil)
+			op.Webhook = true
+			v.Webhooks = append(v.Webhooks, op)
 		}
 	}
 	for _, t := range tags {
@@ -190,6 +180,15 @@ func newRefView(doc []byte) (*refView, error) {
 			required[jsonStr(r)] = true
 		}
 		props := jsonObj(s["properties"])
+		for _, part := range jsonList(s["allOf"]) {
+			// An event: the envelope (the type says it) and the fields
+			// this event narrows (its type, its data).
+			if r := jsonObj(part); r["$ref"] != nil {
+				rs.Type = typeOf(r)
+			} else if props == nil {
+				props = jsonObj(r["properties"])
+			}
+		}
 		for _, p := range sortedKeys(props) {
 			ps := jsonObj(props[p])
 			rs.Fields = append(rs.Fields, refField{Name: p, Description: jsonStr(ps["description"]), Required: required[p], Type: typeOf(ps)})
@@ -199,6 +198,35 @@ func newRefView(doc []byte) (*refView, error) {
 	return v, nil
 }
 
+// opOf reads one operation (of a path, or a webhook's request).
+func opOf(d jsonObject, method, path string, o jsonObject, common []any) refOp {
+	op := refOp{ID: jsonStr(o["operationId"]), Method: method, Path: path,
+		Summary: jsonStr(o["summary"]), Description: jsonStr(o["description"])}
+	if sec, ok := o["security"].([]any); ok && len(sec) == 0 {
+		op.Public = true
+	}
+	for _, p := range append(append([]any(nil), common...), jsonList(o["parameters"])...) {
+		p := resolveRef(d, jsonObj(p))
+		op.Params = append(op.Params, refField{Name: jsonStr(p["name"]), In: jsonStr(p["in"]),
+			Description: jsonStr(p["description"]), Required: p["required"] == true, Type: typeOf(jsonObj(p["schema"]))})
+	}
+	if rb := jsonObj(o["requestBody"]); rb != nil {
+		t := typeOf(jsonObj(jsonObj(jsonObj(rb["content"])["application/json"])["schema"]))
+		op.Body = &t
+	}
+	resps := jsonObj(o["responses"])
+	for _, status := range sortedKeys(resps) {
+		r := resolveRef(d, jsonObj(resps[status]))
+		rr := refResponse{Status: status, Description: jsonStr(r["description"])}
+		for media, m := range jsonObj(r["content"]) {
+			t := typeOf(jsonObj(jsonObj(m)["schema"]))
+			rr.Media, rr.Type = media, &t
+		}
+		op.Responses = append(op.Responses, rr)
+	}
+	return op
+}
+
 // typeOf describes a schema in a few words.
 func typeOf(s jsonObject) refType {
 	if s == nil {
@@ -206,6 +234,10 @@ func typeOf(s jsonObject) refType {
 	}
 	if r, ok := s["$ref"].(string); ok {
 		return refType{Ref: r[strings.LastIndex(r, "/")+1:]}
+	}
+	if c, ok := s["const"]; ok {
+		b, _ := json.Marshal(c)
+		return refType{Text: string(b)}
 	}
 	if t := jsonStr(s["type"]); t == "array" {
 		it := typeOf(jsonObj(s["items"]))

@@ -52,6 +52,14 @@ func TestReferencePage(t *testing.T) {
 			}
 		}
 	}
+	for typ, item := range doc.Webhooks {
+		if !strings.Contains(page, `id="`+item.Post.OperationID+`"`) || !strings.Contains(page, `<span class="tag">`+typ+`</span>`) {
+			t.Errorf("webhook %s: not on the page", typ)
+		}
+	}
+	if len(doc.Webhooks) == 0 {
+		t.Error("no webhooks in the description")
+	}
 	for name, s := range doc.Components.Schemas {
 		if !strings.Contains(page, `id="schema-`+name+`"`) {
 			t.Errorf("page lacks schema %s", name)

@@ -72,6 +72,9 @@ func writeErrorStatus(c *gin.Context, status int, err error) {
 	if secs := ratelimit.RetryAfterOf(err); secs > 0 {
 		c.Header("Retry-After", strconv.Itoa(secs))
 	}
+	if status == http.StatusUnauthorized && c.Writer.Header().Get("WWW-Authenticate") == "" {
+		c.Header("WWW-Authenticate", authChallenge)
+	}
 	b, _ := marshal(errorReply{Error: errorOf(err)})
 	c.Data(status, "application/json; charset=utf-8", b)
 }

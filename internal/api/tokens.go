@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"github.com/onbehalf/onbehalf/internal/meetingurl"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"golang.org/x/sync/errgroup"
 )
@@ -21,8 +22,9 @@ const zakLifetime = 7200
 // meeting.
 type tokenRequest struct {
 	who
-	Kind      onbehalf.TokenKind `json:"kind"`
-	MeetingID string             `json:"meeting_id"`
+	Kind       onbehalf.TokenKind `json:"kind"`
+	MeetingID  string             `json:"meeting_id"`
+	MeetingURL string             `json:"meeting_url"`
 }
 
 // tokenReply is the reply of POST /tokens: the only reply of the API that
@@ -41,6 +43,14 @@ func (s *server) mintToken(c *gin.Context) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
+	if len(req.MeetingURL) > maxMeetingURL {
+		return onbehalf.FieldError("meeting_url", "Bad meeting_url: longer than %d bytes.", maxMeetingURL)
+	}
+	meetingID, err := meetingurl.ResolveID(req.MeetingURL, req.MeetingID)
+	if err != nil {
+		return err
+	}
+	req.MeetingID = meetingID
 	if err := checkKindMeeting(req.Kind, req.MeetingID); err != nil {
 		return err
 	}

@@ -49,8 +49,12 @@ func TestMintByEachIdentifier(t *testing.T) {
 	if got := e.mint(t, map[string]any{"external_user_id": "user-ann", "kind": "join", "meeting_id": meeting}); !strings.HasPrefix(got.Token, zoomtest.JoinTokenPrefix) {
 		t.Fatalf("join: %+v", got)
 	}
+	// meeting_url, as the other calls take it: a link or an invitation.
+	if got := e.mint(t, map[string]any{"connection_id": id, "kind": "obf", "meeting_url": "Join Zoom Meeting https://us02web.zoom.us/j/" + meeting + "?pwd=x"}); !strings.HasPrefix(got.Token, "obf_") {
+		t.Fatalf("obf by meeting_url: %+v", got)
+	}
 	minted := e.zoom.Minted()
-	if len(minted) != 3 {
+	if len(minted) != 4 {
 		t.Fatalf("minted %d tokens at Zoom", len(minted))
 	}
 
@@ -83,6 +87,8 @@ func TestMintRefusesBadInput(t *testing.T) {
 		"no meeting":        {map[string]any{"connection_id": id, "kind": "obf"}, 400, onbehalf.EINVALID, "meeting_id"},
 		"short meeting":     {map[string]any{"connection_id": id, "kind": "join", "meeting_id": "1234"}, 400, onbehalf.EINVALID, "meeting_id"},
 		"meeting number":    {map[string]any{"connection_id": id, "kind": "obf", "meeting_id": 85012345678}, 400, onbehalf.EINVALID, "meeting_id"},
+		"bad meeting_url":   {map[string]any{"connection_id": id, "kind": "obf", "meeting_url": "https://evil.example/j/85012345678"}, 400, onbehalf.EINVALID, "meeting_url"},
+		"url and id":        {map[string]any{"connection_id": id, "kind": "obf", "meeting_url": "https://zoom.us/j/" + meeting, "meeting_id": meeting}, 400, onbehalf.EINVALID, "meeting_id"},
 		"unknown field":     {map[string]any{"connection_id": id, "kind": "zak", "user": "x"}, 400, onbehalf.EINVALID, "user"},
 		"numeric conn":      {map[string]any{"connection_id": 5, "kind": "zak"}, 400, onbehalf.EINVALID, "connection_id"},
 		"numeric email":     {map[string]any{"email": true, "kind": "zak"}, 400, onbehalf.EINVALID, "email"},

@@ -28,10 +28,10 @@ type tokenURLsRequest struct {
 // tokenURLsReply holds the signed URL of each kind asked for; on platforms
 // whose one URL serves several kinds, the same URL stands under each.
 type tokenURLsReply struct {
-	OBF       string     `json:"obf_token_url,omitempty"`
-	ZAK       string     `json:"zak_token_url,omitempty"`
-	Join      string     `json:"join_token_url,omitempty"`
-	ExpiresAt *time.Time `json:"expires_at"`
+	OBF       string `json:"obf_token_url,omitempty"`
+	ZAK       string `json:"zak_token_url,omitempty"`
+	Join      string `json:"join_token_url,omitempty"`
+	ExpiresAt *stamp `json:"expires_at"`
 }
 
 // createTokenURLs handles POST /connections/{id}/token-urls: signed token
@@ -85,7 +85,7 @@ func (s *server) createTokenURLs(c *gin.Context) error {
 }
 
 // expiryOf reads the expiry a signed URL carries.
-func expiryOf(u string) *time.Time {
+func expiryOf(u string) *stamp {
 	p, err := url.Parse(u)
 	if err != nil {
 		return nil
@@ -94,6 +94,5 @@ func expiryOf(u string) *time.Time {
 	if err != nil {
 		return nil
 	}
-	t := time.Unix(secs, 0).UTC()
-	return &t
+	return optTime(time.Unix(secs, 0))
 }

@@ -26,10 +26,10 @@ type connectionJSON struct {
 	DisconnectedReason *string            `json:"disconnected_reason"`
 	DisconnectedCode   *string            `json:"disconnected_code"`
 	Scopes             []string           `json:"scopes"`
-	CreatedAt          time.Time          `json:"created_at"`
-	UpdatedAt          time.Time          `json:"updated_at"`
-	LastRefreshedAt    *time.Time         `json:"last_refreshed_at"`
-	LastMintedAt       *time.Time         `json:"last_minted_at"`
+	CreatedAt          stamp              `json:"created_at"`
+	UpdatedAt          stamp              `json:"updated_at"`
+	LastRefreshedAt    *stamp             `json:"last_refreshed_at"`
+	LastMintedAt       *stamp             `json:"last_minted_at"`
 }
 
 // connectionView renders a connection, without its tokens.
@@ -54,8 +54,8 @@ func connectionView(c *onbehalf.Connection) connectionJSON {
 		DisconnectedReason: optString(c.DisconnectedReason),
 		DisconnectedCode:   optString(c.DisconnectedCode()),
 		Scopes:             scopes,
-		CreatedAt:          c.CreatedAt.UTC(),
-		UpdatedAt:          c.UpdatedAt.UTC(),
+		CreatedAt:          stamp(c.CreatedAt),
+		UpdatedAt:          stamp(c.UpdatedAt),
 		LastRefreshedAt:    optTime(c.RefreshedAt),
 		LastMintedAt:       optTime(c.MintedAt),
 	}
@@ -63,17 +63,20 @@ func connectionView(c *onbehalf.Connection) connectionJSON {
 
 // botJSON is a bot in a reply, with its timeline.
 type botJSON struct {
-	ID             string               `json:"id"`
-	Platform       string               `json:"platform"`
-	PlatformBotID  string               `json:"platform_bot_id"`
-	ConnectionID   string               `json:"connection_id"`
+	ID            string   `json:"id"`
+	Platform      string   `json:"platform"`
+	PlatformBotID string   `json:"platform_bot_id"`
+	ConnectionID  string   `json:"connection_id"`
+	ConnectionIDs []string `json:"connection_ids"`
+	// ExternalUserID is the connection's external user when the bot was
+	// created (null: none).
 	ExternalUserID *string              `json:"external_user_id"`
 	MeetingID      string               `json:"meeting_id"`
 	BotName        string               `json:"bot_name"`
 	Kinds          []onbehalf.TokenKind `json:"kinds"`
 	Status         onbehalf.BotStatus   `json:"status"`
 	StatusReason   *string              `json:"status_reason"`
-	StatusAt       time.Time            `json:"status_at"`
+	StatusAt       stamp                `json:"status_at"`
 	// Failure is why the bot failed or was removed, in the one
 	// vocabulary, with the platform's raw code beside it (null: none).
 	Failure     *onbehalf.JoinFailure `json:"failure"`
@@ -82,8 +85,8 @@ type botJSON struct {
 	Relay       bool           `json:"relay"`
 	RelayedFrom *string        `json:"relayed_from"`
 	RelayedTo   *string        `json:"relayed_to"`
-	CreatedAt   time.Time      `json:"created_at"`
-	UpdatedAt   time.Time      `json:"updated_at"`
+	CreatedAt   stamp          `json:"created_at"`
+	UpdatedAt   stamp          `json:"updated_at"`
 	Timeline    []botEventJSON `json:"timeline"`
 }
 
@@ -91,7 +94,7 @@ type botJSON struct {
 // platform, or a token fetch (its kind, the HTTP status answered and, when
 // it failed, why: Zoom's code and message).
 type botEventJSON struct {
-	At         time.Time          `json:"at"`
+	At         stamp              `json:"at"`
 	Type       string             `json:"type"`
 	Status     onbehalf.BotStatus `json:"status,omitempty"`
 	Code       string             `json:"code,omitempty"`
@@ -106,8 +109,8 @@ type botEventJSON struct {
 	ConnectionID string               `json:"connection_id,omitempty"`
 	Message      string               `json:"message,omitempty"`
 	// Count and LastAt: identical fetches in a row share one entry.
-	Count  int        `json:"count,omitempty"`
-	LastAt *time.Time `json:"last_at,omitempty"`
+	Count  int    `json:"count,omitempty"`
+	LastAt *stamp `json:"last_at,omitempty"`
 }
 
 // botView renders a bot and its timeline.
@@ -116,9 +119,13 @@ func botView(b *onbehalf.Bot) botJSON {
 	if kinds == nil {
 		kinds = []onbehalf.TokenKind{}
 	}
+	candidates := b.ConnectionIDs
+	if len(candidates) == 0 {
+		candidates = []string{b.ConnectionID}
+	}
 	tl := make([]botEventJSON, len(b.Timeline))
 	for i, e := range b.Timeline {
-		tl[i] = botEventJSON{At: e.At.UTC(), Type: e.Type, Status: e.Status, Code: e.Code, SubCode: e.SubCode,
+		tl[i] = botEventJSON{At: stamp(e.At), Type: e.Type, Status: e.Status, Code: e.Code, SubCode: e.SubCode,
 			Kind: e.Kind, HTTPStatus: e.HTTPStatus, Failure: e.Failure, RelayBotID: e.RelayBotID, ConnectionID: e.ConnectionID,
 			Message: e.Message, LastAt: optTime(e.LastAt)}
 		if e.Count > 1 {
@@ -126,12 +133,12 @@ func botView(b *onbehalf.Bot) botJSON {
 		}
 	}
 	return botJSON{
-		ID: b.ID, Platform: b.Platform, PlatformBotID: b.PlatformBotID, ConnectionID: b.ConnectionID, ExternalUserID: optString(b.ExternalUserID),
-		MeetingID: b.MeetingID, BotName: b.BotName, Kinds: kinds, Status: b.Status,
-		StatusReason: optString(b.StatusReason), StatusAt: b.StatusAt.UTC(),
+		ID: b.ID, Platform: b.Platform, PlatformBotID: b.PlatformBotID, ConnectionID: b.ConnectionID, ConnectionIDs: candidates,
+		ExternalUserID: optString(b.ExternalUserID), MeetingID: b.MeetingID, BotName: b.BotName, Kinds: kinds, Status: b.Status,
+		StatusReason: optString(b.StatusReason), StatusAt: stamp(b.StatusAt),
 		Failure: optFailure(b.Failure), FailureCode: optString(b.FailureCode),
 		Relay: b.Relay, RelayedFrom: optString(b.RelayedFrom), RelayedTo: optString(b.RelayedTo),
-		CreatedAt: b.CreatedAt.UTC(), UpdatedAt: b.UpdatedAt.UTC(), Timeline: tl,
+		CreatedAt: stamp(b.CreatedAt), UpdatedAt: stamp(b.UpdatedAt), Timeline: tl,
 	}
 }
 
@@ -152,10 +159,29 @@ func optString(s string) *string {
 }
 
 // optTime is nil for the zero time.
-func optTime(t time.Time) *time.Time {
+func optTime(t time.Time) *stamp {
 	if t.IsZero() {
 		return nil
 	}
-	t = t.UTC()
-	return &t
+	st := stamp(t)
+	return &st
+}
+
+// stamp is a time in a reply, written in onbehalf.TimeLayout (UTC,
+// milliseconds) as every time the API and the events give.
+type stamp time.Time
+
+// MarshalJSON writes the time in onbehalf.TimeLayout.
+func (t stamp) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + onbehalf.FormatTime(time.Time(t)) + `"`), nil
+}
+
+// UnmarshalJSON reads an RFC 3339 time (tests read replies back).
+func (t *stamp) UnmarshalJSON(b []byte) error {
+	var v time.Time
+	if err := v.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	*t = stamp(v)
+	return nil
 }

@@ -180,7 +180,11 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		MaxStreams: cfg.StreamsMax, MaxPerKey: cfg.StreamsPerSession})
 	var deliverer *events.Deliverer
 	if cfg.WebhookURL != "" {
-		if deliverer, err = events.NewDeliverer(a.Store, cfg.WebhookURL, sec.Webhook, events.DeliveryOptions{Logger: a.log}); err != nil {
+		do := events.DeliveryOptions{Logger: a.log}
+		if m != nil {
+			do.Observer = m
+		}
+		if deliverer, err = events.NewDeliverer(a.Store, cfg.WebhookURL, sec.Webhook, do); err != nil {
 			a.ln.Close()
 			return err
 		}
@@ -191,9 +195,15 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 			deliverer.Notify()
 		}
 	}
+	// Every commit of this process that wrote events wakes both at once;
+	// other instances' events are found by their polls.
+	a.Store.WatchEvents(notify)
 	a.Tokens.Notify = notify // connection.recovered
 	a.Bots = &bots.Service{Store: a.Store, Platforms: platforms, Unconfigured: platformHints, Signer: signer, BaseURL: cfg.BaseURL, AllowZAK: cfg.AllowZAK, Logger: a.log, Notify: notify}
 	a.Bots.Ahead = a.Tokens // a bot's connection refreshed ahead of its join (bots/ahead.go)
+	if m != nil {
+		a.Bots.ObserveCreateBot = m.ObserveCreateBot
+	}
 	a.Bots.Start()
 	// One per-connection budget and one failed-authorization budget for
 	// the token URLs and the API alike.
@@ -260,6 +270,9 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 	}
 	if cfg.AccountMode() {
 		ao.Account = &tokens.Account{Zoom: zc, Logger: a.log}
+	}
+	if m != nil {
+		ao.Observer = m
 	}
 	api.Mount(w.Engine().Group("/api/v1"), ao)
 	a.web = w

@@ -62,6 +62,9 @@ type Service struct {
 	Notify func()
 	Now    func() time.Time
 	Logger *slog.Logger
+	// ObserveCreateBot, when set, hears of every create-bot call to a
+	// platform: its result and how long it took (the metrics).
+	ObserveCreateBot func(platform string, err error, took time.Duration)
 
 	rec *recorder
 }
@@ -115,10 +118,14 @@ func (s *Service) Launch(ctx context.Context, req LaunchRequest) (*onbehalf.Bot,
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	created, err := p.CreateBot(ctx, onbehalf.BotRequest{
 		BotID: botID, Meeting: meeting, BotName: name, TokenURLs: urls, Options: req.Options,
 		StatusURL: s.Signer.StatusURL(s.BaseURL, p.Name(), botID),
 	})
+	if s.ObserveCreateBot != nil {
+		s.ObserveCreateBot(p.Name(), err, time.Since(start))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -161,20 +168,12 @@ func (s *Service) TokenURLs(ctx context.Context, req TokenURLRequest) ([]onbehal
 	if err != nil {
 		return nil, err
 	}
-	meetingID := req.MeetingID
-	switch {
-	case req.MeetingURL != "" && meetingID != "":
-		return nil, onbehalf.FieldError("meeting_id", "Give meeting_url or meeting_id, not both.")
-	case req.MeetingURL != "":
-		m, err := meetingurl.Parse(req.MeetingURL)
-		if err != nil {
-			return nil, onbehalf.FieldError("meeting_url", "%s", onbehalf.ErrorMessage(err))
-		}
-		meetingID = m.ID
-	default:
-		if err := onbehalf.CheckMeetingID("meeting_id", meetingID); err != nil {
-			return nil, err
-		}
+	meetingID, err := meetingurl.ResolveID(req.MeetingURL, req.MeetingID)
+	if err == nil && meetingID == "" {
+		err = onbehalf.CheckMeetingID("meeting_id", "")
+	}
+	if err != nil {
+		return nil, err
 	}
 	c, kinds, err := s.connection(ctx, req.ConnectionID, req.Kinds)
 	if err != nil {
@@ -184,7 +183,16 @@ func (s *Service) TokenURLs(ctx context.Context, req TokenURLRequest) ([]onbehal
 	if req.TTL > 0 {
 		signer = &tokenurl.Signer{Key: s.Signer.Key, TTL: req.TTL, Now: s.Signer.Now}
 	}
-	return tokenURLs(signer, s.BaseURL, p, tokenurl.Params{Kinds: kinds, ConnID: c.ID, MeetingID: meetingID})
+	urls, err := tokenURLs(signer, s.BaseURL, p, tokenurl.Params{Kinds: kinds, ConnID: c.ID, MeetingID: meetingID})
+	if err != nil {
+		return nil, err
+	}
+	if ch, ok := p.(onbehalf.TokenURLChecker); ok {
+		if err := ch.CheckTokenURLs(urls); err != nil {
+			return nil, err
+		}
+	}
+	return urls, nil
 }
 
 // Platform returns a configured platform by name; "" is the only one

@@ -11,6 +11,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/bots"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
+	"github.com/onbehalf/onbehalf/internal/platform/attendee"
 	"github.com/onbehalf/onbehalf/internal/platform/recall"
 	"github.com/onbehalf/onbehalf/internal/platform/recall/recalldemo"
 	"github.com/onbehalf/onbehalf/internal/store/bolt"
@@ -187,5 +188,32 @@ func TestDoneStaysDone(t *testing.T) {
 	}
 	if n := len(got.StatusReason); n > onbehalf.MaxTimelineMessage+3 || !strings.HasPrefix(long, strings.TrimSuffix(got.StatusReason, "…")) {
 		t.Fatalf("status reason of %d bytes", n)
+	}
+}
+
+// Token URLs a platform would refuse are never handed out: Attendee takes
+// https URLs only, so an http BASE_URL is a 400 that says so, as when
+// this server creates the bot.
+func TestTokenURLsRefuseWhatThePlatformRefuses(t *testing.T) {
+	e := newEnv(t, "user:read:user user:read:token")
+	a, err := attendee.New(attendee.Config{APIKey: "akey", BaseURL: "https://attendee.invalid"}, platform.Deps{HTTP: http.DefaultClient, Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	req := bots.TokenURLRequest{Platform: "attendee", ConnectionID: e.conn.ID, MeetingURL: "https://zoom.us/j/85012345678"}
+	for base, ok := range map[string]bool{"http://onbehalf.example": false, "https://onbehalf.example": true} {
+		svc := &bots.Service{Store: e.st, Platforms: []onbehalf.Platform{a}, BaseURL: base, Signer: e.svc.Signer}
+		urls, err := svc.TokenURLs(ctx, req)
+		if ok && (err != nil || len(urls) != 1 || !strings.HasPrefix(urls[0].URL, "https://")) {
+			t.Errorf("%s: %v %v", base, urls, err)
+		}
+		if !ok && (urls != nil || onbehalf.ErrorCode(err) != onbehalf.EINVALID || !strings.Contains(onbehalf.ErrorMessage(err), "https")) {
+			t.Errorf("%s: %v %v, want EINVALID saying https", base, urls, err)
+		}
+		_, err = svc.Launch(ctx, bots.LaunchRequest{Platform: "attendee", ConnectionID: e.conn.ID, MeetingURL: req.MeetingURL, BotName: "b"})
+		if !ok && onbehalf.ErrorCode(err) != onbehalf.EINVALID {
+			t.Errorf("%s: Launch %v, want EINVALID", base, err)
+		}
 	}
 }

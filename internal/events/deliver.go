@@ -53,7 +53,28 @@ type DeliveryOptions struct {
 	// Logger gets failures and give-ups, never a secret, a URL or a
 	// body. Default slog.Default().
 	Logger *slog.Logger
+	// Observer, when set, hears of every attempt, delivery and give-up
+	// (the metrics).
+	Observer Observer
 }
+
+// Observer hears what the deliverer does; it must not block.
+type Observer interface {
+	// ObserveAttempt: one attempt, reason "" when the receiver answered
+	// 2xx, else a few words ("HTTP 503", "timeout").
+	ObserveAttempt(reason string)
+	// ObserveDelivered: an event delivered, sinceEvent after it happened.
+	ObserveDelivered(sinceEvent time.Duration)
+	// ObserveGivenUp: an event given up after its retries.
+	ObserveGivenUp()
+}
+
+// noObserver is the Observer of a Deliverer without one.
+type noObserver struct{}
+
+func (noObserver) ObserveAttempt(string)          {}
+func (noObserver) ObserveDelivered(time.Duration) {}
+func (noObserver) ObserveGivenUp()                {}
 
 // Deliverer posts the outbox's events to the webhook receiver, at least
 // once: an event leaves the outbox only when the receiver answered 2xx
@@ -106,6 +127,9 @@ func (o DeliveryOptions) withDefaults() DeliveryOptions {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Observer == nil {
+		o.Observer = noObserver{}
 	}
 	return o
 }
@@ -169,7 +193,9 @@ func (d *Deliverer) deliver(ctx context.Context, dl onbehalf.Delivery) {
 	at := d.opts.Now()
 	reason := d.attempt(ctx, ev, at)
 	end := d.opts.Now()
+	d.opts.Observer.ObserveAttempt(reason)
 	if reason == "" {
+		d.opts.Observer.ObserveDelivered(end.Sub(ev.Time))
 		if err := d.store.DeliveryDone(ctx, ev.ID, end); err != nil {
 			d.log.Warn("webhook: delivered, but could not record it: the event will be sent again", "event_id", ev.ID, "type", ev.Type, "err", err)
 		}
@@ -182,6 +208,7 @@ func (d *Deliverer) deliver(ctx context.Context, dl onbehalf.Delivery) {
 	}
 	next, ok := nextAttempt(failures, first, end, d.opts.RetryFor)
 	if !ok {
+		d.opts.Observer.ObserveGivenUp()
 		d.log.Error("webhook: gave up delivering an event", "event_id", ev.ID, "type", ev.Type,
 			"attempts", failures, "reason", reason, "since", first.UTC())
 		if err := d.store.DeliveryDone(ctx, ev.ID, end); err != nil {

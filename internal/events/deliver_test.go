@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -68,7 +70,8 @@ func TestDeliverRetriesWithSameID(t *testing.T) {
 			t.Errorf("attempt %d: webhook-timestamp %s, want the attempt's time %d", i+1, h.Timestamp, c.Now().Unix())
 		}
 		stamps = append(stamps, h.Timestamp)
-		wantBody := `{"type":"bot.created","timestamp":"` + ev.Time.UTC().Format(time.RFC3339Nano) + `","data":` + string(ev.Data) + `}`
+		wantBody := `{"type":"bot.created","timestamp":"` + ev.Time.UTC().Format("2006-01-02T15:04:05.000Z") + `","data":` + string(ev.Data) +
+			`,"id":"` + ev.ID + `","seq":` + strconv.FormatInt(ev.Seq, 10) + `}`
 		if string(h.Body) != wantBody {
 			t.Fatalf("body\n%s\nwant\n%s", h.Body, wantBody)
 		}
@@ -278,8 +281,8 @@ func TestTwoWorkersDeliverOnce(t *testing.T) {
 	}
 }
 
-// The body is {"type", "timestamp", "data"}, in that order, and nothing
-// else.
+// The body is {"type", "timestamp", "data", "id", "seq"}, in that order,
+// and nothing else; the timestamp is UTC with milliseconds.
 func TestBody(t *testing.T) {
 	ev := writeEvents(t, newStore(t, nil), "conn-9", 1)[0]
 	b, err := Body(ev)
@@ -287,12 +290,14 @@ func TestBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil || len(m) != 3 || !bytes.HasPrefix(b, []byte(`{"type":"bot.created","timestamp":"`)) {
+	if err := json.Unmarshal(b, &m); err != nil || len(m) != 5 || !bytes.HasPrefix(b, []byte(`{"type":"bot.created","timestamp":"`)) ||
+		!bytes.HasSuffix(b, []byte(`,"id":"`+ev.ID+`","seq":`+strconv.FormatInt(ev.Seq, 10)+`}`)) {
 		t.Fatalf("body %s (%v)", b, err)
 	}
 	var ts string
 	json.Unmarshal(m["timestamp"], &ts)
-	if p, err := time.Parse(time.RFC3339, ts); err != nil || !p.Equal(ev.Time) || !strings.HasSuffix(ts, "Z") {
+	if p, err := time.Parse(time.RFC3339, ts); err != nil || !p.Equal(ev.Time.Truncate(time.Millisecond)) ||
+		!regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`).MatchString(ts) {
 		t.Errorf("timestamp %q: %v", ts, err)
 	}
 	if connectionID(ev) != "conn-9" || !(Filter{ConnectionID: "conn-9"}).Match(ev) || (Filter{Types: []string{"x"}}).Match(ev) {
@@ -349,5 +354,51 @@ func BenchmarkDeliver(b *testing.B) {
 		for range n {
 			<-rcv.hooks
 		}
+	}
+}
+
+// obs records what the Deliverer tells its Observer.
+type obs struct {
+	mu        sync.Mutex
+	attempts  []string
+	delivered []time.Duration
+	givenUp   int
+}
+
+func (o *obs) ObserveAttempt(reason string) {
+	o.mu.Lock()
+	o.attempts = append(o.attempts, reason)
+	o.mu.Unlock()
+}
+func (o *obs) ObserveDelivered(d time.Duration) {
+	o.mu.Lock()
+	o.delivered = append(o.delivered, d)
+	o.mu.Unlock()
+}
+func (o *obs) ObserveGivenUp() { o.mu.Lock(); o.givenUp++; o.mu.Unlock() }
+
+// The Observer hears every attempt with its reason, each delivery with its
+// lag since the event, and each give-up.
+func TestDeliverObserver(t *testing.T) {
+	c := newClock()
+	st := newStore(t, c.Now)
+	rcv := newReceiver(t, 1)
+	o := &obs{}
+	d := newDeliverer(t, st, rcv.URL, c, DeliveryOptions{Logger: discard(), Observer: o, RetryFor: time.Minute})
+	writeEvents(t, st, "conn-1", 1)
+	pass(t, d, 1)
+	c.Advance(time.Second)
+	pass(t, d, 1)
+	if len(o.attempts) != 2 || o.attempts[0] != "HTTP 500" || o.attempts[1] != "" || len(o.delivered) != 1 || o.delivered[0] != time.Second || o.givenUp != 0 {
+		t.Fatalf("observed %+v", o)
+	}
+
+	dead := newDeliverer(t, st, "http://127.0.0.1:1/", c, DeliveryOptions{Logger: discard(), Observer: o, RetryFor: time.Second})
+	writeEvents(t, st, "conn-1", 1)
+	pass(t, dead, 1)
+	c.Advance(time.Second)
+	pass(t, dead, 1)
+	if o.givenUp != 1 || len(o.attempts) != 4 || o.attempts[2] != "connection refused" {
+		t.Fatalf("observed %+v", o)
 	}
 }

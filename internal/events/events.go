@@ -5,37 +5,45 @@
 // ServeSSE), and deletes old ones (Pruner).
 //
 // Nothing here writes events: the store does, in the transaction of the
-// change it reports, so that a change and its event are never apart.
-// Whoever writes events in this process calls Notify on the Deliverer and
-// the Broker so that they look at once; both also poll the store every
-// second, so events written by other instances go out too. Delivery and
+// change it reports, so that a change and its event are never apart. The
+// store calls back after each commit that wrote events
+// (onbehalf.EventStore.WatchEvents); the app wires that to Notify on the
+// Deliverer and the Broker, so that they look at once whatever wrote the
+// event; both also poll the store every second, so events written by
+// other instances go out too. Delivery and
 // streaming run on their own goroutines and never block a request.
 //
 // The webhook body and the SSE data are the same bytes (Body):
-// {"type", "timestamp", "data"}. Webhooks are identified by the event's ID
-// (webhook-id, stable across retries, for the receiver to deduplicate);
-// SSE messages by the event's Seq (id:, for Last-Event-ID). Neither order
-// nor exactly-once is promised to webhook receivers: events are delivered
-// concurrently and retried.
+// {"type", "timestamp", "data", "id", "seq"}. One ID names an event
+// everywhere: the webhook-id (stable across retries, for the receiver to
+// deduplicate), the SSE id: (for Last-Event-ID) and "id" in the body; "seq"
+// orders events, so that a receiver can put deliveries that arrive out of
+// order (events are delivered concurrently, a failed one is retried
+// later) back in order. Neither order nor exactly-once is promised to
+// webhook receivers.
 package events
 
 import (
 	"encoding/json"
 	"slices"
-	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
 
-// body is the wire form of an event, field order as documented.
+// body is the wire form of an event, field order as documented: the
+// first three fields are the Standard Webhooks payload, the last two were
+// added after them.
 type body struct {
 	Type      string          `json:"type"`
 	Timestamp string          `json:"timestamp"`
 	Data      json.RawMessage `json:"data"`
+	ID        string          `json:"id"`
+	Seq       int64           `json:"seq"`
 }
 
 // Body returns the JSON the product receives for ev, in a webhook and in
-// the event stream alike: {"type", "timestamp" (RFC 3339, UTC), "data"}.
+// the event stream alike: {"type", "timestamp" (onbehalf.TimeLayout),
+// "data", "id" (the webhook-id and SSE id), "seq" (the order of events)}.
 // It is compact (one line), so it fits an SSE data: line as it is. It
 // fails only when the stored data is not JSON, which is a bug in the
 // store.
@@ -44,7 +52,7 @@ func Body(ev onbehalf.Event) ([]byte, error) {
 	if len(data) == 0 {
 		data = json.RawMessage("{}")
 	}
-	b, err := json.Marshal(body{Type: ev.Type, Timestamp: ev.Time.UTC().Format(time.RFC3339Nano), Data: data})
+	b, err := json.Marshal(body{Type: ev.Type, Timestamp: onbehalf.FormatTime(ev.Time), Data: data, ID: ev.ID, Seq: ev.Seq})
 	if err != nil {
 		return nil, onbehalf.WrapError(err, onbehalf.EINTERNAL, "The event's data is not JSON.")
 	}

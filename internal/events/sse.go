@@ -2,6 +2,7 @@ package events
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -21,33 +22,49 @@ const (
 	ParamLastEventID  = "last_event_id"
 )
 
+// ReadyEvent is the type of the first message of every stream: not an
+// event of the outbox, but the stream's position, so that a client has
+// an id to resume from before the first event arrives. It carries data,
+// as EventSource clients that skip an id: without data (npm's eventsource
+// among them) would otherwise resume from nothing and miss the events
+// written while they were cut off.
+const ReadyEvent = "ready"
+
 // ServeSSE streams the events f selects to the client as Server-Sent
-// Events until the request ends or the Broker is closed:
+// Events until the request ends or the Broker is closed. The first
+// message is the stream's position:
 //
 //	id: <Seq>
+//	event: ready
+//	data: {"type": "ready", "last_event_id": "<Seq>"}
+//
+// then one message per event:
+//
+//	id: <event ID: the webhook-id of the same event>
 //	event: <type>
-//	data: <Body: {"type", "timestamp", "data"}>
+//	data: <Body: {"type", "timestamp", "data", "id", "seq"}>
 //
 // and ": ping" every Heartbeat. It resumes after Last-Event-ID (the header,
-// else the last_event_id parameter); without either it sends only new
+// else the last_event_id parameter): an event ID, or a Seq as the ready
+// message and earlier versions gave; without either it sends only new
 // events. key is the session or API key whose streams are bounded
 // together.
 //
-// A non-nil error means nothing was written: a bad Last-Event-ID
-// (EINVALID), too many streams (ETOOMANY, EUNAVAILABLE) or a store
-// failure; the caller answers in its own format (JSON for the API, a page
-// for people). Once the stream started it returns nil.
+// A non-nil error means nothing was written: a bad or unknown
+// Last-Event-ID (EINVALID), too many streams (ETOOMANY, EUNAVAILABLE) or
+// a store failure; the caller answers in its own format (JSON for the
+// API, a page for people). Once the stream started it returns nil.
 //
 // The stream outlives the server's ReadTimeout and WriteTimeout: it
 // clears the read deadline and moves the write deadline forward before
 // each write, by WriteTimeout, so that a client that stopped reading is
 // dropped rather than held.
 func (b *Broker) ServeSSE(w http.ResponseWriter, r *http.Request, key string, f Filter) error {
-	after, err := lastEventID(r)
+	ctx := r.Context()
+	after, err := b.lastEventID(ctx, r)
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
 	sub, err := b.Subscribe(ctx, key, after, f)
 	if err != nil {
 		return err
@@ -64,11 +81,10 @@ func (b *Broker) ServeSSE(w http.ResponseWriter, r *http.Request, key string, f 
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	w.WriteHeader(http.StatusOK)
-	// The first message gives a client that came without Last-Event-ID
-	// its resume position at once.
+	// The first message gives the client its resume position at once.
 	var first bytes.Buffer
-	st.idLine(&first, sub.Cursor())
-	first.WriteString(": connected\n\n")
+	ready(&first, sub.Cursor())
+	st.sent = sub.Cursor()
 	if st.write(first.Bytes()) != nil {
 		return nil
 	}
@@ -109,8 +125,9 @@ func (b *Broker) ServeSSE(w http.ResponseWriter, r *http.Request, key string, f 
 	}
 }
 
-// lastEventID returns the Seq a stream resumes after, or FromNow.
-func lastEventID(r *http.Request) (int64, error) {
+// lastEventID returns the Seq a stream resumes after, or FromNow: the
+// Seq itself (a whole number), or the Seq of the event whose ID is given.
+func (b *Broker) lastEventID(ctx context.Context, r *http.Request) (int64, error) {
 	name, v := HeaderLastEventID, r.Header.Get(HeaderLastEventID)
 	if v == "" {
 		name, v = ParamLastEventID, r.URL.Query().Get(ParamLastEventID)
@@ -119,22 +136,40 @@ func lastEventID(r *http.Request) (int64, error) {
 	if v == "" {
 		return FromNow, nil
 	}
-	seq, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || seq < 0 {
-		return 0, onbehalf.FieldError(name, "%s must be the id of an event this stream sent (a whole number).", name)
+	if seq, err := strconv.ParseInt(v, 10, 64); err == nil && seq >= 0 {
+		return seq, nil
 	}
-	return seq, nil
+	bad := onbehalf.FieldError(name, "%s must be the id of a message this stream sent (an event ID, or a whole number).", name)
+	if len(v) > maxEventID || strings.ContainsFunc(v, func(c rune) bool { return c <= ' ' || c > '~' }) {
+		return 0, bad
+	}
+	seq, err := b.store.EventSeq(ctx, v)
+	if onbehalf.ErrorCode(err) == onbehalf.ENOTFOUND {
+		return 0, onbehalf.FieldError(name, "%s names no event kept on this server (events are kept for a few days): connect without it to start from now.", name)
+	}
+	return seq, err
 }
 
-// message appends ev as one SSE message. Body is compact JSON, so one
-// data: line holds it.
+// maxEventID bounds an event ID read from a client: every ID the store
+// makes is far shorter.
+const maxEventID = 64
+
+// ready appends the first message of a stream: its position, with data.
+func ready(buf *bytes.Buffer, cursor int64) {
+	pos := strconv.FormatInt(cursor, 10)
+	buf.WriteString("id: " + pos + "\nevent: " + ReadyEvent + "\ndata: ")
+	buf.WriteString(`{"type":"` + ReadyEvent + `","last_event_id":"` + pos + `"}` + "\n\n")
+}
+
+// message appends ev as one SSE message, under its ID. Body is compact
+// JSON, so one data: line holds it.
 func message(buf *bytes.Buffer, ev onbehalf.Event) {
 	data, err := Body(ev)
 	if err != nil {
 		data = []byte(`{}`)
 	}
 	buf.WriteString("id: ")
-	buf.WriteString(strconv.FormatInt(ev.Seq, 10))
+	buf.WriteString(ev.ID)
 	buf.WriteString("\nevent: ")
 	buf.WriteString(ev.Type)
 	buf.WriteString("\ndata: ")
@@ -151,9 +186,11 @@ type stream struct {
 }
 
 // idLine appends an id-only message when the cursor moved past events
-// the filter skipped: the client's Last-Event-ID moves with it (an id
+// the filter skipped: a browser's Last-Event-ID moves with it (an id
 // without data dispatches nothing), so a reconnect does not read them
-// again.
+// again. Clients that ignore an id without data resume from their last
+// event instead, which costs a re-read of the skipped events, never an
+// event.
 func (st *stream) idLine(buf *bytes.Buffer, cursor int64) {
 	if cursor > st.sent {
 		buf.WriteString("id: ")

@@ -25,6 +25,8 @@ type sseMsg struct {
 type sseClient struct {
 	msgs   chan sseMsg // closed when the stream ends
 	cancel context.CancelFunc
+	// ready is the id of the stream's first message, its position.
+	ready string
 }
 
 // dial opens a stream at url with the given headers; a status other than
@@ -83,6 +85,11 @@ func dialWith(t *testing.T, client *http.Client, url string, header map[string]s
 			}
 		}
 	}()
+	first := c.next(t, true)
+	if first.Event != ReadyEvent || first.Data != `{"type":"ready","last_event_id":"`+first.ID+`"}` || first.ID == "" {
+		t.Fatalf("first message %+v, want the ready message: an id and data", first)
+	}
+	c.ready = first.ID
 	return c, http.StatusOK, ""
 }
 
@@ -112,8 +119,8 @@ func (c *sseClient) expect(t *testing.T, evs ...onbehalf.Event) {
 	for _, ev := range evs {
 		m := c.next(t, false)
 		body, _ := Body(ev)
-		if m.ID != strconv.FormatInt(ev.Seq, 10) || m.Event != ev.Type || m.Data != string(body) {
-			t.Fatalf("got %+v, want id %d event %s data %s", m, ev.Seq, ev.Type, body)
+		if m.ID != ev.ID || m.Event != ev.Type || m.Data != string(body) {
+			t.Fatalf("got %+v, want id %s event %s data %s", m, ev.ID, ev.Type, body)
 		}
 	}
 }
@@ -184,32 +191,37 @@ func startBroker(t *testing.T, st *bolt.Store, opts BrokerOptions) *Broker {
 }
 
 // A stream resumes after Last-Event-ID (header, or the parameter for a
-// first connection; the header wins), then goes on live; without either,
-// it starts at the newest event and says so with an id.
+// first connection; the header wins), an event ID or a Seq, then goes on
+// live; without either, it starts at the newest event and says so with
+// its ready message.
 func TestSSEResume(t *testing.T) {
 	st := newStore(t, nil)
 	b := startBroker(t, st, BrokerOptions{})
 	srv := sseServer(t, b, nil)
 	evs := writeEvents(t, st, "conn-1", 5)
 
-	byHeader, _, _ := dial(t, srv.URL, map[string]string{"Last-Event-ID": strconv.FormatInt(evs[1].Seq, 10)})
+	byHeader, _, _ := dial(t, srv.URL, map[string]string{"Last-Event-ID": evs[1].ID})
 	byHeader.expect(t, evs[2:]...)
-	byParam, _, _ := dial(t, srv.URL+"?last_event_id="+strconv.FormatInt(evs[3].Seq, 10), nil)
+	bySeq, _, _ := dial(t, srv.URL, map[string]string{"Last-Event-ID": strconv.FormatInt(evs[2].Seq, 10), "X-Key": "seq"})
+	bySeq.expect(t, evs[3:]...)
+	byParam, _, _ := dial(t, srv.URL+"?last_event_id="+evs[3].ID, nil)
 	byParam.expect(t, evs[4])
-	both, _, _ := dial(t, srv.URL+"?last_event_id=0", map[string]string{"Last-Event-ID": strconv.FormatInt(evs[4].Seq, 10)})
+	both, _, _ := dial(t, srv.URL+"?last_event_id=0", map[string]string{"Last-Event-ID": evs[4].ID})
 	fresh, _, _ := dial(t, srv.URL, nil)
-	if m := fresh.next(t, false); m.ID != strconv.FormatInt(evs[4].Seq, 10) || m.Event != "" || m.Data != "" {
-		t.Fatalf("first message of a fresh stream %+v, want an id-only message with the newest Seq", m)
+	if fresh.ready != strconv.FormatInt(evs[4].Seq, 10) {
+		t.Fatalf("a fresh stream's position %q, want the newest Seq %d", fresh.ready, evs[4].Seq)
 	}
 
 	more := writeEvents(t, st, "conn-1", 2)
 	b.Notify()
-	for _, c := range []*sseClient{byHeader, byParam, both, fresh} {
+	for _, c := range []*sseClient{byHeader, bySeq, byParam, both, fresh} {
 		c.expect(t, more...)
 	}
 
-	if _, code, body := dial(t, srv.URL, map[string]string{"Last-Event-ID": "abc"}); code != http.StatusBadRequest || !strings.Contains(body, "Last-Event-ID") {
-		t.Errorf("bad Last-Event-ID: %d %q", code, body)
+	for _, bad := range []string{"abc", "evt_unknown", strings.Repeat("x", 100)} {
+		if _, code, body := dial(t, srv.URL, map[string]string{"Last-Event-ID": bad}); code != http.StatusBadRequest || !strings.Contains(body, "Last-Event-ID") {
+			t.Errorf("Last-Event-ID %.10s…: %d %q", bad, code, body)
+		}
 	}
 	if _, code, _ := dial(t, srv.URL+"?last_event_id=-3", nil); code != http.StatusBadRequest {
 		t.Errorf("negative last_event_id: %d", code)
@@ -221,13 +233,30 @@ func TestSSEResume(t *testing.T) {
 	future.expect(t, last...)
 }
 
+// A client cut off before its first event resumes from the ready
+// message's id and misses nothing written meanwhile, also when the store
+// had no event at all (EventSource clients that skip an id without data
+// would otherwise resume from nothing).
+func TestSSECutBeforeFirstEvent(t *testing.T) {
+	st := newStore(t, nil)
+	b := startBroker(t, st, BrokerOptions{})
+	srv := sseServer(t, b, nil)
+	for range 2 {
+		c, _, _ := dial(t, srv.URL, nil)
+		c.cancel()
+		c.ended(t)
+		gap := writeEvents(t, st, "conn-1", 2)
+		again, _, _ := dial(t, srv.URL, map[string]string{"Last-Event-ID": c.ready})
+		again.expect(t, gap...)
+	}
+}
+
 // Events written by another instance (no Notify here) arrive by polling.
 func TestSSEPollsWithoutNotify(t *testing.T) {
 	st := newStore(t, nil)
 	b := startBroker(t, st, BrokerOptions{Poll: 10 * time.Millisecond})
 	srv := sseServer(t, b, nil)
 	c, _, _ := dial(t, srv.URL, nil)
-	c.next(t, false)
 	evs := writeEvents(t, st, "conn-1", 3)
 	c.expect(t, evs...)
 }
@@ -298,7 +327,6 @@ func TestSSECloseEndsStreams(t *testing.T) {
 	var cs []*sseClient
 	for i := range 3 {
 		c, _, _ := dial(t, srv.URL, map[string]string{"X-Key": strconv.Itoa(i)})
-		c.next(t, false)
 		cs = append(cs, c)
 	}
 	b.Close()

@@ -77,6 +77,26 @@ func Parse(s string) (onbehalf.Meeting, error) {
 	return l.meeting(), nil
 }
 
+// ResolveID returns the meeting ID of a call that names its meeting by
+// meeting_url (what people paste, as Parse reads it) or by meeting_id
+// (its digits), not both; errors are EINVALID and name the field. Both
+// empty is "" and no error: the caller says whether a meeting is needed.
+func ResolveID(meetingURL, meetingID string) (string, error) {
+	switch {
+	case meetingURL != "" && meetingID != "":
+		return "", onbehalf.FieldError("meeting_id", "Give meeting_url or meeting_id, not both.")
+	case meetingURL != "":
+		m, err := Parse(meetingURL)
+		if err != nil {
+			return "", onbehalf.FieldError("meeting_url", "%s", onbehalf.ErrorMessage(err))
+		}
+		return m.ID, nil
+	case meetingID != "":
+		return meetingID, onbehalf.CheckMeetingID("meeting_id", meetingID)
+	}
+	return "", nil
+}
+
 // isBareID reports whether s holds only digits, spaces and dashes.
 func isBareID(s string) bool {
 	for i := 0; i < len(s); i++ {

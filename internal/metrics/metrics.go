@@ -51,6 +51,9 @@
 //
 //	onbehalf_build_info{version,commit,goversion} gauge
 //
+// The integration API, the bot platforms' create-bot calls and the
+// outgoing webhooks have series of their own: see api.go and webhooks.go.
+//
 // Plus the Go runtime (go_*), the process (process_*) and the handler's own
 // promhttp_metric_handler_* series.
 //
@@ -192,6 +195,8 @@ type Metrics struct {
 	refreshDuration *prometheus.HistogramVec
 	mintDuration    *prometheus.HistogramVec
 	scrapeErrors    *prometheus.CounterVec
+	api             apiSeries     // api.go
+	webhooks        webhookSeries // webhooks.go
 }
 
 // Compile-time check: Metrics is the token server's observer.
@@ -228,6 +233,8 @@ func New(o Options) *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	m.registerEvents()
+	m.registerAPI()
+	m.registerWebhooks()
 	m.registerScraped()
 	m.registerBuildInfo(buildinfo.Get())
 	return m

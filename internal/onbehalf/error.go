@@ -23,6 +23,8 @@ const (
 	EFORBIDDEN    = "forbidden"    // known caller, but this server's rules refuse it
 	// EMISMATCH: an Idempotency-Key reused with another request; nothing was done.
 	EMISMATCH = "idempotency_mismatch"
+	// EMETHOD: a known path asked with a method it does not serve.
+	EMETHOD = "method_not_allowed"
 )
 
 // Error is an error with a code from the vocabulary above and a message that
@@ -129,6 +131,8 @@ func HTTPStatus(err error) int {
 		return http.StatusTooManyRequests
 	case EMISMATCH:
 		return http.StatusUnprocessableEntity
+	case EMETHOD:
+		return http.StatusMethodNotAllowed
 	}
 	return http.StatusInternalServerError
 }

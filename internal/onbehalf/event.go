@@ -34,6 +34,14 @@ const EventConnectionAtRisk = "connection.at_risk"
 // was replaced by a new bot for the next candidate (relay).
 const EventBotRelayed = "bot.relayed"
 
+// TimeLayout writes every time the product reads, in API replies and in
+// events: RFC 3339 in UTC with milliseconds, always three digits, so that
+// times compare as text and parse the same everywhere.
+const TimeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// FormatTime writes t in TimeLayout, in UTC.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
 // EventTypes lists every event type.
 var EventTypes = []string{
 	EventConnectionCreated, EventConnectionReconnected, EventConnectionDisconnected,
@@ -103,6 +111,10 @@ type BotEventData struct {
 	// and successor (bot.relayed names both).
 	RelayedFrom string `json:"relayed_from,omitempty"`
 	RelayedTo   string `json:"relayed_to,omitempty"`
+	// ConnectionIDs are the bot's candidates when it has several, and
+	// Relay says it is replaced for the next one when its user leaves.
+	ConnectionIDs []string `json:"connection_ids,omitempty"`
+	Relay         bool     `json:"relay,omitempty"`
 }
 
 // NewEvent returns an event of the given type at t with data encoded as
@@ -133,5 +145,6 @@ func NewBotEvent(typ string, t time.Time, b *Bot, previous BotStatus) Event {
 		ConnectionID: b.ConnectionID, ExternalUserID: b.ExternalUserID, BotID: b.ID, Platform: b.Platform, PlatformBotID: b.PlatformBotID,
 		MeetingID: b.MeetingID, Status: b.Status, Previous: previous, Reason: b.StatusReason,
 		Failure: b.Failure, FailureCode: b.FailureCode, RelayedFrom: b.RelayedFrom, RelayedTo: b.RelayedTo,
+		ConnectionIDs: b.ConnectionIDs, Relay: b.Relay,
 	})
 }

@@ -57,6 +57,16 @@ type Platform interface {
 	WriteTokenError(w http.ResponseWriter, r *http.Request, status int, message string)
 }
 
+// TokenURLChecker is implemented by platforms that refuse some token URLs
+// (Attendee takes https URLs only): the launch service asks it before it
+// hands URLs out, so that a product is told why at once, not when the
+// platform refuses the bot.
+type TokenURLChecker interface {
+	// CheckTokenURLs returns an EINVALID error saying what to change when
+	// the platform would refuse urls.
+	CheckTokenURLs(urls []TokenURL) error
+}
+
 // StatusReceiver is implemented by platforms that send bot status
 // webhooks to POST /webhooks/{platform}. The handler verifies before it
 // parses: either the request came to the per-bot status URL this server

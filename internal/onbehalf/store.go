@@ -185,6 +185,15 @@ type EventStore interface {
 	// LastEventSeq returns the Seq of the newest event (0 when none);
 	// pruning never lowers it.
 	LastEventSeq(ctx context.Context) (int64, error)
+	// EventSeq returns the Seq of the event with the given ID (a stream
+	// resuming after the event its client saw last); ENOTFOUND when no
+	// such event is kept.
+	EventSeq(ctx context.Context, id string) (int64, error)
+	// WatchEvents sets fn (nil: none) to be called after each transaction
+	// of this process that wrote events has committed, so that the
+	// outbox's readers look at once rather than at their next poll; fn
+	// must not block. Events of other processes are found by polling.
+	WatchEvents(fn func())
 	// ClaimDeliveries returns up to limit events due for delivery at now,
 	// in Seq order, and leases them until now+lease, so that no other
 	// instance delivers them meanwhile.

@@ -108,6 +108,23 @@ func (l *Table) Allow(key string, now time.Time) (ok bool, wait time.Duration) {
 	return true, 0
 }
 
+// Budget returns what key has left at now: whole requests, and how long
+// until its bucket is full again (a key not held has the whole burst).
+// It takes nothing: replies tell clients their budget with it.
+func (l *Table) Budget(key string, now time.Time) (remaining int, full time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.m[key]
+	if !ok {
+		return l.burst, 0
+	}
+	tokens := max(e.Value.(*bucket).lim.TokensAt(now), 0)
+	return int(tokens), time.Duration((float64(l.burst) - tokens) / float64(l.limit) * float64(time.Second))
+}
+
+// Burst returns how many requests a key may make at once: the quota.
+func (l *Table) Burst() int { return l.burst }
+
 // drop removes an entry; l.mu is held.
 func (l *Table) drop(e *list.Element) {
 	l.lru.Remove(e)

@@ -108,6 +108,13 @@ type idAnswer struct {
 	ID string `json:"id"`
 }
 
+// CheckTokenURLs refuses the token URLs Attendee would refuse: http ones
+// (onbehalf.TokenURLChecker), as CreateBot does.
+func (a *Adapter) CheckTokenURLs(urls []onbehalf.TokenURL) error {
+	_, err := a.tokenURL(urls)
+	return err
+}
+
 // tokenURL returns the one token URL of a bot, checked.
 func (a *Adapter) tokenURL(urls []onbehalf.TokenURL) (string, error) {
 	if len(urls) == 0 {

@@ -64,6 +64,7 @@ func (s *Store) addEvent(tx *bbolt.Tx, ev onbehalf.Event) error {
 	if err := tx.Bucket(bucketEventIDs).Put([]byte(id), seqKey(seq)); err != nil {
 		return err
 	}
+	tx.OnCommit(s.Committed) // once per event: waking a reader is idempotent
 	return putJSON(events, seqKey(seq), &r)
 }
 
@@ -118,6 +119,20 @@ func (s *Store) LastEventSeq(ctx context.Context) (int64, error) {
 	err := s.view(func(tx *bbolt.Tx) error {
 		seq = int64(tx.Bucket(bucketEvents).Sequence())
 		return nil
+	})
+	return seq, err
+}
+
+// EventSeq returns the Seq of the event with the given ID (ENOTFOUND when
+// it is not kept).
+func (s *Store) EventSeq(ctx context.Context, id string) (int64, error) {
+	var seq int64
+	err := s.view(func(tx *bbolt.Tx) error {
+		r, err := loadEvent(tx, id)
+		if err == nil {
+			seq = r.Seq
+		}
+		return err
 	})
 	return seq, err
 }

@@ -124,6 +124,8 @@ type Store struct {
 	fault   atomic.Pointer[fault] // injected write failure (tests)
 	reserve *reserve
 	leases  leases
+	// EventWatch is told of every commit that wrote events.
+	store.EventWatch
 
 	stop chan struct{}
 	wg   sync.WaitGroup

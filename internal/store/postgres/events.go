@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -108,6 +109,20 @@ func (s *Store) LastEventSeq(ctx context.Context) (int64, error) {
 	}
 	var seq int64
 	err := s.pool.QueryRow(ctx, qLastEventSeq.sql).Scan(&seq)
+	return seq, s.readErr(ctx, err)
+}
+
+// EventSeq returns the Seq of the event with the given ID (ENOTFOUND when
+// it is not kept).
+func (s *Store) EventSeq(ctx context.Context, id string) (int64, error) {
+	if s.closed.Load() {
+		return 0, store.ErrClosed()
+	}
+	var seq int64
+	err := s.pool.QueryRow(ctx, qEventSeq.sql, id).Scan(&seq)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, store.ErrNoEvent()
+	}
 	return seq, s.readErr(ctx, err)
 }
 

@@ -132,6 +132,7 @@ var (
 	qInsertEvents  = query("insert_events")
 	qEventsAfter   = query("events_after")
 	qLastEventSeq  = query("last_event_seq")
+	qEventSeq      = query("event_seq")
 	qPruneEvents   = query("prune_events")
 
 	// import.sql

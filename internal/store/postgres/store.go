@@ -102,6 +102,8 @@ type Store struct {
 	health     store.Health
 	fault      atomic.Pointer[fault] // injected write failure (tests)
 	closed     atomic.Bool
+	// EventWatch is told of every commit that wrote events.
+	store.EventWatch
 
 	stop chan struct{}
 	wg   sync.WaitGroup

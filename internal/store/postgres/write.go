@@ -116,7 +116,13 @@ func (s *Store) run(ctx context.Context, fn func(tx pgx.Tx) ([]onbehalf.Event, e
 			return uncommitted{err}
 		}
 	}
-	return tx.Commit(ctx)
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	if len(events) > 0 {
+		s.Committed()
+	}
+	return nil
 }
 
 // uncommitted marks the failure of a transaction that never sent its

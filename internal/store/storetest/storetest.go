@@ -104,6 +104,7 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) *Harness) {
 		{"DeliveriesClaimRetryDone", testDeliveriesClaimRetryDone},
 		{"DeliveriesOff", testDeliveriesOff},
 		{"AppendEvent", testAppendEvent},
+		{"EventSeqAndWatch", testEventSeqAndWatch},
 		{"PruneEvents", testPruneEvents},
 		{"CreateBotAndLookups", testCreateBotAndLookups},
 		{"ListBots", testListBots},

@@ -12,6 +12,9 @@ SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[], $5
 -- name: events_after
 SELECT seq, id, type, time, sealed_data FROM events WHERE seq > $1 ORDER BY seq LIMIT $2;
 
+-- name: event_seq
+SELECT seq FROM events WHERE id = $1;
+
 -- name: last_event_seq
 SELECT last FROM event_seq WHERE id = 1;
 
