@@ -67,6 +67,7 @@ type botJSON struct {
 	Platform       string               `json:"platform"`
 	PlatformBotID  string               `json:"platform_bot_id"`
 	ConnectionID   string               `json:"connection_id"`
+	ConnectionIDs  []string             `json:"connection_ids,omitempty"`
 	ExternalUserID *string              `json:"external_user_id"`
 	MeetingID      string               `json:"meeting_id"`
 	BotName        string               `json:"bot_name"`
@@ -90,7 +91,11 @@ type botEventJSON struct {
 	SubCode    string             `json:"sub_code,omitempty"`
 	Kind       onbehalf.TokenKind `json:"kind,omitempty"`
 	HTTPStatus int                `json:"http_status,omitempty"`
-	Message    string             `json:"message,omitempty"`
+	// ConnectionID and Why: whose token a fetch of a bot of several
+	// candidates got, and why that one.
+	ConnectionID string `json:"connection_id,omitempty"`
+	Why          string `json:"why,omitempty"`
+	Message      string `json:"message,omitempty"`
 	// Count and LastAt: identical fetches in a row share one entry.
 	Count  int        `json:"count,omitempty"`
 	LastAt *time.Time `json:"last_at,omitempty"`
@@ -105,13 +110,13 @@ func botView(b *onbehalf.Bot) botJSON {
 	tl := make([]botEventJSON, len(b.Timeline))
 	for i, e := range b.Timeline {
 		tl[i] = botEventJSON{At: e.At.UTC(), Type: e.Type, Status: e.Status, Code: e.Code, SubCode: e.SubCode,
-			Kind: e.Kind, HTTPStatus: e.HTTPStatus, Message: e.Message, LastAt: optTime(e.LastAt)}
+			Kind: e.Kind, HTTPStatus: e.HTTPStatus, ConnectionID: e.ConnectionID, Why: e.Why, Message: e.Message, LastAt: optTime(e.LastAt)}
 		if e.Count > 1 {
 			tl[i].Count = e.Count
 		}
 	}
 	return botJSON{
-		ID: b.ID, Platform: b.Platform, PlatformBotID: b.PlatformBotID, ConnectionID: b.ConnectionID, ExternalUserID: optString(b.ExternalUserID),
+		ID: b.ID, Platform: b.Platform, PlatformBotID: b.PlatformBotID, ConnectionID: b.ConnectionID, ConnectionIDs: b.ConnectionIDs, ExternalUserID: optString(b.ExternalUserID),
 		MeetingID: b.MeetingID, BotName: b.BotName, Kinds: kinds, Status: b.Status,
 		StatusReason: optString(b.StatusReason), StatusAt: b.StatusAt.UTC(),
 		CreatedAt: b.CreatedAt.UTC(), UpdatedAt: b.UpdatedAt.UTC(), Timeline: tl,

@@ -61,6 +61,9 @@ type LaunchRequest struct {
 	// Platform is the platform's name; "" picks the only configured one.
 	Platform     string
 	ConnectionID string
+	// ConnectionIDs, when given, are the bot's candidates in order of
+	// preference (candidates.go); ConnectionID is then "" or the first.
+	ConnectionIDs []string
 	// MeetingURL is what the person pasted (a link, an invitation, an ID).
 	MeetingURL string
 	BotName    string
@@ -85,12 +88,13 @@ func (s *Service) Launch(ctx context.Context, req LaunchRequest) (*onbehalf.Bot,
 	if err != nil {
 		return nil, err
 	}
-	c, kinds, err := s.connection(ctx, req.ConnectionID, req.Kinds)
+	cs, kinds, err := s.candidates(ctx, req.ConnectionID, req.ConnectionIDs, req.Kinds)
 	if err != nil {
 		return nil, err
 	}
+	c, cands := cs[0], candidateIDs(cs)
 	botID := "bot_" + rand.Text()[:22]
-	urls, err := s.tokenURLs(p, tokenurl.Params{Kinds: kinds, ConnID: c.ID, MeetingID: meeting.ID, BotID: botID})
+	urls, err := s.tokenURLs(p, tokenurl.Params{Kinds: kinds, ConnID: c.ID, MeetingID: meeting.ID, BotID: botID, Candidates: cands})
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +107,7 @@ func (s *Service) Launch(ctx context.Context, req LaunchRequest) (*onbehalf.Bot,
 	}
 	now := s.now().UTC()
 	b := &onbehalf.Bot{
-		ID: botID, Platform: p.Name(), PlatformBotID: created.PlatformBotID, ConnectionID: c.ID, ExternalUserID: c.ExternalUserID,
+		ID: botID, Platform: p.Name(), PlatformBotID: created.PlatformBotID, ConnectionID: c.ID, ConnectionIDs: cands, ExternalUserID: c.ExternalUserID,
 		MeetingID: meeting.ID, BotName: name, Kinds: kinds, Status: onbehalf.BotCreated,
 		StatusAt: now, CreatedAt: now, UpdatedAt: now,
 	}
@@ -123,6 +127,9 @@ func (s *Service) Launch(ctx context.Context, req LaunchRequest) (*onbehalf.Bot,
 type TokenURLRequest struct {
 	Platform     string
 	ConnectionID string
+	// ConnectionIDs, when given, are the candidates in order of
+	// preference; the first must be ConnectionID.
+	ConnectionIDs []string
 	// MeetingURL or MeetingID names the meeting.
 	MeetingURL, MeetingID string
 	Kinds                 []onbehalf.TokenKind
@@ -151,7 +158,7 @@ func (s *Service) TokenURLs(ctx context.Context, req TokenURLRequest) ([]onbehal
 			return nil, err
 		}
 	}
-	c, kinds, err := s.connection(ctx, req.ConnectionID, req.Kinds)
+	cs, kinds, err := s.candidates(ctx, req.ConnectionID, req.ConnectionIDs, req.Kinds)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +166,7 @@ func (s *Service) TokenURLs(ctx context.Context, req TokenURLRequest) ([]onbehal
 	if req.TTL > 0 {
 		signer = &tokenurl.Signer{Key: s.Signer.Key, TTL: req.TTL, Now: s.Signer.Now}
 	}
-	return tokenURLs(signer, s.BaseURL, p, tokenurl.Params{Kinds: kinds, ConnID: c.ID, MeetingID: meetingID})
+	return tokenURLs(signer, s.BaseURL, p, tokenurl.Params{Kinds: kinds, ConnID: cs[0].ID, MeetingID: meetingID, Candidates: candidateIDs(cs)})
 }
 
 // Platform returns a configured platform by name; "" is the only one
