@@ -207,6 +207,7 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		PerIP:   ratelimit.PerMinute(cfg.RateLimitPerIP, maxLimiterKeys),
 		PerConn: perConn, Failures: failures,
 		BaseURL: cfg.BaseURL, Recorder: a.Bots, Logger: a.log,
+		Presence: a.Tokens, // orders the candidates of a URL of several connections
 	}
 	if m != nil {
 		ts.Observer = m

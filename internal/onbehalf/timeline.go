@@ -87,7 +87,11 @@ func ApplyTokenFetch(b *Bot, f TokenFetch, now time.Time) (changed bool) {
 		at = now
 	}
 	at = at.UTC()
-	b.addFetch(BotEvent{At: at, Type: BotEventToken, Kind: f.Kind, HTTPStatus: f.HTTPStatus, Message: Clip(f.Message, MaxTimelineMessage)})
+	e := BotEvent{At: at, Type: BotEventToken, Kind: f.Kind, HTTPStatus: f.HTTPStatus, Message: Clip(f.Message, MaxTimelineMessage)}
+	if f.Why != "" { // a fetch of several candidates: whose token, and why
+		e.ConnectionID, e.Why = f.ConnectionID, Clip(f.Why, MaxTimelineMessage)
+	}
+	b.addFetch(e)
 	b.UpdatedAt = now.UTC()
 	if f.HTTPStatus/100 != 2 || at.Before(b.StatusAt) {
 		return false
@@ -109,7 +113,8 @@ func (b *Bot) addFetch(e BotEvent) {
 	if n := len(b.Timeline); n > 0 {
 		last := &b.Timeline[n-1]
 		if last.Type == BotEventToken && last.Kind == e.Kind && last.HTTPStatus == e.HTTPStatus &&
-			last.Message == e.Message && !e.At.Before(last.At) && !e.At.Before(last.LastAt) {
+			last.Message == e.Message && last.ConnectionID == e.ConnectionID && last.Why == e.Why &&
+			!e.At.Before(last.At) && !e.At.Before(last.LastAt) {
 			last.Count = max(last.Count, 1) + 1
 			last.LastAt = e.At
 			return

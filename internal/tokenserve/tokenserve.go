@@ -86,6 +86,9 @@ type Options struct {
 	PerIP, PerConn, Failures *ratelimit.Table
 	// BaseURL is the public URL, for messages ("reconnect at …").
 	BaseURL string
+	// Presence orders the candidates of a URL of several connections
+	// (choose.go); nil keeps the URL's order.
+	Presence Presence
 	// Recorder and Observer may be nil.
 	Recorder Recorder
 	Observer Observer
@@ -107,6 +110,7 @@ const (
 type Server struct {
 	o         Options
 	secretSum [sha256.Size]byte
+	rounds    rounds // choose.go
 }
 
 // New returns a Server.
@@ -132,6 +136,10 @@ type request struct {
 	clientIP string
 	body     []byte
 	grant    tokenurl.Params
+	// sig and claims identify, with the grant's bot, whom a URL of several
+	// candidates served before (choose.go).
+	sig    string
+	claims onbehalf.TokenClaims
 }
 
 // Serve serves one token request on route rt of platform p. clientIP is
@@ -213,7 +221,13 @@ func (s *Server) serve(req *request) int {
 		req.w.WriteHeader(http.StatusOK)
 		return http.StatusOK
 	}
-	tokens, err := s.mint(req)
+	var tokens []onbehalf.MintedToken
+	if grant.Multi() {
+		req.sig, req.claims = q.Sig, claims
+		tokens, err = s.mintMulti(req)
+	} else {
+		tokens, err = s.mint(req)
+	}
 	if err != nil {
 		return s.fail(req, err)
 	}
