@@ -35,7 +35,9 @@ type JoinRefusal struct {
 	Reason string
 }
 
-func (e *JoinRefusal) Error() string { return fmt.Sprintf("zoom refused the bot (%d): %s", e.Code, e.Reason) }
+func (e *JoinRefusal) Error() string {
+	return fmt.Sprintf("zoom refused the bot (%d): %s", e.Code, e.Reason)
+}
 
 // meetings is the fake's meeting state.
 type meetings struct {
