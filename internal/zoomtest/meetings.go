@@ -111,8 +111,8 @@ func (s *Server) InMeeting(meetingID, userID string) bool {
 // AdmitBot applies Zoom's rule to a bot joining meetingID with an OBF
 // token: it returns the token's user, or a *JoinRefusal (unknown or used
 // token 505, another meeting's token 506, its user not in the meeting
-// 501). A token is spent by the attempt, admitted or not, as the real
-// tokens are single-use.
+// 501). A token that let a bot in is spent (single use); a refused one is
+// not (Attendee retries with the same token until its user comes).
 func (s *Server) AdmitBot(meetingID, tok string) (string, error) {
 	m := &s.meet
 	m.mu.Lock()
@@ -122,13 +122,11 @@ func (s *Server) AdmitBot(meetingID, tok string) (string, error) {
 	case t == nil || t.used:
 		return "", &JoinRefusal{SDKTokenInvalid, "unknown or used OBF token"}
 	case t.meetingID != meetingID:
-		t.used = true
 		return "", &JoinRefusal{SDKTokenWrongMeeting, "token minted for another meeting"}
-	}
-	t.used = true
-	if !m.in[meetingID][t.owner] {
+	case !m.in[meetingID][t.owner]:
 		return "", &JoinRefusal{SDKUserNotInMeeting, "the token's user is not in the meeting"}
 	}
+	t.used = true
 	return t.owner, nil
 }
 
