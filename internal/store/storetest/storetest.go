@@ -90,6 +90,7 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) *Harness) {
 		{"ReplayClaims", testReplayClaims},
 		{"Idempotency", testIdempotency},
 		{"UpdateConnection", testUpdateConnection},
+		{"TeamConsent", testTeamConsent},
 		{"APIKeyUse", testAPIKeyUse},
 		{"DueBefore", testDueBefore},
 		{"SaveTokenCompareAndSwap", testSaveTokenCompareAndSwap},
