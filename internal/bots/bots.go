@@ -29,6 +29,9 @@ const MaxBotName = 100
 // Store is what the service needs from the store.
 type Store interface {
 	Connection(ctx context.Context, id string) (*onbehalf.Connection, error)
+	// ListConnections and UpdateConnection serve teammates (teammates.go).
+	ListConnections(ctx context.Context, f onbehalf.ConnectionFilter) ([]*onbehalf.Connection, string, error)
+	UpdateConnection(ctx context.Context, id string, p onbehalf.ConnectionPatch) (*onbehalf.Connection, error)
 	onbehalf.BotStore
 	NoteMinted(ctx context.Context, at map[string]time.Time) error
 }
@@ -64,6 +67,11 @@ type LaunchRequest struct {
 	// ConnectionIDs, when given, are the bot's candidates in order of
 	// preference (candidates.go); ConnectionID is then "" or the first.
 	ConnectionIDs []string
+	// Teammates says that ConnectionIDs after the first are teammates the
+	// sender chose (the launch form): each must have said yes and be of
+	// the sender's Zoom account, now and at each token fetch
+	// (teammates.go).
+	Teammates bool
 	// MeetingURL is what the person pasted (a link, an invitation, an ID).
 	MeetingURL string
 	BotName    string
@@ -92,9 +100,14 @@ func (s *Service) Launch(ctx context.Context, req LaunchRequest) (*onbehalf.Bot,
 	if err != nil {
 		return nil, err
 	}
+	if req.Teammates {
+		if err := checkTeammates(cs); err != nil {
+			return nil, err
+		}
+	}
 	c, cands := cs[0], candidateIDs(cs)
 	botID := "bot_" + rand.Text()[:22]
-	urls, err := s.tokenURLs(p, tokenurl.Params{Kinds: kinds, ConnID: c.ID, MeetingID: meeting.ID, BotID: botID, Candidates: cands})
+	urls, err := s.tokenURLs(p, tokenurl.Params{Kinds: kinds, ConnID: c.ID, MeetingID: meeting.ID, BotID: botID, Candidates: cands, Teammates: req.Teammates && cands != nil})
 	if err != nil {
 		return nil, err
 	}

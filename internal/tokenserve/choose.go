@@ -57,6 +57,13 @@ type ListTaker interface {
 	TakesTokenList() bool
 }
 
+// Teammates checks, at each fetch, a candidate offered as a teammate of
+// the URL's first connection (bots.Service): it must still consent. The
+// refusal is EFORBIDDEN; the candidate is then skipped.
+type Teammates interface {
+	CheckTeammate(ctx context.Context, first, id string) error
+}
+
 // Bounds of the per-bot rounds kept in memory.
 const (
 	// roundTTL: a bot that fetched nothing for this long starts over (a
@@ -288,10 +295,14 @@ func (s *Server) mintList(req *request, order []candidate) ([]onbehalf.MintedTok
 	var out []onbehalf.MintedToken
 	var firstErr error
 	at := s.o.Now()
-	for i, c := range order {
+	for i, c := range order { // failures first: the timeline's newest entry is what the bot got
 		if errs[i] != nil {
 			firstErr = cmp.Or(firstErr, errs[i])
 			s.recordFor(req, c.id, onbehalf.KindOBF, errs[i], "left out of the list: its token could not be minted", at)
+		}
+	}
+	for i, c := range order {
+		if errs[i] != nil {
 			continue
 		}
 		why := fmt.Sprintf("token %d of the list the platform tries in turn", len(out)+1)
@@ -335,8 +346,18 @@ func (s *Server) mintMulti(req *request) ([]onbehalf.MintedToken, error) {
 	return out, nil
 }
 
-// mintFor mints one kind for one connection of the grant.
+// mintFor mints one kind for one connection of the grant. A teammate of
+// the first connection (a URL made with team=1) must still consent: with
+// no way to check it, it is not served.
 func (s *Server) mintFor(req *request, connID string, k onbehalf.TokenKind) (string, error) {
+	if g := req.grant; g.Teammates && connID != g.ConnID {
+		if s.o.Teammates == nil {
+			return "", onbehalf.Errorf(onbehalf.EFORBIDDEN, "This server cannot check a teammate's consent.")
+		}
+		if err := s.o.Teammates.CheckTeammate(req.r.Context(), g.ConnID, connID); err != nil {
+			return "", err
+		}
+	}
 	tok, err := s.o.Minter.Mint(req.r.Context(), connID, k, req.grant.MeetingID)
 	if err == nil && tok == "" {
 		err = onbehalf.Errorf(onbehalf.EUPSTREAM, "Zoom returned an empty token.")

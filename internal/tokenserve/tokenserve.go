@@ -89,6 +89,9 @@ type Options struct {
 	// Presence orders the candidates of a URL of several connections
 	// (choose.go); nil keeps the URL's order.
 	Presence Presence
+	// Teammates checks the consent of candidates offered as teammates at
+	// each fetch (choose.go); nil refuses such candidates.
+	Teammates Teammates
 	// Recorder and Observer may be nil.
 	Recorder Recorder
 	Observer Observer

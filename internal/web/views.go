@@ -80,6 +80,9 @@ type viewContext struct {
 	zoomWeb string
 	// connDead says the bots' connection stopped working.
 	connDead bool
+	// names are the people a page knows by connection ID (the person and
+	// their teammates): whose token a fetch of several candidates got.
+	names map[string]string
 }
 
 // labels name the statuses in a word or two.
@@ -155,7 +158,9 @@ func newBotView(b *onbehalf.Bot, vc viewContext) botView {
 		v.PlatformTitle = b.Platform
 	}
 	for i := len(b.Timeline) - 1; i >= 0; i-- {
-		v.Timeline = append(v.Timeline, timelineEntry(b.Timeline[i], v.PlatformTitle))
+		tv := timelineEntry(b.Timeline[i], v.PlatformTitle)
+		whose(&tv, b.Timeline[i], vc.names)
+		v.Timeline = append(v.Timeline, tv)
 	}
 	refused := refusedToken(b)
 	if refused != nil {
