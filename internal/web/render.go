@@ -101,7 +101,7 @@ type launchData struct {
 	// Teammates are the teammates who said yes, offered as further
 	// candidates (teammates.go).
 	Teammates []teammateOption
-	Bots        []botView
+	Bots      []botView
 	// PublicWarning says why the platforms cannot reach BASE_URL ("" when
 	// they can).
 	PublicWarning string

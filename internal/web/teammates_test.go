@@ -93,8 +93,8 @@ func TestTeammates(t *testing.T) {
 		return strings.Contains(body(get(t, bob, e.srv.URL+"/")), "Teammates' bots that used your token")
 	})
 	postValues(t, bob, e.srv.URL+"/teammates", url.Values{}) // withdraw
-	fetch()                                                // a new round: Ann's
-	fetch()                                                // Bob's turn, but he withdrew: Ann's again
+	fetch()                                                  // a new round: Ann's
+	fetch()                                                  // Bob's turn, but he withdrew: Ann's again
 	var b *onbehalf.Bot
 	waitFor(t, "four fetches on the timeline", func() bool {
 		list, _, _ := e.store.ListBots(context.Background(), onbehalf.BotFilter{ConnectionID: annID})
