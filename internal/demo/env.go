@@ -75,7 +75,7 @@ func newZoom(e *env) *zoomtest.Server {
 	z := zoomtest.New(e.get("ZOOM_CLIENT_ID"), e.get("ZOOM_CLIENT_SECRET"))
 	z.AllowedRedirect = e.get("BASE_URL") + "/zoom/oauth-callback"
 	z.AddUser(zoomtest.User{
-		ID: zoomtest.DefaultUserID, AccountID: "acct_demo", Email: "demo.user@example.com",
+		ID: zoomtest.DefaultUserID, AccountID: demoAccount, Email: "demo.user@example.com",
 		FirstName: "Demo", LastName: "User", DisplayName: demoUserName,
 	})
 	return z
