@@ -134,6 +134,27 @@ func (s *Server) candidateNames(c *gin.Context, conn *onbehalf.Connection, list 
 	return names
 }
 
+// inWith names the teammate whose token a bot of several candidates got
+// last, "" when it was the bot's own connection's, or when the fetch
+// brought a list (Attendee: entries of one time), which says nothing of
+// the token that let the bot in.
+func inWith(b *onbehalf.Bot, names map[string]string) string {
+	for i := len(b.Timeline) - 1; i >= 0; i-- {
+		e := b.Timeline[i]
+		if e.Type != onbehalf.BotEventToken || e.Kind != onbehalf.KindOBF || e.ConnectionID == "" || e.HTTPStatus/100 != 2 {
+			continue
+		}
+		if e.ConnectionID == b.ConnectionID || (i > 0 && b.Timeline[i-1].Type == onbehalf.BotEventToken && b.Timeline[i-1].At.Equal(e.At)) {
+			return ""
+		}
+		if n := strings.TrimSuffix(names[e.ConnectionID], "'s"); n != "" {
+			return n
+		}
+		return "a teammate"
+	}
+	return ""
+}
+
 // whose adds to a token fetch of several candidates whose token it was
 // and why, in people's names where the page knows them.
 func whose(tv *timelineView, e onbehalf.BotEvent, names map[string]string) {

@@ -162,6 +162,9 @@ func newBotView(b *onbehalf.Bot, vc viewContext) botView {
 		whose(&tv, b.Timeline[i], vc.names)
 		v.Timeline = append(v.Timeline, tv)
 	}
+	if who := inWith(b, vc.names); who != "" && b.Status == onbehalf.BotInCall {
+		v.Headline = "Your bot is in the call, with " + who + "'s token."
+	}
 	refused := refusedToken(b)
 	if refused != nil {
 		v.Refused = true
