@@ -345,35 +345,3 @@ func (s *Server) mintMulti(req *request) ([]onbehalf.MintedToken, error) {
 	}
 	return out, nil
 }
-
-// mintFor mints one kind for one connection of the grant. A teammate of
-// the first connection (a URL made with team=1) must still consent: with
-// no way to check it, it is not served.
-func (s *Server) mintFor(req *request, connID string, k onbehalf.TokenKind) (string, error) {
-	if g := req.grant; g.Teammates && connID != g.ConnID {
-		if s.o.Teammates == nil {
-			return "", onbehalf.Errorf(onbehalf.EFORBIDDEN, "This server cannot check a teammate's consent.")
-		}
-		if err := s.o.Teammates.CheckTeammate(req.r.Context(), g.ConnID, connID); err != nil {
-			return "", err
-		}
-	}
-	tok, err := s.o.Minter.Mint(req.r.Context(), connID, k, req.grant.MeetingID)
-	if err == nil && tok == "" {
-		err = onbehalf.Errorf(onbehalf.EUPSTREAM, "Zoom returned an empty token.")
-	}
-	return tok, s.explain(err)
-}
-
-// recordFor logs a failed mint and hands the fetch, with whose token and
-// why, to the Recorder.
-func (s *Server) recordFor(req *request, connID string, k onbehalf.TokenKind, err error, why string, at time.Time) {
-	status := onbehalf.HTTPStatus(err)
-	if err != nil {
-		s.log(req, "token mint failed", err, status)
-	}
-	if s.o.Recorder != nil {
-		s.o.Recorder.Record(onbehalf.TokenFetch{ConnectionID: connID, BotID: req.grant.BotID, Platform: req.p.Name(),
-			At: at, Kind: k, HTTPStatus: status, Message: onbehalf.ErrorMessage(err), Why: why})
-	}
-}
