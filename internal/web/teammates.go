@@ -36,7 +36,7 @@ type teammateOption struct {
 // handleTeamConsent handles "POST /teammates": the person's yes or no.
 func (s *Server) handleTeamConsent(c *gin.Context) {
 	conn, err := s.sessionConnection(c)
-	if err != nil {
+	if err != nil || s.opts.Bots == nil {
 		c.Redirect(http.StatusSeeOther, "/")
 		return
 	}
@@ -54,6 +54,9 @@ func (s *Server) handleTeamConsent(c *gin.Context) {
 // people it knows.
 func (s *Server) team(c *gin.Context, conn *onbehalf.Connection) (*teamData, map[string]string) {
 	names := map[string]string{conn.ID: "your"}
+	if s.opts.Bots == nil { // no launch service: no teammates either
+		return nil, names
+	}
 	d := &teamData{Consent: conn.TeamConsent, Account: conn.AccountID != ""}
 	mates, err := s.opts.Bots.Teammates(c.Request.Context(), conn)
 	if err != nil {
@@ -84,6 +87,9 @@ func (s *Server) team(c *gin.Context, conn *onbehalf.Connection) (*teamData, map
 // checked are those ticked.
 func (s *Server) teammateOptions(c *gin.Context, conn *onbehalf.Connection, checked []string) ([]teammateOption, map[string]string) {
 	names := map[string]string{conn.ID: "your"}
+	if s.opts.Bots == nil {
+		return nil, names
+	}
 	mates, err := s.opts.Bots.Teammates(c.Request.Context(), conn)
 	if err != nil {
 		s.logError(c, "listing teammates failed", err)
