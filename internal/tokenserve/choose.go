@@ -259,11 +259,11 @@ func (s *Server) chooseOBF(req *request) ([]onbehalf.MintedToken, error) {
 
 // skippable reports whether a candidate's failure lets the same fetch try
 // the next one: the candidate cannot serve (disconnected, deleted, Zoom
-// refused). A timeout or an unavailable store is answered, so that the
+// refused, its consent withdrawn, its request budget spent). A timeout or an unavailable store is answered, so that the
 // platform's retry (which moves on) comes soon.
 func skippable(err error) bool {
 	switch onbehalf.ErrorCode(err) {
-	case onbehalf.EDISCONNECTED, onbehalf.ENOTFOUND, onbehalf.EUPSTREAM, onbehalf.EFORBIDDEN:
+	case onbehalf.EDISCONNECTED, onbehalf.ENOTFOUND, onbehalf.EUPSTREAM, onbehalf.EFORBIDDEN, onbehalf.ETOOMANY:
 		return true
 	}
 	return false

@@ -439,6 +439,13 @@ func (s *Server) record(req *request, k onbehalf.TokenKind, err error) {
 // the first connection (a URL made with team=1) must still consent: with
 // no way to check it, it is not served.
 func (s *Server) mintFor(req *request, connID string, k onbehalf.TokenKind) (string, error) {
+	if g := req.grant; connID != g.ConnID {
+		// Another candidate than the URL's first: its own budget of
+		// requests (the first's was taken before minting).
+		if err := s.limit(s.o.PerConn, connID, s.o.Now(), "Too many token requests for this connection (RATE_LIMIT_PER_CONNECTION)."); err != nil {
+			return "", err
+		}
+	}
 	if g := req.grant; g.Teammates && connID != g.ConnID {
 		if s.o.Teammates == nil {
 			return "", onbehalf.Errorf(onbehalf.EFORBIDDEN, "This server cannot check a teammate's consent.")
