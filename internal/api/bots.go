@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/onbehalf/onbehalf/internal/bots"
@@ -14,6 +15,7 @@ import (
 type botRequest struct {
 	Platform        string          `json:"platform"`
 	ConnectionID    string          `json:"connection_id"`
+	ConnectionIDs   []string        `json:"connection_ids"`
 	MeetingURL      string          `json:"meeting_url"`
 	BotName         string          `json:"bot_name"`
 	Kinds           []string        `json:"kinds"`
@@ -31,14 +33,17 @@ func (s *server) createBot(c *gin.Context) error {
 		return err
 	}
 	switch {
-	case req.ConnectionID == "":
-		return onbehalf.FieldError("connection_id", "Missing connection_id: the connection the bot joins on behalf of.")
+	case req.ConnectionID == "" && req.ConnectionIDs == nil:
+		return onbehalf.FieldError("connection_id", "Missing connection_id (or connection_ids): the connection the bot joins on behalf of.")
 	case req.MeetingURL == "":
 		return onbehalf.FieldError("meeting_url", "Missing meeting_url: the Zoom meeting link (or the invitation text around it).")
 	case len(req.MeetingURL) > maxMeetingURL:
 		return onbehalf.FieldError("meeting_url", "Bad meeting_url: longer than %d bytes.", maxMeetingURL)
 	}
 	if err := checkID("connection_id", req.ConnectionID, maxID); err != nil {
+		return err
+	}
+	if err := checkCandidates(req.ConnectionIDs, req.ConnectionIDs != nil); err != nil {
 		return err
 	}
 	if err := checkID("platform", req.Platform, 40); err != nil {
@@ -53,11 +58,11 @@ func (s *server) createBot(c *gin.Context) error {
 		return err
 	}
 	b, err := s.o.Bots.Launch(c.Request.Context(), bots.LaunchRequest{
-		Platform: req.Platform, ConnectionID: req.ConnectionID, MeetingURL: req.MeetingURL,
+		Platform: req.Platform, ConnectionID: req.ConnectionID, ConnectionIDs: req.ConnectionIDs, MeetingURL: req.MeetingURL,
 		BotName: req.BotName, Kinds: kinds, Options: opts, Relay: req.Relay,
 	})
-	if onbehalf.ErrorCode(err) == onbehalf.ENOTFOUND && onbehalf.ErrorField(err) == "" {
-		return errNoConnection("connection_id")
+	if onbehalf.ErrorCode(err) == onbehalf.ENOTFOUND && (onbehalf.ErrorField(err) == "" || strings.HasPrefix(onbehalf.ErrorField(err), "connection_ids[")) {
+		return candidateNotFound(err, "connection_id")
 	} else if err != nil {
 		return err
 	}

@@ -18,11 +18,14 @@ const maxMeetingURL = 8 << 10
 
 // tokenURLsRequest is the body of POST /connections/{id}/token-urls.
 type tokenURLsRequest struct {
-	Platform   string          `json:"platform"`
-	MeetingURL string          `json:"meeting_url"`
-	MeetingID  string          `json:"meeting_id"`
-	Kinds      []string        `json:"kinds"`
-	TTL        json.RawMessage `json:"ttl"`
+	Platform string `json:"platform"`
+	// ConnectionIDs are the candidates in order of preference; the path's
+	// connection must be the first.
+	ConnectionIDs []string        `json:"connection_ids"`
+	MeetingURL    string          `json:"meeting_url"`
+	MeetingID     string          `json:"meeting_id"`
+	Kinds         []string        `json:"kinds"`
+	TTL           json.RawMessage `json:"ttl"`
 }
 
 // tokenURLsReply holds the signed URL of each kind asked for; on platforms
@@ -56,6 +59,9 @@ func (s *server) createTokenURLs(c *gin.Context) error {
 	if err := checkID("platform", req.Platform, 40); err != nil {
 		return err
 	}
+	if err := checkCandidates(req.ConnectionIDs, req.ConnectionIDs != nil); err != nil {
+		return err
+	}
 	kinds, err := parseKinds("kinds", req.Kinds)
 	if err != nil {
 		return err
@@ -65,10 +71,10 @@ func (s *server) createTokenURLs(c *gin.Context) error {
 		return err
 	}
 	urls, err := s.o.Bots.TokenURLs(c.Request.Context(), bots.TokenURLRequest{
-		Platform: req.Platform, ConnectionID: id, MeetingURL: req.MeetingURL, MeetingID: req.MeetingID, Kinds: kinds, TTL: ttl,
+		Platform: req.Platform, ConnectionID: id, ConnectionIDs: req.ConnectionIDs, MeetingURL: req.MeetingURL, MeetingID: req.MeetingID, Kinds: kinds, TTL: ttl,
 	})
 	if onbehalf.ErrorCode(err) == onbehalf.ENOTFOUND {
-		return errNoConnection("id")
+		return candidateNotFound(err, "id")
 	} else if err != nil {
 		return err
 	}

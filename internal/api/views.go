@@ -107,7 +107,10 @@ type botEventJSON struct {
 	Failure      onbehalf.JoinFailure `json:"failure,omitempty"`
 	RelayBotID   string               `json:"relay_bot_id,omitempty"`
 	ConnectionID string               `json:"connection_id,omitempty"`
-	Message      string               `json:"message,omitempty"`
+	// Why says why a fetch of a bot of several candidates got
+	// connection_id's token.
+	Why     string `json:"why,omitempty"`
+	Message string `json:"message,omitempty"`
 	// Count and LastAt: identical fetches in a row share one entry.
 	Count  int    `json:"count,omitempty"`
 	LastAt *stamp `json:"last_at,omitempty"`
@@ -126,7 +129,7 @@ func botView(b *onbehalf.Bot) botJSON {
 	tl := make([]botEventJSON, len(b.Timeline))
 	for i, e := range b.Timeline {
 		tl[i] = botEventJSON{At: stamp(e.At), Type: e.Type, Status: e.Status, Code: e.Code, SubCode: e.SubCode,
-			Kind: e.Kind, HTTPStatus: e.HTTPStatus, Failure: e.Failure, RelayBotID: e.RelayBotID, ConnectionID: e.ConnectionID,
+			Kind: e.Kind, HTTPStatus: e.HTTPStatus, Failure: e.Failure, RelayBotID: e.RelayBotID, ConnectionID: e.ConnectionID, Why: e.Why,
 			Message: e.Message, LastAt: optTime(e.LastAt)}
 		if e.Count > 1 {
 			tl[i].Count = e.Count

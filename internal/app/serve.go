@@ -215,6 +215,8 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		PerIP:   ratelimit.PerMinute(cfg.RateLimitPerIP, maxLimiterKeys),
 		PerConn: perConn, Failures: failures,
 		BaseURL: cfg.BaseURL, Recorder: a.Bots, Logger: a.log,
+		Presence:  a.Tokens, // orders the candidates of a URL of several connections
+		Teammates: a.Bots,   // a teammate's consent, checked at each fetch
 	}
 	if m != nil {
 		ts.Observer = m

@@ -29,6 +29,9 @@ const MaxBotName = 100
 // Store is what the service needs from the store.
 type Store interface {
 	Connection(ctx context.Context, id string) (*onbehalf.Connection, error)
+	// ListConnections and UpdateConnection serve teammates (teammates.go).
+	ListConnections(ctx context.Context, f onbehalf.ConnectionFilter) ([]*onbehalf.Connection, string, error)
+	UpdateConnection(ctx context.Context, id string, p onbehalf.ConnectionPatch) (*onbehalf.Connection, error)
 	onbehalf.BotStore
 	NoteMinted(ctx context.Context, at map[string]time.Time) error
 	// ClaimDelivery and ReleaseDelivery make a relay happen once across
@@ -74,6 +77,14 @@ type LaunchRequest struct {
 	// Platform is the platform's name; "" picks the only configured one.
 	Platform     string
 	ConnectionID string
+	// ConnectionIDs, when given, are the bot's candidates in order of
+	// preference (candidates.go); ConnectionID is then "" or the first.
+	ConnectionIDs []string
+	// Teammates says that ConnectionIDs after the first are teammates the
+	// sender chose (the launch form): each must have said yes and be of
+	// the sender's Zoom account, now and at each token fetch
+	// (teammates.go).
+	Teammates bool
 	// MeetingURL is what the person pasted (a link, an invitation, an ID).
 	MeetingURL string
 	BotName    string
@@ -105,16 +116,22 @@ func (s *Service) Launch(ctx context.Context, req LaunchRequest) (*onbehalf.Bot,
 	if err != nil {
 		return nil, err
 	}
-	c, kinds, err := s.connection(ctx, req.ConnectionID, req.Kinds)
+	cs, kinds, err := s.candidates(ctx, req.ConnectionID, req.ConnectionIDs, req.Kinds)
 	if err != nil {
 		return nil, err
 	}
+	if req.Teammates {
+		if err := checkTeammates(cs); err != nil {
+			return nil, err
+		}
+	}
+	c, cands := cs[0], candidateIDs(cs)
 	joinAt, err := s.prepare(ctx, p, c, req.Options)
 	if err != nil {
 		return nil, err
 	}
 	botID := "bot_" + rand.Text()[:22]
-	urls, err := s.tokenURLs(p, tokenurl.Params{Kinds: kinds, ConnID: c.ID, MeetingID: meeting.ID, BotID: botID})
+	urls, err := s.tokenURLs(p, tokenurl.Params{Kinds: kinds, ConnID: c.ID, MeetingID: meeting.ID, BotID: botID, Candidates: cands, Teammates: req.Teammates && cands != nil})
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +148,7 @@ func (s *Service) Launch(ctx context.Context, req LaunchRequest) (*onbehalf.Bot,
 	}
 	now := s.now().UTC()
 	b := &onbehalf.Bot{
-		ID: botID, Platform: p.Name(), PlatformBotID: created.PlatformBotID, ConnectionID: c.ID, ExternalUserID: c.ExternalUserID,
+		ID: botID, Platform: p.Name(), PlatformBotID: created.PlatformBotID, ConnectionID: c.ID, ConnectionIDs: cands, ExternalUserID: c.ExternalUserID,
 		MeetingID: meeting.ID, MeetingURL: meeting.URL, BotName: name, Kinds: kinds, Status: onbehalf.BotCreated,
 		StatusAt: now, CreatedAt: now, UpdatedAt: now, Relay: req.Relay,
 	}
@@ -155,6 +172,9 @@ func (s *Service) Launch(ctx context.Context, req LaunchRequest) (*onbehalf.Bot,
 type TokenURLRequest struct {
 	Platform     string
 	ConnectionID string
+	// ConnectionIDs, when given, are the candidates in order of
+	// preference; the first must be ConnectionID.
+	ConnectionIDs []string
 	// MeetingURL or MeetingID names the meeting.
 	MeetingURL, MeetingID string
 	Kinds                 []onbehalf.TokenKind
@@ -175,7 +195,7 @@ func (s *Service) TokenURLs(ctx context.Context, req TokenURLRequest) ([]onbehal
 	if err != nil {
 		return nil, err
 	}
-	c, kinds, err := s.connection(ctx, req.ConnectionID, req.Kinds)
+	cs, kinds, err := s.candidates(ctx, req.ConnectionID, req.ConnectionIDs, req.Kinds)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +203,7 @@ func (s *Service) TokenURLs(ctx context.Context, req TokenURLRequest) ([]onbehal
 	if req.TTL > 0 {
 		signer = &tokenurl.Signer{Key: s.Signer.Key, TTL: req.TTL, Now: s.Signer.Now}
 	}
-	urls, err := tokenURLs(signer, s.BaseURL, p, tokenurl.Params{Kinds: kinds, ConnID: c.ID, MeetingID: meetingID})
+	urls, err := tokenURLs(signer, s.BaseURL, p, tokenurl.Params{Kinds: kinds, ConnID: cs[0].ID, MeetingID: meetingID, Candidates: candidateIDs(cs)})
 	if err != nil {
 		return nil, err
 	}

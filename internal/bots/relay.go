@@ -120,12 +120,22 @@ func (s *Service) sendRelay(ctx context.Context, b *onbehalf.Bot, candidates []s
 			last = err // disconnected, deleted, lacking a scope: the next one
 			continue
 		}
-		rest := slices.Clone(candidates[i:])
+		// The new bot's candidates are conn and the ones after it, those
+		// still connected: its token URL is signed for them, so that it
+		// can be relayed again.
+		var rest []string
+		for _, id := range candidates[i:] {
+			if id == conn || s.usable(ctx, id, []onbehalf.TokenKind{onbehalf.KindOBF}) { // as candidates() asks of all but the first
+				rest = append(rest, id)
+			}
+		}
+		if len(rest) < 2 {
+			rest = nil
+		}
 		nb, err := s.Launch(ctx, LaunchRequest{
-			Platform: b.Platform, ConnectionID: conn, MeetingURL: meetingURL, BotName: b.BotName, Kinds: b.Kinds, Relay: true,
+			Platform: b.Platform, ConnectionID: conn, ConnectionIDs: rest, MeetingURL: meetingURL, BotName: b.BotName, Kinds: b.Kinds, Relay: true,
 			relayed: func(nb *onbehalf.Bot) {
 				nb.RelayedFrom = b.ID
-				nb.ConnectionIDs = rest
 				nb.Timeline = append(nb.Timeline, onbehalf.BotEvent{At: nb.CreatedAt, Type: onbehalf.BotEventRelay, RelayBotID: b.ID, ConnectionID: conn,
 					Message: fmt.Sprintf("Relayed from bot %s: the person it joined for left the meeting.", b.ID)})
 			},
@@ -188,4 +198,10 @@ func (s *Service) relayNote(ctx context.Context, b *onbehalf.Bot, code, msg stri
 	if err != nil {
 		s.logger().Error("relay note not written", "bot", b.ID, "err", err)
 	}
+}
+
+// usable reports whether connection id can mint kinds now.
+func (s *Service) usable(ctx context.Context, id string, kinds []onbehalf.TokenKind) bool {
+	_, _, err := s.connection(ctx, id, kinds)
+	return err == nil
 }

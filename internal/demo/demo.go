@@ -175,6 +175,9 @@ func New(ctx context.Context, o Options) (d *Demo, err error) {
 	if d.srv, err = o.Start(ctx, Config{Getenv: env.get, LogOut: o.LogOut, Platforms: specs}); err != nil {
 		return nil, err
 	}
+	if err = d.seedTeammates(ctx); err != nil { // team.go
+		return nil, err
+	}
 	go d.driver.run(ctx)
 	go func() {
 		<-ctx.Done()

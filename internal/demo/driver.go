@@ -103,6 +103,10 @@ func (d *driver) drive(ctx context.Context, f *platformFake, b platformdemo.Fake
 	if !send(onbehalf.BotJoining, "", stateComing) || !sleep(ctx, d.pace) {
 		return
 	}
+	if severalCandidates(b) { // team.go: Zoom's rule decides whose token lets it in
+		d.driveCandidates(ctx, f, b, id, mb, send)
+		return
+	}
 	if !d.fetch(ctx, f, b) {
 		send(onbehalf.BotFailed, f.Refused, stateFailed)
 		return

@@ -40,6 +40,13 @@ type Connection struct {
 	ExternalUserID string          `json:"external_user_id,omitempty"`
 	Metadata       json.RawMessage `json:"metadata,omitempty"`
 
+	// TeamConsent: the person said yes to "let my teammates' bots join on
+	// my behalf" (their own page): people connected from the same Zoom
+	// account may name this connection as a further candidate of their
+	// bots. It is read again at each token fetch, so withdrawing it takes
+	// effect at the next one.
+	TeamConsent bool `json:"team_consent,omitempty"`
+
 	// Token holds the OAuth token pair. It is empty when disconnected.
 	Token Token `json:"token,omitzero"`
 

@@ -98,6 +98,9 @@ type ConnectionPatch struct {
 	ExternalUserID *string
 	// Metadata, when set, replaces it (JSON null removes it).
 	Metadata *json.RawMessage
+	// TeamConsent, when set, replaces the person's yes or no to their
+	// teammates' bots.
+	TeamConsent *bool
 }
 
 // ConnectionFilter selects connections for a listing. Empty fields select

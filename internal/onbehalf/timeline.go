@@ -135,7 +135,7 @@ func ApplyTokenFetch(b *Bot, f TokenFetch, now time.Time) (changed bool) {
 	}
 	at = at.UTC()
 	e := BotEvent{At: at, Type: BotEventToken, Kind: f.Kind, HTTPStatus: f.HTTPStatus, Message: Clip(f.Message, MaxTimelineMessage)}
-	if len(b.ConnectionIDs) > 1 {
+	if f.Why != "" || len(b.ConnectionIDs) > 1 {
 		// Whose token, among several candidates, and why that one (what
 		// a relay reads to pick the next).
 		e.ConnectionID, e.Why = f.ConnectionID, Clip(f.Why, MaxTimelineMessage)

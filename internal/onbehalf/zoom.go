@@ -43,3 +43,9 @@ type TokenMinter interface {
 type Refresher interface {
 	RefreshIfExpiring(ctx context.Context, connID string, before time.Time) (refreshed bool, err error)
 }
+
+// PresenceScope is the optional Zoom scope that lets the server read a
+// connected user's presence status (GET /users/me/presence_status): a user
+// whom Zoom reports in a meeting is tried first among a bot's candidates.
+// Zoom's presence does not name the meeting.
+const PresenceScope = "user:read:presence_status"

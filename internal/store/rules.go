@@ -358,6 +358,9 @@ func Patch(c *onbehalf.Connection, p onbehalf.ConnectionPatch, now time.Time) (o
 	if p.ExternalUserID != nil {
 		n.ExternalUserID = *p.ExternalUserID
 	}
+	if p.TeamConsent != nil {
+		n.TeamConsent = *p.TeamConsent
+	}
 	n.UpdatedAt = now
 	return n, nil
 }

@@ -103,6 +103,7 @@ type Manager struct {
 	pending  *pendingPairs
 	flights  flights
 	failing  failures
+	presence presenceCache // presence.go
 	// uncertain holds, by connection, an uncertainRefresh: the last
 	// refresh whose answer never arrived (Zoom may have rotated it).
 	uncertain sync.Map

@@ -9,7 +9,8 @@
 // Every signature is checked before anything reads what it signs. HEAD
 // runs every check GET runs and never mints: it answers only what GET
 // would have said before minting, so it tells nothing about a URL that a
-// GET could not use. What a
+// GET could not use. A URL of several connections serves one of them
+// per fetch (choose.go). What a
 // platform does differently (where its bots fetch, how they authenticate,
 // what they append, how the reply looks) is its adapter's business
 // (onbehalf.Platform); nothing here knows a platform by name.
@@ -86,6 +87,12 @@ type Options struct {
 	PerIP, PerConn, Failures *ratelimit.Table
 	// BaseURL is the public URL, for messages ("reconnect at …").
 	BaseURL string
+	// Presence orders the candidates of a URL of several connections
+	// (choose.go); nil keeps the URL's order.
+	Presence Presence
+	// Teammates checks the consent of candidates offered as teammates at
+	// each fetch (choose.go); nil refuses such candidates.
+	Teammates Teammates
 	// Recorder and Observer may be nil.
 	Recorder Recorder
 	Observer Observer
@@ -107,6 +114,7 @@ const (
 type Server struct {
 	o         Options
 	secretSum [sha256.Size]byte
+	rounds    rounds // choose.go
 }
 
 // New returns a Server.
@@ -132,6 +140,10 @@ type request struct {
 	clientIP string
 	body     []byte
 	grant    tokenurl.Params
+	// sig and claims identify, with the grant's bot, whom a URL of several
+	// candidates served before (choose.go).
+	sig    string
+	claims onbehalf.TokenClaims
 }
 
 // Serve serves one token request on route rt of platform p. clientIP is
@@ -213,7 +225,13 @@ func (s *Server) serve(req *request) int {
 		req.w.WriteHeader(http.StatusOK)
 		return http.StatusOK
 	}
-	tokens, err := s.mint(req)
+	var tokens []onbehalf.MintedToken
+	if grant.Multi() {
+		req.sig, req.claims = q.Sig, claims
+		tokens, err = s.mintMulti(req)
+	} else {
+		tokens, err = s.mint(req)
+	}
 	if err != nil {
 		return s.fail(req, err)
 	}
@@ -408,24 +426,51 @@ func (s *Server) mint(req *request) ([]onbehalf.MintedToken, error) {
 // mintKind mints one kind of the request's grant; its error says what to
 // do about it.
 func (s *Server) mintKind(req *request, k onbehalf.TokenKind) (onbehalf.MintedToken, error) {
-	g := req.grant
-	tok, err := s.o.Minter.Mint(req.r.Context(), g.ConnID, k, g.MeetingID)
-	if err == nil && tok == "" { // never a 200 with an empty body
-		err = onbehalf.Errorf(onbehalf.EUPSTREAM, "Zoom returned an empty token.")
-	}
-	return onbehalf.MintedToken{Kind: k, Token: tok}, s.explain(err)
+	tok, err := s.mintFor(req, req.grant.ConnID, k)
+	return onbehalf.MintedToken{Kind: k, Token: tok}, err
 }
 
 // record logs a failed mint and hands the fetch to the Recorder.
 func (s *Server) record(req *request, k onbehalf.TokenKind, err error) {
+	s.recordFor(req, req.grant.ConnID, k, err, "", s.o.Now())
+}
+
+// mintFor mints one kind for one connection of the grant. A teammate of
+// the first connection (a URL made with team=1) must still consent: with
+// no way to check it, it is not served.
+func (s *Server) mintFor(req *request, connID string, k onbehalf.TokenKind) (string, error) {
+	if g := req.grant; connID != g.ConnID {
+		// Another candidate than the URL's first: its own budget of
+		// requests (the first's was taken before minting).
+		if err := s.limit(s.o.PerConn, connID, s.o.Now(), "Too many token requests for this connection (RATE_LIMIT_PER_CONNECTION)."); err != nil {
+			return "", err
+		}
+	}
+	if g := req.grant; g.Teammates && connID != g.ConnID {
+		if s.o.Teammates == nil {
+			return "", onbehalf.Errorf(onbehalf.EFORBIDDEN, "This server cannot check a teammate's consent.")
+		}
+		if err := s.o.Teammates.CheckTeammate(req.r.Context(), g.ConnID, connID); err != nil {
+			return "", err
+		}
+	}
+	tok, err := s.o.Minter.Mint(req.r.Context(), connID, k, req.grant.MeetingID)
+	if err == nil && tok == "" { // never a 200 with an empty body
+		err = onbehalf.Errorf(onbehalf.EUPSTREAM, "Zoom returned an empty token.")
+	}
+	return tok, s.explain(err)
+}
+
+// recordFor logs a failed mint and hands the fetch, with whose token and
+// why, to the Recorder.
+func (s *Server) recordFor(req *request, connID string, k onbehalf.TokenKind, err error, why string, at time.Time) {
 	status := onbehalf.HTTPStatus(err)
 	if err != nil {
 		s.log(req, "token mint failed", err, status)
 	}
 	if s.o.Recorder != nil {
-		g := req.grant
-		s.o.Recorder.Record(onbehalf.TokenFetch{ConnectionID: g.ConnID, BotID: g.BotID, Platform: req.p.Name(),
-			At: s.o.Now(), Kind: k, HTTPStatus: status, Message: onbehalf.ErrorMessage(err)})
+		s.o.Recorder.Record(onbehalf.TokenFetch{ConnectionID: connID, BotID: req.grant.BotID, Platform: req.p.Name(),
+			At: at, Kind: k, HTTPStatus: status, Message: onbehalf.ErrorMessage(err), Why: why})
 	}
 }
 

@@ -12,8 +12,16 @@
 // fail. Parameters a platform appends (meeting_number, bot_id, extra, …)
 // are not signed and do not matter here.
 //
-// Three versions exist; only the newest is signed:
+// Four versions exist; versions 3 and 4 are signed, the older ones only
+// verified:
 //
+//   - Version 4 (URLs that carry also=) names several connections in order
+//     of preference: user_id is the first, also= the others, comma-separated
+//     (connection IDs are base64url: they hold no comma). It signs what
+//     version 3 signs and the whole ordered list, and whether candidates
+//     after the first were offered as teammates (team=1: their consent is
+//     checked again at each fetch). A URL of one connection is still signed
+//     as version 3, byte for byte as before.
 //   - Version 3 (URLs that carry platform=) also signs the name of the bot
 //     platform the URL was made for, so that a URL made for one platform is
 //     refused on every other platform's routes (the token handler compares
@@ -43,6 +51,7 @@ import (
 	"encoding/binary"
 	"hash"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -59,8 +68,13 @@ const (
 	ParamBot       = "bot"
 	// ParamPlatform is the platform a version 3 URL was made for.
 	ParamPlatform = "platform"
-	ParamExp      = "exp"
-	ParamSig      = "sig"
+	// ParamAlso holds the further candidates of a version 4 URL, after
+	// user_id, comma-separated; ParamTeam=1 says they were offered as
+	// teammates.
+	ParamAlso = "also"
+	ParamTeam = "team"
+	ParamExp  = "exp"
+	ParamSig  = "sig"
 	// ParamSecret is the plain secret of unsigned URLs (auth_token).
 	ParamSecret = "auth_token"
 )
@@ -82,6 +96,7 @@ const (
 	domainV1 = "onbehalf-token-url\x00v1\x00"
 	domainV2 = "onbehalf-token-url\x00v2\x00"
 	domainV3 = "onbehalf-token-url\x00v3\x00"
+	domainV4 = "onbehalf-token-url\x00v4\x00"
 )
 
 // maxExpDigits bounds exp: int64 Unix seconds have at most 19 digits.
@@ -122,14 +137,28 @@ type Params struct {
 	// (onbehalf.Platform.Name). Sign requires it; Verify returns "" for
 	// URLs of versions 1 and 2, which named none.
 	Platform string
+	// Candidates, when it holds more than one connection, are the
+	// connections the URL may mint for, in order of preference;
+	// Candidates[0] must be ConnID. Nil (or one) is a URL of ConnID alone.
+	// At most onbehalf.MaxCandidates.
+	Candidates []string
+	// Teammates says that Candidates after the first were offered as
+	// teammates of the first: each must still consent when a token is
+	// fetched.
+	Teammates bool
 }
+
+// Multi reports whether the URL names several candidates.
+func (p Params) Multi() bool { return len(p.Candidates) > 1 }
 
 // Query is a token URL's parameters as a request carries them.
 type Query struct {
 	ConnID, MeetingID, Kinds, BotID, Platform, Exp, Sig, Secret string
-	// HasKinds, HasBot and HasPlatform tell a present-but-empty parameter
-	// from a missing one (they choose the version).
-	HasKinds, HasBot, HasPlatform bool
+	// Also and Team are version 4's further candidates and teammate flag.
+	Also, Team string
+	// HasKinds, HasBot, HasPlatform and HasAlso tell a present-but-empty
+	// parameter from a missing one (they choose the version).
+	HasKinds, HasBot, HasPlatform, HasAlso bool
 	// Dup names the first parameter given more than once, "" when none.
 	Dup string
 }
@@ -139,7 +168,7 @@ func (q Query) Signed() bool { return q.Sig != "" || q.Exp != "" }
 
 // knownParams are the parameters ReadQuery reads, in the order a duplicate
 // is reported.
-var knownParams = []string{ParamConnID, ParamMeetingID, ParamKinds, ParamPlatform, ParamBot, ParamSecret, ParamExp, ParamSig}
+var knownParams = []string{ParamConnID, ParamMeetingID, ParamKinds, ParamPlatform, ParamBot, ParamAlso, ParamTeam, ParamSecret, ParamExp, ParamSig}
 
 // ReadQuery reads a token URL's parameters from a parsed query. A
 // parameter given twice is reported in Dup, never silently resolved.
@@ -156,6 +185,9 @@ func ReadQuery(v url.Values) Query {
 		HasKinds:    v.Has(ParamKinds),
 		HasBot:      v.Has(ParamBot),
 		HasPlatform: v.Has(ParamPlatform),
+	}
+	if v.Has(ParamAlso) || v.Has(ParamTeam) {
+		q.Also, q.Team, q.HasAlso = v.Get(ParamAlso), v.Get(ParamTeam), true
 	}
 	for _, k := range knownParams {
 		if len(v[k]) > 1 {
@@ -192,13 +224,31 @@ func (s *Signer) Sign(p Params) url.Values {
 	exp := strconv.FormatInt(s.now().Add(s.ttl()).Unix(), 10)
 	kinds := onbehalf.KindsString(p.Kinds)
 	var sum [sha256.Size]byte
+	if p.Multi() {
+		if p.Candidates[0] != p.ConnID || len(p.Candidates) > onbehalf.MaxCandidates || slices.ContainsFunc(p.Candidates, badCandidate) {
+			panic("tokenurl: Sign with a bad candidate list: the caller checks it")
+		}
+		team := teamFlag(p.Teammates)
+		s.macV4(sum[:0], p.Platform, kinds, p.Candidates, team, p.MeetingID, p.BotID, exp)
+		v := s.values(p, kinds, exp, sum[:])
+		v[ParamAlso] = []string{strings.Join(p.Candidates[1:], ",")}
+		if team != "" {
+			v[ParamTeam] = []string{team}
+		}
+		return v
+	}
 	s.mac(sum[:0], domainV3, p.Platform, kinds, p.ConnID, p.MeetingID, p.BotID, exp)
+	return s.values(p, kinds, exp, sum[:])
+}
+
+// values are the parameters versions 3 and 4 share.
+func (s *Signer) values(p Params, kinds, exp string, sum []byte) url.Values {
 	v := url.Values{
 		ParamConnID:   {p.ConnID},
 		ParamKinds:    {kinds},
 		ParamPlatform: {p.Platform},
 		ParamExp:      {exp},
-		ParamSig:      {base64.RawURLEncoding.EncodeToString(sum[:])},
+		ParamSig:      {base64.RawURLEncoding.EncodeToString(sum)},
 	}
 	if p.MeetingID != "" {
 		v[ParamMeetingID] = []string{p.MeetingID}
@@ -216,7 +266,7 @@ func (s *Signer) URL(base, path string, p Params) string {
 	var b strings.Builder
 	b.WriteString(base + path)
 	sep := "?"
-	for _, k := range []string{ParamConnID, ParamMeetingID, ParamKinds, ParamPlatform, ParamBot, ParamExp, ParamSig} {
+	for _, k := range []string{ParamConnID, ParamAlso, ParamTeam, ParamMeetingID, ParamKinds, ParamPlatform, ParamBot, ParamExp, ParamSig} {
 		if x, ok := v[k]; ok {
 			b.WriteString(sep + k + "=" + url.QueryEscape(x[0]))
 			sep = "&"
@@ -258,7 +308,22 @@ func (s *Signer) Verify(q Query, legacyKind onbehalf.TokenKind) (Params, error) 
 		return Params{}, badSignature()
 	}
 	var p Params
-	if q.HasPlatform {
+	if q.HasAlso {
+		kinds, err := onbehalf.ParseKinds(q.Kinds)
+		if err != nil || onbehalf.KindsString(kinds) != q.Kinds || q.Platform == "" || (q.Team != "" && q.Team != teamFlag(true)) {
+			return Params{}, badSignature()
+		}
+		cands := append([]string{q.ConnID}, strings.Split(q.Also, ",")...)
+		if len(cands) > onbehalf.MaxCandidates || slices.ContainsFunc(cands, badCandidate) {
+			return Params{}, badSignature()
+		}
+		s.macV4(want[:0], q.Platform, q.Kinds, cands, q.Team, q.MeetingID, q.BotID, q.Exp)
+		if !hmac.Equal(got[:], want[:]) {
+			return Params{}, badSignature()
+		}
+		p = Params{Kinds: kinds, ConnID: q.ConnID, MeetingID: q.MeetingID, BotID: q.BotID, Platform: q.Platform,
+			Candidates: cands, Teammates: q.Team != ""}
+	} else if q.HasPlatform {
 		kinds, err := onbehalf.ParseKinds(q.Kinds)
 		if err != nil || onbehalf.KindsString(kinds) != q.Kinds || q.Platform == "" {
 			return Params{}, badSignature()
@@ -293,6 +358,30 @@ func (s *Signer) Verify(q Query, legacyKind onbehalf.TokenKind) (Params, error) 
 		return Params{}, unauthorized("Signed token URL expires at %s, later than TOKEN_URL_TTL (%s) allows: launch the bot again to get a new token URL.", at.Format(time.RFC3339), s.ttl())
 	}
 	return p, nil
+}
+
+// macV4 appends the version 4 signature: the fields of version 3, the
+// number of candidates and each of them (so that no two lists share a
+// message), and the teammate flag.
+func (s *Signer) macV4(dst []byte, platform, kinds string, cands []string, team, meetingID, botID, exp string) []byte {
+	fields := make([]string, 0, 7+len(cands))
+	fields = append(fields, platform, kinds, strconv.Itoa(len(cands)))
+	fields = append(fields, cands...)
+	fields = append(fields, team, meetingID, botID, exp)
+	return s.mac(dst, domainV4, fields...)
+}
+
+// badCandidate reports whether id cannot stand in a candidate list: empty,
+// or holding the list's separator.
+func badCandidate(id string) bool { return id == "" || strings.Contains(id, ",") }
+
+// teamFlag is the team= value of a URL whose further candidates are
+// teammates, "" otherwise.
+func teamFlag(on bool) string {
+	if on {
+		return "1"
+	}
+	return ""
 }
 
 // verifyV1 reports whether sig is a version 1 signature of q under one of

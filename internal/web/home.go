@@ -52,6 +52,9 @@ func (s *Server) handleHome(c *gin.Context) {
 		}
 		d.Health = health(conn, onbehalf.Kinds)
 		d.Bots = s.botViews(c, conn)
+		if conn.Connected() {
+			d.Team, _ = s.team(c, conn)
+		}
 	}
 	s.render(c, http.StatusOK, s.pages.home, d)
 }
@@ -86,6 +89,7 @@ func (s *Server) botViews(c *gin.Context, conn *onbehalf.Connection) []botView {
 	vc := s.viewContext()
 	vc.connDead = !conn.Connected()
 	vc.conn, vc.now = conn, s.now()
+	vc.names = s.candidateNames(c, conn, list)
 	out := make([]botView, 0, len(list))
 	for _, b := range list {
 		out = append(out, newBotView(b, vc))

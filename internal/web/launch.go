@@ -70,6 +70,9 @@ func (s *Server) launchData(c *gin.Context, conn *onbehalf.Connection) launchDat
 		d.Missing = s.opts.Hints
 	}
 	d.Bots = s.botViews(c, conn)
+	if conn.Connected() {
+		d.Teammates, _ = s.teammateOptions(c, conn, nil)
+	}
 	if !conn.Connected() {
 		d.Step = 1 // reconnect
 	}
@@ -112,6 +115,11 @@ func (s *Server) handleLaunch(c *gin.Context) {
 	if d.UseJoin {
 		kinds = append(kinds, onbehalf.KindJoin)
 	}
+	var cands []string // the person first, then the teammates ticked
+	if picked := f["teammate"]; len(picked) > 0 {
+		d.Teammates, _ = s.teammateOptions(c, conn, picked)
+		cands = append([]string{conn.ID}, picked...)
+	}
 	release, retryAt, err := s.bots.reserve(c.Request.Context(), conn.ID)
 	if err != nil {
 		if onbehalf.ErrorCode(err) == onbehalf.ETOOMANY {
@@ -127,6 +135,7 @@ func (s *Server) handleLaunch(c *gin.Context) {
 	defer release()
 	b, err := s.opts.Bots.Launch(c.Request.Context(), bots.LaunchRequest{
 		Platform: d.Platform, ConnectionID: conn.ID, MeetingURL: d.MeetingURL, BotName: d.BotName, Kinds: kinds,
+		ConnectionIDs: cands, Teammates: len(cands) > 1,
 	})
 	if err != nil {
 		if onbehalf.HTTPStatus(err) >= 500 {

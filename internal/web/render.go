@@ -76,6 +76,8 @@ type homeData struct {
 	RedirectURI    string
 	OBFURLTemplate string
 	BaseURL        string
+	// Team is the teammates card (teammates.go), nil when not connected.
+	Team *teamData
 }
 
 // launchData is the data of launch.html.
@@ -100,7 +102,10 @@ type launchData struct {
 	// MeetingLink opens its meeting in Zoom ("" when unknown).
 	Created     *botView
 	MeetingLink string
-	Bots        []botView
+	// Teammates are the teammates who said yes, offered as further
+	// candidates (teammates.go).
+	Teammates []teammateOption
+	Bots      []botView
 	// PublicWarning says why the platforms cannot reach BASE_URL ("" when
 	// they can).
 	PublicWarning string

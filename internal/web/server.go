@@ -241,6 +241,7 @@ func (s *Server) routes() (*gin.Engine, error) {
 	pg.GET("/launch/events", s.handleLaunchEvents)
 	pg.GET("/launch/bots", s.handleLaunchBots)
 	pg.POST("/zoom/disconnect", s.csrf, s.handleDisconnect)
+	pg.POST("/teammates", s.csrf, s.handleTeamConsent)
 	r.POST("/zoom/webhook", s.handleZoomWebhook)
 	r.POST("/webhooks/:platform", s.handleStatusWebhook)
 	s.tokenRoutes(r)

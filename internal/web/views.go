@@ -87,6 +87,9 @@ type viewContext struct {
 	// to join at risk (nil: not told).
 	conn *onbehalf.Connection
 	now  time.Time
+	// names are the people a page knows by connection ID (the person and
+	// their teammates): whose token a fetch of several candidates got.
+	names map[string]string
 }
 
 // labels name the statuses in a word or two.
@@ -162,7 +165,12 @@ func newBotView(b *onbehalf.Bot, vc viewContext) botView {
 		v.PlatformTitle = b.Platform
 	}
 	for i := len(b.Timeline) - 1; i >= 0; i-- {
-		v.Timeline = append(v.Timeline, timelineEntry(b.Timeline[i], v.PlatformTitle))
+		tv := timelineEntry(b.Timeline[i], v.PlatformTitle)
+		whose(&tv, b.Timeline[i], vc.names)
+		v.Timeline = append(v.Timeline, tv)
+	}
+	if who := inWith(b, vc.names); who != "" && b.Status == onbehalf.BotInCall {
+		v.Headline = "Your bot is in the call, with " + who + "'s token."
 	}
 	refused := refusedToken(b)
 	if refused != nil {

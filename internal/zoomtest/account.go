@@ -163,7 +163,8 @@ func (s *Server) userToken(w http.ResponseWriter, r *http.Request, id string) {
 		return
 	}
 	if acct, ok := s.authAccount(r); ok {
-		if _, ok := s.accountUser(acct, id); !ok {
+		au, ok := s.accountUser(acct, id)
+		if !ok {
 			writeJSON(w, http.StatusNotFound, userNotFound(id))
 			return
 		}
@@ -172,7 +173,7 @@ func (s *Server) userToken(w http.ResponseWriter, r *http.Request, id string) {
 				Message: "The onbehalf token can only be retrieved with the user's own OAuth access token."})
 			return
 		}
-		s.mintUserToken(w, r, n, func(string) bool { return true })
+		s.mintUserToken(w, r, n, au.ID, func(string) bool { return true })
 		return
 	}
 	u, scope, ok := s.authUser(r)
@@ -184,5 +185,5 @@ func (s *Server) userToken(w http.ResponseWriter, r *http.Request, id string) {
 		writeJSON(w, http.StatusNotFound, userNotFound(id))
 		return
 	}
-	s.mintUserToken(w, r, n, func(need string) bool { return hasScope(scope, need) })
+	s.mintUserToken(w, r, n, u.ID, func(need string) bool { return hasScope(scope, need) })
 }

@@ -130,8 +130,9 @@ func (s *Server) handleUsersMe(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleMint(w http.ResponseWriter, r *http.Request) { s.userToken(w, r, "me") }
 
 // mintUserToken answers a /users/{userId}/token request whose caller may
-// mint for the user: granted tells whether the caller holds a scope.
-func (s *Server) mintUserToken(w http.ResponseWriter, r *http.Request, n int64, granted func(scope string) bool) {
+// mint for the user (owner): granted tells whether the caller holds a
+// scope.
+func (s *Server) mintUserToken(w http.ResponseWriter, r *http.Request, n int64, owner string, granted func(scope string) bool) {
 	if every := s.failEvery.Load(); every > 0 && n%every == 0 {
 		writeJSON(w, http.StatusInternalServerError, errMintFailed)
 		return
@@ -153,7 +154,10 @@ func (s *Server) mintUserToken(w http.ResponseWriter, r *http.Request, n int64, 
 			writeJSON(w, http.StatusBadRequest, apiError{Code: 300, Message: "Invalid meeting ID."})
 			return
 		}
-		prefix = "obf_"
+		tok := s.mintToken("obf_")
+		s.noteOBF(tok, owner, id)
+		writeJSON(w, http.StatusOK, mintResponse{Token: tok})
+		return
 	case "zak":
 		if !granted(scopeZAK) {
 			writeJSON(w, http.StatusBadRequest, missingScope(scopeZAK))

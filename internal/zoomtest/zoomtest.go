@@ -93,6 +93,7 @@ type Server struct {
 	holds     []*Hold           // pending refresh holds, first served first
 	account   *accountApp       // the Server-to-Server app (EnableAccount), nil if none
 	acctToks  map[string]time.Time
+	meet      meetings // meetings.go: who is in which meeting, whose OBF tokens
 
 	closing   chan struct{} // closed by Close: held requests give up
 	closeOnce sync.Once
@@ -169,6 +170,7 @@ func New(clientID, clientSecret string) *Server {
 	mux.HandleFunc("GET /v2/users/me/token", s.handleMint)
 	mux.HandleFunc("GET /v2/users/{userId}/token", s.handleUserToken)
 	mux.HandleFunc("GET /v2/meetings/{meetingId}/jointoken/local_recording", s.handleJoinToken)
+	mux.HandleFunc("GET /v2/users/{userId}/presence_status", s.handlePresence)
 	s.ts = httptest.NewUnstartedServer(mux)
 	s.ts.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		switch st {

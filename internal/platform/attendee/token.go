@@ -101,16 +101,28 @@ func (a *Adapter) ReadTokenClaims(r *http.Request, body []byte) (onbehalf.TokenC
 
 // WriteTokens implements onbehalf.Platform: 200 JSON with a field per
 // kind served (onbehalf_token, zak_token, app_privilege_token), nothing
-// for the kinds not served.
+// for the kinds not served. Several OBF tokens (a URL of several
+// candidates) go in onbehalf_token comma-separated, in the order given:
+// Attendee splits it on commas and joins with the next token each time
+// Zoom says the token's user is not in the meeting, wrapping around.
 func (a *Adapter) WriteTokens(w http.ResponseWriter, r *http.Request, tokens []onbehalf.MintedToken) {
 	out := make(map[string]string, len(tokens))
 	for _, t := range tokens {
 		if f := replyFields[t.Kind]; f != "" && t.Token != "" {
+			if prev := out[f]; prev != "" && t.Kind == onbehalf.KindOBF {
+				out[f] = prev + "," + t.Token
+				continue
+			}
 			out[f] = t.Token
 		}
 	}
 	platform.WriteJSON(w, http.StatusOK, out)
 }
+
+// TakesTokenList reports that Attendee takes every candidate's OBF token
+// at once (tokenserve.ListTaker): it fetches its tokens once per bot and
+// tries them in turn.
+func (a *Adapter) TakesTokenList() bool { return true }
 
 // WriteTokenError implements onbehalf.Platform: JSON {"error": message}
 // with the status. Attendee logs the start of the body of a failed

@@ -20,6 +20,14 @@ type profile struct {
 	DisplayName string          `json:"display_name,omitempty"`
 	AccountID   string          `json:"account_id,omitempty"`
 	Metadata    json.RawMessage `json:"metadata,omitempty"`
+	// TeamConsent is onbehalf.Connection's (kept here, not in a column,
+	// so that rows written before it read as no).
+	TeamConsent bool `json:"team_consent,omitempty"`
+}
+
+// profileOf is what c's row seals in sealed_profile.
+func profileOf(c *onbehalf.Connection) profile {
+	return profile{Email: c.Email, DisplayName: c.DisplayName, AccountID: c.AccountID, Metadata: c.Metadata, TeamConsent: c.TeamConsent}
 }
 
 // tokenAD and profileAD bind a connection's sealed columns to it and to
@@ -86,7 +94,7 @@ func (s *Store) decode(r *connRow, held *cacheEntry) (*onbehalf.Connection, erro
 	c := &onbehalf.Connection{
 		ID: r.id, ZoomUserID: r.zoomUserID, ExternalUserID: r.externalUserID, State: onbehalf.ConnState(r.state),
 		AccountID: parts.profile.AccountID, Email: parts.profile.Email, DisplayName: parts.profile.DisplayName,
-		Metadata: parts.profile.Metadata, Token: parts.token,
+		Metadata: parts.profile.Metadata, TeamConsent: parts.profile.TeamConsent, Token: parts.token,
 		CreatedAt: r.createdAt.UTC(), UpdatedAt: r.updatedAt.UTC(), RefreshedAt: timeOf(r.refreshedAt),
 		MintedAt: timeOf(r.mintedAt), DisconnectedAt: timeOf(r.disconnectedAt), DisconnectedReason: r.disconnectedReason,
 		GrantedAt: timeOf(r.grantedAt),
@@ -118,14 +126,13 @@ func (s *Store) sealConn(c *onbehalf.Connection) (token, prof string, err error)
 			return "", "", err
 		}
 	}
-	p := profile{Email: c.Email, DisplayName: c.DisplayName, AccountID: c.AccountID, Metadata: c.Metadata}
-	prof, err = s.keys.SealJSON(p, profileAD(c.ID))
+	prof, err = s.keys.SealJSON(profileOf(c), profileAD(c.ID))
 	return token, prof, err
 }
 
 // partsOf returns the sealed parts of a connection, for the cache.
 func partsOf(c *onbehalf.Connection) sealedParts {
-	return sealedParts{token: c.Token, profile: profile{Email: c.Email, DisplayName: c.DisplayName, AccountID: c.AccountID, Metadata: c.Metadata}}
+	return sealedParts{token: c.Token, profile: profileOf(c)}
 }
 
 // micro is t as PostgreSQL keeps it: UTC, whole microseconds (the zero

@@ -91,6 +91,7 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) *Harness) {
 		{"Idempotency", testIdempotency},
 		{"IdempotentAnswerSealed", testIdempotentAnswerSealed},
 		{"UpdateConnection", testUpdateConnection},
+		{"TeamConsent", testTeamConsent},
 		{"APIKeyUse", testAPIKeyUse},
 		{"DueBefore", testDueBefore},
 		{"SaveTokenCompareAndSwap", testSaveTokenCompareAndSwap},
