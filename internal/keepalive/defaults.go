@@ -1,8 +1,12 @@
 package keepalive
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
+	"fmt"
 	"log/slog"
+	"os"
 	"time"
 )
 
@@ -103,4 +107,22 @@ func (s *Scheduler) logger() *slog.Logger {
 		return s.Logger
 	}
 	return slog.Default()
+}
+
+func (s *Scheduler) claim() time.Duration {
+	if s.Claim > 0 {
+		return s.Claim
+	}
+	return DefaultClaim
+}
+
+// ownerName returns Owner or, when empty, a name made once: host, process
+// and a random part, so that an operator can tell whose claims they see.
+// s.passMu is held.
+func (s *Scheduler) ownerName() string {
+	if s.owner == "" {
+		host, _ := os.Hostname()
+		s.owner = cmp.Or(s.Owner, fmt.Sprintf("%s-%d-%s", host, os.Getpid(), rand.Text()[:6]))
+	}
+	return s.owner
 }

@@ -83,7 +83,7 @@ type fakeConns struct {
 	callbacks  map[string]int // refreshes done by "callbacks", by ID
 	lists      int
 
-	// afterList runs after each DueBefore, outside the lock.
+	// afterList runs after each ClaimDue, outside the lock.
 	afterList func()
 
 	inflight, maxInflight atomic.Int64
@@ -159,8 +159,9 @@ func (f *fakeConns) expiry(id string) time.Time {
 
 func (e *entry) live() bool { return *e.ver == e.at }
 
-// DueBefore implements onbehalf.DueLister.
-func (f *fakeConns) DueBefore(ctx context.Context, before time.Time, limit int) ([]onbehalf.Due, error) {
+// ClaimDue implements onbehalf.DueClaimer for the one scheduler under
+// test: it lists, and there is nobody to keep the work from.
+func (f *fakeConns) ClaimDue(ctx context.Context, owner string, before time.Time, limit int, claim time.Duration) ([]onbehalf.Due, error) {
 	f.mu.Lock()
 	f.lists++
 	i := 0

@@ -65,7 +65,7 @@ func TestRealManagerStoreAndZoom(t *testing.T) {
 		}
 		ids[i] = c.ID
 	}
-	s := &keepalive.Scheduler{Idle: clockIdle, Lister: st, Refresher: mgr, Logger: discard()}
+	s := &keepalive.Scheduler{Idle: clockIdle, Claimer: st, Refresher: mgr, Logger: discard()}
 	s.Now = clk.Now
 	s.Sleep = clk.sleeper(clk.Now().Add(24*time.Hour), func() {}, nil)
 

@@ -123,6 +123,7 @@ type Store struct {
 	fault   atomic.Pointer[fault] // injected write failure (tests)
 	reserve *reserve
 	leases  leases
+	claims  claims
 
 	stop chan struct{}
 	wg   sync.WaitGroup

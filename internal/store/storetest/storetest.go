@@ -92,6 +92,8 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) *Harness) {
 		{"UpdateConnection", testUpdateConnection},
 		{"APIKeyUse", testAPIKeyUse},
 		{"DueBefore", testDueBefore},
+		{"ClaimDue", testClaimDue},
+		{"ClaimDueConcurrent", testClaimDueConcurrent},
 		{"SaveTokenCompareAndSwap", testSaveTokenCompareAndSwap},
 		{"MarkDisconnectedCompareAndSwap", testMarkDisconnectedCompareAndSwap},
 		{"RaceReconnectBeforeSaveToken", testRaceReconnectBeforeSaveToken},
