@@ -35,6 +35,9 @@
 //	onbehalf_refresh_no_refresh_token_total      counter
 //	onbehalf_connections_lost_after_uncertain_refresh_total counter
 //	onbehalf_uncommitted_pairs                   gauge
+//	onbehalf_refresh_leases_taken_total          counter
+//	onbehalf_refresh_lease_renewals_total        counter
+//	onbehalf_refresh_leases_abandoned_total      counter
 //
 // Read from the store at scrape, cached (the same value on every instance:
 // take max, not sum):

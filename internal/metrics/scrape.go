@@ -93,8 +93,14 @@ func (m *Metrics) statsCollector() prometheus.Collector {
 		"Connections in a refresh cool-down in this process now.", nil, nil)
 	recovered := prometheus.NewDesc("onbehalf_connection_recoveries_total",
 		"Connections whose refreshes were failing (not a dead grant) and refreshed again (connection.recovered).", nil, nil)
+	leases := prometheus.NewDesc("onbehalf_refresh_leases_taken_total",
+		"Refresh leases this instance took to call Zoom (one per refresh it made; taken over ones included).", nil, nil)
+	renewals := prometheus.NewDesc("onbehalf_refresh_lease_renewals_total",
+		"Renewals of refresh leases held while Zoom answered slowly.", nil, nil)
+	abandoned := prometheus.NewDesc("onbehalf_refresh_leases_abandoned_total",
+		"Refresh leases taken over from an instance that stopped in the middle of a refresh (its lease ran out without being given back).", nil, nil)
 	return &funcCollector{
-		descs: []*prometheus.Desc{refreshes, noRefresh, lost, pending, rejected, cooling, recovered},
+		descs: []*prometheus.Desc{refreshes, noRefresh, lost, pending, rejected, cooling, recovered, leases, renewals, abandoned},
 		collect: func(ch chan<- prometheus.Metric) {
 			s := m.o.Stats()
 			for _, r := range refreshResults {
@@ -111,6 +117,9 @@ func (m *Metrics) statsCollector() prometheus.Collector {
 			ch <- prometheus.MustNewConstMetric(rejected, prometheus.CounterValue, float64(s.CooldownRejections))
 			ch <- prometheus.MustNewConstMetric(cooling, prometheus.GaugeValue, float64(s.Cooling))
 			ch <- prometheus.MustNewConstMetric(recovered, prometheus.CounterValue, float64(s.Recoveries))
+			ch <- prometheus.MustNewConstMetric(leases, prometheus.CounterValue, float64(s.LeasesTaken))
+			ch <- prometheus.MustNewConstMetric(renewals, prometheus.CounterValue, float64(s.LeaseRenewals))
+			ch <- prometheus.MustNewConstMetric(abandoned, prometheus.CounterValue, float64(s.AbandonedLeases))
 		},
 	}
 }

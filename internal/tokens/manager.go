@@ -278,6 +278,9 @@ type Stats struct {
 	// that stopped in the middle of a refresh; LeaseRenewals counts the
 	// renewals of leases held while Zoom answers.
 	AbandonedLeases, LeaseRenewals int64
+	// LeasesTaken counts the refresh leases this process took to call
+	// Zoom (taken over ones included).
+	LeasesTaken int64
 }
 
 // counters back Stats.
@@ -286,6 +289,7 @@ type counters struct {
 	noRefresh, lostAfterUncertain        atomic.Int64
 	cooldownRejections, recoveries       atomic.Int64
 	abandonedLeases, leaseRenewals       atomic.Int64
+	leasesTaken                          atomic.Int64
 }
 
 // Stats returns the manager's counters.
@@ -304,6 +308,7 @@ func (m *Manager) Stats() Stats {
 		Cooling:            m.failing.coolingCount(m.now()),
 		AbandonedLeases:    m.stats.abandonedLeases.Load(),
 		LeaseRenewals:      m.stats.leaseRenewals.Load(),
+		LeasesTaken:        m.stats.leasesTaken.Load(),
 	}
 }
 
