@@ -102,10 +102,8 @@ func (d *database) describe() string {
 // benchStore is what the bench does with a store directly, while no
 // server has it open (bbolt) or beside the servers (PostgreSQL).
 type benchStore interface {
+	onbehalf.Store
 	ImportConnections(ctx context.Context, items []onbehalf.Authorization) ([]string, error)
-	Connect(ctx context.Context, a onbehalf.Authorization) (*onbehalf.Connection, bool, error)
-	CountConnections(ctx context.Context) (map[onbehalf.ConnState]int, error)
-	ListConnections(ctx context.Context, f onbehalf.ConnectionFilter) ([]*onbehalf.Connection, string, error)
 	Close() error
 }
 
