@@ -44,9 +44,10 @@ func fill(db *database, n, tokenLen int, how string) error {
 				Expiry: exp, Scope: zoomtest.Scope},
 		}
 	}
-	step := max(n/10, 1)
+	step, shown := max(n/10, 1), 0
 	progress := func(done int) {
-		if done/step != (done-1)/step || done == n {
+		if done/step != shown/step || done == n {
+			shown = done
 			el := time.Since(t0)
 			fmt.Printf("  %d written, %s, %.0f/s\n", done, round(el), float64(done)/el.Seconds())
 		}
