@@ -76,31 +76,39 @@ func runIdleDay(o options, work string) error {
 
 	// Per connection: refreshes, and the shortest gap between two.
 	counts := make([]int, 0, n)
-	minGap := time.Duration(-1)
+	var gaps []time.Duration
 	total := 0
 	for _, c := range conns {
 		at := rec.at[c.id]
 		counts = append(counts, len(at))
 		total += len(at)
 		for i := 1; i < len(at); i++ {
-			if g := at[i].Sub(at[i-1]); minGap < 0 || g < minGap {
-				minGap = g
-			}
+			gaps = append(gaps, at[i].Sub(at[i-1]))
 		}
 	}
 	slices.Sort(counts)
+	slices.Sort(gaps)
+	minGap, medGap := time.Duration(-1), time.Duration(0)
+	if len(gaps) > 0 {
+		minGap, medGap = gaps[0], gaps[len(gaps)/2]
+	}
 	perIdle := float64(total) / float64(n) / (float64(span) / float64(idle))
 	fmt.Printf("simulated %s in %s: %d refresh calls at the fake Zoom (%d reused refresh tokens), %d by the scheduler\n",
 		span, round(wall), calls, f.zoom.ReusedRefreshTokens(), total)
 	fmt.Printf("  refreshes per connection: min %d, median %d, max %d (at most %d fit: one per Idle)\n",
 		counts[0], counts[len(counts)/2], counts[len(counts)-1], int(span/idle))
 	if minGap >= 0 {
-		fmt.Printf("  shortest time between two refreshes of one connection: %s (Idle %s)\n", minGap.Round(time.Second), idle)
+		fmt.Printf("  time between two refreshes of one connection: shortest %s, median %s (Idle %s)\n", minGap.Round(time.Second), medGap.Round(time.Second), idle)
 	}
-	fmt.Printf("  refreshes per connection per Idle: %.3f\n", perIdle)
-	perSec := 1e6 * perIdle / keepalive.DefaultIdle.Seconds()
-	fmt.Printf("  at 1,000,000 idle connections with the default KEEPALIVE_IDLE %s: %.1f refreshes/s (%.0f a day)\n",
-		keepalive.DefaultIdle, perSec, perSec*86400)
+	fmt.Printf("  refreshes per connection per Idle over the whole span (the first comes Idle after the grant): %.3f\n", perIdle)
+	if medGap > 0 {
+		// In steady state a connection is refreshed once per median gap;
+		// scaled to the default Idle.
+		period := time.Duration(float64(keepalive.DefaultIdle) * float64(medGap) / float64(idle))
+		perSec := 1e6 / period.Seconds()
+		fmt.Printf("  at 1,000,000 idle connections with the default KEEPALIVE_IDLE %s: one refresh per connection every %s, %.1f refreshes/s (%.0f a day) against Zoom; one instance at the default KEEPALIVE_RATE does %d/s\n",
+			keepalive.DefaultIdle, period.Round(time.Second), perSec, perSec*86400, keepalive.DefaultRate)
+	}
 	fmt.Println("\ntargets:")
 	maxFit := int(span / idle)
 	ok := counts[len(counts)-1] <= maxFit && (minGap < 0 || minGap >= idle-keepalive.DefaultMaxPoll) && calls == total
@@ -150,7 +158,8 @@ func (z simZoom) Refresh(ctx context.Context, refreshToken string) (onbehalf.Tok
 	return tok, err
 }
 
-// refreshLog records the fake time of each refresh the scheduler made.
+// refreshLog records the fake time at which each refresh the scheduler
+// made started.
 type refreshLog struct {
 	onbehalf.Refresher
 	now func() time.Time
@@ -161,10 +170,11 @@ type refreshLog struct {
 
 // RefreshIfExpiring implements onbehalf.Refresher.
 func (r *refreshLog) RefreshIfExpiring(ctx context.Context, id string, before time.Time) (bool, error) {
+	start := r.now() // not after: other refreshes' rate-limit sleeps move the clock meanwhile
 	ok, err := r.Refresher.RefreshIfExpiring(ctx, id, before)
 	if ok {
 		r.mu.Lock()
-		r.at[id] = append(r.at[id], r.now())
+		r.at[id] = append(r.at[id], start)
 		r.mu.Unlock()
 	}
 	return ok, err
