@@ -13,6 +13,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/keepalive"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/store/storetest"
 	"github.com/onbehalf/onbehalf/internal/tokens"
 	"github.com/onbehalf/onbehalf/internal/zoom"
 )
@@ -29,7 +30,8 @@ import (
 func runIdleDay(o options, work string) error {
 	f := newFakes()
 	defer f.Close()
-	clk := &simClock{t: time.Now().UTC().Truncate(time.Second)}
+	clk := storetest.NewClock()
+	clk.Set(time.Now().UTC().Truncate(time.Second))
 	f.zoom.SetClock(clk.Now)
 	n, idle, span := o.idleDay, o.idleDayIdle, o.idleDaySpan
 	db, err := newDatabase(o, filepath.Join(work, "idle"), "idle")
@@ -120,26 +122,6 @@ func runIdleDay(o options, work string) error {
 		return errors.New("idle connections were refreshed more than once per KEEPALIVE_IDLE")
 	}
 	return nil
-}
-
-// simClock is the fake clock of the idle-day run.
-type simClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// Now returns the fake time.
-func (c *simClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the fake time forward.
-func (c *simClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
 }
 
 // simZoom moves the expiry of refreshed tokens onto the fake clock: the

@@ -11,6 +11,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/keepalive"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/store/storetest"
 )
 
 // timePasses times keep-alive passes over a database (the scale run's big
@@ -25,7 +26,8 @@ import (
 // a day), and a day later, when every connection is due at once (the worst
 // case: a restore, or a keep-alive that was off for a day).
 func timePasses(db *database) error {
-	clk := &simClock{t: time.Now().UTC()}
+	clk := storetest.NewClock()
+	clk.Set(time.Now().UTC())
 	st, err := db.open(clk.Now)
 	if err != nil {
 		return err

@@ -209,55 +209,6 @@ func schemaOf(t *testing.T, s *Store) string {
 // owner names instance i in keep-alive claims.
 func owner(i int) string { return fmt.Sprintf("instance-%d", i) }
 
-// TestClaimDueAcrossInstances: two instances claim due connections at
-// once: none is returned to both, together they get all; each sees its own
-// claims again; the claims of an instance that dies pass to the other
-// once they run out.
-func TestClaimDueAcrossInstances(t *testing.T) {
-	pgtest.ServerURL(t)
-	clk := storetest.NewClock()
-	st := instances(t, 2, clk, Options{})
-	const n = 400
-	importDue(t, st[0], clk, n)
-	horizon := clk.Now().Add(time.Hour)
-	got := make([][]onbehalf.Due, 2)
-	var wg sync.WaitGroup
-	for i, s := range st {
-		wg.Go(func() {
-			var err error
-			if got[i], err = s.ClaimDue(ctx, owner(i), horizon, n, time.Minute); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	if both := overlap(got[0], got[1]); both != 0 || len(got[0])+len(got[1]) != n {
-		t.Fatalf("instance 0 got %d, instance 1 got %d, %d both; want %d in all and none twice", len(got[0]), len(got[1]), both, n)
-	}
-	// An instance sees its own claims again (renewing them), the other
-	// sees none of them.
-	for i, s := range st {
-		again, err := s.ClaimDue(ctx, owner(i), horizon, n, time.Minute)
-		if err != nil || len(again) != len(got[i]) || overlap(again, got[1-i]) != 0 {
-			t.Fatalf("instance %d again: %d %v, want its %d", i, len(again), err, len(got[i]))
-		}
-	}
-	// Instance 1 dies; its claims run out; instance 0 takes them.
-	st[1].Close()
-	clk.Advance(59 * time.Second)
-	if all, _ := st[0].ClaimDue(ctx, owner(0), horizon, n, time.Minute); len(all) != len(got[0]) {
-		t.Fatalf("before the dead instance's claims ran out: %d, want %d", len(all), len(got[0]))
-	}
-	clk.Advance(time.Second)
-	if all, _ := st[0].ClaimDue(ctx, owner(0), horizon, n, time.Minute); len(all) != n {
-		t.Fatalf("after the dead instance's claims ran out: %d, want %d", len(all), n)
-	}
-	// DueBefore sees everything and claims nothing.
-	if all, _ := st[0].DueBefore(ctx, horizon, n); len(all) != n {
-		t.Fatalf("DueBefore: %d", len(all))
-	}
-}
-
 // TestKeepAliveCycleAcrossInstances: two instances run keep-alive passes
 // at once (list a page of due connections, refresh each, again): every
 // connection is refreshed once in the cycle, none twice, and the work is
@@ -319,21 +270,6 @@ func importDue(t *testing.T, s *Store, clk *storetest.Clock, n int) {
 	if _, err := s.ImportConnections(ctx, items); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// overlap counts the connections in both lists.
-func overlap(a, b []onbehalf.Due) int {
-	in := map[string]bool{}
-	for _, d := range a {
-		in[d.ConnID] = true
-	}
-	n := 0
-	for _, d := range b {
-		if in[d.ConnID] {
-			n++
-		}
-	}
-	return n
 }
 
 // TestClaimDeliveriesAcrossInstances: two instances claim and deliver
