@@ -109,11 +109,14 @@ func (s *Scheduler) logger() *slog.Logger {
 	return slog.Default()
 }
 
+// claim is Claim, or DefaultClaim stretched so that a claim outlasts a
+// pass at a low Rate (Batch refreshes take Batch/Rate) and the next poll.
 func (s *Scheduler) claim() time.Duration {
 	if s.Claim > 0 {
 		return s.Claim
 	}
-	return DefaultClaim
+	pass := time.Duration(float64(s.batch()) / s.rate() * float64(time.Second))
+	return max(DefaultClaim, pass+pass/2+s.maxPoll())
 }
 
 // ownerName returns Owner or, when empty, a name made once: host, process

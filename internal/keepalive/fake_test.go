@@ -82,6 +82,8 @@ type fakeConns struct {
 	calls      []call
 	callbacks  map[string]int // refreshes done by "callbacks", by ID
 	lists      int
+	owner      string        // of the last ClaimDue
+	claim      time.Duration // of the last ClaimDue
 
 	// afterList runs after each ClaimDue, outside the lock.
 	afterList func()
@@ -164,6 +166,7 @@ func (e *entry) live() bool { return *e.ver == e.at }
 func (f *fakeConns) ClaimDue(ctx context.Context, owner string, before time.Time, limit int, claim time.Duration) ([]onbehalf.Due, error) {
 	f.mu.Lock()
 	f.lists++
+	f.owner, f.claim = owner, claim
 	i := 0
 	for i < len(f.order) && !f.order[i].live() {
 		i++

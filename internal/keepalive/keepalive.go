@@ -124,7 +124,7 @@ type Scheduler struct {
 	// the process ID and a random part.
 	Owner string
 	// Claim is how long a pass claims what it lists; default
-	// DefaultClaim.
+	// DefaultClaim, longer when Batch at Rate takes longer than it allows.
 	Claim time.Duration
 	// Refresher refreshes one connection (the token manager).
 	Refresher onbehalf.Refresher

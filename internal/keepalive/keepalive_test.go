@@ -355,3 +355,30 @@ func latest(a, b time.Time) time.Time {
 	}
 	return a
 }
+
+// TestClaimsOutlastAPass: a pass claims under one owner name, pass after
+// pass, for DefaultClaim, or longer when its batch at a low rate takes
+// longer.
+func TestClaimsOutlastAPass(t *testing.T) {
+	clk := newClock(time.Now())
+	f := newFake(clk)
+	for _, tc := range []struct {
+		rate float64
+		want time.Duration
+	}{
+		{0, keepalive.DefaultClaim},
+		{1, 500*time.Second + 250*time.Second + keepalive.DefaultMaxPoll},
+	} {
+		s := &keepalive.Scheduler{Claimer: f, Refresher: f, Now: clk.Now, Rate: tc.rate, Logger: discard()}
+		var owners []string
+		for range 2 {
+			if _, err := s.Pass(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			owners = append(owners, f.owner)
+		}
+		if owners[0] == "" || owners[0] != owners[1] || f.claim != tc.want {
+			t.Fatalf("rate %g: claimed as %q, %s, want one name and %s", tc.rate, owners, f.claim, tc.want)
+		}
+	}
+}
