@@ -76,6 +76,11 @@ func runScale(o options, work string) error {
 	if err := printDBStats(manyDB); err != nil {
 		return err
 	}
+	t0 := time.Now()
+	if err := manyDB.settle(); err != nil {
+		return err
+	}
+	fmt.Printf("  settled (PostgreSQL: VACUUM (ANALYZE); bbolt: sync) in %s\n", round(time.Since(t0)))
 
 	for _, db := range []*scaleDB{one, many} {
 		if err := db.start(o, work); err != nil {
