@@ -17,11 +17,9 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/store/storetest"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
 )
-
-// importBatch is how many connections one ImportConnections call writes.
-const importBatch = 10_000
 
 // benchConn is a connection the bench imported: its ID in the store and
 // the Zoom user and grant the fake issued for it.
@@ -36,7 +34,7 @@ type benchConn struct {
 // importConns makes n Zoom users at the fake (IDs prefix + index), issues
 // each a grant (zoomtest.IssueGrant, as if the user had just authorized
 // the app) and imports the grants into the database with
-// ImportConnections, importBatch per transaction, so that onbehalf holds
+// storetest.Seed (ImportConnections in batches), so that onbehalf holds
 // exactly the pairs the fake knows. expiry gives the stored access token
 // expiry of the i-th connection; storeNow is the clock of the importing
 // store (what it records as created and last refreshed; nil: now). The
@@ -51,30 +49,25 @@ func importConns(db *database, f *fakes, prefix string, n int, expiry func(i int
 	defer cancel()
 	t0 := time.Now()
 	conns := make([]benchConn, n)
-	batch := make([]onbehalf.Authorization, 0, min(n, importBatch))
-	for i := range n {
+	grant := func(i int) onbehalf.Authorization {
 		id := fmt.Sprintf("%s%07d", prefix, i)
 		u := zoomtest.User{ID: id, AccountID: "acct_bench", Email: id + "@example.com",
 			FirstName: "Bench", LastName: fmt.Sprint(i), DisplayName: "Bench User " + fmt.Sprint(i)}
 		f.zoom.AddUser(u)
 		at, rt := f.zoom.IssueGrant(id)
 		conns[i] = benchConn{userID: id, access: at, refresh: rt, expiry: expiry(i).UTC().Truncate(time.Microsecond)}
-		batch = append(batch, onbehalf.Authorization{
+		return onbehalf.Authorization{
 			User: onbehalf.ZoomUser{ID: id, AccountID: u.AccountID, Email: u.Email, FirstName: u.FirstName,
 				LastName: u.LastName, DisplayName: u.DisplayName, Status: "active"},
 			Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: conns[i].expiry, Scope: zoomtest.Scope},
-		})
-		if len(batch) < importBatch && i < n-1 {
-			continue
 		}
-		ids, err := st.ImportConnections(ctx, batch)
-		if err != nil {
-			return nil, fmt.Errorf("importing connections (%d done): %w", i+1-len(batch), err)
-		}
-		for j, cid := range ids {
-			conns[i+1-len(batch)+j].id = cid
-		}
-		batch = batch[:0]
+	}
+	ids, err := storetest.Seed(ctx, st, n, grant, nil)
+	if err != nil {
+		return nil, fmt.Errorf("importing connections (%d done): %w", len(ids), err)
+	}
+	for i, id := range ids {
+		conns[i].id = id
 	}
 	el := time.Since(t0)
 	fmt.Printf("imported %d connections with grants issued at the fake (%s, %.0f/s)\n", n, round(el), float64(n)/el.Seconds())

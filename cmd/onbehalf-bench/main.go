@@ -56,6 +56,13 @@
 // -keepalive-* flags), -keepalive-cycles times; every connection must be
 // refreshed exactly once per cycle.
 //
+// -idle-day=N is the idle refresh rate (idleday.go): N connections nobody
+// fetches a token for, kept alive by the real scheduler, token manager and
+// store on a fake clock over -idle-day-span with KEEPALIVE_IDLE
+// -idle-day-idle; every refresh is counted at the fake Zoom, none may come
+// sooner than Idle after the last, and the rate at a million connections
+// with the default Idle is derived from the count.
+//
 // -cpuprofile profiles the onbehalf run: the server process alone in child
 // mode (the first instance), the whole process (server, fakes, load
 // generator) in process.
@@ -110,6 +117,11 @@ type options struct {
 	kaRate        int
 	kaConcurrency int
 	kaCycles      int
+
+	idleDay     int
+	idleDayIdle time.Duration
+	idleDaySpan time.Duration
+	kaPass      bool
 }
 
 const (
@@ -152,6 +164,10 @@ func main() {
 	flag.IntVar(&o.kaRate, "keepalive-rate", 500, "keep-alive: KEEPALIVE_RATE of each server (refreshes started per second, 1..1000)")
 	flag.IntVar(&o.kaConcurrency, "keepalive-concurrency", 32, "keep-alive: KEEPALIVE_CONCURRENCY of each server (1..256)")
 	flag.IntVar(&o.kaCycles, "keepalive-cycles", 1, "keep-alive: cycles to run (1..3); the fake's token lifetime is set so that cycles do not overlap")
+	flag.IntVar(&o.idleDay, "idle-day", 0, "idle refresh rate: this many connections nobody fetches a token for, kept alive over a simulated -idle-day-span with KEEPALIVE_IDLE=-idle-day-idle; counts the Zoom refreshes (0: off)")
+	flag.DurationVar(&o.idleDayIdle, "idle-day-idle", time.Hour, "idle-day: KEEPALIVE_IDLE of the simulation")
+	flag.DurationVar(&o.idleDaySpan, "idle-day-span", 24*time.Hour, "idle-day: simulated time")
+	flag.BoolVar(&o.kaPass, "keepalive-pass", true, "scale run: after the load, time keep-alive passes over the big database (nothing due, everything due)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./cmd/onbehalf-bench [flags]\n\n")
 		flag.PrintDefaults()
@@ -204,8 +220,14 @@ func (o *options) check() error {
 		return fmt.Errorf("-instances %d needs -store=postgres: bbolt locks its file to one process", o.instances)
 	case o.instances > 1 && o.scale > 0:
 		return fmt.Errorf("-scale runs one server per database: drop -instances")
-	case btoi(o.scale > 0)+btoi(o.burst)+btoi(o.keepalive > 0) > 1:
-		return fmt.Errorf("-scale, -burst and -keepalive are separate runs: give one")
+	case btoi(o.scale > 0)+btoi(o.burst)+btoi(o.keepalive > 0)+btoi(o.idleDay > 0) > 1:
+		return fmt.Errorf("-scale, -burst, -keepalive and -idle-day are separate runs: give one")
+	case o.idleDay < 0 || o.idleDay > 100_000:
+		return fmt.Errorf("-idle-day %d: must be 0..100000", o.idleDay)
+	case o.idleDayIdle < keepalive.MinIdle || o.idleDayIdle > keepalive.MaxIdle:
+		return fmt.Errorf("-idle-day-idle %s: must be in [%s, %s] (KEEPALIVE_IDLE)", o.idleDayIdle, keepalive.MinIdle, keepalive.MaxIdle)
+	case o.idleDaySpan < o.idleDayIdle || o.idleDaySpan > 31*24*time.Hour:
+		return fmt.Errorf("-idle-day-span %s: must be in [-idle-day-idle, 31 days]", o.idleDaySpan)
 	case o.burstConns < 1 || o.burstConns > 100_000:
 		return fmt.Errorf("-burst-conns %d: must be 1..100000", o.burstConns)
 	case o.burstWindow <= 0 || o.burstWindow > time.Minute:
@@ -274,6 +296,8 @@ func realMain(o options) error {
 		return runBurst(o, work)
 	case o.keepalive > 0:
 		return runKeepAlive(o, work)
+	case o.idleDay > 0:
+		return runIdleDay(o, work)
 	}
 	return runLoadBench(o, work)
 }

@@ -12,15 +12,16 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/store/storetest"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
 	bbolt "go.etcd.io/bbolt"
 )
 
-// fill adds n filler connections to a database with
-// ImportConnections, 10,000 per transaction, or (how = "upsert") one
-// Connect each, as OAuth callbacks write them. The records are the same;
-// their access tokens expire in 55 minutes, so no refresh falls due while
-// the bench runs.
+// fill adds n filler connections to a database with storetest.Seed
+// (ImportConnections, storetest.SeedBatch per transaction), or (how =
+// "upsert") one Connect each, as OAuth callbacks write them. The records
+// are the same; their access tokens expire in 55 minutes, so no refresh
+// falls due while the bench runs.
 func fill(db *database, n, tokenLen int, how string) error {
 	if n <= 0 {
 		return nil
@@ -33,39 +34,37 @@ func fill(db *database, n, tokenLen int, how string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	t0 := time.Now()
-	batchSize := 10_000
-	if how == fillUpsert {
-		batchSize = 1
-		fmt.Printf("\nwriting %d filler connections with store.Connect (one transaction each)…\n", n)
-	} else {
-		fmt.Printf("\nwriting %d filler connections with store.ImportConnections (10,000 per transaction)…\n", n)
-	}
-	batch := make([]onbehalf.Authorization, 0, batchSize)
 	exp := time.Now().Add(55 * time.Minute).UTC()
-	for i := 0; i < n; i++ {
+	grant := func(i int) onbehalf.Authorization {
 		id := fmt.Sprintf("zu_fill_%07d", i)
-		batch = append(batch, onbehalf.Authorization{
+		return onbehalf.Authorization{
 			User: onbehalf.ZoomUser{ID: id, AccountID: "acct_fill_0001", Email: id + "@example.com",
 				FirstName: "Filler", LastName: fmt.Sprint(i), DisplayName: "Filler User " + fmt.Sprint(i), Status: "active"},
 			Token: onbehalf.Token{AccessToken: "zat_" + randToken(tokenLen), RefreshToken: "zrt_" + randToken(tokenLen),
 				Expiry: exp, Scope: zoomtest.Scope},
-		})
-		if len(batch) == batchSize || i == n-1 {
-			var err error
-			if how == fillUpsert {
-				_, _, err = st.Connect(ctx, batch[0])
-			} else {
-				_, err = st.ImportConnections(ctx, batch)
-			}
-			if err != nil {
-				return fmt.Errorf("filling (%d written): %w", i+1-len(batch), err)
-			}
-			batch = batch[:0]
-			if (i+1)%max(n/10, 1) == 0 || i == n-1 {
-				el := time.Since(t0)
-				fmt.Printf("  %d written, %s, %.0f/s\n", i+1, round(el), float64(i+1)/el.Seconds())
-			}
 		}
+	}
+	step, shown := max(n/10, 1), 0
+	progress := func(done int) {
+		if done/step != shown/step || done == n {
+			shown = done
+			el := time.Since(t0)
+			fmt.Printf("  %d written, %s, %.0f/s\n", done, round(el), float64(done)/el.Seconds())
+		}
+	}
+	if how == fillUpsert {
+		fmt.Printf("\nwriting %d filler connections with store.Connect (one transaction each)…\n", n)
+		for i := range n {
+			if _, _, err := st.Connect(ctx, grant(i)); err != nil {
+				return fmt.Errorf("filling (%d written): %w", i, err)
+			}
+			progress(i + 1)
+		}
+		return nil
+	}
+	fmt.Printf("\nwriting %d filler connections with storetest.Seed (ImportConnections, %d per transaction)…\n", n, storetest.SeedBatch)
+	if _, err := storetest.Seed(ctx, st, n, grant, progress); err != nil {
+		return fmt.Errorf("filling: %w", err)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -102,10 +103,8 @@ func (d *database) describe() string {
 // benchStore is what the bench does with a store directly, while no
 // server has it open (bbolt) or beside the servers (PostgreSQL).
 type benchStore interface {
+	onbehalf.Store
 	ImportConnections(ctx context.Context, items []onbehalf.Authorization) ([]string, error)
-	Connect(ctx context.Context, a onbehalf.Authorization) (*onbehalf.Connection, bool, error)
-	CountConnections(ctx context.Context) (map[onbehalf.ConnState]int, error)
-	ListConnections(ctx context.Context, f onbehalf.ConnectionFilter) ([]*onbehalf.Connection, string, error)
 	Close() error
 }
 
@@ -232,4 +231,25 @@ func checkDatabaseURL(u string) error {
 		return errors.New("-database-url: must start with postgres://")
 	}
 	return nil
+}
+
+// settle lets a freshly filled database come to rest before it is
+// measured, as an operator does after a bulk load: PostgreSQL vacuums and
+// analyzes it (so that autovacuum does not run into the measurement), and
+// the kernel writes the bbolt file's dirty pages out (sync), so that their
+// writeback does not stall the servers' fsyncs.
+func (d *database) settle() error {
+	if d.kind == storeBolt {
+		syscall.Sync()
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, d.url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	_, err = conn.Exec(ctx, "VACUUM (ANALYZE)")
+	return err
 }

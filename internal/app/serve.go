@@ -170,7 +170,7 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		Cooldown: cmp.Or(cfg.ZoomFailureCooldown, -1)} // 0 turns it off
 	var m *metrics.Metrics
 	if cfg.Metrics {
-		m = metrics.New(metrics.Options{Store: a.Store, Due: dueForMetrics(a.Store), Stats: a.Tokens.Stats, KeepAliveIdle: cfg.KeepAliveIdle, Logger: a.log})
+		m = metrics.New(metrics.Options{Store: a.Store, Due: a.Store, Stats: a.Tokens.Stats, KeepAliveIdle: cfg.KeepAliveIdle, Logger: a.log})
 		a.Tokens.Zoom = m.InstrumentZoom(zc)
 	}
 	signer := &tokenurl.Signer{Key: sec.URLKey, LegacyKeys: sec.LegacyURLKeys, TTL: cfg.TokenURLTTL}

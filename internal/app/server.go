@@ -18,12 +18,12 @@ import (
 
 // startKeepAlive starts the scheduler that refreshes the connections
 // nobody fetched a token for in KEEPALIVE_IDLE, and returns what stops it.
-func startKeepAlive(cfg config.Config, st onbehalf.DueLister, mgr *tokens.Manager, log *slog.Logger) func() {
+func startKeepAlive(cfg config.Config, st onbehalf.DueClaimer, mgr *tokens.Manager, log *slog.Logger) func() {
 	if !cfg.KeepAlive || !cfg.ZoomConfigured() {
 		return func() {}
 	}
 	s := &keepalive.Scheduler{
-		Lister:      st,
+		Claimer:     st,
 		Refresher:   mgr,
 		Idle:        cfg.KeepAliveIdle,
 		Concurrency: cfg.KeepAliveConcurrency,

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/config"
-	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/store/bolt"
 	"github.com/onbehalf/onbehalf/internal/store/postgres"
 )
@@ -28,21 +27,6 @@ func openStore(cfg config.Config, log *slog.Logger) (Store, error) {
 		DeliverEvents: cfg.WebhookURL != "",
 		Logger:        log,
 	})
-}
-
-// peeker is a store whose DueBefore claims work (PostgreSQL): metrics
-// must only peek.
-type peeker interface {
-	Peek() onbehalf.DueLister
-}
-
-// dueForMetrics returns the lister the keep-alive lag metric reads, which
-// must not claim anything.
-func dueForMetrics(st Store) onbehalf.DueLister {
-	if p, ok := st.(peeker); ok {
-		return p.Peek()
-	}
-	return st
 }
 
 // storeName names the store for the log.

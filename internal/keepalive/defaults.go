@@ -1,8 +1,12 @@
 package keepalive
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
+	"fmt"
 	"log/slog"
+	"os"
 	"time"
 )
 
@@ -103,4 +107,25 @@ func (s *Scheduler) logger() *slog.Logger {
 		return s.Logger
 	}
 	return slog.Default()
+}
+
+// claim is Claim, or DefaultClaim stretched so that a claim outlasts a
+// pass at a low Rate (Batch refreshes take Batch/Rate) and the next poll.
+func (s *Scheduler) claim() time.Duration {
+	if s.Claim > 0 {
+		return s.Claim
+	}
+	pass := time.Duration(float64(s.batch()) / s.rate() * float64(time.Second))
+	return max(DefaultClaim, pass+pass/2+s.maxPoll())
+}
+
+// ownerName returns Owner or, when empty, a name made once: host, process
+// and a random part, so that an operator can tell whose claims they see.
+// s.passMu is held.
+func (s *Scheduler) ownerName() string {
+	if s.owner == "" {
+		host, _ := os.Hostname()
+		s.owner = cmp.Or(s.Owner, fmt.Sprintf("%s-%d-%s", host, os.Getpid(), rand.Text()[:6]))
+	}
+	return s.owner
 }

@@ -82,8 +82,10 @@ type fakeConns struct {
 	calls      []call
 	callbacks  map[string]int // refreshes done by "callbacks", by ID
 	lists      int
+	owner      string        // of the last ClaimDue
+	claim      time.Duration // of the last ClaimDue
 
-	// afterList runs after each DueBefore, outside the lock.
+	// afterList runs after each ClaimDue, outside the lock.
 	afterList func()
 
 	inflight, maxInflight atomic.Int64
@@ -159,10 +161,12 @@ func (f *fakeConns) expiry(id string) time.Time {
 
 func (e *entry) live() bool { return *e.ver == e.at }
 
-// DueBefore implements onbehalf.DueLister.
-func (f *fakeConns) DueBefore(ctx context.Context, before time.Time, limit int) ([]onbehalf.Due, error) {
+// ClaimDue implements onbehalf.DueClaimer for the one scheduler under
+// test: it lists, and there is nobody to keep the work from.
+func (f *fakeConns) ClaimDue(ctx context.Context, owner string, before time.Time, limit int, claim time.Duration) ([]onbehalf.Due, error) {
 	f.mu.Lock()
 	f.lists++
+	f.owner, f.claim = owner, claim
 	i := 0
 	for i < len(f.order) && !f.order[i].live() {
 		i++

@@ -73,7 +73,7 @@ func simulate(t *testing.T, idle, span time.Duration, nIdle int) dayResult {
 	// The scheduler's refreshes of the active connection, told apart from
 	// the token requests'.
 	ka := &countingRefresher{Refresher: mgr, id: active}
-	s := &keepalive.Scheduler{Idle: idle, Lister: st, Refresher: ka, Logger: discard(), Now: clk.Now}
+	s := &keepalive.Scheduler{Idle: idle, Claimer: st, Refresher: ka, Logger: discard(), Now: clk.Now}
 	start := clk.Now()
 	nextFetch := start
 	runCtx, cancel := context.WithCancel(ctx)

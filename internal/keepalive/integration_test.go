@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,7 +66,7 @@ func TestRealManagerStoreAndZoom(t *testing.T) {
 		}
 		ids[i] = c.ID
 	}
-	s := &keepalive.Scheduler{Idle: clockIdle, Lister: st, Refresher: mgr, Logger: discard()}
+	s := &keepalive.Scheduler{Idle: clockIdle, Claimer: st, Refresher: mgr, Logger: discard()}
 	s.Now = clk.Now
 	s.Sleep = clk.sleeper(clk.Now().Add(24*time.Hour), func() {}, nil)
 
@@ -126,4 +127,79 @@ func TestRealManagerStoreAndZoom(t *testing.T) {
 	if r := fake.ReusedRefreshTokens(); r != 0 {
 		t.Fatalf("%d refresh tokens reused", r)
 	}
+}
+
+// TestSchedulersShareByClaims: two schedulers (two instances) on one
+// store: what one pass claimed and put off is not the other's until the
+// claim runs out; every connection is refreshed once.
+func TestSchedulersShareByClaims(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock(time.Now().UTC())
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "k.db"), bolt.Options{Now: clk.Now, ReserveBytes: bolt.NoReserve})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	const n = 12
+	for i := range n {
+		zu := fmt.Sprintf("zu_%d", i)
+		if _, _, err := st.Connect(ctx, onbehalf.Authorization{User: onbehalf.ZoomUser{ID: zu},
+			Token: onbehalf.Token{AccessToken: "a" + zu, RefreshToken: "r" + zu, Expiry: clk.Now().Add(time.Hour)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := &savingRefresher{st: st, now: clk.Now, calls: map[string]int{}}
+	sched := func(owner string) *keepalive.Scheduler {
+		return &keepalive.Scheduler{Idle: clockIdle, Claimer: st, Refresher: r, Owner: owner, Batch: 4,
+			Now: clk.Now, Sleep: clk.sleeper(clk.Now().Add(24*time.Hour), func() {}, nil), Logger: discard()}
+	}
+	a, b := sched("a"), sched("b")
+	clk.Advance(time.Hour) // all due
+	pass := func(s *keepalive.Scheduler, want int) {
+		t.Helper()
+		st, err := s.Pass(ctx)
+		if err != nil || st.Refreshed != want {
+			t.Fatalf("%s's pass: %+v %v, want %d refreshed", s.Owner, st, err, want)
+		}
+	}
+	pass(a, 4) // claims all 12 (it lists 8 batches' worth), refreshes a batch
+	pass(b, 0) // a's claims on the other 8 hold
+	clk.Advance(keepalive.DefaultClaim)
+	pass(b, 4) // they ran out: b claims the 8, refreshes 4
+	pass(a, 0)
+	clk.Advance(keepalive.DefaultClaim)
+	pass(a, 4)
+	if len(r.calls) != n {
+		t.Fatalf("%d connections refreshed, want all %d", len(r.calls), n)
+	}
+	for id, k := range r.calls {
+		if k != 1 {
+			t.Fatalf("%s refreshed %d times", id, k)
+		}
+	}
+}
+
+// savingRefresher refreshes in the store only (a new pair for a day),
+// counting the refreshes of each connection.
+type savingRefresher struct {
+	st  onbehalf.Store
+	now func() time.Time
+
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (r *savingRefresher) RefreshIfExpiring(ctx context.Context, id string, before time.Time) (bool, error) {
+	c, err := r.st.Connection(ctx, id)
+	if err != nil || !c.Token.Expiry.Before(before) {
+		return false, err
+	}
+	tok := onbehalf.Token{AccessToken: c.Token.AccessToken + "+", RefreshToken: c.Token.RefreshToken + "+", Expiry: r.now().Add(24 * time.Hour)}
+	if _, err := r.st.SaveToken(ctx, id, c.Token.RefreshToken, tok); err != nil {
+		return false, err
+	}
+	r.mu.Lock()
+	r.calls[id]++
+	r.mu.Unlock()
+	return true, nil
 }

@@ -37,6 +37,12 @@
 // hour it is due before its token expires, as the old on-the-clock
 // schedule was.
 //
+// Several instances share the work by claims (onbehalf.DueClaimer): a
+// pass claims the connections it lists for Claim, so that two instances
+// do not both work through the same due connections; the refresh lease
+// and the store's compare-and-swap, not the claim, keep one refresh token
+// from being spent twice.
+//
 // The scheduler never talks to Zoom itself: it goes through an
 // onbehalf.Refresher (the token manager), which shares the token callbacks'
 // single-flight path, so a scheduled refresh and a callback never spend the
@@ -86,6 +92,12 @@ const (
 	DefaultBackoff = 30 * time.Second
 	// DefaultMaxBackoff caps the wait after failures.
 	DefaultMaxBackoff = 10 * time.Minute
+	// DefaultClaim is how long a pass claims the connections it lists:
+	// longer than a pass and its poll (Batch at Rate: 50 s with the
+	// defaults), so that another instance does not work through them
+	// meanwhile, and short enough that the claims of an instance that
+	// died run out within minutes.
+	DefaultClaim = 2 * time.Minute
 )
 
 const (
@@ -102,12 +114,18 @@ const (
 )
 
 // Scheduler refreshes the connections nobody fetched a token for in Idle.
-// Set Lister and Refresher; every other field has a default. Run runs it;
+// Set Claimer and Refresher; every other field has a default. Run runs it;
 // Pass runs one pass. The fields must not change once Run or Pass started.
 type Scheduler struct {
-	// Lister lists connected connections by access token expiry, soonest
-	// first (the store).
-	Lister onbehalf.DueLister
+	// Claimer lists connected connections by access token expiry, soonest
+	// first, and claims them for this scheduler (the store).
+	Claimer onbehalf.DueClaimer
+	// Owner names this scheduler in its claims; default the host name,
+	// the process ID and a random part.
+	Owner string
+	// Claim is how long a pass claims what it lists; default
+	// DefaultClaim, longer when Batch at Rate takes longer than it allows.
+	Claim time.Duration
 	// Refresher refreshes one connection (the token manager).
 	Refresher onbehalf.Refresher
 	// Now is the clock; default time.Now.
@@ -145,8 +163,9 @@ type Scheduler struct {
 	// Default slog.Default().
 	Logger *slog.Logger
 
-	passMu  sync.Mutex    // one pass at a time; guards limiter
+	passMu  sync.Mutex    // one pass at a time; guards limiter and owner
 	limiter *rate.Limiter // global start rate; driven with explicit times so a fake clock works
+	owner   string        // Owner or its default
 
 	mu    sync.Mutex // guards holds
 	holds map[string]hold
@@ -184,7 +203,7 @@ type Stats struct {
 
 // Run runs passes until ctx ends, then returns nil. After a pass it sleeps
 // until the next due time or MaxPoll, whichever is sooner (at least two
-// seconds), unless the pass left due connections behind. A failing Lister
+// seconds), unless the pass left due connections behind. A failing Claimer
 // is logged and retried after MaxPoll.
 func (s *Scheduler) Run(ctx context.Context) error {
 	log := s.logger()
@@ -221,7 +240,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 // Pass runs one pass: it lists the connections that are due, refreshes
 // them (at most Concurrency at once and Rate started per second) and
 // returns what it did. Passes never overlap; a pass waits for its
-// refreshes. An error means the Lister failed; refresh failures are
+// refreshes. An error means the Claimer failed; refresh failures are
 // logged and counted, never returned.
 func (s *Scheduler) Pass(ctx context.Context) (Stats, error) {
 	s.passMu.Lock()
@@ -237,7 +256,7 @@ func (s *Scheduler) Pass(ctx context.Context) (Stats, error) {
 	// Batch due ones.
 	horizon := st.Next.Add(lead)
 	limit := listBatches * batch
-	list, err := s.Lister.DueBefore(ctx, horizon, limit)
+	list, err := s.Claimer.ClaimDue(ctx, s.ownerName(), horizon, limit, s.claim())
 	if err != nil {
 		return st, err
 	}

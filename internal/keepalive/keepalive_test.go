@@ -76,7 +76,7 @@ func TestTenThousandSpreadOverAnHourRefreshedOnce(t *testing.T) {
 		orig[id] = start.Add(margin + time.Duration(i)*time.Hour/n)
 		f.set(id, orig[id])
 	}
-	s := &keepalive.Scheduler{Idle: clockIdle, Lister: f, Refresher: f, Logger: discard()}
+	s := &keepalive.Scheduler{Idle: clockIdle, Claimer: f, Refresher: f, Logger: discard()}
 
 	// Every 50th connection is refreshed by a token callback a little
 	// before the scheduler would get to it.
@@ -137,7 +137,7 @@ func TestBacklogIsRateLimited(t *testing.T) {
 	for i := range n {
 		f.set(fmt.Sprintf("conn%05d", i), start.Add(-10*time.Minute+time.Duration(i)*20*time.Minute/n))
 	}
-	s := &keepalive.Scheduler{Idle: clockIdle, Lister: f, Refresher: f, Logger: discard()}
+	s := &keepalive.Scheduler{Idle: clockIdle, Claimer: f, Refresher: f, Logger: discard()}
 	runUntil(t, s, clk, start.Add(10*time.Minute), nil)
 
 	calls := f.allCalls()
@@ -179,7 +179,7 @@ func TestCallbackRefreshedBetweenListAndRefreshIsSkipped(t *testing.T) {
 			f.callback("c3")
 		}
 	}
-	s := &keepalive.Scheduler{Idle: clockIdle, Lister: f, Refresher: f, Now: clk.Now, Logger: discard()}
+	s := &keepalive.Scheduler{Idle: clockIdle, Claimer: f, Refresher: f, Now: clk.Now, Logger: discard()}
 	s.Sleep = clk.sleeper(start.Add(time.Hour), func() {}, nil)
 	st, err := s.Pass(context.Background())
 	if err != nil {
@@ -212,7 +212,7 @@ func TestFailuresBackOffAndDeadGrantsWarnOnce(t *testing.T) {
 	f.fail["c03"] = onbehalf.Errorf(onbehalf.EDISCONNECTED, "Invalid Token!")
 	f.keepListed["c03"] = true // a store that keeps listing it
 	var logs logtest.Buffer
-	s := &keepalive.Scheduler{Idle: clockIdle, Lister: f, Refresher: f, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	s := &keepalive.Scheduler{Idle: clockIdle, Claimer: f, Refresher: f, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 	runUntil(t, s, clk, start.Add(50*time.Minute), nil)
 
 	failing := f.callsOf("c01")
@@ -257,7 +257,7 @@ func TestRunStopsPromptlyOnCancel(t *testing.T) {
 				f.set("c1", time.Now().Add(time.Minute))
 				f.afterList = func() { once.Do(func() { close(listed) }) }
 			}
-			s := &keepalive.Scheduler{Idle: clockIdle, Lister: f, Refresher: blockingRefresher{}, Logger: discard(), MaxPoll: time.Hour}
+			s := &keepalive.Scheduler{Idle: clockIdle, Claimer: f, Refresher: blockingRefresher{}, Logger: discard(), MaxPoll: time.Hour}
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
 			go func() { done <- s.Run(ctx) }()
@@ -332,7 +332,7 @@ func TestRefreshesStartWithinConcurrencyAndRate(t *testing.T) {
 	for i := range 30 {
 		f.set(fmt.Sprintf("c%02d", i), start.Add(time.Minute))
 	}
-	s := &keepalive.Scheduler{Idle: clockIdle, Lister: f, Refresher: f, Now: clk.Now, Concurrency: 2, Rate: 3, Logger: discard()}
+	s := &keepalive.Scheduler{Idle: clockIdle, Claimer: f, Refresher: f, Now: clk.Now, Concurrency: 2, Rate: 3, Logger: discard()}
 	s.Sleep = clk.sleeper(start.Add(time.Hour), func() {}, nil)
 	st, err := s.Pass(context.Background())
 	if err != nil || st.Refreshed != 30 {
@@ -354,4 +354,31 @@ func latest(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// TestClaimsOutlastAPass: a pass claims under one owner name, pass after
+// pass, for DefaultClaim, or longer when its batch at a low rate takes
+// longer.
+func TestClaimsOutlastAPass(t *testing.T) {
+	clk := newClock(time.Now())
+	f := newFake(clk)
+	for _, tc := range []struct {
+		rate float64
+		want time.Duration
+	}{
+		{0, keepalive.DefaultClaim},
+		{1, 500*time.Second + 250*time.Second + keepalive.DefaultMaxPoll},
+	} {
+		s := &keepalive.Scheduler{Claimer: f, Refresher: f, Now: clk.Now, Rate: tc.rate, Logger: discard()}
+		var owners []string
+		for range 2 {
+			if _, err := s.Pass(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			owners = append(owners, f.owner)
+		}
+		if owners[0] == "" || owners[0] != owners[1] || f.claim != tc.want {
+			t.Fatalf("rate %g: claimed as %q, %s, want one name and %s", tc.rate, owners, f.claim, tc.want)
+		}
+	}
 }

@@ -38,6 +38,9 @@
 //	onbehalf_refresh_cooldown_rejections_total   counter (fast 503s of the cool-down, no Zoom call)
 //	onbehalf_refreshes_early_total               counter (sooner than half a token's lifetime)
 //	onbehalf_refreshes_ahead_total               counter (ahead of a bot's join)
+//	onbehalf_refresh_leases_taken_total          counter
+//	onbehalf_refresh_lease_renewals_total        counter
+//	onbehalf_refresh_leases_abandoned_total      counter
 //
 // Read from the store at scrape, cached (the same value on every instance:
 // take max, not sum):

@@ -97,8 +97,14 @@ func (m *Metrics) statsCollector() prometheus.Collector {
 		"Refreshes that came less than half of the replaced access token's lifetime after it was issued: more often than the token's lifetime needs.", nil, nil)
 	ahead := prometheus.NewDesc(NameAheadRefreshes,
 		"Refreshes made ahead of a bot's join, because its access token would not last until the bot asks.", nil, nil)
+	leases := prometheus.NewDesc("onbehalf_refresh_leases_taken_total",
+		"Refresh leases this instance took to call Zoom (one per refresh it made; taken over ones included).", nil, nil)
+	renewals := prometheus.NewDesc("onbehalf_refresh_lease_renewals_total",
+		"Renewals of refresh leases held while Zoom answered slowly.", nil, nil)
+	abandoned := prometheus.NewDesc("onbehalf_refresh_leases_abandoned_total",
+		"Refresh leases taken over from an instance that stopped in the middle of a refresh (its lease ran out without being given back).", nil, nil)
 	return &funcCollector{
-		descs: []*prometheus.Desc{refreshes, noRefresh, lost, pending, rejected, cooling, recovered, early, ahead},
+		descs: []*prometheus.Desc{refreshes, noRefresh, lost, pending, rejected, cooling, recovered, early, ahead, leases, renewals, abandoned},
 		collect: func(ch chan<- prometheus.Metric) {
 			s := m.o.Stats()
 			for _, r := range refreshResults {
@@ -117,6 +123,9 @@ func (m *Metrics) statsCollector() prometheus.Collector {
 			ch <- prometheus.MustNewConstMetric(recovered, prometheus.CounterValue, float64(s.Recoveries))
 			ch <- prometheus.MustNewConstMetric(early, prometheus.CounterValue, float64(s.EarlyRefreshes))
 			ch <- prometheus.MustNewConstMetric(ahead, prometheus.CounterValue, float64(s.AheadRefreshes))
+			ch <- prometheus.MustNewConstMetric(leases, prometheus.CounterValue, float64(s.LeasesTaken))
+			ch <- prometheus.MustNewConstMetric(renewals, prometheus.CounterValue, float64(s.LeaseRenewals))
+			ch <- prometheus.MustNewConstMetric(abandoned, prometheus.CounterValue, float64(s.AbandonedLeases))
 		},
 	}
 }

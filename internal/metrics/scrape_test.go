@@ -269,3 +269,15 @@ func lint(t *testing.T, m *metrics.Metrics) {
 		}
 	}
 }
+
+// TestLeaseSeries exports the refresh lease counters, each from its own
+// field.
+func TestLeaseSeries(t *testing.T) {
+	st := tokens.Stats{LeasesTaken: 7, LeaseRenewals: 3, AbandonedLeases: 1}
+	m := metrics.New(metrics.Options{Stats: func() tokens.Stats { return st }})
+	wantLines(t, scrape(t, m),
+		`onbehalf_refresh_leases_taken_total 7`,
+		`onbehalf_refresh_lease_renewals_total 3`,
+		`onbehalf_refresh_leases_abandoned_total 1`,
+	)
+}

@@ -19,6 +19,7 @@ import (
 type Store interface {
 	ConnectionStore
 	DueLister
+	DueClaimer
 	RefreshLocker
 	BotStore
 	EventStore
@@ -119,9 +120,29 @@ type ConnectionFilter struct {
 }
 
 // DueLister lists connected connections whose access token expires before
-// a time, soonest first.
+// a time, soonest first, at most limit, whoever claimed them: for those
+// that only look (the keep-alive lag metric), which must see every overdue
+// connection and take no work from the keep-alive.
 type DueLister interface {
 	DueBefore(ctx context.Context, before time.Time, limit int) ([]Due, error)
+}
+
+// DueClaimer shares the keep-alive's work between instances by claims.
+// A claim only spreads the work: what keeps one refresh token from being
+// spent twice is the refresh lease and the compare-and-swap of SaveToken,
+// so a claim that runs out while its owner still works costs duplicated
+// work, never a second refresh.
+type DueClaimer interface {
+	// ClaimDue lists as DueBefore, but only the connections no other
+	// owner's claim holds, and claims those it returns for owner until
+	// claim from now (by the store's clock). Two owners claiming at once
+	// never get the same connection; an owner sees its own claims again
+	// (its next pass finds what it put off). A claim ends when it runs out
+	// or when the connection's token pair is written (SaveToken,
+	// MarkDisconnected, Connect): after a refresh the next cycle is
+	// anybody's. When the claim cannot be written (the store cannot
+	// write), it lists without claiming.
+	ClaimDue(ctx context.Context, owner string, before time.Time, limit int, claim time.Duration) ([]Due, error)
 }
 
 // RefreshLocker serializes the refreshes of one connection across

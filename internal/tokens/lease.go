@@ -73,6 +73,7 @@ func (m *Manager) lease(ctx context.Context, connID, stale string) (*heldLease, 
 				m.uncertain.Store(connID, uncertainRefresh{from: c.Token.RefreshToken, why: diedMid})
 				m.logger().Warn("took over the refresh lease of an instance that stopped in the middle of a refresh", "conn", connID)
 			}
+			m.stats.leasesTaken.Add(1)
 			return &heldLease{taken: taken, release: unlock}, c, nil
 		}
 		if err != nil || m.fresh(c, stale) {

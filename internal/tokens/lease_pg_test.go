@@ -38,7 +38,7 @@ func newPGPair(t *testing.T) *pgPair {
 	t.Cleanup(p.fake.Close)
 	zc := zoom.New(zoom.Options{ClientID: "cid", ClientSecret: "csecret", OAuthURL: p.fake.URL, APIURL: p.fake.APIURL(), Timeout: 30 * time.Second})
 	for i, owner := range []string{"A", "B"} {
-		st, err := postgres.Open(context.Background(), u, postgres.Options{Keys: [][]byte{key}, Owner: owner, Logger: logger(t)})
+		st, err := postgres.Open(context.Background(), u, postgres.Options{Keys: [][]byte{key}, Logger: logger(t)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,7 +85,7 @@ func TestInstanceDiesBeforeZoomRotates(t *testing.T) {
 	if blocked > 15*time.Second {
 		t.Fatalf("blocked %v, want at most 15 s", blocked)
 	}
-	if s := p.mgrs[1].Stats(); s.AbandonedLeases != 1 || s.LostAfterUncertain != 0 {
+	if s := p.mgrs[1].Stats(); s.AbandonedLeases != 1 || s.LeasesTaken != 1 || s.LostAfterUncertain != 0 {
 		t.Fatalf("B's stats %+v", s)
 	}
 	h.Release(zoomtest.AnswerNormal) // A's call is long abandoned

@@ -285,6 +285,9 @@ type Stats struct {
 	// of the replaced token's lifetime after it was issued: more often
 	// than the token's lifetime needs (ahead.go).
 	EarlyRefreshes int64
+	// LeasesTaken counts the refresh leases this process took to call
+	// Zoom (taken over ones included).
+	LeasesTaken int64
 }
 
 // counters back Stats.
@@ -294,6 +297,7 @@ type counters struct {
 	cooldownRejections, recoveries       atomic.Int64
 	abandonedLeases, leaseRenewals       atomic.Int64
 	ahead, early                         atomic.Int64
+	leasesTaken                          atomic.Int64
 }
 
 // Stats returns the manager's counters.
@@ -314,6 +318,7 @@ func (m *Manager) Stats() Stats {
 		LeaseRenewals:      m.stats.leaseRenewals.Load(),
 		AheadRefreshes:     m.stats.ahead.Load(),
 		EarlyRefreshes:     m.stats.early.Load(),
+		LeasesTaken:        m.stats.leasesTaken.Load(),
 	}
 }
 

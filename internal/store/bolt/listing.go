@@ -151,7 +151,8 @@ func (s *Store) CountConnections(ctx context.Context) (map[onbehalf.ConnState]in
 }
 
 // DueBefore lists connected connections whose access token expires before
-// the given time, soonest first, at most limit.
+// the given time, soonest first, at most limit, whoever claimed them
+// (ClaimDue).
 func (s *Store) DueBefore(ctx context.Context, before time.Time, limit int) ([]onbehalf.Due, error) {
 	var out []onbehalf.Due
 	end := timeKey(before, "")

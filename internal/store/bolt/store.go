@@ -32,7 +32,8 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
-// Bucket names. Schema 2 had the first four; schema 3 added the rest.
+// Bucket names (what each holds: see Store). Schema 2 had the first
+// four; schema 3 added the rest.
 var (
 	bucketConnections = []byte("connections")
 	bucketByZoomUser  = []byte("by_zoom_user")
@@ -109,7 +110,39 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Store is the bbolt implementation of onbehalf.Store.
+// Store is the bbolt implementation of onbehalf.Store. Its file holds
+// these buckets (bucket: key → value). Records are JSON; "sealed" marks
+// what is sealed with AES-256-GCM bound to the record's ID. Index keys
+// that sort by time are timeKey's (8 bytes of big-endian Unix nanoseconds,
+// then an ID); prefixKey's parts are length-prefixed so that none runs
+// into the next.
+//
+//	connections:          connection ID → record (the connection; token pair, email, name, account, metadata sealed; due time)
+//	by_zoom_user:         Zoom user ID → connection ID
+//	by_expiry:            timeKey(access token expiry, connection ID) → nil; connected connections with a refresh token only (DueBefore, ClaimDue)
+//	conns_by_created:     timeKey(created, connection ID) → state
+//	conns_by_external:    prefixKey(external user ID) + timeKey(created, connection ID) → state
+//	bots:                 bot ID → onbehalf.Bot, its timeline included
+//	bots_by_platform:     prefixKey(platform, platform bot ID) → bot ID
+//	bots_by_created:      timeKey(created, bot ID) → platform
+//	bots_by_connection:   prefixKey(connection ID) + timeKey(created, bot ID) → platform
+//	events:               8-byte big-endian Seq → eventRecord (data sealed; delivery state)
+//	event_ids:            event ID → 8-byte big-endian Seq
+//	deliveries:           timeKey(due, "") + 8-byte Seq → nil; events pending delivery, by next attempt or lease end
+//	api_keys:             API key ID → onbehalf.APIKey (hash only, never the key)
+//	api_keys_by_hash:     SHA-256 of the key → API key ID
+//	connect_links:        store.LinkKey(link ID), a hash → linkRecord (metadata sealed; the browser it is bound to, hashed)
+//	connect_links_by_expiry: timeKey(expiry, link key) → nil
+//	replay:               delivery key → timeKey(expiry, delivery key) (its replay_by_expiry entry)
+//	replay_by_expiry:     timeKey(expiry, delivery key) → nil
+//	idempotency:          idempotency key → idemRecord (request hash, lock, stored answer, its index key)
+//	idempotency_by_expiry: timeKey(expiry, idempotency key) → nil
+//	meta:                 "schema_version" → decimal; "count:<state>" → decimal connections in that state;
+//	                      "keyuse:<key ID>" → decimal sealed values under that key; "secret:<name>" → sealed
+//	                      server secret; "setting:<name>" → value; "probe_at" → RFC 3339 time of the last write probe
+//
+// Keep-alive claims and refresh leases are in memory (claims, leases):
+// one process serves the file.
 type Store struct {
 	db      *bbolt.DB
 	path    string
@@ -126,6 +159,7 @@ type Store struct {
 	leases  leases
 	// EventWatch is told of every commit that wrote events.
 	store.EventWatch
+	claims claims
 
 	stop chan struct{}
 	wg   sync.WaitGroup

@@ -222,7 +222,7 @@ func checkCopy(t *testing.T, clk *storetest.Clock, src source, to *postgres.Stor
 	if got, _, _ := to.ListConnections(ctx, onbehalf.ConnectionFilter{ExternalUserID: "ext-b"}); len(got) != 1 || got[0].ID != src.moved.ID {
 		t.Fatalf("external user listing: %v", got)
 	}
-	if due, _ := to.Peek().DueBefore(ctx, clk.Now().Add(2*time.Hour), 10); len(due) != 2 {
+	if due, _ := to.DueBefore(ctx, clk.Now().Add(2*time.Hour), 10); len(due) != 2 {
 		t.Fatalf("due after the copy: %v", due)
 	}
 	// The compare-and-swap works on the copied pair; the dead one stays

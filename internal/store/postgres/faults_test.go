@@ -148,8 +148,8 @@ func TestReadOnlyDatabase(t *testing.T) {
 	if got, err := ro.Connection(ctx, c.ID); err != nil || got.Token.RefreshToken != "zrt_1" {
 		t.Fatalf("read on a read-only database: %+v %v", got, err)
 	}
-	if due, err := ro.DueBefore(ctx, clk.Now().Add(2*time.Hour), 10); err != nil || len(due) != 1 {
-		t.Fatalf("DueBefore on a read-only database lists unclaimed: %v %v", due, err)
+	if due, err := ro.ClaimDue(ctx, "ka", clk.Now().Add(2*time.Hour), 10, time.Minute); err != nil || len(due) != 1 {
+		t.Fatalf("ClaimDue on a read-only database lists unclaimed: %v %v", due, err)
 	}
 }
 

@@ -22,10 +22,8 @@ func instances(t *testing.T, n int, clk *storetest.Clock, opts Options) []*Store
 	u, _ := pgtest.Schema(t)
 	opts.Now = clk.Now
 	var out []*Store
-	for i := range n {
-		o := opts
-		o.Owner = fmt.Sprintf("instance-%d", i)
-		out = append(out, mustOpen(t, u, o))
+	for range n {
+		out = append(out, mustOpen(t, u, opts))
 	}
 	return out
 }
@@ -109,7 +107,7 @@ func TestRefreshRaceAcrossInstances(t *testing.T) {
 		for _, s := range st {
 			got, err := s.Connection(ctx, c.ID)
 			if err != nil || got.Token.RefreshToken != fmt.Sprintf("zrt_%d", round+1) {
-				t.Fatalf("round %d: %s reads %+v %v", round, s.Owner(), got, err)
+				t.Fatalf("round %d: an instance reads %+v %v", round, got, err)
 			}
 		}
 	}
@@ -149,7 +147,7 @@ func TestCompareAndSwapAcrossInstances(t *testing.T) {
 	}
 	for _, s := range st {
 		if got, _ := s.Connection(ctx, c.ID); got.Token.RefreshToken != winner.Load() {
-			t.Fatalf("%s reads %s, want the winner's %s", s.Owner(), got.Token.RefreshToken, winner.Load())
+			t.Fatalf("an instance reads %s, want the winner's %s", got.Token.RefreshToken, winner.Load())
 		}
 	}
 }
@@ -188,7 +186,7 @@ func TestLeaseHolderDies(t *testing.T) {
 	}
 	// A comes back from the dead with the pair it got from Zoom for zrt_0:
 	// the fence holds.
-	a2 := mustOpen(t, pgtest.WithSearchPath(pgtest.ServerURL(t), schemaOf(t, b)), Options{Now: clk.Now, Owner: "A"})
+	a2 := mustOpen(t, pgtest.WithSearchPath(pgtest.ServerURL(t), schemaOf(t, b)), Options{Now: clk.Now})
 	_, err = a2.SaveToken(ctx, c.ID, "zrt_0", onbehalf.Token{AccessToken: "zat_a", RefreshToken: "zrt_a", Expiry: clk.Now().Add(time.Hour)})
 	if onbehalf.ErrorCode(err) != onbehalf.ECONFLICT {
 		t.Fatalf("the dead holder's late SaveToken: %v, want ECONFLICT", err)
@@ -208,54 +206,8 @@ func schemaOf(t *testing.T, s *Store) string {
 	return schema
 }
 
-// TestDueBeforeClaimsAcrossInstances: two instances list due connections
-// at once: none is returned to both, together they get all; each sees its
-// own claims again; the claims of an instance that dies pass to the other
-// once they run out.
-func TestDueBeforeClaimsAcrossInstances(t *testing.T) {
-	pgtest.ServerURL(t)
-	clk := storetest.NewClock()
-	st := instances(t, 2, clk, Options{DueClaim: time.Minute})
-	const n = 400
-	importDue(t, st[0], clk, n)
-	horizon := clk.Now().Add(time.Hour)
-	got := make([][]onbehalf.Due, 2)
-	var wg sync.WaitGroup
-	for i, s := range st {
-		wg.Go(func() {
-			var err error
-			if got[i], err = s.DueBefore(ctx, horizon, n); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	if both := overlap(got[0], got[1]); both != 0 || len(got[0])+len(got[1]) != n {
-		t.Fatalf("instance 0 got %d, instance 1 got %d, %d both; want %d in all and none twice", len(got[0]), len(got[1]), both, n)
-	}
-	// An instance sees its own claims again (renewing them), the other
-	// sees none of them.
-	for i, s := range st {
-		again, err := s.DueBefore(ctx, horizon, n)
-		if err != nil || len(again) != len(got[i]) || overlap(again, got[1-i]) != 0 {
-			t.Fatalf("instance %d again: %d %v, want its %d", i, len(again), err, len(got[i]))
-		}
-	}
-	// Instance 1 dies; its claims run out; instance 0 takes them.
-	st[1].Close()
-	clk.Advance(59 * time.Second)
-	if all, _ := st[0].DueBefore(ctx, horizon, n); len(all) != len(got[0]) {
-		t.Fatalf("before the dead instance's claims ran out: %d, want %d", len(all), len(got[0]))
-	}
-	clk.Advance(time.Second)
-	if all, _ := st[0].DueBefore(ctx, horizon, n); len(all) != n {
-		t.Fatalf("after the dead instance's claims ran out: %d, want %d", len(all), n)
-	}
-	// Peek sees everything and claims nothing.
-	if all, _ := st[0].Peek().DueBefore(ctx, horizon, n); len(all) != n {
-		t.Fatalf("Peek: %d", len(all))
-	}
-}
+// owner names instance i in keep-alive claims.
+func owner(i int) string { return fmt.Sprintf("instance-%d", i) }
 
 // TestKeepAliveCycleAcrossInstances: two instances run keep-alive passes
 // at once (list a page of due connections, refresh each, again): every
@@ -274,7 +226,7 @@ func TestKeepAliveCycleAcrossInstances(t *testing.T) {
 	for i, s := range st {
 		wg.Go(func() {
 			for {
-				due, err := s.DueBefore(ctx, horizon, 25)
+				due, err := s.ClaimDue(ctx, owner(i), horizon, 25, time.Minute)
 				if err != nil {
 					t.Error(err)
 					return
@@ -317,45 +269,6 @@ func importDue(t *testing.T, s *Store, clk *storetest.Clock, n int) {
 	}
 	if _, err := s.ImportConnections(ctx, items); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// overlap counts the connections in both lists.
-func overlap(a, b []onbehalf.Due) int {
-	in := map[string]bool{}
-	for _, d := range a {
-		in[d.ConnID] = true
-	}
-	n := 0
-	for _, d := range b {
-		if in[d.ConnID] {
-			n++
-		}
-	}
-	return n
-}
-
-// TestSaveTokenEndsTheClaim: a refreshed connection is anybody's in its
-// next cycle.
-func TestSaveTokenEndsTheClaim(t *testing.T) {
-	pgtest.ServerURL(t)
-	clk := storetest.NewClock()
-	st := instances(t, 2, clk, Options{})
-	c, _, err := st[0].Connect(ctx, grantOf(clk, "zu1", "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if due, _ := st[0].DueBefore(ctx, clk.Now().Add(2*time.Hour), 10); len(due) != 1 {
-		t.Fatalf("instance 0: %v", due)
-	}
-	if due, _ := st[1].DueBefore(ctx, clk.Now().Add(2*time.Hour), 10); len(due) != 0 {
-		t.Fatalf("instance 1 got a claimed connection: %v", due)
-	}
-	if _, err := st[0].SaveToken(ctx, c.ID, "zrt_0", onbehalf.Token{AccessToken: "a", RefreshToken: "zrt_1", Expiry: clk.Now().Add(90 * time.Minute)}); err != nil {
-		t.Fatal(err)
-	}
-	if due, _ := st[1].DueBefore(ctx, clk.Now().Add(2*time.Hour), 10); len(due) != 1 {
-		t.Fatalf("instance 1 after the refresh: %v", due)
 	}
 }
 
@@ -491,13 +404,13 @@ func TestInstancesStartTogether(t *testing.T) {
 	}
 }
 
-// TestDueBeforeRenewsOnlyAgingClaims: listing its own claims again
+// TestClaimDueRenewsOnlyAgingClaims: listing its own claims again
 // rewrites none whose claim holds for more than half its length; past
 // that, the claim is renewed; either way the instance gets them all.
-func TestDueBeforeRenewsOnlyAgingClaims(t *testing.T) {
+func TestClaimDueRenewsOnlyAgingClaims(t *testing.T) {
 	pgtest.ServerURL(t)
 	clk := storetest.NewClock()
-	s := instances(t, 1, clk, Options{DueClaim: time.Minute})[0]
+	s := instances(t, 1, clk, Options{})[0]
 	const n = 50
 	importDue(t, s, clk, n)
 	horizon := clk.Now().Add(time.Hour)
@@ -505,7 +418,7 @@ func TestDueBeforeRenewsOnlyAgingClaims(t *testing.T) {
 		t.Helper()
 		var lo, hi time.Time
 		var rows int
-		err := s.pool.QueryRow(ctx, `SELECT min(keepalive_until), max(keepalive_until), count(*) FROM connections WHERE keepalive_owner = $1`, s.owner).Scan(&lo, &hi, &rows)
+		err := s.pool.QueryRow(ctx, `SELECT min(keepalive_until), max(keepalive_until), count(*) FROM connections WHERE keepalive_owner = $1`, owner(0)).Scan(&lo, &hi, &rows)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -514,7 +427,7 @@ func TestDueBeforeRenewsOnlyAgingClaims(t *testing.T) {
 	t0 := clk.Now()
 	list := func(when string) {
 		t.Helper()
-		if due, err := s.DueBefore(ctx, horizon, n); err != nil || len(due) != n {
+		if due, err := s.ClaimDue(ctx, owner(0), horizon, n, time.Minute); err != nil || len(due) != n {
 			t.Fatalf("%s: %d due, %v; want all %d", when, len(due), err, n)
 		}
 	}

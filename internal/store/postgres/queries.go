@@ -193,7 +193,7 @@ var (
 
 	// work.sql
 	qClaimDue          = query("claim_due")
-	qPeekDue           = query("peek_due")
+	qDueBefore         = query("due_before")
 	qLockRefresh       = query("lock_refresh")
 	qLeaseHolder       = query("lease_holder")
 	qUnlockRefresh     = query("unlock_refresh")

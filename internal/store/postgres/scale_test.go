@@ -55,14 +55,14 @@ func TestScale(t *testing.T) {
 		t.Logf("%s: %s", what, time.Since(start).Round(time.Microsecond))
 	}
 	timed("CountConnections", func() error { _, err := s.CountConnections(ctx); return err })
-	timed("DueBefore(claim 4,000)", func() error {
-		due, err := s.DueBefore(ctx, time.Now().Add(2*time.Hour), 4000)
+	timed("ClaimDue(4,000)", func() error {
+		due, err := s.ClaimDue(ctx, "bench", time.Now().Add(2*time.Hour), 4000, time.Minute)
 		if err == nil && len(due) != min(n, 4000) {
 			t.Errorf("claimed %d", len(due))
 		}
 		return err
 	})
-	timed("Peek().DueBefore(1)", func() error { _, err := s.Peek().DueBefore(ctx, time.Now().Add(2*time.Hour), 1); return err })
+	timed("DueBefore(1)", func() error { _, err := s.DueBefore(ctx, time.Now().Add(2*time.Hour), 1); return err })
 	timed("ListConnections(page of 100, last page)", func() error {
 		_, _, err := s.ListConnections(ctx, onbehalf.ConnectionFilter{Limit: 100})
 		return err

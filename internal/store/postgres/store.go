@@ -27,7 +27,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,12 +58,6 @@ type Options struct {
 	// receiver is configured); otherwise they are only logged, for the
 	// event stream.
 	DeliverEvents bool
-	// Owner names this instance in keep-alive claims; default host name,
-	// process ID and a random part.
-	Owner string
-	// DueClaim is how long DueBefore claims the connections it returns
-	// for this instance's keep-alive (see due.go). Default DefaultDueClaim.
-	DueClaim time.Duration
 	// CacheSize bounds how many decoded connections are kept in memory
 	// for the token callback's reads; default 10,000, negative disables.
 	CacheSize int
@@ -78,13 +71,6 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// DefaultDueClaim is how long a keep-alive claim lasts by default: longer
-// than a keep-alive pass and its poll, shorter than the time between a
-// connection becoming due and the callbacks refreshing it inline, so that
-// a claim of an instance that died runs out in time for another to
-// refresh the connection.
-const DefaultDueClaim = 2 * time.Minute
-
 // Store is the PostgreSQL implementation of onbehalf.Store.
 type Store struct {
 	pool     *pgxpool.Pool
@@ -95,8 +81,6 @@ type Store struct {
 	cache    *connCache
 	log      *slog.Logger
 	deliver  bool
-	owner    string
-	dueClaim time.Duration
 
 	registered atomic.Bool // the sealing key is in seal_keys
 	health     store.Health
@@ -139,7 +123,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	s := &Store{
 		where: describe(cfg), now: opts.Now, keys: keys, hashKeys: newHashKeys(opts.Keys),
 		cache: newConnCache(opts.CacheSize), log: opts.Logger, deliver: opts.DeliverEvents,
-		owner: opts.Owner, dueClaim: opts.DueClaim, stop: make(chan struct{}),
+		stop: make(chan struct{}),
 	}
 	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("PostgreSQL (%s): %s", s.where, redact(err.Error(), url))
@@ -157,14 +141,6 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 func withDefaults(opts Options) Options {
 	if opts.Now == nil {
 		opts.Now = time.Now
-	}
-	if opts.Owner == "" {
-		host, _ := os.Hostname()
-		r, _ := store.RandomString(6)
-		opts.Owner = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), r)
-	}
-	if opts.DueClaim <= 0 {
-		opts.DueClaim = DefaultDueClaim
 	}
 	if opts.CacheSize == 0 {
 		opts.CacheSize = defaultCacheSize
@@ -204,9 +180,6 @@ func describe(cfg *pgxpool.Config) string {
 	c := cfg.ConnConfig
 	return fmt.Sprintf("database %s on %s:%d", c.Database, c.Host, c.Port)
 }
-
-// Owner returns the name this store claims keep-alive work under.
-func (s *Store) Owner() string { return s.owner }
 
 // Close stops the background probe and closes the connection pool.
 func (s *Store) Close() error {

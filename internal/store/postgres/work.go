@@ -15,44 +15,42 @@ import (
 // The keep-alive's work is shared between instances by claims, not by
 // dividing the list:
 //
-// DueBefore lists the connected connections whose access token expires
-// before a time, soonest first, as the interface says, but only those that
-// no other instance has claimed, and claims what it returns for this
-// instance (Options.Owner) until DueClaim from now. Rows are picked with
-// FOR NO KEY UPDATE SKIP LOCKED and the claim is written in the same
-// statement, so that two instances listing at once never get the same
-// connection; one whose claim is still running sees its own claims again
-// (and renews them), so its next pass finds what it put off (jitter,
-// backoff). SaveToken, MarkDisconnected and Connect end the claim: after a
-// refresh the next cycle is anybody's. An instance that dies leaves its
-// claims to run out, after which another takes them.
+// ClaimDue lists the connected connections whose access token expires
+// before a time, soonest first, but only those that no other owner has
+// claimed, and claims what it returns for the owner until the claim's
+// length from now. Rows are picked with FOR NO KEY UPDATE SKIP LOCKED and
+// the claim is written in the same statement, so that two instances
+// listing at once never get the same connection; one whose claim is still
+// running sees its own claims again (and renews them once less than half
+// is left), so its next pass finds what it put off (jitter, backoff).
+// SaveToken, MarkDisconnected and Connect end the claim: after a refresh
+// the next cycle is anybody's. An instance that dies leaves its claims to
+// run out, after which another takes them.
 //
 // A claim only spreads the work: it is not what keeps one refresh token
 // from being spent twice. That is the refresh lease, the re-read under it
 // (tokens.Manager) and the compare-and-swap of SaveToken, so a claim that
 // runs out while its instance still works (a very slow pass) costs
 // duplicated work (the other instance waits on the lease, then finds the
-// pair fresh and skips it), never a second refresh. DueClaim (default 2
-// minutes) outlasts a pass and its poll, and runs out well before a
-// connection due at the keep-alive margin would need an inline refresh.
+// pair fresh and skips it), never a second refresh.
 //
-// Callers that only look (the keep-alive lag metric) use Peek, which
-// claims nothing.
+// DueBefore, for those that only look (the keep-alive lag metric), claims
+// nothing.
 
-// DueBefore lists and claims, for this instance, connected connections
-// whose access token expires before the given time, soonest first, at most
-// limit; connections claimed by another instance are left out. When the
-// claim cannot be written (the database cannot write), it lists without
-// claiming: the keep-alive cannot refresh anyway (it checks Writable), and
-// the lag metric keeps working.
-func (s *Store) DueBefore(ctx context.Context, before time.Time, limit int) ([]onbehalf.Due, error) {
+// ClaimDue lists and claims, for owner until claim from now, connected
+// connections whose access token expires before the given time, soonest
+// first, at most limit; connections claimed by another owner are left
+// out. When the claim cannot be written (the database cannot write), it
+// lists without claiming: the keep-alive cannot refresh anyway (it checks
+// Writable).
+func (s *Store) ClaimDue(ctx context.Context, owner string, before time.Time, limit int, claim time.Duration) ([]onbehalf.Due, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
 	var out []onbehalf.Due
 	err := s.write(ctx, func(tx pgx.Tx) ([]onbehalf.Event, error) {
 		now := s.clock()
-		rows, err := tx.Query(ctx, qClaimDue.sql, before, s.owner, now, now.Add(s.dueClaim), limit, now.Add(s.dueClaim/2))
+		rows, err := tx.Query(ctx, qClaimDue.sql, before, owner, now, now.Add(claim), limit, now.Add(claim/2))
 		if err != nil {
 			return nil, err
 		}
@@ -66,7 +64,7 @@ func (s *Store) DueBefore(ctx context.Context, before time.Time, limit int) ([]o
 	})
 	if onbehalf.ErrorCode(err) == onbehalf.ESTORAGE {
 		s.log.Warn("store: could not claim due connections; listing them unclaimed", "err", err)
-		return s.peekDue(ctx, before, limit)
+		return s.DueBefore(ctx, before, limit)
 	}
 	return out, err
 }
@@ -95,29 +93,17 @@ func scanDue(rows pgx.Rows) ([]onbehalf.Due, error) {
 	return out, nil
 }
 
-// Peek returns a DueLister that lists without claiming, whoever claimed:
-// for the keep-alive lag metric, which must see every overdue connection
-// and must not take work from the keep-alive.
-func (s *Store) Peek() onbehalf.DueLister { return peeker{s} }
-
-// peeker is Store.Peek's lister.
-type peeker struct{ s *Store }
-
 // DueBefore lists connected connections whose access token expires before
-// the given time, soonest first, at most limit, claiming nothing.
-func (p peeker) DueBefore(ctx context.Context, before time.Time, limit int) ([]onbehalf.Due, error) {
-	return p.s.peekDue(ctx, before, limit)
-}
-
-// peekDue is Peek's DueBefore.
-func (s *Store) peekDue(ctx context.Context, before time.Time, limit int) ([]onbehalf.Due, error) {
+// the given time, soonest first, at most limit, whoever claimed them; it
+// claims nothing.
+func (s *Store) DueBefore(ctx context.Context, before time.Time, limit int) ([]onbehalf.Due, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
 	if s.closed.Load() {
 		return nil, store.ErrClosed()
 	}
-	rows, err := s.pool.Query(ctx, qPeekDue.sql, before, limit)
+	rows, err := s.pool.Query(ctx, qDueBefore.sql, before, limit)
 	if err != nil {
 		return nil, s.readErr(ctx, err)
 	}

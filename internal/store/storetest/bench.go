@@ -29,8 +29,8 @@ type Importer interface {
 // when the benchmark ends (b.Cleanup).
 type BenchOpen func(b *testing.B) Importer
 
-// ImportBatch is how many grants ImportGrants and BenchImportConnections
-// store per ImportConnections call (one transaction).
+// ImportBatch is how many grants BenchImportConnections stores per
+// ImportConnections call (one transaction).
 const ImportBatch = 10_000
 
 // BenchGrant is the grant of bench user i. Tokens are as long as real
@@ -45,22 +45,14 @@ func BenchGrant(i int, exp time.Time) onbehalf.Authorization {
 	}
 }
 
-// ImportGrants stores the grants of bench users 0 to n-1 in s, in batches
-// of ImportBatch, and returns their connection IDs.
+// ImportGrants stores the grants of bench users 0 to n-1 in s (Seed) and
+// returns their connection IDs.
 func ImportGrants(tb testing.TB, s Importer, n int) []string {
 	tb.Helper()
 	exp := time.Now().Add(time.Hour).UTC()
-	var ids []string
-	for start := 0; start < n; start += ImportBatch {
-		items := make([]onbehalf.Authorization, min(ImportBatch, n-start))
-		for i := range items {
-			items[i] = BenchGrant(start+i, exp)
-		}
-		got, err := s.ImportConnections(context.Background(), items)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		ids = append(ids, got...)
+	ids, err := Seed(context.Background(), s, n, func(i int) onbehalf.Authorization { return BenchGrant(i, exp) }, nil)
+	if err != nil {
+		tb.Fatal(err)
 	}
 	return ids
 }

@@ -75,34 +75,3 @@ func testDeleteByZoomUser(t *testing.T, open func(*testing.T, Config) *Harness) 
 	_, err = st.DeleteByZoomUser(ctx, "zu1", time.Time{})
 	wantCode(t, "second DeleteByZoomUser", err, onbehalf.ENOTFOUND)
 }
-
-// testDueBefore: soonest first, bounded, following refreshes and
-// disconnects.
-func testDueBefore(t *testing.T, open func(*testing.T, Config) *Harness) {
-	h := open(t, Config{})
-	st := h.Store
-	base := h.Clock.Now()
-	mk := func(zu string, in time.Duration) *onbehalf.Connection {
-		return connect(t, st, onbehalf.Authorization{User: zoomUser(zu), Token: pair(zu, base.Add(in))})
-	}
-	late, soon, mid := mk("late", 50*time.Minute), mk("soon", 5*time.Minute), mk("mid", 20*time.Minute)
-	due, err := st.DueBefore(ctx, base.Add(30*time.Minute), 10)
-	if err != nil || len(due) != 2 || due[0].ConnID != soon.ID || due[1].ConnID != mid.ID || !due[0].Expiry.Equal(base.Add(5*time.Minute)) {
-		t.Fatalf("due = %+v %v", due, err)
-	}
-	if due, _ := st.DueBefore(ctx, base.Add(30*time.Minute), 1); len(due) != 1 || due[0].ConnID != soon.ID {
-		t.Fatalf("limit 1: %+v", due)
-	}
-	if _, err := st.SaveToken(ctx, soon.ID, "zrt_soon", pair("soon2", base.Add(time.Hour))); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.MarkDisconnected(ctx, mid.ID, "zrt_mid", "revoked"); err != nil {
-		t.Fatal(err)
-	}
-	if due, _ := st.DueBefore(ctx, base.Add(55*time.Minute), 10); len(due) != 1 || due[0].ConnID != late.ID {
-		t.Fatalf("after refresh and disconnect: %+v", due)
-	}
-	if due, _ := st.DueBefore(ctx, base.Add(2*time.Hour), 0); len(due) != 0 {
-		t.Fatalf("limit 0: %+v", due)
-	}
-}

@@ -94,6 +94,8 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) *Harness) {
 		{"TeamConsent", testTeamConsent},
 		{"APIKeyUse", testAPIKeyUse},
 		{"DueBefore", testDueBefore},
+		{"ClaimDue", testClaimDue},
+		{"ClaimDueConcurrent", testClaimDueConcurrent},
 		{"SaveTokenCompareAndSwap", testSaveTokenCompareAndSwap},
 		{"MarkDisconnectedCompareAndSwap", testMarkDisconnectedCompareAndSwap},
 		{"RaceReconnectBeforeSaveToken", testRaceReconnectBeforeSaveToken},

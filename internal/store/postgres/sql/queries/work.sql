@@ -27,7 +27,8 @@ SELECT id, due_at FROM renewed
 UNION ALL
 SELECT id, due_at FROM due WHERE held;
 
--- name: peek_due
+-- Lists without claiming (DueBefore).
+-- name: due_before
 SELECT id, due_at FROM connections
 WHERE due_at IS NOT NULL AND due_at < $1
 ORDER BY due_at, id LIMIT $2;
