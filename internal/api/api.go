@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
 	"github.com/onbehalf/onbehalf/internal/bots"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/ratelimit"
@@ -288,7 +289,7 @@ func MethodNotAllowed(c *gin.Context) {
 		c.Header("Allow", strings.Join(allowed, ", "))
 	}
 	writeError(c, onbehalf.Errorf(onbehalf.EMETHOD, "This route does not take %s; it takes %s: see GET /api/v1/openapi.json.",
-		clip(c.Request.Method, 20), strings.Join(allowed, ", ")))
+		onbehalf.Clip(c.Request.Method, 20), strings.Join(allowed, ", ")))
 }
 
 // allowedMethods returns the methods the route table serves at path (a

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/ratelimit"
 )
@@ -160,7 +161,7 @@ func jsonError(err error, prefix string, t reflect.Type) error {
 			name = u
 		}
 		field := join(prefix, name)
-		return onbehalf.FieldError(field, "Unknown field %q: see GET /api/v1/openapi.json for the fields this call takes.", clip(field, 60))
+		return onbehalf.FieldError(field, "Unknown field %q: see GET /api/v1/openapi.json for the fields this call takes.", onbehalf.Clip(field, 60))
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return onbehalf.Errorf(onbehalf.EINVALID, "The request body is cut off: it is not a whole JSON object.")
@@ -241,12 +242,4 @@ func jsonType(t reflect.Type) string {
 		return jsonType(t.Elem())
 	}
 	return "another type"
-}
-
-// clip shortens s to at most n bytes for a message.
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }

@@ -7,9 +7,10 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"golang.org/x/sync/errgroup"
+
 	"github.com/onbehalf/onbehalf/internal/meetingurl"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"golang.org/x/sync/errgroup"
 )
 
 // MaxBatch bounds the participants of one batch.
@@ -75,7 +76,7 @@ func checkKindMeeting(kind onbehalf.TokenKind, meetingID string) error {
 	case kind == "":
 		return onbehalf.FieldError("kind", "Missing kind: obf, zak or join.")
 	case !kind.Valid():
-		return onbehalf.FieldError("kind", "Unknown kind %q: use obf, zak or join.", clip(string(kind), 20))
+		return onbehalf.FieldError("kind", "Unknown kind %q: use obf, zak or join.", onbehalf.Clip(string(kind), 20))
 	case kind.NeedsMeeting() || meetingID != "":
 		return onbehalf.CheckMeetingID("meeting_id", meetingID)
 	}

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
 
@@ -41,9 +42,9 @@ func query(c *gin.Context, allowed ...string) (url.Values, error) {
 		}
 		switch {
 		case !known && len(allowed) == 0:
-			return nil, onbehalf.FieldError(name, "Unknown query parameter %q: this call takes none.", clip(name, 40))
+			return nil, onbehalf.FieldError(name, "Unknown query parameter %q: this call takes none.", onbehalf.Clip(name, 40))
 		case !known:
-			return nil, onbehalf.FieldError(name, "Unknown query parameter %q: this call takes %s.", clip(name, 40), strings.Join(allowed, ", "))
+			return nil, onbehalf.FieldError(name, "Unknown query parameter %q: this call takes %s.", onbehalf.Clip(name, 40), strings.Join(allowed, ", "))
 		case len(vs) > 1:
 			return nil, onbehalf.FieldError(name, "%s is given more than once.", name)
 		}
@@ -142,7 +143,7 @@ func checkReturnTo(raw string, origins []string) error {
 			return nil
 		}
 	}
-	return onbehalf.FieldError(field, "return_to is not on an allowed origin: %s is not in API_RETURN_ORIGINS (%s).", clip(got, 100), strings.Join(origins, ", "))
+	return onbehalf.FieldError(field, "return_to is not on an allowed origin: %s is not in API_RETURN_ORIGINS (%s).", onbehalf.Clip(got, 100), strings.Join(origins, ", "))
 }
 
 // origin is scheme://host in lower case, without the scheme's default
@@ -161,7 +162,7 @@ func parseKinds(field string, list []string) ([]onbehalf.TokenKind, error) {
 	for i, s := range list {
 		k := onbehalf.TokenKind(s)
 		if !k.Valid() {
-			return nil, onbehalf.FieldError(field, "Unknown token kind %q in %s[%d]: use obf, zak or join.", clip(s, 20), field, i)
+			return nil, onbehalf.FieldError(field, "Unknown token kind %q in %s[%d]: use obf, zak or join.", onbehalf.Clip(s, 20), field, i)
 		}
 		if onbehalf.HasKind(out, k) {
 			return nil, onbehalf.FieldError(field, "Token kind %q is given twice in %s.", s, field)
@@ -184,7 +185,7 @@ func parseTTL(field string, raw json.RawMessage, max time.Duration) (time.Durati
 	if json.Unmarshal(raw, &s) == nil {
 		var err error
 		if d, err = time.ParseDuration(s); err != nil {
-			return 0, onbehalf.FieldError(field, "Bad %s: %q is not a duration such as \"2h\" or \"90m\" (or give whole seconds as a number).", field, clip(s, 30))
+			return 0, onbehalf.FieldError(field, "Bad %s: %q is not a duration such as \"2h\" or \"90m\" (or give whole seconds as a number).", field, onbehalf.Clip(s, 30))
 		}
 	} else if n, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
 		d = time.Duration(min(n, int64(max/time.Second)+1)) * time.Second // no overflow

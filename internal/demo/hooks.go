@@ -17,6 +17,8 @@ import (
 	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
 
 // hookReceiver is the demo's own webhook receiver, the part of a
@@ -97,7 +99,7 @@ func (h *hookReceiver) receive(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "The body is too large.", http.StatusRequestEntityTooLarge)
 		return
 	}
-	rec := receivedHook{At: time.Now(), ID: clipText(r.Header.Get("webhook-id"), 80)}
+	rec := receivedHook{At: time.Now(), ID: onbehalf.Clip(r.Header.Get("webhook-id"), 80)}
 	if err := h.verify.Verify(body, r.Header); err != nil {
 		rec.Problem = "Signature refused: " + err.Error()
 		h.keep(rec)
@@ -112,10 +114,10 @@ func (h *hookReceiver) receive(w http.ResponseWriter, r *http.Request) {
 	if err := json.Unmarshal(body, &ev); err != nil {
 		rec.Problem = "not JSON: " + err.Error()
 	}
-	rec.Type = clipText(ev.Type, 80)
+	rec.Type = onbehalf.Clip(ev.Type, 80)
 	var pretty bytes.Buffer
 	if json.Indent(&pretty, ev.Data, "", "  ") == nil {
-		rec.Data = clipText(pretty.String(), 4000)
+		rec.Data = onbehalf.Clip(pretty.String(), 4000)
 	}
 	status := http.StatusNoContent
 	if h.forward != "" {
@@ -190,14 +192,6 @@ func (h *hookReceiver) page(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = hooksTemplate.Execute(w, hooksData{App: h.app, Receiver: h.url + HookPath, Forward: h.forward, Hooks: h.received()})
-}
-
-// clipText cuts s to n bytes at most.
-func clipText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // hooksCSP allows the page's inline style, by its hash, and nothing else.

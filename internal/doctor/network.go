@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/onbehalf/onbehalf/internal/publicurl"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +12,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
+	"github.com/onbehalf/onbehalf/internal/publicurl"
 )
 
 // resolveTimeout bounds the resolution of BASE_URL's host; healthTimeout
@@ -183,11 +185,7 @@ func unwrapURLError(err error) error {
 
 // clip shortens s to n bytes for a report line.
 func clip(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
+	return onbehalf.Clip(strings.Join(strings.Fields(s), " "), n)
 }
 
 // plural formats a count and a noun.

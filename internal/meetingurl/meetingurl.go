@@ -177,21 +177,14 @@ func invalid(format string, args ...any) error {
 	return onbehalf.Errorf(onbehalf.EINVALID, format, args...)
 }
 
-// clip returns s cut to at most n bytes on a rune boundary, marked with "…"
-// when cut, so that a message never echoes much of the input. It replaces
-// invalid UTF-8 and unprintable runes with U+FFFD, so that the message is
-// fit for display.
+// clip returns s fit for display, cut as onbehalf.Clip cuts, so that a
+// message never echoes much of the input: invalid UTF-8 and unprintable
+// runes become U+FFFD first.
 func clip(s string, n int) string {
-	var b strings.Builder
-	for _, r := range s {
+	return onbehalf.Clip(strings.Map(func(r rune) rune {
 		if !unicode.IsPrint(r) {
-			r = utf8.RuneError
+			return utf8.RuneError
 		}
-		if b.Len()+utf8.RuneLen(r) > n {
-			b.WriteString("…")
-			break
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+		return r
+	}, s), n)
 }

@@ -118,7 +118,7 @@ func (c Call) Do(ctx context.Context, hc *http.Client, out any) error {
 func (c Call) message(resp *http.Response, raw []byte, red *redactor) string {
 	if c.Message != nil {
 		if msg, ok := c.Message(raw); ok {
-			return Clip(Printable(red.clean(msg)), maxMessage)
+			return onbehalf.Clip(Printable(red.clean(msg)), maxMessage)
 		}
 	}
 	return upstreamMessage(resp, raw, red)
@@ -143,6 +143,6 @@ func (c Call) transportError(ctx context.Context, err error, red *redactor) erro
 	if errors.As(err, &ue) {
 		reason = ue.Err // drop "Post \"<url>\": "
 	}
-	msg := Clip(Printable(red.clean(reason.Error())), maxRawBytes)
+	msg := onbehalf.Clip(Printable(red.clean(reason.Error())), maxRawBytes)
 	return onbehalf.WrapError(err, onbehalf.EUPSTREAM, "Could not reach "+c.Title+": "+msg)
 }

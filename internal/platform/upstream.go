@@ -10,7 +10,8 @@ import (
 	"sort"
 	"strings"
 	"unicode"
-	"unicode/utf8"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
 
 // Limits of the user-facing parts of error messages.
@@ -94,14 +95,14 @@ func upstreamMessage(resp *http.Response, raw []byte, red *redactor) string {
 		body := strings.TrimSpace(string(raw))
 		if body != "" && mt != "text/html" && !strings.HasPrefix(body, "<") {
 			// Clean before truncating, so no secret survives in part.
-			return Clip(Printable(red.clean(body)), maxRawBytes)
+			return onbehalf.Clip(Printable(red.clean(body)), maxRawBytes)
 		}
 		msg = http.StatusText(resp.StatusCode)
 		if msg == "" {
 			msg = "no message"
 		}
 	}
-	return Clip(Printable(red.clean(msg)), maxMessage)
+	return onbehalf.Clip(Printable(red.clean(msg)), maxMessage)
 }
 
 // fieldErrors renders DRF validation errors such as
@@ -171,19 +172,6 @@ func Printable(s string) string {
 		return r
 	}, s)
 	return strings.Join(strings.Fields(s), " ")
-}
-
-// Clip cuts s to at most n bytes on a rune boundary, marking the cut with
-// "…" (for values quoted in messages).
-func Clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }
 
 // messageField returns the first non-empty message field of an error

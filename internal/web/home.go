@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
+
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
 
@@ -114,7 +115,7 @@ func (s *Server) viewContext() viewContext {
 // csrf rejects cross-origin state-changing requests from browsers.
 func (s *Server) csrf(c *gin.Context) {
 	if err := s.cop.Check(c.Request); err != nil {
-		s.log.InfoContext(c.Request.Context(), "cross-origin request rejected", "path", c.Request.URL.Path, "origin", clip(c.GetHeader("Origin"), 100))
+		s.log.InfoContext(c.Request.Context(), "cross-origin request rejected", "path", c.Request.URL.Path, "origin", onbehalf.Clip(c.GetHeader("Origin"), 100))
 		c.Abort()
 		s.render(c, http.StatusForbidden, s.pages.errorPage, errorData{
 			page:    s.page(0),

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
+
 	"github.com/onbehalf/onbehalf/internal/bots"
 	"github.com/onbehalf/onbehalf/internal/meetingurl"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
@@ -102,7 +103,7 @@ func (s *Server) handleLaunch(c *gin.Context) {
 		return
 	}
 	f := c.Request.PostForm
-	d.MeetingURL = clip(strings.TrimSpace(f.Get("meeting_url")), meetingurl.MaxLen)
+	d.MeetingURL = onbehalf.Clip(strings.TrimSpace(f.Get("meeting_url")), meetingurl.MaxLen)
 	d.BotName = strings.TrimSpace(f.Get("bot_name"))
 	d.UseZAK, d.UseJoin = f.Get("use_zak") == "1", f.Get("use_join") == "1"
 	if p := f.Get("platform"); p != "" {

@@ -13,9 +13,10 @@ import (
 
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
+	"golang.org/x/oauth2"
+
 	"github.com/onbehalf/onbehalf/internal/connect"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"golang.org/x/oauth2"
 )
 
 // stateTTL bounds the time between leaving for Zoom's consent page and
@@ -205,12 +206,4 @@ func randomToken() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b) // never fails (crypto/rand panics on failure)
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// clip shortens s to at most n bytes for display.
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }

@@ -2,6 +2,8 @@ package web
 
 import (
 	"strings"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
 
 // oauthWords says in a person's words what Zoom's error= parameter of an
@@ -23,8 +25,8 @@ const declined = "access_denied"
 // error=code: a calm note when the person declined, else words for
 // people and the raw code in the details line.
 func zoomRefusal(p page, code, description, retry string) errorData {
-	details := "Zoom said " + clip(code, 100)
-	if d := strings.TrimRight(strings.TrimSpace(clip(description, 200)), ".!? "); d != "" {
+	details := "Zoom said " + onbehalf.Clip(code, 100)
+	if d := strings.TrimRight(strings.TrimSpace(onbehalf.Clip(description, 200)), ".!? "); d != "" {
 		details += ": " + d
 	}
 	details += "."
@@ -42,4 +44,4 @@ func zoomRefusal(p page, code, description, retry string) errorData {
 }
 
 // quote puts a product's user ID in typographic quotes for a page.
-func quote(s string) string { return "“" + clip(s, 200) + "”" }
+func quote(s string) string { return "“" + onbehalf.Clip(s, 200) + "”" }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform/swh"
 )
@@ -81,7 +82,7 @@ func (s *Server) handleZoomWebhook(c *gin.Context) {
 			release()
 		}
 	default:
-		s.log.InfoContext(c.Request.Context(), "zoom webhook ignored", "event", clip(ev.Event, 64))
+		s.log.InfoContext(c.Request.Context(), "zoom webhook ignored", "event", onbehalf.Clip(ev.Event, 64))
 		plain(c, http.StatusOK, "ignored")
 	}
 }
@@ -140,7 +141,7 @@ func (s *Server) deauthorize(c *gin.Context, ev zoomEvent) bool {
 		// Without a time the event cannot be dated: it applies, as Zoom
 		// means it to.
 		s.log.WarnContext(ctx, "zoom deauthorization without a readable deauthorization_time: applied whatever the grant's time",
-			"deauthorization_time", clip(ev.Payload.DeauthorizationTime, 64))
+			"deauthorization_time", onbehalf.Clip(ev.Payload.DeauthorizationTime, 64))
 		at = time.Time{}
 	}
 	conn, err := s.opts.Connector.Deauthorize(ctx, ev.Payload.UserID, at)

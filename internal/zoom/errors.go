@@ -12,9 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/ratelimit"
-	"golang.org/x/oauth2"
 )
 
 // Zoom's REST error codes that this client treats apart.
@@ -172,10 +173,5 @@ func scrubURL(err error) error {
 	return err
 }
 
-func clip(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) > 200 {
-		return s[:200] + "…"
-	}
-	return s
-}
+// clip shortens what Zoom said for a message (onbehalf.Clip's rule).
+func clip(s string) string { return onbehalf.Clip(strings.TrimSpace(s), 200) }

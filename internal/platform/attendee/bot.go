@@ -26,7 +26,7 @@ func (a *Adapter) PlanTokenURLs(kinds []onbehalf.TokenKind) ([]onbehalf.TokenURL
 	}
 	for i, k := range kinds {
 		if !k.Valid() {
-			return nil, onbehalf.FieldError("kinds", "Unknown token kind %q: Attendee takes obf, zak and join.", platform.Clip(string(k), 20))
+			return nil, onbehalf.FieldError("kinds", "Unknown token kind %q: Attendee takes obf, zak and join.", onbehalf.Clip(string(k), 20))
 		}
 		if onbehalf.HasKind(kinds[:i], k) {
 			return nil, onbehalf.FieldError("kinds", "Token kind %q is given twice.", k)

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/onbehalf/onbehalf/internal/platform"
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
 
 // Attendee signs its token callbacks and webhooks over Python's
@@ -164,7 +164,7 @@ func pyNumber(lit string) (string, error) {
 	}
 	f, err := strconv.ParseFloat(lit, 64)
 	if err != nil || math.IsInf(f, 0) {
-		return "", fmt.Errorf("%w: %s is infinite as a double", ErrNumberRange, platform.Clip(lit, 30))
+		return "", fmt.Errorf("%w: %s is infinite as a double", ErrNumberRange, onbehalf.Clip(lit, 30))
 	}
 	return pyFloatRepr(f), nil
 }

@@ -8,7 +8,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
-	"github.com/onbehalf/onbehalf/internal/platform"
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
 
 // This file is a strict JSON reader (RFC 8259) for the bodies Attendee
@@ -189,7 +189,7 @@ func (p *parser) object(depth int) (any, error) {
 	sort.SliceStable(o, func(i, j int) bool { return o[i].key < o[j].key })
 	for i := 1; i < len(o); i++ {
 		if o[i].key == o[i-1].key {
-			return nil, fmt.Errorf("%w (%q)", ErrDuplicateKey, platform.Clip(o[i].key, 40))
+			return nil, fmt.Errorf("%w (%q)", ErrDuplicateKey, onbehalf.Clip(o[i].key, 40))
 		}
 	}
 	return o, nil

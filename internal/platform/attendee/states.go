@@ -123,7 +123,7 @@ func mapState(newState, eventType, subType string) (status onbehalf.BotStatus, m
 	case subTypeMessages[subType] != "":
 		msg = subTypeMessages[subType]
 	case subType != "":
-		msg = strings.TrimSuffix(msg, ".") + " (" + platform.Clip(subType, 80) + ")."
+		msg = strings.TrimSuffix(msg, ".") + " (" + onbehalf.Clip(subType, 80) + ")."
 	case eventTypeMessages[eventType] != "":
 		msg = eventTypeMessages[eventType]
 	}

@@ -110,11 +110,11 @@ func (a *Adapter) ParseStatusWebhook(r *http.Request, body []byte) ([]onbehalf.S
 func rawCode(raw json.RawMessage) string {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		return platform.Clip(platform.Printable(s), 16)
+		return onbehalf.Clip(platform.Printable(s), 16)
 	}
 	var n json.Number
 	if json.Unmarshal(raw, &n) == nil {
-		return platform.Clip(n.String(), 16)
+		return onbehalf.Clip(n.String(), 16)
 	}
 	return ""
 }

@@ -81,7 +81,7 @@ func (a *Adapter) ReadTokenClaims(r *http.Request, body []byte) (onbehalf.TokenC
 		return c, onbehalf.Errorf(onbehalf.EINVALID, "The Attendee token request's body must be a JSON object.")
 	}
 	if ct, _ := o.str("callback_type"); ct != "zoom_tokens" {
-		return c, onbehalf.FieldError("callback_type", "callback_type is %q: this URL serves Attendee's zoom_tokens callback only.", platform.Clip(ct, 40))
+		return c, onbehalf.FieldError("callback_type", "callback_type is %q: this URL serves Attendee's zoom_tokens callback only.", onbehalf.Clip(ct, 40))
 	}
 	botID, ok := o.str("bot_id")
 	if !ok || botID == "" || len(botID) > 128 {

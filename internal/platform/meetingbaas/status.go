@@ -188,7 +188,7 @@ func (a *Adapter) ParseStatusWebhook(r *http.Request, body []byte) ([]onbehalf.S
 		sc, ok := statusCodes[d.Status.Code]
 		if !ok {
 			a.log.Info("Meeting BaaS sent a bot status code this server does not know; ignored",
-				"code", platform.Clip(platformText(d.Status.Code), 64), "platform_bot_id", d.BotID)
+				"code", onbehalf.Clip(platformText(d.Status.Code), 64), "platform_bot_id", d.BotID)
 			return nil, nil
 		}
 		rep.Status, rep.Code, rep.At = sc.status, d.Status.Code, parseTime(d.Status.CreatedAt)
@@ -198,10 +198,10 @@ func (a *Adapter) ParseStatusWebhook(r *http.Request, body []byte) ([]onbehalf.S
 		// it has no name (and is de-duplicated by its content).
 		rep.EventID = ""
 		if d.Status.CreatedAt != "" {
-			rep.EventID = w.Event + ":" + d.Status.Code + "@" + platform.Clip(platformText(d.Status.CreatedAt), 40)
+			rep.EventID = w.Event + ":" + d.Status.Code + "@" + onbehalf.Clip(platformText(d.Status.CreatedAt), 40)
 		}
 	case EventFailed:
-		rep.Status, rep.SubCode, rep.At = onbehalf.BotFailed, platform.Clip(platformText(d.ErrorCode), 64), parseTime(d.SentAt)
+		rep.Status, rep.SubCode, rep.At = onbehalf.BotFailed, onbehalf.Clip(platformText(d.ErrorCode), 64), parseTime(d.SentAt)
 		rep.Message = failureReason(d.ErrorCode, d.ErrorMessage)
 		rep.Failure = failureOf(rep.Status, d.ErrorCode, d.ErrorMessage)
 	case EventCompleted:
@@ -233,7 +233,7 @@ func withCode(code string) string {
 	if code = platformText(code); code == "" {
 		return ""
 	}
-	return " (" + platform.Clip(code, 64) + ")"
+	return " (" + onbehalf.Clip(code, 64) + ")"
 }
 
 // withPlatformWords appends the platform's message to a reason.
@@ -247,7 +247,7 @@ func withPlatformWords(reason, message string) string {
 // platformText makes the platform's words fit for a reason: one line of
 // printable text, at most maxPlatformText bytes.
 func platformText(s string) string {
-	return platform.Clip(platform.Printable(s), maxPlatformText)
+	return onbehalf.Clip(platform.Printable(s), maxPlatformText)
 }
 
 // parseTime reads an ISO 8601 timestamp; zero when absent or unreadable

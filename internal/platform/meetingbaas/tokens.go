@@ -36,7 +36,7 @@ func (a *Adapter) PlanTokenURLs(kinds []onbehalf.TokenKind) ([]onbehalf.TokenURL
 		case k == onbehalf.KindJoin:
 			return nil, onbehalf.FieldError("kinds", "Meeting BaaS takes no host join token (its zoom_config has no field for one), so its bots cannot skip the waiting room this way: use obf and/or zak.")
 		case !onbehalf.HasKind(tokenKinds, k):
-			return nil, onbehalf.FieldError("kinds", "Unknown token kind %q: Meeting BaaS takes obf and zak.", platform.Clip(string(k), 20))
+			return nil, onbehalf.FieldError("kinds", "Unknown token kind %q: Meeting BaaS takes obf and zak.", onbehalf.Clip(string(k), 20))
 		case onbehalf.HasKind(kinds[:i], k):
 			return nil, onbehalf.FieldError("kinds", "Token kind %q is given twice.", k)
 		}

@@ -37,7 +37,7 @@ func (a *Adapter) PlanTokenURLs(kinds []onbehalf.TokenKind) ([]onbehalf.TokenURL
 	plans := make([]onbehalf.TokenURLPlan, 0, len(kinds))
 	for i, k := range kinds {
 		if !k.Valid() {
-			return nil, onbehalf.FieldError("kinds", "Unknown token kind %q: Recall.ai takes obf, zak and join.", platform.Clip(string(k), 20))
+			return nil, onbehalf.FieldError("kinds", "Unknown token kind %q: Recall.ai takes obf, zak and join.", onbehalf.Clip(string(k), 20))
 		}
 		if onbehalf.HasKind(kinds[:i], k) {
 			return nil, onbehalf.FieldError("kinds", "Token kind %q is given twice.", k)
