@@ -32,7 +32,7 @@ func TestWatcherAtRiskOncePG(t *testing.T) {
 	var ws []*keepalive.Watcher
 	var stores []*postgres.Store
 	for _, owner := range []string{"A", "B"} {
-		st, err := postgres.Open(ctx, u, postgres.Options{Keys: [][]byte{key}, Owner: owner, Logger: discard()})
+		st, err := postgres.Open(ctx, u, postgres.Options{Keys: [][]byte{key}, Logger: discard()})
 		if err != nil {
 			t.Fatal(err)
 		}

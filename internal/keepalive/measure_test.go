@@ -34,7 +34,7 @@ func TestZoomCallsIdleAndBots(t *testing.T) {
 	for i := range conns {
 		conns[i] = e.connect(t, fmt.Sprint("zu_idle_", i), zoomtest.Scope)
 	}
-	s := &keepalive.Scheduler{Idle: 24 * time.Hour, Lister: e.st, Refresher: mgr, Now: e.clk.Now, Logger: discard(),
+	s := &keepalive.Scheduler{Idle: 24 * time.Hour, Claimer: e.st, Refresher: mgr, Now: e.clk.Now, Logger: discard(),
 		Sleep: func(ctx context.Context, d time.Duration) error { e.clk.Advance(d); return ctx.Err() }}
 	ws := e.watchers()
 	tick := func(d time.Duration) {
