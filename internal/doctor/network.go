@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/onbehalf/onbehalf/internal/publicurl"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/onbehalf/onbehalf/internal/publicurl"
 )
 
 // resolveTimeout bounds the resolution of BASE_URL's host; healthTimeout

@@ -55,6 +55,21 @@ type Var struct {
 	Secret bool
 }
 
+// SecretVars returns the names of the secret variables of specs' blocks,
+// in order: the app passes them to package config, which knows no
+// platform, so that they read NAME_FILE like the core secrets.
+func SecretVars(specs []Spec) []string {
+	var out []string
+	for _, s := range specs {
+		for _, v := range s.Vars {
+			if v.Secret {
+				out = append(out, v.Name)
+			}
+		}
+	}
+	return out
+}
+
 // Paste is a value to paste into a platform's dashboard.
 type Paste struct {
 	What, Value string
