@@ -62,6 +62,16 @@ func loadPlatforms(specs []platform.Spec, getenv func(string) string, deps platf
 	return out, hints, problems
 }
 
+// platformNames returns the names of platforms, in order: the API's
+// platform enum.
+func platformNames(platforms []onbehalf.Platform) []string {
+	names := make([]string, len(platforms))
+	for i, p := range platforms {
+		names[i] = p.Name()
+	}
+	return names
+}
+
 // platformDeps are what every platform adapter gets. With tracing on,
 // their calls are client spans; off, the default transport.
 func platformDeps(a *App) platform.Deps {

@@ -261,7 +261,7 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		return err
 	}
 	ao := api.Options{
-		BaseURL: cfg.BaseURL, Keys: cfg.APIKeys, ReturnOrigins: cfg.APIReturnOrigins, RateLimitPerKey: cfg.RateLimitPerAPIKey, AllowZAK: cfg.AllowZAK,
+		BaseURL: cfg.BaseURL, Platforms: platformNames(platforms), Keys: cfg.APIKeys, ReturnOrigins: cfg.APIReturnOrigins, RateLimitPerKey: cfg.RateLimitPerAPIKey, AllowZAK: cfg.AllowZAK,
 		PerConnection: perConn, Failures: failures, TokenURLTTL: cfg.TokenURLTTL,
 		Store: a.Store, Connector: a.Tokens, Minter: a.Tokens, Bots: a.Bots, Recorder: a.Bots, Logger: a.log,
 		Stream: api.StreamFunc(func(w http.ResponseWriter, r *http.Request, key, conn string) error {
