@@ -1,53 +1,51 @@
-package app
+package app_test
 
 import (
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/onbehalf/onbehalf/internal/platform"
+	"github.com/onbehalf/onbehalf/internal/app"
 )
 
-// TestEveryPlatformSecretReadsFiles: every variable a platform's Spec
-// marks secret reads NAME_FILE through what the commands load (loadEnv),
-// with no list to keep in package config; a platform added to the list
-// gets it with nothing else to edit.
-func TestEveryPlatformSecretReadsFiles(t *testing.T) {
-	names := platform.SecretVars(Platforms)
-	if len(names) < len(Platforms) {
-		t.Fatalf("secret variables %v: every platform has at least its API key", names)
-	}
-	files := map[string]string{}
-	for _, n := range names {
-		p := filepath.Join(t.TempDir(), n)
-		if err := os.WriteFile(p, []byte("from-file-"+n+"\n"), 0o600); err != nil {
+// TestSecretsFromFilesEndToEnd: the Zoom client secret and Recall's API
+// key read from files (as Docker, Kubernetes and systemd hand them over)
+// work: a person connects and a bot gets its token.
+func TestSecretsFromFilesEndToEnd(t *testing.T) {
+	f := newFakes(t)
+	dir := t.TempDir()
+	for name, v := range map[string]string{"ZOOM_CLIENT_SECRET": f.env["ZOOM_CLIENT_SECRET"], "RECALL_API_KEY": f.env["RECALL_API_KEY"]} {
+		p := filepath.Join(dir, strings.ToLower(name))
+		if err := os.WriteFile(p, []byte(v+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		files[n+"_FILE"] = p
+		delete(f.env, name)
+		f.env[name+"_FILE"] = p
 	}
-	get, _, err := loadEnv(func(k string) string { return files[k] }, Platforms)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range names {
-		if v := get(n); v != "from-file-"+n {
-			t.Errorf("%s = %q, want the content of %s_FILE", n, v, n)
-		}
-	}
+	a, _ := startApp(t, f, io.Discard)
+	fetch(t, a.BaseURL(), walk(t, a.BaseURL(), f), f)
+}
 
-	// Both set: a problem, reported without the value.
-	both := func(k string) string {
-		if k == names[0] {
-			return "in-the-environment-0123456789"
+// TestSecretFileProblemsStopTheStart: a platform's secret file that is
+// missing is reported with the core's problems, at once, before listening.
+func TestSecretFileProblemsStopTheStart(t *testing.T) {
+	f := newFakes(t)
+	missing := filepath.Join(t.TempDir(), "recall_api_key")
+	delete(f.env, "RECALL_API_KEY")
+	f.env["RECALL_API_KEY_FILE"] = missing
+	f.env["SESSION_SECRET_FILE"] = missing
+	f.env["SESSION_SECRET"] = strings.Repeat("x", 40)
+	f.env["PORT"] = "http"
+	var stderr strings.Builder
+	if code := app.Run(context.Background(), nil, f.getenv, io.Discard, &stderr); code != 1 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, want := range []string{"3 problem", "RECALL_API_KEY_FILE=", "no such file", "SESSION_SECRET and SESSION_SECRET_FILE are both set", "PORT"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("not said: %q\n%s", want, stderr.String())
 		}
-		return files[k]
-	}
-	_, _, err = loadEnv(both, Platforms)
-	if err == nil || !strings.Contains(err.Error(), names[0]+" and "+names[0]+"_FILE are both set") {
-		t.Fatalf("both set: %v", err)
-	}
-	if strings.Contains(err.Error(), "in-the-environment") {
-		t.Fatalf("the error echoes the secret: %v", err)
 	}
 }

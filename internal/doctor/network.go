@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/onbehalf/onbehalf/internal/publicurl"
 	"io"
 	"net"
 	"net/http"
@@ -12,8 +13,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/onbehalf/onbehalf/internal/publicurl"
 )
 
 // resolveTimeout bounds the resolution of BASE_URL's host; healthTimeout
