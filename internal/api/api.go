@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -96,6 +97,10 @@ type Options struct {
 	// BaseURL is the public URL (connect links start with it), no
 	// trailing slash.
 	BaseURL string
+	// Platforms are the names of the configured bot platforms, in the
+	// launch form's order: the enum of every "platform" field of the
+	// OpenAPI description as served.
+	Platforms []string
 	// Keys are the keys given in API_KEYS; more are in the store.
 	Keys []string
 	// ReturnOrigins are the origins a connect link may send the browser
@@ -158,8 +163,11 @@ type server struct {
 	base   string
 	keys   *keyring
 	perKey *ratelimit.Table
-	// doc is the description as served: its server is BaseURL's.
+	// doc is the description as served: its server is BaseURL's, its
+	// platform enums Options.Platforms.
 	doc []byte
+	// referencePage is doc's page, rendered once, when first asked for.
+	referencePage func() ([]byte, error)
 }
 
 // handler is an API handler: it writes its reply, or returns the error
@@ -227,12 +235,14 @@ func newServer(o Options) *server {
 	if o.BatchConcurrency <= 0 {
 		o.BatchConcurrency = DefaultBatchConcurrency
 	}
+	doc := OpenAPIFor(o.BaseURL, o.Platforms)
 	return &server{
-		o:      o,
-		log:    o.Logger,
-		keys:   newKeyring(o.Keys, o.Store, o.Now),
-		perKey: ratelimit.PerMinute(o.RateLimitPerKey, maxLimiterKeys),
-		doc:    OpenAPIFor(o.BaseURL),
+		o:             o,
+		log:           o.Logger,
+		keys:          newKeyring(o.Keys, o.Store, o.Now),
+		perKey:        ratelimit.PerMinute(o.RateLimitPerKey, maxLimiterKeys),
+		doc:           doc,
+		referencePage: sync.OnceValues(func() ([]byte, error) { return renderReference(doc) }),
 	}
 }
 
@@ -320,29 +330,43 @@ func matchPath(pattern, rel string) bool {
 }
 
 // openAPIJSON is the OpenAPI 3.1 description of every route, written by
-// hand next to the route table; a test checks that the two agree.
+// hand next to the route table; a test checks that the two agree. It
+// names no platform: each "platform" field has platformEnum where the
+// served description has its enum.
 //
 //go:embed openapi.json
 var openAPIJSON []byte
 
 // OpenAPI returns the OpenAPI 3.1 description of the API, its server
-// relative ("/api/v1").
+// relative ("/api/v1") and its platform fields without an enum.
 func OpenAPI() []byte { return append([]byte(nil), openAPIJSON...) }
+
+// platformEnum marks, in the embedded description, where a "platform"
+// field's enum goes; OpenAPIFor puts it there.
+const platformEnum = `"x-onbehalf-enum": "platforms"`
 
 // relativeServer is the server URL of the embedded description, which
 // OpenAPIFor makes absolute.
 const relativeServer = `"url": "/api/v1"`
 
 // OpenAPIFor returns the description as a server at baseURL (BASE_URL)
-// serves it: its server URL absolute, so that clients generated from the
-// document, and tools given the document alone, call this server. An
-// empty baseURL leaves it relative.
-func OpenAPIFor(baseURL string) []byte {
-	if baseURL == "" {
-		return OpenAPI()
+// with the given platforms serves it: its server URL absolute, so that
+// clients generated from the document, and tools given the document
+// alone, call this server, and the enum of each "platform" field the
+// platforms it has, so that a new platform needs no edit here. An empty
+// baseURL leaves the server relative; no platform leaves the fields
+// without an enum (the bot calls then answer 503).
+func OpenAPIFor(baseURL string, platforms []string) []byte {
+	doc := OpenAPI()
+	if baseURL != "" {
+		abs, _ := json.Marshal(strings.TrimSuffix(baseURL, "/") + "/api/v1")
+		doc = bytes.Replace(doc, []byte(relativeServer), []byte(`"url": `+string(abs)), 1)
 	}
-	abs, _ := json.Marshal(strings.TrimSuffix(baseURL, "/") + "/api/v1")
-	return bytes.Replace(openAPIJSON, []byte(relativeServer), []byte(`"url": `+string(abs)), 1)
+	if len(platforms) > 0 {
+		enum, _ := json.Marshal(platforms)
+		doc = bytes.ReplaceAll(doc, []byte(platformEnum), []byte(`"enum": `+string(enum)))
+	}
+	return doc
 }
 
 // openAPI handles GET /openapi.json (no key needed, served even while

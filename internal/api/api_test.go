@@ -97,7 +97,7 @@ func newEnv(t testing.TB, edit ...func(*api.Options)) *env {
 		}
 	}
 	o := api.Options{
-		BaseURL: e.srv.URL, Keys: []string{testKey}, ReturnOrigins: []string{appURL},
+		BaseURL: e.srv.URL, Platforms: []string{rc.Name()}, Keys: []string{testKey}, ReturnOrigins: []string{appURL},
 		TokenURLTTL: 168 * time.Hour, Store: st, Connector: e.mgr, Minter: e.mgr, Bots: e.bots,
 		OAuth: e.zc, Recorder: e.bots, Logger: log, AllowZAK: true,
 	}

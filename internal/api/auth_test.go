@@ -7,11 +7,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/api"
+	"github.com/onbehalf/onbehalf/internal/clocktest"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/ratelimit"
 )
@@ -38,10 +38,8 @@ func TestNewKey(t *testing.T) {
 // turns it on at once, and revoking the last one turns it off again
 // (within 2 s for a key used just before).
 func TestAPIOffWithoutKeys(t *testing.T) {
-	var mu sync.Mutex
-	now := time.Now()
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	e := newEnv(t, func(o *api.Options) { o.Keys = nil; o.Now = clock })
+	clock := clocktest.New(time.Now())
+	e := newEnv(t, func(o *api.Options) { o.Keys = nil; o.Now = clock.Now })
 	for _, path := range []string{"/api/v1/openapi.json", "/api/v1/reference"} {
 		if r := e.callKey(t, "", http.MethodGet, path, nil); r.status != 200 {
 			t.Fatalf("%s while the API is off: %d", path, r.status)
@@ -72,9 +70,7 @@ func TestAPIOffWithoutKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.callKey(t, "other-0123456789-0123456789", http.MethodGet, "/api/v1/connections", nil).wantError(t, 404, onbehalf.ENOTFOUND, "")
-	mu.Lock()
-	now = now.Add(2 * time.Second)
-	mu.Unlock()
+	clock.Advance(2 * time.Second)
 	e.callKey(t, key, http.MethodGet, "/api/v1/connections", nil).wantError(t, 404, onbehalf.ENOTFOUND, "")
 }
 

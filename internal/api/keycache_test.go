@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onbehalf/onbehalf/internal/clocktest"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
 
@@ -43,16 +44,13 @@ func (s *keyStore) RevokeAPIKey(ctx context.Context, id string) error {
 // moment later.
 func TestRevokedKeyStops(t *testing.T) {
 	ctx := context.Background()
-	var mu sync.Mutex
-	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	clock := clocktest.New(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC))
 
 	st := &keyStore{keys: map[string]onbehalf.APIKey{}}
 	here, k1 := NewKey()
 	elsewhere, k2 := NewKey()
 	st.keys[k1.ID], st.keys[k2.ID] = k1, k2
-	ring := newKeyring(nil, st, clock)
+	ring := newKeyring(nil, st, clock.Now)
 	for _, key := range []string{here, elsewhere} {
 		if _, err := ring.check(ctx, key); err != nil {
 			t.Fatalf("valid key: %v", err)
@@ -69,11 +67,11 @@ func TestRevokedKeyStops(t *testing.T) {
 	if err := st.RevokeAPIKey(ctx, k2.ID); err != nil { // another process
 		t.Fatal(err)
 	}
-	advance(keyCacheTTL - time.Millisecond)
+	clock.Advance(keyCacheTTL - time.Millisecond)
 	if _, err := ring.check(ctx, elsewhere); err != nil {
 		t.Fatalf("within keyCacheTTL the cached key still passes (the documented bound): %v", err)
 	}
-	advance(time.Millisecond)
+	clock.Advance(time.Millisecond)
 	if _, err := ring.check(ctx, elsewhere); onbehalf.ErrorCode(err) != onbehalf.EUNAUTHORIZED {
 		t.Fatalf("key revoked elsewhere, %v later: %v, want EUNAUTHORIZED", keyCacheTTL, err)
 	}

@@ -202,7 +202,7 @@ func TestOpenAPIServedServer(t *testing.T) {
 	if d := readDoc(t, api.OpenAPI()); len(d.Servers) != 1 || d.Servers[0].URL != "/api/v1" {
 		t.Fatalf("embedded servers %+v", d.Servers)
 	}
-	if got := api.OpenAPIFor("https://x.example/"); !strings.Contains(string(got), `"url": "https://x.example/api/v1"`) {
+	if got := api.OpenAPIFor("https://x.example/", nil); !strings.Contains(string(got), `"url": "https://x.example/api/v1"`) {
 		t.Fatal("OpenAPIFor does not make the server absolute")
 	}
 }

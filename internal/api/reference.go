@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/gin-gonic/gin"
 )
@@ -39,9 +38,10 @@ var referenceCSP = func() string {
 	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 }()
 
-// referencePage is the rendered page, built once.
-var referencePage = sync.OnceValues(func() ([]byte, error) {
-	v, err := newRefView(openAPIJSON)
+// renderReference renders the page of doc, the description as the server
+// serves it (its platform enums filled in).
+func renderReference(doc []byte) ([]byte, error) {
+	v, err := newRefView(doc)
 	if err != nil {
 		return nil, err
 	}
@@ -50,14 +50,14 @@ var referencePage = sync.OnceValues(func() ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
-})
+}
 
 // reference handles GET /reference (no key needed).
 func (s *server) reference(c *gin.Context) error {
 	if _, err := query(c); err != nil {
 		return err
 	}
-	page, err := referencePage()
+	page, err := s.referencePage()
 	if err != nil {
 		return fmt.Errorf("rendering the API reference: %w", err)
 	}

@@ -102,11 +102,7 @@ func runBackup(ctx context.Context, env Process, args []string) int {
 		fmt.Fprintf(env.Stderr, "onbehalf backup: "+format+"\n", a...)
 		return 1
 	}
-	getenv, err := config.LoadDotEnv(".env", env.Getenv)
-	if err != nil {
-		return fail("%v", err)
-	}
-	cfg, err := config.Load(getenv)
+	_, cfg, err := loadEnv(env.Getenv, Platforms)
 	if err != nil {
 		return fail("%v", err)
 	}

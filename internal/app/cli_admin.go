@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/onbehalf/onbehalf/internal/api"
-	"github.com/onbehalf/onbehalf/internal/config"
 	"github.com/onbehalf/onbehalf/internal/logging"
 )
 
@@ -24,12 +23,7 @@ func withStore(ctx context.Context, env Process, name string, f func(a *App) int
 // file and ONBEHALF_API_KEY is set, it runs remote with that server's
 // client instead.
 func withStoreOr(ctx context.Context, env Process, name string, f func(a *App) int, remote func(r *remoteKeys) int) int {
-	getenv, err := config.LoadDotEnv(".env", env.Getenv)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "onbehalf %s: %v\n", name, err)
-		return 1
-	}
-	cfg, err := config.Load(getenv)
+	getenv, cfg, err := loadEnv(env.Getenv, Platforms)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "onbehalf %s: %v\n", name, err)
 		return 1

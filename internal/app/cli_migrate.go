@@ -35,12 +35,7 @@ func runMigrate(ctx context.Context, env Process, args []string) int {
 	if fs.NArg() > 0 {
 		return bad(fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
-	getenv, err := config.LoadDotEnv(".env", env.Getenv)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "onbehalf migrate: %v\n", err)
-		return 1
-	}
-	cfg, err := config.Load(getenv)
+	_, cfg, err := loadEnv(env.Getenv, Platforms)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "onbehalf migrate: %v\n", err)
 		return 1

@@ -24,6 +24,20 @@ var Platforms = []platform.Spec{
 	meetingbaas.Spec,
 }
 
+// loadEnv is what every command but the server does first: it reads the
+// environment, then .env, with every secret variable (the table's and
+// each platform's in specs) also read from NAME_FILE, and loads the core
+// configuration from that.
+func loadEnv(getenv config.Getenv, specs []platform.Spec) (config.Getenv, config.Config, error) {
+	secrets := platform.SecretVars(specs)
+	get, err := config.LoadDotEnv(".env", getenv, secrets...)
+	if err != nil {
+		return nil, config.Config{}, err
+	}
+	cfg, err := config.Load(get, secrets...)
+	return get, cfg, err
+}
+
 // loadPlatforms reads every platform's configuration block and returns the
 // configured ones, with every problem of every block.
 func loadPlatforms(specs []platform.Spec, getenv func(string) string, deps platform.Deps) ([]onbehalf.Platform, []onbehalf.Hint, []error) {
@@ -46,6 +60,16 @@ func loadPlatforms(specs []platform.Spec, getenv func(string) string, deps platf
 		out = append(out, p)
 	}
 	return out, hints, problems
+}
+
+// platformNames returns the names of platforms, in order: the API's
+// platform enum.
+func platformNames(platforms []onbehalf.Platform) []string {
+	names := make([]string, len(platforms))
+	for i, p := range platforms {
+		names[i] = p.Name()
+	}
+	return names
 }
 
 // platformDeps are what every platform adapter gets. With tracing on,

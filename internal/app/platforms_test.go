@@ -2,6 +2,8 @@ package app_test
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"slices"
 	"strconv"
 	"testing"
@@ -13,12 +15,10 @@ import (
 // TestEveryPlatformEverywhere: every platform of the app's one list has
 // what the rest of the server takes from its Spec (its fake for the demo,
 // its key check for `onbehalf doctor` or why it has none, the variable
-// the no-platform error names) and is in each platform enum of the OpenAPI
-// document, in the list's order. The demo's test runs every fake.
+// the no-platform error names). The demo's test runs every fake; the
+// OpenAPI enums come from the list when served (TestServedPlatformEnum).
 func TestEveryPlatformEverywhere(t *testing.T) {
-	var names []string
 	for _, s := range app.Platforms {
-		names = append(names, s.Name)
 		switch {
 		case s.Name == "" || s.Title == "" || s.Load == nil:
 			t.Errorf("%q: Spec needs Name, Title and Load", s.Name)
@@ -30,19 +30,39 @@ func TestEveryPlatformEverywhere(t *testing.T) {
 			t.Errorf("%s: Spec.Hint names no variable", s.Name)
 		}
 	}
-	var doc any
-	if err := json.Unmarshal(api.OpenAPI(), &doc); err != nil {
+}
+
+// TestServedPlatformEnum: the running server's OpenAPI description has,
+// as each platform enum, the platforms it has configured (here Recall.ai
+// alone), in the list's order; the embedded document names none.
+func TestServedPlatformEnum(t *testing.T) {
+	if enums := platformEnums(mustJSON(t, api.OpenAPI()), ""); len(enums) != 0 {
+		t.Fatalf("the embedded document has platform enums %v: they come from the app's list", enums)
+	}
+	a, _ := startApp(t, newFakes(t), io.Discard)
+	resp, err := http.Get(a.BaseURL() + "/api/v1/openapi.json")
+	if err != nil {
 		t.Fatal(err)
 	}
-	enums := platformEnums(doc, "")
-	if len(enums) == 0 {
-		t.Fatal("the OpenAPI document has no platform enum")
+	enums := platformEnums(mustJSON(t, []byte(read(resp))), "")
+	if len(enums) < 2 {
+		t.Fatalf("the served description has platform enums %v, want the create-bot and token-URL bodies'", enums)
 	}
 	for where, enum := range enums {
-		if !slices.Equal(enum, names) {
-			t.Errorf("OpenAPI %s: enum %v, want the app's list %v", where, enum, names)
+		if !slices.Equal(enum, []string{"recall"}) {
+			t.Errorf("OpenAPI %s: enum %v, want the configured [recall]", where, enum)
 		}
 	}
+}
+
+// mustJSON decodes b.
+func mustJSON(t *testing.T, b []byte) any {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 // platformEnums returns the enum of every "platform" property under v,

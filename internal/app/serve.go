@@ -88,23 +88,24 @@ type Store interface {
 // Start loads the configuration, opens the store and starts serving. The
 // server stops when ctx is done; Wait waits for that.
 func Start(ctx context.Context, o Options) (*App, error) {
+	specs := o.Platforms
+	if specs == nil {
+		specs = Platforms
+	}
+	secrets := platform.SecretVars(specs)
 	getenv, err := o.Getenv, error(nil)
 	if !o.Demo { // the demo's configuration is all its own
-		if getenv, err = config.LoadDotEnv(".env", o.Getenv); err != nil {
+		if getenv, err = config.LoadDotEnv(".env", o.Getenv, secrets...); err != nil {
 			return nil, err
 		}
 	}
-	cfg, cerr := config.Load(getenv)
+	cfg, cerr := config.Load(getenv, secrets...)
 	a := &App{Config: cfg, ctx: ctx, served: make(chan error, 1)}
 	a.log = logging.New(o.LogOut, cfg.LogFormat, cfg.LogLevel)
 	if cerr == nil {
 		if a.tracing, err = startTracing(ctx, cfg, o.SpanExporter); err != nil {
 			return nil, err
 		}
-	}
-	specs := o.Platforms
-	if specs == nil {
-		specs = Platforms
 	}
 	platforms, platformHints, problems := loadPlatforms(specs, getenv, platformDeps(a))
 	if cerr != nil || len(problems) > 0 {
@@ -260,7 +261,7 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		return err
 	}
 	ao := api.Options{
-		BaseURL: cfg.BaseURL, Keys: cfg.APIKeys, ReturnOrigins: cfg.APIReturnOrigins, RateLimitPerKey: cfg.RateLimitPerAPIKey, AllowZAK: cfg.AllowZAK,
+		BaseURL: cfg.BaseURL, Platforms: platformNames(platforms), Keys: cfg.APIKeys, ReturnOrigins: cfg.APIReturnOrigins, RateLimitPerKey: cfg.RateLimitPerAPIKey, AllowZAK: cfg.AllowZAK,
 		PerConnection: perConn, Failures: failures, TokenURLTTL: cfg.TokenURLTTL,
 		Store: a.Store, Connector: a.Tokens, Minter: a.Tokens, Bots: a.Bots, Recorder: a.Bots, Logger: a.log,
 		Stream: api.StreamFunc(func(w http.ResponseWriter, r *http.Request, key, conn string) error {

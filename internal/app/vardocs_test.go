@@ -131,25 +131,6 @@ func TestReadmeNamesOnlyRealVariables(t *testing.T) {
 	}
 }
 
-// TestEveryPlatformSecretReadsFiles: config.SecretVars, the list of
-// variables that also read NAME_FILE, holds every variable marked secret
-// (the table's and the platforms'), and nothing else.
-func TestEveryPlatformSecretReadsFiles(t *testing.T) {
-	listed := map[string]bool{}
-	for _, v := range config.SecretVars {
-		listed[v] = true
-	}
-	for _, v := range allVars() {
-		if v.secret && !listed[v.name] {
-			t.Errorf("%s is secret but not in config.SecretVars: %s_FILE would be ignored", v.name, v.name)
-		}
-		delete(listed, v.name)
-	}
-	for v := range listed {
-		t.Errorf("config.SecretVars lists %s, which is no variable of the table nor of a platform", v)
-	}
-}
-
 func readFile(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)

@@ -16,9 +16,10 @@ type Getenv func(string) string
 
 // LoadDotEnv returns a Getenv that reads the real environment first and then
 // the .env file at path, if it exists, and reads every secret variable
-// from NAME_FILE when that is set (SecretVars). A missing file is not an
-// error.
-func LoadDotEnv(path string, getenv Getenv) (Getenv, error) {
+// from NAME_FILE when that is set (SecretVars, and platformSecrets: the
+// secret variables of the platforms' blocks, which the returned Getenv
+// serves them). A missing file is not an error.
+func LoadDotEnv(path string, getenv Getenv, platformSecrets ...string) (Getenv, error) {
 	vals, err := godotenv.Read(path)
 	if errors.Is(err, os.ErrNotExist) {
 		vals = nil
@@ -27,16 +28,17 @@ func LoadDotEnv(path string, getenv Getenv) (Getenv, error) {
 	}
 	both := func(k string) string { return cmp.Or(getenv(k), vals[k]) }
 	// Problems of NAME_FILE are Load's to report, with all the others.
-	withFiles, _ := withSecretFiles(both)
+	withFiles, _ := withSecretFiles(both, platformSecrets)
 	return withFiles, nil
 }
 
 // Load parses the configuration, every variable of the table. The
 // returned error lists every problem, one per line, so that nothing
 // later in the start (the store, the listener, the webhook signer) finds
-// one the table let through.
-func Load(getenv Getenv) (Config, error) {
-	getenv, errs := withSecretFiles(getenv)
+// one the table let through. platformSecrets are those given to
+// LoadDotEnv: the problems of their NAME_FILE are reported here too.
+func Load(getenv Getenv, platformSecrets ...string) (Config, error) {
+	getenv, errs := withSecretFiles(getenv, platformSecrets)
 	var c Config
 	for _, v := range table(&c) {
 		val := cmp.Or(strings.TrimSpace(getenv(v.Name)), v.Default)

@@ -6,27 +6,19 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 )
 
-// SecretVars lists the variables whose values are secret: the table's
-// (Var.Secret) and every platform's (platformSecrets). Each also reads
-// from a file: NAME_FILE=/path (a Docker or Kubernetes secret, a systemd
-// credential) gives NAME the file's content, its one trailing newline
-// removed. Setting both is an error, and so is a file that cannot be read
-// or is empty.
-var SecretVars = append(secretNames(Vars()), platformSecrets...)
-
-// platformSecrets are the platforms' secret variables. Package config
-// cannot import the platforms (the app does), so they are listed here; a
-// test in internal/app fails when a platform variable marked secret is
-// missing, or when one here is no platform's.
-var platformSecrets = []string{
-	"RECALL_API_KEY", "RECALL_VERIFICATION_SECRET", "RECALL_WEBHOOK_SECRET",
-	"MEETSTREAM_API_KEY", "MEETSTREAM_WEBHOOK_SECRET", "MEETSTREAM_SIGNING_SECRET",
-	"ATTENDEE_API_KEY", "ATTENDEE_WEBHOOK_SECRET",
-	"MEETINGBAAS_API_KEY", "MEETINGBAAS_WEBHOOK_SECRET",
-}
+// SecretVars lists the table's secret variables (Var.Secret). Each also
+// reads from a file: NAME_FILE=/path (a Docker or Kubernetes secret, a
+// systemd credential) gives NAME the file's content, its one trailing
+// newline removed. Setting both is an error, and so is a file that cannot
+// be read or is empty. The platforms' secret variables read files the
+// same way when the caller passes their names to LoadDotEnv and Load
+// (the app passes every platform's, from its Spec): this package knows
+// no platform.
+var SecretVars = secretNames(Vars())
 
 // secretNames returns the names of the secret variables of vars.
 func secretNames(vars []Var) []string {
@@ -47,15 +39,15 @@ const FileSuffix = "_FILE"
 // and a path to something endless (/dev/zero) must not hang the start.
 const maxSecretFile = 64 << 10
 
-// withSecretFiles returns getenv with every secret variable also read from
-// NAME_FILE, and the problems found. Variables read from a file hide their
+// withSecretFiles returns getenv with every secret variable (SecretVars
+// and extra) also read from NAME_FILE, and the problems found. Variables read from a file hide their
 // NAME_FILE, so wrapping twice changes nothing: LoadDotEnv wraps (so that
 // platforms reading their own variables get the files' values) and Load
 // wraps again to report the problems with all the others.
-func withSecretFiles(getenv Getenv) (Getenv, []error) {
+func withSecretFiles(getenv Getenv, extra []string) (Getenv, []error) {
 	var problems []error
 	fromFile := map[string]string{}
-	for _, name := range SecretVars {
+	for _, name := range slices.Concat(SecretVars, extra) {
 		path := strings.TrimSpace(getenv(name + FileSuffix))
 		if path == "" {
 			continue

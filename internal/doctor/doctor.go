@@ -27,6 +27,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -75,7 +76,7 @@ func Run(ctx context.Context, o Options) int {
 	}
 	getenv, dotEnvErr := o.Getenv, error(nil)
 	if o.DotEnv != "" {
-		if g, err := config.LoadDotEnv(o.DotEnv, o.Getenv); err != nil {
+		if g, err := config.LoadDotEnv(o.DotEnv, o.Getenv, platform.SecretVars(o.Specs)...); err != nil {
 			dotEnvErr = err
 		} else {
 			getenv = g
@@ -243,14 +244,7 @@ func (r *redactor) Write(p []byte) (int, error) {
 // secret variables (config.SecretVars), each part of a list, the password of DATABASE_URL, and every
 // platform variable marked secret.
 func secretValues(getenv func(string) string, specs []platform.Spec) []string {
-	names := append([]string(nil), config.SecretVars...) // the one list of secret variables
-	for _, s := range specs {
-		for _, v := range s.Vars {
-			if v.Secret {
-				names = append(names, v.Name)
-			}
-		}
-	}
+	names := slices.Concat(config.SecretVars, platform.SecretVars(specs))
 	seen := map[string]bool{}
 	var out []string
 	add := func(v string) {

@@ -41,7 +41,7 @@ func localURL(c config.Config) string { return fmt.Sprintf("http://localhost:%d"
 // the server does at start, and files every problem under the variable it
 // names first.
 func (d *doctor) loadConfig() {
-	cfg, err := config.Load(d.getenv)
+	cfg, err := config.Load(d.getenv, platform.SecretVars(d.o.Specs)...)
 	d.cfg = cfg
 	d.problems = map[string][]string{}
 	d.storedAPIKeys = -1

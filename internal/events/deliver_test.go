@@ -14,11 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onbehalf/onbehalf/internal/clocktest"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
 
 // newDeliverer returns a Deliverer of st's events to url, on clock c.
-func newDeliverer(t testing.TB, st onbehalf.EventStore, url string, c *clock, opts DeliveryOptions) *Deliverer {
+func newDeliverer(t testing.TB, st onbehalf.EventStore, url string, c *clocktest.Clock, opts DeliveryOptions) *Deliverer {
 	t.Helper()
 	if c != nil {
 		opts.Now = c.Now

@@ -14,38 +14,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onbehalf/onbehalf/internal/clocktest"
 	"github.com/onbehalf/onbehalf/internal/logtest"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/store/bolt"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 
-// clock is a fake clock that only moves when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
 // newClock returns a clock at the real time, so that the library's Verify
 // (which reads time.Now) accepts what was signed in the first minutes.
-func newClock() *clock { return &clock{t: time.Now().UTC().Truncate(time.Second)} }
-
-// Now returns the clock's time.
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Set moves the clock to t.
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-// Advance moves the clock by d.
-func (c *clock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
+func newClock() *clocktest.Clock { return clocktest.New(time.Now().UTC().Truncate(time.Second)) }
 
 // openStore opens the real bbolt store at path (delivering events) with
 // the given clock.

@@ -11,30 +11,15 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/onbehalf/onbehalf/internal/clocktest"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
 
-// clock is a fake clock that only moves when a test sleeps.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is the tests' clock (clocktest), which only moves when a test
+// sleeps (sleeper).
+type clock struct{ *clocktest.Clock }
 
-func newClock(t time.Time) *clock { return &clock{t: t} }
-
-// Now returns the fake time.
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward.
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock(t time.Time) *clock { return &clock{clocktest.New(t)} }
 
 // sleeper returns a Scheduler.Sleep that advances the clock instead of
 // waiting, runs tick after each advance, and cancels the run once the

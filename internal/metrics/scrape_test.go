@@ -11,22 +11,14 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/onbehalf/onbehalf/internal/clocktest"
 	"github.com/onbehalf/onbehalf/internal/metrics"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/tokens"
 )
 
-// clock is a fake clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+// newClock returns the tests' clock, at a fixed time.
+func newClock() *clocktest.Clock { return clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)) }
 
 // fakeStore counts connections and deliveries, and lists due connections.
 type fakeStore struct {
@@ -132,13 +124,13 @@ func TestStoreCountsCached(t *testing.T) {
 		f.counts = map[onbehalf.ConnState]int{onbehalf.StateConnected: 6, onbehalf.StateDisconnected: 2}
 		f.pending = 9
 	})
-	clk.Add(metrics.DefaultStoreCacheFor - time.Second)
+	clk.Advance(metrics.DefaultStoreCacheFor - time.Second)
 	text := scrape(t, m)
 	wantLines(t, text, `onbehalf_connections{state="connected"} 5`, `onbehalf_outbox_pending 3`)
 	if fs.countCalls != 1 || fs.pendingCalls != 1 {
 		t.Fatalf("store queried %d+%d times within the cache period, want once each", fs.countCalls, fs.pendingCalls)
 	}
-	clk.Add(time.Second)
+	clk.Advance(time.Second)
 	wantLines(t, scrape(t, m),
 		`onbehalf_connections{state="connected"} 6`,
 		`onbehalf_connections{state="disconnected"} 2`,
@@ -170,14 +162,14 @@ func TestStoreErrorsCountedNeverFatal(t *testing.T) {
 		t.Fatalf("failing store queried %d times within the cache period, want once", fs.countCalls)
 	}
 
-	clk.Add(10 * time.Second)
+	clk.Advance(10 * time.Second)
 	fs.set(func(f *fakeStore) {
 		f.err, f.counts, f.pending = nil, map[onbehalf.ConnState]int{onbehalf.StateConnected: 1}, 4
 	})
 	wantLines(t, scrape(t, m), `onbehalf_connections{state="connected"} 1`, `onbehalf_outbox_pending 4`, `onbehalf_keepalive_lag_seconds 0`)
 
 	// Failing again: the last good value stays.
-	clk.Add(10 * time.Second)
+	clk.Advance(10 * time.Second)
 	fs.set(func(f *fakeStore) { f.err = errors.New("gone") })
 	wantLines(t, scrape(t, m),
 		`onbehalf_connections{state="connected"} 1`,
@@ -201,32 +193,32 @@ func TestKeepAliveLag(t *testing.T) {
 	}
 
 	// Expires in 10 minutes: due since 5 minutes.
-	clk.Add(metrics.DefaultLagCacheFor)
+	clk.Advance(metrics.DefaultLagCacheFor)
 	fs.set(func(f *fakeStore) {
 		f.due = []onbehalf.Due{{ConnID: "c1", Expiry: clk.Now().Add(10 * time.Minute)}, {ConnID: "c2", Expiry: clk.Now().Add(12 * time.Minute)}}
 	})
 	wantLines(t, scrape(t, m), `onbehalf_keepalive_lag_seconds 300`)
 
 	// Cached, but the lag grows with the clock.
-	clk.Add(2 * time.Second)
+	clk.Advance(2 * time.Second)
 	wantLines(t, scrape(t, m), `onbehalf_keepalive_lag_seconds 302`)
 	if fs.dueCalls != 2 {
 		t.Fatalf("DueBefore called %d times, want 2", fs.dueCalls)
 	}
 
 	// Already expired a minute ago: margin + 1m.
-	clk.Add(metrics.DefaultLagCacheFor)
+	clk.Advance(metrics.DefaultLagCacheFor)
 	fs.set(func(f *fakeStore) { f.due = []onbehalf.Due{{ConnID: "c3", Expiry: clk.Now().Add(-time.Minute)}} })
 	wantLines(t, scrape(t, m), `onbehalf_keepalive_lag_seconds 960`)
 
 	// Due within the cache period but not yet: 0, then it shows without a
 	// new query.
-	clk.Add(metrics.DefaultLagCacheFor)
+	clk.Advance(metrics.DefaultLagCacheFor)
 	fs.set(func(f *fakeStore) {
 		f.due = []onbehalf.Due{{ConnID: "c4", Expiry: clk.Now().Add(margin + 3*time.Second)}}
 	})
 	wantLines(t, scrape(t, m), `onbehalf_keepalive_lag_seconds 0`)
-	clk.Add(4 * time.Second)
+	clk.Advance(4 * time.Second)
 	wantLines(t, scrape(t, m), `onbehalf_keepalive_lag_seconds 1`)
 	if fs.dueCalls != 4 {
 		t.Fatalf("DueBefore called %d times, want 4", fs.dueCalls)

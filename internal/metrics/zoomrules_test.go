@@ -30,7 +30,7 @@ func TestKeepAliveLagWithIdle(t *testing.T) {
 	fs.set(func(f *fakeStore) { f.due = []onbehalf.Due{{ConnID: "c1", Expiry: clk.Now().Add(-10 * time.Hour)}} })
 	wantLines(t, scrape(t, m), `onbehalf_keepalive_lag_seconds 0`)
 	// Expired 24 hours ago (issued 25 hours ago): due for an hour.
-	clk.Add(metrics.DefaultLagCacheFor)
+	clk.Advance(metrics.DefaultLagCacheFor)
 	fs.set(func(f *fakeStore) { f.due = []onbehalf.Due{{ConnID: "c1", Expiry: clk.Now().Add(-24 * time.Hour)}} })
 	wantLines(t, scrape(t, m), `onbehalf_keepalive_lag_seconds 3600`)
 }

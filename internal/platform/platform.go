@@ -10,6 +10,7 @@
 package platform
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -55,6 +56,21 @@ type Var struct {
 	Secret bool
 }
 
+// SecretVars returns the names of the secret variables of specs' blocks,
+// in order: the app passes them to package config, which knows no
+// platform, so that they read NAME_FILE like the core secrets.
+func SecretVars(specs []Spec) []string {
+	var out []string
+	for _, s := range specs {
+		for _, v := range s.Vars {
+			if v.Secret {
+				out = append(out, v.Name)
+			}
+		}
+	}
+	return out
+}
+
 // Paste is a value to paste into a platform's dashboard.
 type Paste struct {
 	What, Value string
@@ -82,10 +98,7 @@ func NewConfigReader(getenv func(string) string) *ConfigReader { return &ConfigR
 
 // Get returns the trimmed value of name, or def when unset or blank.
 func (e *ConfigReader) Get(name, def string) string {
-	if v := strings.TrimSpace(e.getenv(name)); v != "" {
-		return v
-	}
-	return def
+	return cmp.Or(strings.TrimSpace(e.getenv(name)), def)
 }
 
 // URL returns name as an absolute http(s) URL without a trailing slash, or
@@ -160,11 +173,8 @@ const NoBot = "00000000-0000-0000-0000-000000000000"
 func TokenAuth(h http.Header, key string) { h.Set("Authorization", "Token "+key) }
 
 // ConfiguredURL returns the value of the variable name as get reads it,
-// without a trailing slash, or def when it is unset: a Probe's API base
+// or def when it is unset, without a trailing slash: a Probe's API base
 // URL.
 func ConfiguredURL(get func(string) string, name, def string) string {
-	if v := strings.TrimSpace(get(name)); v != "" {
-		return strings.TrimRight(v, "/")
-	}
-	return def
+	return strings.TrimRight(cmp.Or(strings.TrimSpace(get(name)), def), "/")
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onbehalf/onbehalf/internal/clocktest"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/tokens"
 	"github.com/onbehalf/onbehalf/internal/zoom"
@@ -24,33 +25,20 @@ const (
 type accountEnv struct {
 	fake *zoomtest.Server
 	acct *tokens.Account
-	mu   sync.Mutex
-	now  time.Time
+	clk  *clocktest.Clock
 }
 
 func newAccountEnv(t *testing.T) *accountEnv {
 	t.Helper()
-	e := &accountEnv{fake: zoomtest.New("cid", "cs"), now: time.Now()}
+	e := &accountEnv{fake: zoomtest.New("cid", "cs"), clk: clocktest.New(time.Now())}
 	t.Cleanup(e.fake.Close)
 	e.fake.EnableAccount(acctID, s2sID, s2sSecret)
 	e.fake.AddUser(zoomtest.User{ID: "zu_ann", AccountID: acctID, Email: "Ann@Example.com"})
 	e.fake.AddUser(zoomtest.User{ID: "zu_other", AccountID: "acct_2", Email: "other@example.com"})
 	zc := zoom.New(zoom.Options{ClientID: "cid", ClientSecret: "cs", OAuthURL: e.fake.URL, APIURL: e.fake.APIURL(),
 		Timeout: 5 * time.Second, AccountID: acctID, S2SClientID: s2sID, S2SClientSecret: s2sSecret})
-	e.acct = &tokens.Account{Zoom: zc, Now: e.clock, Logger: logger(t)}
+	e.acct = &tokens.Account{Zoom: zc, Now: e.clk.Now, Logger: logger(t)}
 	return e
-}
-
-func (e *accountEnv) clock() time.Time {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.now
-}
-
-func (e *accountEnv) advance(d time.Duration) {
-	e.mu.Lock()
-	e.now = e.now.Add(d)
-	e.mu.Unlock()
 }
 
 func TestAccountMintCachesOneToken(t *testing.T) {
@@ -84,11 +72,11 @@ func TestAccountMintCachesOneToken(t *testing.T) {
 	}
 
 	// Still cached 54 minutes later; replaced within 5 minutes of expiry.
-	e.advance(54 * time.Minute)
+	e.clk.Advance(54 * time.Minute)
 	if _, err := e.acct.Mint(ctx, "zu_ann", onbehalf.KindZAK, ""); err != nil || e.fake.AccountTokenGrants() != 1 {
 		t.Fatalf("54 min: %v, %d grants", err, e.fake.AccountTokenGrants())
 	}
-	e.advance(2 * time.Minute)
+	e.clk.Advance(2 * time.Minute)
 	if _, err := e.acct.Mint(ctx, "zu_ann", onbehalf.KindZAK, ""); err != nil || e.fake.AccountTokenGrants() != 2 {
 		t.Fatalf("56 min: %v, %d grants", err, e.fake.AccountTokenGrants())
 	}

@@ -32,16 +32,16 @@ func (z clockedZoom) Refresh(ctx context.Context, refreshToken string) (onbehalf
 func TestRefreshAhead(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, 5*time.Second)
-	e.mgr.Zoom = clockedZoom{e.zoom, e.clock}
-	now := e.clock()
+	e.mgr.Zoom = clockedZoom{e.zoom, e.clk.Now}
+	now := e.clk.Now()
 
 	// A fresh token lasts for a bot asking in ten minutes: no call.
 	if ok, err := e.mgr.RefreshAhead(ctx, e.connID, now.Add(10*time.Minute)); ok || err != nil {
 		t.Fatalf("fresh token: refreshed=%v err=%v, want nothing", ok, err)
 	}
 	// Idle for a day: the token expired.
-	e.advance(24 * time.Hour)
-	now = e.clock()
+	e.clk.Advance(24 * time.Hour)
+	now = e.clk.Now()
 	for _, due := range []time.Duration{2 * 24 * time.Hour, tokens.AheadLead + time.Minute} {
 		if ok, err := e.mgr.RefreshAhead(ctx, e.connID, now.Add(due)); ok || err != nil {
 			t.Fatalf("bot due in %s: refreshed=%v err=%v, want nothing yet", due, ok, err)
@@ -75,11 +75,11 @@ func TestRefreshAhead(t *testing.T) {
 func TestRefreshAheadOnceAcrossInstances(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, 5*time.Second)
-	e.mgr.Zoom = clockedZoom{e.zoom, e.clock}
-	other := &tokens.Manager{Store: e.store, Zoom: clockedZoom{e.zoom, e.clock}, Now: e.clock, Wait: e.wait, Owner: "other", Logger: logger(t)}
+	e.mgr.Zoom = clockedZoom{e.zoom, e.clk.Now}
+	other := &tokens.Manager{Store: e.store, Zoom: clockedZoom{e.zoom, e.clk.Now}, Now: e.clk.Now, Wait: e.wait, Owner: "other", Logger: logger(t)}
 	t.Cleanup(other.Close)
-	e.advance(2 * time.Hour)
-	due := e.clock().Add(5 * time.Minute)
+	e.clk.Advance(2 * time.Hour)
+	due := e.clk.Now().Add(5 * time.Minute)
 	var wg sync.WaitGroup
 	errs := make([]error, 8)
 	for i := range errs {
@@ -111,11 +111,11 @@ func TestEarlyRefreshCounted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.advance(10 * time.Minute)
+	e.clk.Advance(10 * time.Minute)
 	if _, err := e.mgr.Refresh(ctx, e.connID, c.Token.AccessToken); err != nil {
 		t.Fatal(err)
 	}
-	e.advance(61 * time.Minute)
+	e.clk.Advance(61 * time.Minute)
 	if _, err := e.mgr.Mint(ctx, e.connID, onbehalf.KindOBF, meeting); err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestEarlyRefreshCounted(t *testing.T) {
 func TestFailingUntilRecovered(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, 5*time.Second)
-	e.advance(61 * time.Minute)
+	e.clk.Advance(61 * time.Minute)
 	e.fake.FailRefreshes(1, http.StatusServiceUnavailable, "")
 	if _, err := e.mgr.Mint(ctx, e.connID, onbehalf.KindOBF, meeting); err == nil {
 		t.Fatal("mint succeeded while Zoom failed")
@@ -138,7 +138,7 @@ func TestFailingUntilRecovered(t *testing.T) {
 	if why, ok := e.mgr.Failing(e.connID); !ok || why == "" {
 		t.Fatalf("Failing = %q, %v after a failed refresh", why, ok)
 	}
-	e.advance(tokens.DefaultCooldown)
+	e.clk.Advance(tokens.DefaultCooldown)
 	if _, err := e.mgr.Mint(ctx, e.connID, onbehalf.KindOBF, meeting); err != nil {
 		t.Fatal(err)
 	}

@@ -56,13 +56,13 @@ func TestCooldownAfterZoom500(t *testing.T) {
 	e := newEnv(t, 5*time.Second)
 	events := withEvents(e)
 	ctx := context.Background()
-	e.advance(61 * time.Minute) // the access token expired: a request must refresh
+	e.clk.Advance(61 * time.Minute) // the access token expired: a request must refresh
 	e.fake.FailRefreshes(1, http.StatusInternalServerError, "")
 	if _, err := e.mgr.Mint(ctx, e.connID, onbehalf.KindOBF, meeting); onbehalf.HTTPStatus(err) != http.StatusBadGateway {
 		t.Fatalf("first mint: %v, want Zoom's failure (502)", err)
 	}
 	for _, after := range []time.Duration{0, 29 * time.Second} {
-		e.advance(after)
+		e.clk.Advance(after)
 		_, err := e.mgr.Mint(ctx, e.connID, onbehalf.KindOBF, meeting)
 		if onbehalf.HTTPStatus(err) != http.StatusServiceUnavailable {
 			t.Fatalf("mint %s into the cool-down: %v, want 503", after, err)
@@ -82,7 +82,7 @@ func TestCooldownAfterZoom500(t *testing.T) {
 		t.Fatalf("stats %+v, recovered events %d", s, len(events.recovered()))
 	}
 
-	e.advance(2 * time.Second) // the cool-down is over
+	e.clk.Advance(2 * time.Second) // the cool-down is over
 	if _, err := e.mgr.Mint(ctx, e.connID, onbehalf.KindOBF, meeting); err != nil {
 		t.Fatalf("mint after the cool-down: %v", err)
 	}
@@ -98,7 +98,7 @@ func TestCooldownAfterZoom500(t *testing.T) {
 		t.Fatalf("event data %s (%v)", rec[0].Data, err)
 	}
 	// Another refresh is no recovery.
-	e.advance(time.Hour)
+	e.clk.Advance(time.Hour)
 	if _, err := e.mgr.Mint(ctx, e.connID, onbehalf.KindOBF, meeting); err != nil || len(events.recovered()) != 1 {
 		t.Fatalf("next refresh: %v, recovered events %d (want still 1)", err, len(events.recovered()))
 	}
@@ -112,17 +112,17 @@ func TestCooldownAfterZoom500(t *testing.T) {
 func TestCooldownHonoursRetryAfter(t *testing.T) {
 	e := newEnv(t, 5*time.Second)
 	ctx := context.Background()
-	e.advance(61 * time.Minute)
+	e.clk.Advance(61 * time.Minute)
 	e.fake.FailRefreshes(1, http.StatusTooManyRequests, "90")
 	if _, err := e.mgr.Mint(ctx, e.connID, onbehalf.KindOBF, meeting); err == nil {
 		t.Fatal("first mint succeeded through a 429")
 	}
-	e.advance(89 * time.Second)
+	e.clk.Advance(89 * time.Second)
 	_, err := e.mgr.Mint(ctx, e.connID, onbehalf.KindOBF, meeting)
 	if onbehalf.HTTPStatus(err) != http.StatusServiceUnavailable || ratelimit.RetryAfterOf(err) != 1 {
 		t.Fatalf("89 s after a 429 asking 90: %v (retry after %d s), want 503 for 1 more second", err, ratelimit.RetryAfterOf(err))
 	}
-	e.advance(2 * time.Second)
+	e.clk.Advance(2 * time.Second)
 	if _, err := e.mgr.Mint(ctx, e.connID, onbehalf.KindOBF, meeting); err != nil || e.fake.RefreshCalls() != 2 {
 		t.Fatalf("after 91 s: %v, refresh calls %d (want 2)", err, e.fake.RefreshCalls())
 	}
@@ -134,7 +134,7 @@ func TestCooldownHonoursRetryAfter(t *testing.T) {
 func TestCooldownServesLiveToken(t *testing.T) {
 	e := newEnv(t, 5*time.Second)
 	ctx := context.Background()
-	e.advance(57 * time.Minute) // 3 min left: inside the inline margin
+	e.clk.Advance(57 * time.Minute) // 3 min left: inside the inline margin
 	e.fake.FailRefreshes(1, http.StatusServiceUnavailable, "")
 	if _, err := e.mgr.Mint(ctx, e.connID, onbehalf.KindOBF, meeting); err == nil {
 		t.Fatal("first mint hid Zoom's failure")
@@ -151,7 +151,7 @@ func TestCooldownServesLiveToken(t *testing.T) {
 func TestCooldownOff(t *testing.T) {
 	e := newEnv(t, 5*time.Second)
 	e.mgr.Cooldown = -1
-	e.advance(61 * time.Minute)
+	e.clk.Advance(61 * time.Minute)
 	e.fake.FailRefreshes(1, http.StatusInternalServerError, "")
 	_, _ = e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting)
 	if _, err := e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting); err != nil || e.fake.RefreshCalls() != 2 {
@@ -171,17 +171,17 @@ func TestRecoveredInOutbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.advance(61 * time.Minute)
+	e.clk.Advance(61 * time.Minute)
 	e.fake.FailRefreshes(1, http.StatusBadGateway, "")
 	if _, err := e.mgr.Mint(ctx, e.connID, onbehalf.KindOBF, meeting); err == nil {
 		t.Fatal("mint hid Zoom's failure")
 	}
-	e.advance(tokens.DefaultCooldown + time.Second)
+	e.clk.Advance(tokens.DefaultCooldown + time.Second)
 	for i := 0; i < 2; i++ { // the second one is no recovery
 		if _, err := e.mgr.Mint(ctx, e.connID, onbehalf.KindOBF, meeting); err != nil {
 			t.Fatalf("mint %d after the cool-down: %v", i, err)
 		}
-		e.advance(time.Hour)
+		e.clk.Advance(time.Hour)
 	}
 	evs, err := e.store.EventsAfter(ctx, seq, 0)
 	if err != nil {

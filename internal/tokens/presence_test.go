@@ -3,10 +3,10 @@ package tokens_test
 import (
 	"context"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/onbehalf/onbehalf/internal/clocktest"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/store/bolt"
 	"github.com/onbehalf/onbehalf/internal/tokens"
@@ -25,18 +25,16 @@ func TestPresence(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	var mu sync.Mutex
-	now := time.Now()
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	clock := clocktest.New(time.Now())
 	zc := zoom.New(zoom.Options{ClientID: "cid", ClientSecret: "csecret", OAuthURL: fake.URL, APIURL: fake.APIURL(), Timeout: 5 * time.Second})
-	m := &tokens.Manager{Store: st, Zoom: zc, Now: clock}
+	m := &tokens.Manager{Store: st, Zoom: zc, Now: clock.Now}
 	defer m.Close()
 	ctx := context.Background()
 	connect := func(user, scope string) string {
 		fake.AddUser(zoomtest.User{ID: user, AccountID: "acct_1"})
 		fake.SetScopes(user, scope)
 		at, rt := fake.IssueGrant(user)
-		c, _, err := st.Connect(ctx, onbehalf.Authorization{User: onbehalf.ZoomUser{ID: user}, Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: now.Add(time.Hour), Scope: scope}})
+		c, _, err := st.Connect(ctx, onbehalf.Authorization{User: onbehalf.ZoomUser{ID: user}, Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: clock.Now().Add(time.Hour), Scope: scope}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,9 +51,7 @@ func TestPresence(t *testing.T) {
 	if p := m.Presence(ctx, with); p.InMeeting {
 		t.Fatalf("cached answer expected, got %+v", p)
 	}
-	mu.Lock()
-	now = now.Add(tokens.PresenceTTL)
-	mu.Unlock()
+	clock.Advance(tokens.PresenceTTL)
 	if in, known := m.InMeeting(ctx, with); !in || !known {
 		t.Fatalf("in the meeting: %v %v", in, known)
 	}

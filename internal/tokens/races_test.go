@@ -203,8 +203,8 @@ func TestDiskFullKeepsRotatedPair(t *testing.T) {
 		t.Fatalf("second mint: %v, refreshes %d", err, e.fake.RefreshCalls())
 	}
 	// The access token dies: no refresh may start while writes fail.
-	e.advance(2 * time.Hour)
-	e.fake.SetClock(e.clock)
+	e.clk.Advance(2 * time.Hour)
+	e.fake.SetClock(e.clk.Now)
 	_, err = e.mgr.Mint(ctx, e.connID, onbehalf.KindOBF, meeting)
 	if onbehalf.ErrorCode(err) != onbehalf.EUNAVAILABLE || e.fake.RefreshCalls() != 1 {
 		t.Fatalf("mint with a dead token and a full disk: %v (refreshes %d), want EUNAVAILABLE and no refresh", err, e.fake.RefreshCalls())

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onbehalf/onbehalf/internal/clocktest"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/store/bolt"
 	"github.com/onbehalf/onbehalf/internal/tokens"
@@ -26,27 +27,14 @@ type env struct {
 	path   string
 	mgr    *tokens.Manager
 	connID string
-	now    time.Time
-	mu     sync.Mutex
-}
-
-func (e *env) clock() time.Time {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.now
-}
-
-func (e *env) advance(d time.Duration) {
-	e.mu.Lock()
-	e.now = e.now.Add(d)
-	e.mu.Unlock()
+	clk    *clocktest.Clock
 }
 
 // newEnv starts a fake Zoom, a store on a temp file and a manager, with one
 // connection for the fake's default user.
 func newEnv(t *testing.T, timeout time.Duration) *env {
 	t.Helper()
-	e := &env{fake: zoomtest.New("cid", "csecret"), path: filepath.Join(t.TempDir(), "t.db"), now: time.Now(), wait: timeout}
+	e := &env{fake: zoomtest.New("cid", "csecret"), path: filepath.Join(t.TempDir(), "t.db"), clk: clocktest.New(time.Now()), wait: timeout}
 	t.Cleanup(e.fake.Close)
 	e.zoom = zoom.New(zoom.Options{ClientID: "cid", ClientSecret: "csecret", OAuthURL: e.fake.URL, APIURL: e.fake.APIURL(), Timeout: timeout})
 	e.open(t)
@@ -62,7 +50,7 @@ func (e *env) connect(t *testing.T) *onbehalf.Connection {
 	at, rt := e.fake.IssueGrant(zoomtest.DefaultUserID)
 	c, _, err := e.mgr.Connect(context.Background(), onbehalf.Authorization{
 		User:  onbehalf.ZoomUser{ID: zoomtest.DefaultUserID, Email: "d@example.com"},
-		Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: e.clock().Add(zoomtest.DefaultAccessTTL), Scope: zoomtest.Scope},
+		Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: e.clk.Now().Add(zoomtest.DefaultAccessTTL), Scope: zoomtest.Scope},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +65,7 @@ func (e *env) open(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.store = st
-	e.mgr = &tokens.Manager{Store: st, Zoom: e.zoom, Revoker: e.zoom, Now: e.clock, Wait: e.wait, Logger: logger(t)}
+	e.mgr = &tokens.Manager{Store: st, Zoom: e.zoom, Revoker: e.zoom, Now: e.clk.Now, Wait: e.wait, Logger: logger(t)}
 	mgr := e.mgr
 	t.Cleanup(func() { mgr.Close(); st.Close() })
 }
@@ -98,14 +86,14 @@ func TestMintWarmTokenNoRefresh(t *testing.T) {
 
 func TestRefreshWhenExpiringWithinMargin(t *testing.T) {
 	e := newEnv(t, 5*time.Second)
-	e.advance(54 * time.Minute) // ~6 min left: no refresh yet
+	e.clk.Advance(54 * time.Minute) // ~6 min left: no refresh yet
 	if _, err := e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting); err != nil {
 		t.Fatal(err)
 	}
 	if n := e.fake.RefreshCalls(); n != 0 {
 		t.Fatalf("refresh calls = %d with 6 minutes left", n)
 	}
-	e.advance(2 * time.Minute) // ~4 min left: refresh first
+	e.clk.Advance(2 * time.Minute) // ~4 min left: refresh first
 	if _, err := e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting); err != nil {
 		t.Fatal(err)
 	}
@@ -282,16 +270,16 @@ func TestKeepAliveSkipsRecentlyRefreshed(t *testing.T) {
 	ctx := context.Background()
 	// The connection was made just now; even if Zoom's tokens lived
 	// shorter than the keep-alive margin, it is not refreshed yet.
-	if ok, err := e.mgr.RefreshIfExpiring(ctx, e.connID, e.clock().Add(2*time.Hour)); ok || err != nil || e.fake.RefreshCalls() != 0 {
+	if ok, err := e.mgr.RefreshIfExpiring(ctx, e.connID, e.clk.Now().Add(2*time.Hour)); ok || err != nil || e.fake.RefreshCalls() != 0 {
 		t.Fatalf("refreshed a fresh connection: %v %v", ok, err)
 	}
-	e.advance(tokens.KeepAliveMinInterval + time.Minute)
-	if ok, err := e.mgr.RefreshIfExpiring(ctx, e.connID, e.clock().Add(2*time.Hour)); !ok || err != nil || e.fake.RefreshCalls() != 1 {
+	e.clk.Advance(tokens.KeepAliveMinInterval + time.Minute)
+	if ok, err := e.mgr.RefreshIfExpiring(ctx, e.connID, e.clk.Now().Add(2*time.Hour)); !ok || err != nil || e.fake.RefreshCalls() != 1 {
 		t.Fatalf("not refreshed after the interval: %v %v", ok, err)
 	}
 	// Not due: nothing happens.
-	e.advance(tokens.KeepAliveMinInterval + time.Minute)
-	if ok, _ := e.mgr.RefreshIfExpiring(ctx, e.connID, e.clock()); ok || e.fake.RefreshCalls() != 1 {
+	e.clk.Advance(tokens.KeepAliveMinInterval + time.Minute)
+	if ok, _ := e.mgr.RefreshIfExpiring(ctx, e.connID, e.clk.Now()); ok || e.fake.RefreshCalls() != 1 {
 		t.Fatal("refreshed a connection that is not due")
 	}
 }

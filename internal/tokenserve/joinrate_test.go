@@ -24,10 +24,10 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/onbehalf/onbehalf/internal/clocktest"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/store/bolt"
 	"github.com/onbehalf/onbehalf/internal/tokens"
@@ -91,24 +91,6 @@ func mins(r *rand.Rand, lo, hi int) time.Duration {
 	return time.Duration(lo)*time.Minute + time.Duration(r.Int64N(int64(hi-lo)*int64(time.Minute)))
 }
 
-// vclock is the simulation's clock.
-type vclock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *vclock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *vclock) set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
 // simResult sums a variant's meetings.
 type simResult struct {
 	joined  int
@@ -128,10 +110,10 @@ func TestJoinRate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	clock := &vclock{t: time.Now().UTC()}
-	base := clock.now()
+	clock := clocktest.New(time.Now().UTC()) // the simulation's clock
+	base := clock.Now()
 	zc := zoom.New(zoom.Options{ClientID: "cid", ClientSecret: "csecret", OAuthURL: fake.URL, APIURL: fake.APIURL(), Timeout: 10 * time.Second})
-	mgr := &tokens.Manager{Store: st, Zoom: zc, Now: clock.now}
+	mgr := &tokens.Manager{Store: st, Zoom: zc, Now: clock.Now}
 	defer mgr.Close()
 	ctx := context.Background()
 
@@ -177,7 +159,7 @@ func TestJoinRate(t *testing.T) {
 						}
 						ids[i], users[i] = c.ID, u
 					}
-					o := tokenserve.Options{Signer: signer, Minter: mgr, Now: clock.now}
+					o := tokenserve.Options{Signer: signer, Minter: mgr, Now: clock.Now}
 					if v.presence {
 						o.Presence = mgr
 					}
@@ -223,7 +205,7 @@ type meetingResult struct {
 // simulate runs one meeting in simStep steps: people come and go, the bot
 // fetches (or tries its list) and Zoom admits it or not.
 func simulate(t *testing.T, fake *zoomtest.Server, srv *tokenserve.Server, p onbehalf.Platform, list bool, url, meetingID string,
-	people [3]person, users [3]string, clock *vclock, base time.Time) meetingResult {
+	people [3]person, users [3]string, clock *clocktest.Clock, base time.Time) meetingResult {
 	t.Helper()
 	var res meetingResult
 	var tokens []string // a list platform's tokens, fetched once
@@ -231,7 +213,7 @@ func simulate(t *testing.T, fake *zoomtest.Server, srv *tokenserve.Server, p onb
 	retries := 0
 	inWith := "" // the user whose token let the bot in
 	for el := time.Duration(0); el < simMeeting; el += simStep {
-		clock.set(base.Add(el))
+		clock.Set(base.Add(el))
 		for i, pp := range people {
 			if pp.arrive >= 0 && el >= pp.arrive && el < pp.leave {
 				fake.JoinMeeting(meetingID, users[i])

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onbehalf/onbehalf/internal/clocktest"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/tokenurl"
 )
@@ -17,7 +18,7 @@ var cands = []string{conn, "U2Vjb25kQ29ubmVjdGlvbg", "VGhpcmRDb25uZWN0aW9u"}
 // specification: the version 3 fields with the candidate count and each
 // candidate after the kinds, then the teammate flag.
 func TestVersion4Signature(t *testing.T) {
-	c := &clock{start}
+	c := clocktest.New(start)
 	s := newSigner(c)
 	obf := []onbehalf.TokenKind{onbehalf.KindOBF}
 	for _, team := range []bool{false, true} {
@@ -37,7 +38,7 @@ func TestVersion4Signature(t *testing.T) {
 // TestVersion3UnchangedForOne: a URL of one connection is the version 3
 // URL it always was (no also=), whether or not the list is given.
 func TestVersion3UnchangedForOne(t *testing.T) {
-	c := &clock{start}
+	c := clocktest.New(start)
 	s := newSigner(c)
 	obf := []onbehalf.TokenKind{onbehalf.KindOBF}
 	a := s.URL("https://x", "/p", tokenurl.Params{Platform: plat, Kinds: obf, ConnID: conn, MeetingID: meeting})
@@ -54,7 +55,7 @@ func TestVersion3UnchangedForOne(t *testing.T) {
 // TestVersion4Tampering: every change to the list (order, one more, one
 // fewer, the teammate flag, moving it to version 3) breaks the signature.
 func TestVersion4Tampering(t *testing.T) {
-	c := &clock{start}
+	c := clocktest.New(start)
 	s := newSigner(c)
 	v := s.Sign(tokenurl.Params{Platform: plat, Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: conn, MeetingID: meeting, Candidates: cands})
 	edits := map[string]func(url.Values){
@@ -86,7 +87,7 @@ func TestVersion4Tampering(t *testing.T) {
 // TestVersion4TooMany: a list longer than MaxCandidates is never signed
 // and never verified.
 func TestVersion4TooMany(t *testing.T) {
-	c := &clock{start}
+	c := clocktest.New(start)
 	s := newSigner(c)
 	many := []string{conn}
 	for len(many) <= onbehalf.MaxCandidates {

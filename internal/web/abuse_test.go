@@ -52,7 +52,7 @@ func TestRateLimitPerIP(t *testing.T) {
 	if code, _, _ := call(t, u, xff("203.0.113.8")); code != 200 {
 		t.Fatalf("other client: %d", code)
 	}
-	clk.Add(20 * time.Second)
+	clk.Advance(20 * time.Second)
 	if code, _, _ := call(t, u, xff("203.0.113.7")); code != 200 {
 		t.Fatalf("after Retry-After: %d", code)
 	}
@@ -85,7 +85,7 @@ func TestRateLimitPerConnection(t *testing.T) {
 	if code, _, _ := call(t, plainURL(u), nil); code != 429 {
 		t.Fatalf("plain URL: %d", code)
 	}
-	clk.Add(30 * time.Second)
+	clk.Advance(30 * time.Second)
 	if code, _, _ := call(t, plainURL(u), nil); code != 200 {
 		t.Fatalf("after Retry-After: %d", code)
 	}
@@ -122,7 +122,7 @@ func TestFailedAuthorizationsGet429(t *testing.T) {
 		}
 	}
 	// Refill: one more 401 per second.
-	clk.Add(time.Second)
+	clk.Advance(time.Second)
 	if code, _, _ := call(t, bad[1], nil); code != 401 {
 		t.Fatalf("after 1 s: %d", code)
 	}

@@ -96,7 +96,7 @@ func TestCallbackStatusTable(t *testing.T) {
 	}
 	for _, r := range rows {
 		t.Run(r.name, func(t *testing.T) {
-			clk.Add(time.Minute) // refills the failed-authorization budget
+			clk.Advance(time.Minute) // refills the failed-authorization budget
 			if r.setup != nil {
 				r.setup()
 			}
@@ -138,11 +138,11 @@ func TestSignedURLExpires(t *testing.T) {
 	if d := time.Unix(exp, 0).Sub(clk.Now()); d <= 2*time.Hour-time.Second || d > 2*time.Hour {
 		t.Fatalf("exp is %s away, want TOKEN_URL_TTL", d)
 	}
-	clk.Add(time.Unix(exp, 0).Sub(clk.Now()) - time.Millisecond)
+	clk.Advance(time.Unix(exp, 0).Sub(clk.Now()) - time.Millisecond)
 	if resp := get(t, http.DefaultClient, u); resp.StatusCode != 200 {
 		t.Fatalf("just before exp: %d %s", resp.StatusCode, body(resp))
 	}
-	clk.Add(time.Millisecond)
+	clk.Advance(time.Millisecond)
 	resp := get(t, http.DefaultClient, u)
 	if got := body(resp); resp.StatusCode != 401 || !strings.Contains(got, "token URL expired") {
 		t.Fatalf("at exp: %d %q", resp.StatusCode, got)

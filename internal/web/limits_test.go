@@ -30,7 +30,7 @@ func TestBotsPerHour(t *testing.T) {
 		if resp, page := e.launch(t, b, "https://zoom.us/j/"+meeting, nil); resp.StatusCode != 200 || resp.Request.URL.Query().Get("created") == "" {
 			t.Fatalf("bot %d: %d %s", i, resp.StatusCode, clip(page))
 		}
-		clk.Add(10 * time.Minute)
+		clk.Advance(10 * time.Minute)
 	}
 	resp, page := e.launch(t, b, "https://zoom.us/j/"+meeting, nil)
 	next := first.Add(time.Hour).UTC().Format("15:04")
@@ -46,11 +46,11 @@ func TestBotsPerHour(t *testing.T) {
 		t.Fatalf("launch service: %v", err)
 	}
 	// The first bot leaves the window, but the API's bot counts in it.
-	clk.Add(30*time.Minute + time.Second)
+	clk.Advance(30*time.Minute + time.Second)
 	if resp, page := e.launch(t, b, "https://zoom.us/j/"+meeting, nil); resp.StatusCode != 429 || !strings.Contains(page, "(in 10 minutes)") {
 		t.Fatalf("an hour after the first: %d %s", resp.StatusCode, clip(page))
 	}
-	clk.Add(10 * time.Minute)
+	clk.Advance(10 * time.Minute)
 	if resp, page := e.launch(t, b, "https://zoom.us/j/"+meeting, nil); resp.StatusCode != 200 {
 		t.Fatalf("once the second left the window: %d %s", resp.StatusCode, clip(page))
 	}

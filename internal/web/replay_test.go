@@ -4,10 +4,10 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/onbehalf/onbehalf/internal/clocktest"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
 )
@@ -19,28 +19,13 @@ func deauthEvent(at time.Time) []byte {
 		`","client_id":"cid","deauthorization_time":"` + at.UTC().Format("2006-01-02T15:04:05.000Z") + `"}}`)
 }
 
-// testClock is a clock the test moves.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *testClock) Advance(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	return c.now
-}
-
 // TestZoomDeauthorizationReplayed: the real handler, the real store and
 // the fake Zoom. A deauthorization delivered twice changes nothing the
 // second time, even after the user connected again; the same event signed
 // afresh (what a late Zoom retry looks like) is older than the new grant
 // and keeps the connection, with its ID and its token URLs.
 func TestZoomDeauthorizationReplayed(t *testing.T) {
-	clock := &testClock{now: time.Now().Truncate(time.Millisecond)}
+	clock := clocktest.New(time.Now().Truncate(time.Millisecond))
 	e := newEnv(t, envOpts{webhookSecret: webhookSecret, now: clock.Now})
 	first := e.tokenURL(t)
 	before := e.connID(t)

@@ -10,10 +10,10 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/onbehalf/onbehalf/internal/clocktest"
 	"github.com/onbehalf/onbehalf/internal/logtest"
 
 	"github.com/onbehalf/onbehalf/internal/bots"
@@ -68,28 +68,9 @@ type envOpts struct {
 	opts func(*web.Options)
 }
 
-// fakeClock is a settable clock, safe for concurrent use; pass its Now as
-// envOpts.now.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock { return &fakeClock{t: time.Now()} }
-
-// Now returns the clock's time.
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Add moves the clock forward.
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock returns a clock that starts at the real time and then moves
+// only when told; pass its Now as envOpts.now.
+func newClock() *clocktest.Clock { return clocktest.New(time.Now()) }
 
 func newEnv(t *testing.T, o envOpts) *testEnv {
 	t.Helper()

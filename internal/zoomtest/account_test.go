@@ -4,9 +4,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/onbehalf/onbehalf/internal/clocktest"
 )
 
 const (
@@ -42,9 +43,8 @@ func accountServer(t *testing.T) *Server {
 
 func TestAccountGrant(t *testing.T) {
 	s := accountServer(t)
-	now := time.Now()
-	var mu sync.Mutex
-	s.SetClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	clock := clocktest.New(time.Now())
+	s.SetClock(clock.Now)
 
 	status, body := accountGrantReq(t, s, s2sID, s2sSecret, s2sAccount, false)
 	at1, _ := body["access_token"].(string)
@@ -92,9 +92,7 @@ func TestAccountGrant(t *testing.T) {
 	}
 
 	// Account tokens expire by the fake's clock.
-	mu.Lock()
-	now = now.Add(DefaultAccessTTL)
-	mu.Unlock()
+	clock.Advance(DefaultAccessTTL)
 	if status, body := get(t, s, "/users/zu_ann/token?type=zak", at1); status != 401 || body["code"] != 124.0 {
 		t.Fatalf("expired account token: %d %v", status, body)
 	}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/onbehalf/onbehalf/internal/clocktest"
 )
 
 const (
@@ -265,10 +267,10 @@ func TestInvalidateAccessAndExpiry(t *testing.T) {
 		t.Fatalf("refresh after InvalidateAccess: %d", status)
 	}
 
-	now := time.Now()
-	s.SetClock(func() time.Time { return now })
+	clock := clocktest.New(time.Now())
+	s.SetClock(clock.Now)
 	at, _ = s.IssueGrant(DefaultUserID)
-	now = now.Add(DefaultAccessTTL)
+	clock.Advance(DefaultAccessTTL)
 	if status, _ := get(t, s, "/users/me", at); status != 401 {
 		t.Fatalf("expired: %d", status)
 	}

@@ -9,6 +9,7 @@
 package attendee
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -133,9 +134,7 @@ func New(c Config, deps platform.Deps) (*Adapter, error) {
 	if strings.TrimSpace(c.APIKey) == "" {
 		return nil, errors.New(VarAPIKey + " is not set")
 	}
-	if c.BaseURL == "" {
-		c.BaseURL = DefaultAPIURL
-	}
+	c.BaseURL = cmp.Or(c.BaseURL, DefaultAPIURL)
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
 	}

@@ -4,10 +4,10 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/onbehalf/onbehalf/internal/clocktest"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
 	"github.com/onbehalf/onbehalf/internal/platform/attendee"
@@ -21,31 +21,11 @@ const apiKey = "attendee-test-key-0123456789abcdef"
 // secret is a project webhook secret as Attendee's dashboard shows it.
 const secret = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // setup is an adapter configured against a fake Attendee.
 type setup struct {
 	a     *attendee.Adapter
 	fake  *attendeedemo.Fake
-	clock *clock
+	clock *clocktest.Clock
 }
 
 // newSetup starts a fake with o and an adapter for it with c (its API
@@ -68,7 +48,7 @@ func newSetup(t *testing.T, o attendeedemo.Options, c attendee.Config) *setup {
 	if c.BaseURL == "" {
 		c.BaseURL = fake.URL()
 	}
-	clk := newClock()
+	clk := clocktest.New(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
 	a, err := attendee.New(c, platform.Deps{HTTP: &http.Client{}, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)

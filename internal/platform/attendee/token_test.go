@@ -187,7 +187,7 @@ func TestReplayBound(t *testing.T) {
 		if err := try("bot_a", true); err != nil {
 			t.Fatalf("serve %d: %v", i+1, err)
 		}
-		s.clock.Add(time.Minute) // a pod restart takes at least a minute
+		s.clock.Advance(time.Minute) // a pod restart takes at least a minute
 	}
 	err := try("bot_a", true)
 	if onbehalf.ErrorCode(err) != onbehalf.EUNAUTHORIZED || !strings.Contains(onbehalf.ErrorMessage(err), "already served 5 times") {
@@ -203,7 +203,7 @@ func TestReplayBound(t *testing.T) {
 	if err := try("bot_b", true); err != nil {
 		t.Fatalf("another bot: %v", err)
 	}
-	s.clock.Add(31 * time.Minute)
+	s.clock.Advance(31 * time.Minute)
 	if err := try("bot_b", true); onbehalf.ErrorCode(err) != onbehalf.EUNAUTHORIZED || !strings.Contains(onbehalf.ErrorMessage(err), "first served") {
 		t.Fatalf("after the window: %v", err)
 	}

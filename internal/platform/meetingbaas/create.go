@@ -1,6 +1,7 @@
 package meetingbaas
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -57,9 +58,7 @@ func (a *Adapter) CreateBot(ctx context.Context, req onbehalf.BotRequest) (*onbe
 		return nil, err
 	}
 	name := req.BotName
-	if name == "" {
-		name = DefaultBotName
-	}
+	name = cmp.Or(name, DefaultBotName)
 	body := map[string]any{"meeting_url": req.Meeting.URL, "bot_name": name, "zoom_config": zoom}
 	protected := []string{"meeting_url", "bot_name", "zoom_config.obf_token_url", "zoom_config.zak_token_url"}
 	if req.BotID != "" {

@@ -10,6 +10,7 @@
 package meetingbaas
 
 import (
+	"cmp"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -143,9 +144,7 @@ func New(c Config, deps platform.Deps) (*Adapter, error) {
 	if c.APIKey == "" {
 		return nil, errors.New(VarAPIKey + " is not set")
 	}
-	if c.BaseURL == "" {
-		c.BaseURL = DefaultAPIURL
-	}
+	c.BaseURL = cmp.Or(c.BaseURL, DefaultAPIURL)
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
 	}

@@ -13,6 +13,7 @@
 package meetstream
 
 import (
+	"cmp"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -153,9 +154,7 @@ func New(c Config, deps platform.Deps) (*Adapter, error) {
 	if strings.TrimSpace(c.APIKey) == "" {
 		return nil, errors.New(VarAPIKey + " is not set")
 	}
-	if c.BaseURL == "" {
-		c.BaseURL = DefaultAPIURL
-	}
+	c.BaseURL = cmp.Or(c.BaseURL, DefaultAPIURL)
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
 	}

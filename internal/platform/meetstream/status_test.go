@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onbehalf/onbehalf/internal/clocktest"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
 	"github.com/onbehalf/onbehalf/internal/platform/meetstream/meetstreamdemo"
@@ -285,13 +286,11 @@ func TestFakeStatusWebhooks(t *testing.T) {
 // undatedReplayWindow and only then forgotten; dated, it is refused until
 // it is too old anyway.
 func TestStatusWebhookReplay(t *testing.T) {
-	var mu sync.Mutex
-	clock := now
-	a, err := New(Config{APIKey: testKey, SigningSecret: testSigning}, platform.Deps{Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }})
+	clock := clocktest.New(now)
+	a, err := New(Config{APIKey: testKey, SigningSecret: testSigning}, platform.Deps{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	advance := func(d time.Duration) { mu.Lock(); clock = clock.Add(d); mu.Unlock() }
 	verify := func(body string) error { return a.VerifyStatusWebhook(signed(testSigning, body), []byte(body)) }
 	undated := `{"bot_event": "bot.done", "bot_id": "b"}`
 	dated := `{"bot_event": "bot.done", "bot_id": "b", "timestamp": "` + now.Format(time.RFC3339) + `"}`
@@ -303,14 +302,14 @@ func TestStatusWebhookReplay(t *testing.T) {
 			t.Fatalf("replay: %v, want EUNAUTHORIZED saying delivered before", err)
 		}
 	}
-	advance(maxWebhookAge + time.Second)
+	clock.Advance(maxWebhookAge + time.Second)
 	if err := verify(dated); onbehalf.ErrorCode(err) != onbehalf.EUNAUTHORIZED || !strings.Contains(onbehalf.ErrorMessage(err), "too old") {
 		t.Fatalf("dated replay past its age: %v", err)
 	}
 	if err := verify(undated); err == nil {
 		t.Fatal("undated replay accepted within the window")
 	}
-	advance(undatedReplayWindow)
+	clock.Advance(undatedReplayWindow)
 	if err := verify(undated); err != nil {
 		t.Fatalf("undated body after the window: %v (the window is its only bound)", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onbehalf/onbehalf/internal/clocktest"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/seal"
 	"github.com/onbehalf/onbehalf/internal/store/bolt"
@@ -43,7 +44,7 @@ type source struct {
 // (one refreshed, one disconnected, one with an external user and
 // metadata), a bot with a timeline, events delivered, failed and pending,
 // pruned ones, an API key, connect links, secrets and a setting.
-func fill(t *testing.T, clk *storetest.Clock) source {
+func fill(t *testing.T, clk *clocktest.Clock) source {
 	t.Helper()
 	src := source{path: filepath.Join(t.TempDir(), "data", "onbehalf.db")}
 	st, err := bolt.Open(src.path, bolt.Options{Now: clk.Now, DeliverEvents: true, ReserveBytes: bolt.NoReserve, Logger: quiet})
@@ -151,7 +152,7 @@ func fileSum(t *testing.T, path string) (string, time.Time) {
 }
 
 // openTarget opens a PostgreSQL store on a fresh schema, with its own key.
-func openTarget(t *testing.T, clk *storetest.Clock) (*postgres.Store, string) {
+func openTarget(t *testing.T, clk *clocktest.Clock) (*postgres.Store, string) {
 	t.Helper()
 	u, _ := pgtest.Schema(t)
 	key, _ := seal.NewKey()
@@ -208,7 +209,7 @@ func TestCopyEverything(t *testing.T) {
 
 // checkCopy reads everything back through the PostgreSQL store's public
 // API.
-func checkCopy(t *testing.T, clk *storetest.Clock, src source, to *postgres.Store) {
+func checkCopy(t *testing.T, clk *clocktest.Clock, src source, to *postgres.Store) {
 	t.Helper()
 	for _, want := range []*onbehalf.Connection{src.live, src.gone, src.moved} {
 		got, err := to.Connection(ctx, want.ID)

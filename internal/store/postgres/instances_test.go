@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onbehalf/onbehalf/internal/clocktest"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/store/postgres/pgtest"
 	"github.com/onbehalf/onbehalf/internal/store/storetest"
@@ -17,7 +18,7 @@ import (
 // handle with its own pool, cache and owner, on one schema and one clock.
 
 // instances opens n handles on one fresh schema.
-func instances(t *testing.T, n int, clk *storetest.Clock, opts Options) []*Store {
+func instances(t *testing.T, n int, clk *clocktest.Clock, opts Options) []*Store {
 	t.Helper()
 	u, _ := pgtest.Schema(t)
 	opts.Now = clk.Now
@@ -29,7 +30,7 @@ func instances(t *testing.T, n int, clk *storetest.Clock, opts Options) []*Store
 }
 
 // grantOf is a grant of Zoom user zu with pair n, valid for an hour.
-func grantOf(clk *storetest.Clock, zu, n string) onbehalf.Authorization {
+func grantOf(clk *clocktest.Clock, zu, n string) onbehalf.Authorization {
 	return onbehalf.Authorization{User: onbehalf.ZoomUser{ID: zu, Email: zu + "@example.com"},
 		Token: onbehalf.Token{AccessToken: "zat_" + n, RefreshToken: "zrt_" + n, Expiry: clk.Now().Add(time.Hour)}}
 }
@@ -260,7 +261,7 @@ func TestKeepAliveCycleAcrossInstances(t *testing.T) {
 }
 
 // importDue stores n connections expiring one a second from now.
-func importDue(t *testing.T, s *Store, clk *storetest.Clock, n int) {
+func importDue(t *testing.T, s *Store, clk *clocktest.Clock, n int) {
 	t.Helper()
 	items := make([]onbehalf.Authorization, n)
 	for i := range items {

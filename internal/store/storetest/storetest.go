@@ -25,10 +25,10 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/onbehalf/onbehalf/internal/clocktest"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
 
@@ -40,7 +40,7 @@ type Harness struct {
 	Store onbehalf.Store
 	// Clock is the clock the store reads for every time it records or
 	// compares (refresh lease expiry included); the suite moves it.
-	Clock *Clock
+	Clock *clocktest.Clock
 	// FailWrites makes every later write of Store fail as if the database
 	// had answered err, until it is called with nil. The suite passes
 	// syscall.ENOSPC (disk full), syscall.EROFS (read-only) and syscall.EIO;
@@ -130,39 +130,11 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) *Harness) {
 	}
 }
 
-// Clock is a clock the suite controls. It starts at a fixed time with no
-// sub-microsecond part, so that a store keeping microseconds (PostgreSQL)
-// gives back the times it was given.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// NewClock returns a clock at 2026-12-01 09:00 UTC.
-func NewClock() *Clock {
-	return &Clock{now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
-}
-
-// Now returns the clock's time; pass it as the store's clock.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d and returns the new time.
-func (c *Clock) Advance(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	return c.now
-}
-
-// Set moves the clock to t.
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
+// NewClock returns the suite's clock, at 2026-12-01 09:00 UTC: a fixed
+// time with no sub-microsecond part, so that a store keeping microseconds
+// (PostgreSQL) gives back the times it was given.
+func NewClock() *clocktest.Clock {
+	return clocktest.New(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 }
 
 var ctx = context.Background()

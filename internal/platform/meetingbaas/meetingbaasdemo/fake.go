@@ -10,6 +10,7 @@
 package meetingbaasdemo
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -83,9 +84,7 @@ type bot struct {
 
 // New starts a fake; Close stops it.
 func New(o Options) (*Fake, error) {
-	if o.BotIDParam == "" {
-		o.BotIDParam = ParamBotID
-	}
+	o.BotIDParam = cmp.Or(o.BotIDParam, ParamBotID)
 	if o.BotIDParam != ParamBotID && o.BotIDParam != ParamBotUUID {
 		return nil, fmt.Errorf("meetingbaasdemo: BotIDParam %q: want %s or %s", o.BotIDParam, ParamBotID, ParamBotUUID)
 	}

@@ -8,6 +8,7 @@ package recalldemo
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
@@ -75,9 +76,7 @@ var _ platformdemo.Fake = (*Fake)(nil)
 
 // New starts a fake Recall.ai; Close stops it.
 func New(o Options) *Fake {
-	if o.Region == "" {
-		o.Region = "us-east-1"
-	}
+	o.Region = cmp.Or(o.Region, "us-east-1")
 	if o.Client == nil {
 		o.Client = &http.Client{Timeout: 30 * time.Second}
 	}
