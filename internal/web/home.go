@@ -86,6 +86,7 @@ func (s *Server) botViews(c *gin.Context, conn *onbehalf.Connection) []botView {
 		s.logError(c, "listing bots failed", err)
 		return nil
 	}
+	list = withRelays(c.Request.Context(), s.opts.Store, list) // relayview.go
 	vc := s.viewContext()
 	vc.connDead = !conn.Connected()
 	vc.conn, vc.now = conn, s.now()

@@ -1,0 +1,91 @@
+package web
+
+import (
+	"context"
+
+	"github.com/onbehalf/onbehalf/internal/onbehalf"
+)
+
+// Relays on the person's page. A bot relayed because the person whose
+// token let it in left is replaced by a bot for the next candidate, which
+// belongs to that candidate's connection: the sender's page follows the
+// links (Bot.RelayedTo) so that the sender still sees the bot that took
+// over, next to the one it replaced, each card saying where it came from
+// or went, by name.
+
+// withRelays returns list with the bots its bots were relayed to (and
+// those relayed on from them), each put just before the bot it replaced
+// (the list is newest first); bots already listed are not repeated.
+func withRelays(ctx context.Context, st Store, list []*onbehalf.Bot) []*onbehalf.Bot {
+	seen := make(map[string]bool, len(list))
+	for _, b := range list {
+		seen[b.ID] = true
+	}
+	out := make([]*onbehalf.Bot, 0, len(list))
+	for _, b := range list {
+		var chain []*onbehalf.Bot
+		for id := b.RelayedTo; id != "" && !seen[id] && len(chain) < onbehalf.MaxRelays; {
+			nb, err := st.Bot(ctx, id)
+			if err != nil {
+				break
+			}
+			seen[id] = true
+			chain = append(chain, nb)
+			id = nb.RelayedTo
+		}
+		for i := len(chain) - 1; i >= 0; i-- { // the newest first
+			out = append(out, chain[i])
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// relayLinks fills a card's links to the bots it was relayed from and to,
+// and says so in its headline when it was relayed on.
+func relayLinks(v *botView, b *onbehalf.Bot, vc viewContext) {
+	v.RelayedFrom, v.RelayedTo = b.RelayedFrom, b.RelayedTo
+	if b.RelayedTo != "" {
+		v.Label = "Relayed"
+		v.Headline = "The person whose token let the bot in left, so a new bot took over" + forWhom(relayConnection(b), vc.names) + "."
+		v.Detail, v.Next = "", ""
+	}
+}
+
+// relayConnection is the connection the bot b was relayed to got, from
+// b's timeline ("" when unknown).
+func relayConnection(b *onbehalf.Bot) string {
+	for i := len(b.Timeline) - 1; i >= 0; i-- {
+		if e := b.Timeline[i]; e.Type == onbehalf.BotEventRelay && e.RelayBotID == b.RelayedTo {
+			return e.ConnectionID
+		}
+	}
+	return ""
+}
+
+// forWhom says on whose behalf a relayed bot went (" for Cleo"), "" when
+// the page does not know the connection.
+func forWhom(conn string, names map[string]string) string {
+	switch n := names[conn]; n {
+	case "":
+		return ""
+	case "your":
+		return " for you"
+	default:
+		return " for " + n[:len(n)-len("'s")]
+	}
+}
+
+// relayEntry renders a relay entry of b's timeline: where the bot went
+// or came from, with the person's name, never the IDs.
+func relayEntry(e onbehalf.BotEvent, b *onbehalf.Bot, names map[string]string) timelineView {
+	tv := timelineView{At: e.At, Label: "Relayed", Link: e.RelayBotID}
+	if e.RelayBotID == b.RelayedFrom {
+		tv.Text = "This bot took over from an earlier bot" + forWhom(e.ConnectionID, names) + ": the person whose token let that one in left the meeting. "
+		tv.LinkText = "See the earlier bot"
+		return tv
+	}
+	tv.Text = "The person whose token let this bot in left the meeting; Zoom removed the bot, so a new one was sent" + forWhom(e.ConnectionID, names) + ". "
+	tv.LinkText = "See the new bot"
+	return tv
+}
