@@ -213,6 +213,7 @@ var meetingTemplate = template.Must(template.New("meeting").Parse(`<!doctype htm
 {{if .Revoked}}<div class="flash" role="status">onbehalf's access to your Zoom account was removed, as if you removed the app in Zoom. The next bot's token request will fail and onbehalf will ask you to reconnect.</div>{{end}}
 <h1>Meeting {{.Spaced}}</h1>
 {{if .Present}}<p class="sub" id="presence">You are in the meeting{{if .Bots}}: your bot can be with you{{end}}.</p>
+{{else if .Mates}}<p class="sub" id="presence">You are not in this meeting; teammates are. With On-Behalf-Of tokens, a bot is in only while the person whose token let it in is: Zoom removes it when they leave.</p>
 {{else}}<p class="sub" id="presence">You are not in this meeting. With On-Behalf-Of tokens, a bot can only get in while you are in the meeting.</p>{{end}}
 <ul class="tiles">
 <li class="tile {{if .Present}}you{{else}}out{{end}}"><span class="name">{{.You}} (you)</span><span class="state">{{if .Present}}in the meeting · host{{else}}not joined{{end}}</span></li>

@@ -125,12 +125,12 @@ func TestDemoRelay(t *testing.T) {
 	p.WaitBots(`id="bot-` + second + `" data-status="in_call"`)
 	bots = p.WaitBots("Your bot is in the call, with Cleo (stays)'s token.")
 	old, nu := card(bots, first), card(bots, second)
-	for _, want := range []string{"The person whose token let the bot in left, so a new bot took over for Cleo (stays).", "See the new bot", "Ben (joins)&#39;s token"} {
+	for _, want := range []string{"Ben (joins), whose token let the bot in, left, so a new bot took over for Cleo (stays).", "See the new bot", "Ben (joins)&#39;s token"} {
 		if !strings.Contains(old, want) {
 			t.Errorf("the first bot's card lacks %q:\n%s", want, old)
 		}
 	}
-	for _, want := range []string{"Your bot is in the call, with Cleo (stays)&#39;s token.", `Took over from <a href="#bot-` + first + `">`, "See the earlier bot", "Cleo (stays)&#39;s token: first choice"} {
+	for _, want := range []string{"Your bot is in the call, with Cleo (stays)&#39;s token.", `Sent when <a href="#bot-` + first + `">an earlier bot</a> was removed`, "See the earlier bot", "Cleo (stays)&#39;s token: first choice"} {
 		if !strings.Contains(nu, want) {
 			t.Errorf("the relayed bot's card lacks %q:\n%s", want, nu)
 		}

@@ -99,9 +99,9 @@ func TestLaunchRelay(t *testing.T) {
 	}
 	for _, want := range []string{
 		`Relayed to <a href="#bot-` + nb.ID + `">the new bot</a>`,
-		`Took over from <a href="#bot-` + a.ID + `">an earlier bot</a>`,
+		`Sent when <a href="#bot-` + a.ID + `">an earlier bot</a> was removed`,
 		"Your bot is in the call, with Cat&#39;s token.",
-		"a new bot took over for Cat.",
+		"Bob, whose token let the bot in, left, so a new bot took over for Cat.",
 		"a new one was sent for Cat. <a href=\"#bot-" + nb.ID + `">See the new bot</a>`,
 		"This bot took over from an earlier bot for Cat",
 	} {

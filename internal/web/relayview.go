@@ -47,7 +47,11 @@ func relayLinks(v *botView, b *onbehalf.Bot, vc viewContext) {
 	v.RelayedFrom, v.RelayedTo = b.RelayedFrom, b.RelayedTo
 	if b.RelayedTo != "" {
 		v.Label = "Relayed"
-		v.Headline = "The person whose token let the bot in left, so a new bot took over" + forWhom(relayConnection(b), vc.names) + "."
+		who := "The person whose token let the bot in"
+		if n := inWith(b, vc.names); n != "" {
+			who = n + ", whose token let the bot in,"
+		}
+		v.Headline = who + " left, so a new bot took over" + forWhom(relayConnection(b), vc.names) + "."
 		v.Detail, v.Next = "", ""
 	}
 }
