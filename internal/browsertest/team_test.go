@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/onbehalf/onbehalf/internal/demo"
 	"github.com/onbehalf/onbehalf/internal/demotest"
 )
 
@@ -17,15 +18,7 @@ import (
 // says whose token each fetch got. Ben's own page is not the person's: the
 // person's page shows the teammates card with their yes or no.
 func TestDemoTeammatesInBrowser(t *testing.T) {
-	bctx := browser(t)
-	shots := screenshots(t)
-	d := demotest.Start(t, nil, pace)
-
-	a := open(t, bctx, "person", shots, 1280, 1000, false)
-	a.goTo(d.URL+"/", "#connect")
-	a.click("#connect", "button.allow")
-	a.click("button.allow", "#send")
-	a.waitText("#teammates", "Ben (joins)")
+	_, _, d, a := teamDemo(t)
 	if n := eval[int](a, `(function(){var b=document.querySelectorAll('#teammates input[name="teammate"]');b.forEach(function(e){e.checked=true});return b.length})()`); n != 3 {
 		a.fail("%d teammates offered, want Ada, Ben and Cleo", n)
 	}
@@ -59,15 +52,7 @@ func TestDemoTeammatesInBrowser(t *testing.T) {
 // removed, linked to the bot sent for Cleo, which is in the call with her
 // token, at 1280 and 390 px wide.
 func TestDemoRelayInBrowser(t *testing.T) {
-	bctx := browser(t)
-	shots := screenshots(t)
-	d := demotest.Start(t, nil, pace)
-
-	a := open(t, bctx, "person", shots, 1280, 1000, false)
-	a.goTo(d.URL+"/", "#connect")
-	a.click("#connect", "button.allow")
-	a.click("button.allow", "#send")
-	a.waitText("#teammates", "Cleo (stays)")
+	bctx, shots, d, a := teamDemo(t)
 	if !strings.Contains(a.text(), "if the person it joined for leaves, send a bot for the next one") {
 		a.fail("the launch form does not offer relay")
 	}
@@ -146,4 +131,19 @@ func (tb *tab) poll(what, url, expr string) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	tb.fail("waiting for %s", what)
+}
+
+// teamDemo starts the demo and a browser, and connects the person in a
+// 1280 px tab, which ends on the launch form offering the teammates.
+func teamDemo(t *testing.T) (bctx context.Context, shots string, d *demo.Demo, a *tab) {
+	t.Helper()
+	bctx = browser(t)
+	shots = screenshots(t)
+	d = demotest.Start(t, nil, pace)
+	a = open(t, bctx, "person", shots, 1280, 1000, false)
+	a.goTo(d.URL+"/", "#connect")
+	a.click("#connect", "button.allow")
+	a.click("button.allow", "#send")
+	a.waitText("#teammates", "Cleo (stays)")
+	return bctx, shots, d, a
 }
