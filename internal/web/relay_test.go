@@ -109,6 +109,14 @@ func TestLaunchRelay(t *testing.T) {
 			t.Errorf("Ann's page lacks %q", want)
 		}
 	}
+	// Cat's page lists the bot as Cat's connection's, saying who sent it.
+	frag = body(get(t, cat, e.srv.URL+"/launch/bots"))
+	for _, want := range []string{"A bot of Ann&#39;s is in the call with your token.", "A relay sent this bot with your token: Ann sent the bot it replaced"} {
+		if !strings.Contains(frag, want) {
+			t.Errorf("Cat's page lacks %q:\n%s", want, frag)
+		}
+	}
+	frag = body(get(t, ann, e.srv.URL+"/launch/bots"))
 	visible := regexp.MustCompile(`<[^>]*>`).ReplaceAllString(frag, " ")
 	for _, raw := range []string{catID, "Relayed to bot", "zoom_obf_user_left"} {
 		if strings.Contains(visible, raw) {

@@ -93,3 +93,44 @@ func relayEntry(e onbehalf.BotEvent, b *onbehalf.Bot, names map[string]string) t
 	tv.LinkText = "See the new bot"
 	return tv
 }
+
+// relayedFor names, by bot ID, the sender of the bots of list that a
+// relay sent for the page's person (conn) from someone else's bot: the
+// person did not send them, though they are the person's connection's.
+func relayedFor(ctx context.Context, st Store, conn *onbehalf.Connection, list []*onbehalf.Bot) map[string]string {
+	var out map[string]string
+	for _, b := range list {
+		if b.RelayedFrom == "" || b.ConnectionID != conn.ID {
+			continue
+		}
+		origin := b
+		for i := 0; origin.RelayedFrom != "" && i < onbehalf.MaxRelays; i++ {
+			prev, err := st.Bot(ctx, origin.RelayedFrom)
+			if err != nil {
+				break
+			}
+			origin = prev
+		}
+		if origin.ConnectionID == conn.ID {
+			continue
+		}
+		name := "a teammate"
+		if c, err := st.Connection(ctx, origin.ConnectionID); err == nil {
+			name = personName(c)
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[b.ID] = name
+	}
+	return out
+}
+
+// sentFor marks a card as a bot a relay sent with the person's token for
+// sender's bot.
+func sentFor(v *botView, sender string) {
+	v.SentBy = sender
+	if v.Status == onbehalf.BotInCall {
+		v.Headline = "A bot of " + sender + "'s is in the call with your token."
+	}
+}

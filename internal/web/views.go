@@ -48,6 +48,9 @@ type botView struct {
 	// RelayedFrom and RelayedTo are the IDs of the bots this one took over
 	// from and was relayed to ("" when none; relayview.go).
 	RelayedFrom, RelayedTo string
+	// SentBy names the person whose bot a relay replaced with this one,
+	// when that is not the page's person ("": none; relayview.go).
+	SentBy string
 }
 
 // timelineView is one timeline entry as a person reads it.
