@@ -95,6 +95,7 @@ func (s *Server) botViews(c *gin.Context, conn *onbehalf.Connection) []botView {
 	out := make([]botView, 0, len(list))
 	for _, b := range list {
 		v := newBotView(b, vc)
+		v.Watch = watch(b, conn, vc.now)
 		if who := sent[b.ID]; who != "" {
 			sentFor(&v, who)
 		}

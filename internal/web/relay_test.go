@@ -97,6 +97,11 @@ func TestLaunchRelay(t *testing.T) {
 	if iNew < 0 || iOld < 0 || iNew > iOld {
 		t.Fatalf("Ann's page does not list the new bot before the relayed one (%d, %d):\n%s", iNew, iOld, frag)
 	}
+	// The new bot's news goes to Cat's stream: Ann's page polls while it
+	// is in the call; the old one, relayed, needs no polling.
+	if !strings.Contains(frag, `id="bot-`+nb.ID+`" data-status="in_call" data-watch="1"`) || strings.Contains(frag, `id="bot-`+a.ID+`" data-status="done" data-watch`) {
+		t.Errorf("Ann's page does not poll for the relayed bot alone:\n%s", frag)
+	}
 	for _, want := range []string{
 		`Relayed to <a href="#bot-` + nb.ID + `">the new bot</a>`,
 		`Sent when <a href="#bot-` + a.ID + `">an earlier bot</a> was removed`,

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 )
@@ -133,4 +134,20 @@ func sentFor(v *botView, sender string) {
 	if v.Status == onbehalf.BotInCall {
 		v.Headline = "A bot of " + sender + "'s is in the call with your token."
 	}
+}
+
+// relayWatch is how long after a relay bot was removed because its person
+// left the page still expects the relay to show up.
+const relayWatch = time.Minute
+
+// watch reports whether the page should reload b's card by itself: b is
+// another connection's bot (a relay sent it) still on its way or in the
+// call, whose events reach that connection's stream and not the page's;
+// or b was just removed because its person left and its relay may not be
+// written yet.
+func watch(b *onbehalf.Bot, conn *onbehalf.Connection, now time.Time) bool {
+	if b.ConnectionID != conn.ID {
+		return !b.Status.Final()
+	}
+	return b.Relay && b.RelayedTo == "" && b.Failure == onbehalf.JoinUserLeft && now.Sub(b.UpdatedAt) < relayWatch
 }

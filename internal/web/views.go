@@ -48,6 +48,10 @@ type botView struct {
 	// RelayedFrom and RelayedTo are the IDs of the bots this one took over
 	// from and was relayed to ("" when none; relayview.go).
 	RelayedFrom, RelayedTo string
+	// Watch asks the page to reload the bots every few seconds: the bot's
+	// news does not reach the page's live stream (a relay sent it for
+	// another connection), or a relay may be on its way (relayview.go).
+	Watch bool
 	// SentBy names the person whose bot a relay replaced with this one,
 	// when that is not the page's person ("": none; relayview.go).
 	SentBy string
