@@ -92,7 +92,22 @@ func TestLaunchRelay(t *testing.T) {
 		}
 	}
 
+	// A bot without relay, in with Bob's token, removed when he left.
+	c := launch(url.Values{"meeting_url": {"https://zoom.us/j/" + meeting}, "teammate": {bobID}})
+	if err := e.store.RecordTokenFetches(ctx, []onbehalf.TokenFetch{{BotID: c.ID, ConnectionID: bobID, At: now, Kind: onbehalf.KindOBF, HTTPStatus: 200, Why: "next after " + annID}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.store.ApplyStatus(ctx, onbehalf.StatusReport{Platform: c.Platform, PlatformBotID: c.PlatformBotID, Status: onbehalf.BotDone, Code: "call_ended",
+		SubCode: "zoom_obf_user_left", Message: "the person you joined for left the meeting", Failure: onbehalf.JoinUserLeft, At: now}); err != nil {
+		t.Fatal(err)
+	}
+
 	frag := body(get(t, ann, e.srv.URL+"/launch/bots"))
+	card := frag[strings.Index(frag, `id="bot-`+c.ID+`"`):]
+	card = card[:strings.Index(card, "</li>\n<li")]
+	if !strings.Contains(card, "The bot left when Bob left: Zoom removes the bot when the person whose token let it in leaves.") || strings.Contains(card, `class="detail"`) {
+		t.Errorf("the card of a bot removed when Bob left:\n%s", card)
+	}
 	iNew, iOld := strings.Index(frag, `id="bot-`+nb.ID+`"`), strings.Index(frag, `id="bot-`+a.ID+`"`)
 	if iNew < 0 || iOld < 0 || iNew > iOld {
 		t.Fatalf("Ann's page does not list the new bot before the relayed one (%d, %d):\n%s", iNew, iOld, frag)
