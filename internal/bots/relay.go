@@ -116,7 +116,14 @@ func (s *Service) sendRelay(ctx context.Context, b *onbehalf.Bot, candidates []s
 	}
 	var last error
 	for i, conn := range candidates {
-		if _, _, err := s.connection(ctx, conn, b.Kinds); err != nil {
+		// A candidate other than the sender lends only its OBF token (all
+		// a teammate said yes to): never a ZAK that signs the bot in as
+		// them, nor a host join token.
+		kinds := b.Kinds
+		if conn != b.ConnectionID {
+			kinds = []onbehalf.TokenKind{onbehalf.KindOBF}
+		}
+		if _, _, err := s.connection(ctx, conn, kinds); err != nil {
 			last = err // disconnected, deleted, lacking a scope: the next one
 			continue
 		}
@@ -133,7 +140,7 @@ func (s *Service) sendRelay(ctx context.Context, b *onbehalf.Bot, candidates []s
 			rest = nil
 		}
 		nb, err := s.Launch(ctx, LaunchRequest{
-			Platform: b.Platform, ConnectionID: conn, ConnectionIDs: rest, MeetingURL: meetingURL, BotName: b.BotName, Kinds: b.Kinds, Relay: true,
+			Platform: b.Platform, ConnectionID: conn, ConnectionIDs: rest, MeetingURL: meetingURL, BotName: b.BotName, Kinds: kinds, Relay: true,
 			relayed: func(nb *onbehalf.Bot) {
 				nb.RelayedFrom = b.ID
 				nb.Timeline = append(nb.Timeline, onbehalf.BotEvent{At: nb.CreatedAt, Type: onbehalf.BotEventRelay, RelayBotID: b.ID, ConnectionID: conn,

@@ -256,3 +256,32 @@ func TestRelayAfterTheConnectionUsed(t *testing.T) {
 		t.Fatalf("relayed to %s with candidates %v; want %s then %s", nb.ConnectionID, nb.ConnectionIDs, e.conns[2], e.conns[0])
 	}
 }
+
+// A relay to a teammate lends only the teammate's OBF token: a bot sent
+// with the sender's ZAK and host join token is relayed with OBF alone.
+func TestRelayLendsOnlyTheOBFToken(t *testing.T) {
+	e := newRelayEnv(t)
+	e.svc.AllowZAK = true
+	ctx := context.Background()
+	b := &onbehalf.Bot{ID: "bot_kinds", Platform: "recall", PlatformBotID: "recall-kinds", ConnectionID: e.conns[0], ConnectionIDs: e.conns,
+		MeetingID: "85012345678", MeetingURL: "https://zoom.us/j/85012345678", BotName: "Notes",
+		Kinds: []onbehalf.TokenKind{onbehalf.KindOBF, onbehalf.KindZAK, onbehalf.KindJoin}, Relay: true, Status: onbehalf.BotInCall}
+	if err := e.st.CreateBot(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.ReceiveStatus(ctx, "recall", []onbehalf.StatusReport{userLeft(b, "evt_kinds")}, ""); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := e.st.Bot(ctx, b.ID)
+	nb, err := e.st.Bot(ctx, old.RelayedTo)
+	if err != nil {
+		t.Fatalf("not relayed: %v (%+v)", err, old.Timeline)
+	}
+	if len(nb.Kinds) != 1 || nb.Kinds[0] != onbehalf.KindOBF {
+		t.Fatalf("the bot relayed to a teammate gets %v", nb.Kinds)
+	}
+	created := e.fake.Created()
+	if urls := created[len(created)-1].TokenURLs; len(urls) != 1 || urls[onbehalf.KindOBF] == "" {
+		t.Fatalf("the platform got token URLs %v", urls)
+	}
+}

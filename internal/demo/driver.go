@@ -35,7 +35,10 @@ type driver struct {
 	// log gets what went wrong between a fake and the server.
 	log io.Writer
 
-	seen    map[string]bool
+	seen map[string]bool
+	// came are the meetings the teammates came to (team.go).
+	mu      sync.Mutex
+	came    map[string]bool
 	wg      sync.WaitGroup
 	stopped chan struct{}
 	once    sync.Once

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
@@ -43,6 +44,7 @@ func startFront(z *zoomtest.Server, m *meetings, app string) (*frontServer, erro
 	mux.Handle("POST /j/{id}/join", cop.Handler(http.HandlerFunc(p.join)))
 	mux.Handle("POST /j/{id}/leave", cop.Handler(http.HandlerFunc(p.leave)))
 	mux.Handle("POST /j/{id}/revoke", cop.Handler(http.HandlerFunc(p.revoke)))
+	mux.Handle("POST /j/{id}/leave/{user}", cop.Handler(http.HandlerFunc(p.teammateLeaves)))
 	f := &frontServer{url: "http://" + ln.Addr().String(), srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}}
 	go func() {
 		if err := f.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -76,6 +78,11 @@ func (p *meetingPage) show(w http.ResponseWriter, r *http.Request) {
 		ID: id, Spaced: spaced(id), Present: present, Bots: bots, You: demoUserName,
 		App: p.app, Refresh: p.meetings.pending(id), Revoked: r.URL.Query().Get("revoked") == "1",
 	}
+	for _, u := range teammates { // team.go
+		if p.zoom.InMeeting(id, u.ID) {
+			d.Mates = append(d.Mates, mateTile{ID: u.ID, Name: u.DisplayName, First: u.FirstName})
+		}
+	}
 	w.Header().Set("Content-Security-Policy", meetingCSP)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -96,6 +103,22 @@ func (p *meetingPage) leave(w http.ResponseWriter, r *http.Request) {
 		p.meetings.setPresent(id, false)
 		http.Redirect(w, r, "/j/"+id, http.StatusSeeOther)
 	}
+}
+
+// teammateLeaves serves POST /j/{id}/leave/{user}: a teammate leaves the
+// meeting (Zoom then removes a bot that got in with their token).
+func (p *meetingPage) teammateLeaves(w http.ResponseWriter, r *http.Request) {
+	id, ok := meetingID(w, r)
+	if !ok {
+		return
+	}
+	user := r.PathValue("user")
+	if !slices.ContainsFunc(teammates, func(u zoomtest.User) bool { return u.ID == user }) {
+		http.Error(w, "No such teammate in the demo.", http.StatusNotFound)
+		return
+	}
+	p.zoom.LeaveMeeting(id, user)
+	http.Redirect(w, r, "/j/"+id, http.StatusSeeOther)
 }
 
 // revoke serves POST /j/{id}/revoke: as if you removed the app in Zoom,
@@ -134,6 +157,13 @@ type meetingData struct {
 	Refresh bool
 	// Revoked says the app's access was just removed.
 	Revoked bool
+	// Mates are the demo's teammates in the meeting.
+	Mates []mateTile
+}
+
+// mateTile is a teammate in the meeting, with a button to make them leave.
+type mateTile struct {
+	ID, Name, First string
 }
 
 // meetingStyle is the meeting page's style sheet: a dark meeting window,
@@ -157,6 +187,7 @@ h1{font-size:1.2rem;margin:.4rem 0 .2rem;font-weight:600}
 button{font-size:1rem;padding:.65rem 1.3rem;border-radius:8px;border:0;cursor:pointer;font-weight:600}
 .join{background:#0b5cff;color:#fff}.leave{background:#e0352b;color:#fff}
 .back{color:#9cc0ff}
+.tile .small{margin-top:.5rem;font-size:.85rem;padding:.35rem .8rem;background:#3a3a44;color:#f2f3f5;font-weight:500}
 .panel{margin-top:2rem;border-top:1px solid #3a3a44;padding-top:1rem;color:#c3c6cf;font-size:.92rem}
 .panel h2{font-size:1rem;margin:0 0 .4rem;color:#f2f3f5}
 .panel button{background:#3a3a44;color:#f2f3f5;font-weight:500;font-size:.92rem}
@@ -182,10 +213,12 @@ var meetingTemplate = template.Must(template.New("meeting").Parse(`<!doctype htm
 {{if .Revoked}}<div class="flash" role="status">onbehalf's access to your Zoom account was removed, as if you removed the app in Zoom. The next bot's token request will fail and onbehalf will ask you to reconnect.</div>{{end}}
 <h1>Meeting {{.Spaced}}</h1>
 {{if .Present}}<p class="sub" id="presence">You are in the meeting{{if .Bots}}: your bot can be with you{{end}}.</p>
+{{else if .Mates}}<p class="sub" id="presence">You are not in this meeting; teammates are. With On-Behalf-Of tokens, a bot is in only while the person whose token let it in is: Zoom removes it when they leave.</p>
 {{else}}<p class="sub" id="presence">You are not in this meeting. With On-Behalf-Of tokens, a bot can only get in while you are in the meeting.</p>{{end}}
 <ul class="tiles">
 <li class="tile {{if .Present}}you{{else}}out{{end}}"><span class="name">{{.You}} (you)</span><span class="state">{{if .Present}}in the meeting · host{{else}}not joined{{end}}</span></li>
-{{range .Bots}}<li class="tile bot {{if eq .State "in the meeting"}}in{{else if eq .State "waiting for you to join"}}wait{{else}}out{{end}}"><span class="name">{{.Name}}</span><span class="state">{{.Platform}} bot · {{.State}}</span></li>
+{{range .Mates}}<li class="tile mate in" id="mate-{{.ID}}"><span class="name">{{.Name}}</span><span class="state">in the meeting · teammate</span><form method="post" action="/j/{{$.ID}}/leave/{{.ID}}"><button class="small" type="submit" id="leave-{{.ID}}">{{.First}} leaves</button></form></li>
+{{end}}{{range .Bots}}<li class="tile bot {{if eq .State "in the meeting"}}in{{else if eq .State "waiting for you to join"}}wait{{else}}out{{end}}"><span class="name">{{.Name}}</span><span class="state">{{.Platform}} bot · {{.State}}</span></li>
 {{end}}</ul>
 <div class="bar">
 {{if .Present}}<form method="post" action="/j/{{.ID}}/leave"><button class="leave" type="submit" id="leave">Leave meeting</button></form>

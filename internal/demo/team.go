@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,24 +18,29 @@ import (
 	"github.com/onbehalf/onbehalf/internal/zoomtest"
 )
 
-// The demo's teammates: two fake people of the demo user's Zoom account,
+// The demo's teammates: three fake people of the demo user's Zoom account,
 // connected at start and saying yes to their teammates' bots, so that the
 // launch form offers them as further candidates. Ada never joins a
-// meeting; Ben joins every meeting a bot of several candidates waits in, a
-// few moments after it starts waiting. A bot sent for you, Ada and Ben
-// while you stay away is refused with your token, then Ada's, and gets in
-// with Ben's: Zoom's rule, which the fake Zoom applies (AdmitBot), and the
-// token server's rounds (each fetch moves on to the next candidate).
+// meeting; Ben and Cleo join every meeting a bot of several candidates
+// waits in, a few moments after it starts waiting. A bot sent for you, Ada
+// and Ben while you stay away is refused with your token, then Ada's, and
+// gets in with Ben's: Zoom's rule, which the fake Zoom applies (AdmitBot),
+// and the token server's rounds (each fetch moves on to the next
+// candidate). Ben leaves when the meeting page's "Ben leaves" is pressed;
+// Cleo stays: a bot sent with relay for you, Ada, Ben and Cleo is removed
+// by Zoom when Ben leaves, and the server sends a bot for Cleo, which gets
+// in with her token.
 var teammates = []zoomtest.User{
 	{ID: "zu_demo_ada", AccountID: demoAccount, Email: "ada@example.com", FirstName: "Ada", LastName: "Never", DisplayName: "Ada (never joins)"},
 	{ID: "zu_demo_ben", AccountID: demoAccount, Email: "ben@example.com", FirstName: "Ben", LastName: "Joins", DisplayName: "Ben (joins)"},
+	{ID: "zu_demo_cleo", AccountID: demoAccount, Email: "cleo@example.com", FirstName: "Cleo", LastName: "Stays", DisplayName: "Cleo (stays)"},
 }
 
 // demoAccount is the fake Zoom account of the demo user and teammates.
 const demoAccount = "acct_demo"
 
-// joiner is the teammate who joins the meetings.
-var joiner = teammates[1].ID
+// joiners are the teammates who join the meetings: Ben, then Cleo.
+var joiners = []string{teammates[1].ID, teammates[2].ID}
 
 // seedTeammates connects the teammates through the server's own routes
 // (the OAuth flow, auto-approved by the fake Zoom, then their "yes" on
@@ -154,8 +160,10 @@ func (d *driver) driveCandidates(ctx context.Context, f *platformFake, b platfor
 		if tries == 1 {
 			d.meetings.setState(mb, stateWaiting)
 		}
-		if tries == 3 { // Ben comes in, a few moments after the bot started waiting
-			d.zoom.JoinMeeting(id, joiner)
+		if tries == 2 && !d.joined(id) { // Ben and Cleo come in, a few moments after the first bot started waiting
+			for _, u := range joiners {
+				d.zoom.JoinMeeting(id, u)
+			}
 		}
 		if time.Since(start) > waitLimit {
 			send(onbehalf.BotFailed, f.Absent, stateFailed)
@@ -185,7 +193,10 @@ func tokenList(got platformdemo.Fetched) []string {
 }
 
 // stayWith keeps a bot in the meeting while the user whose token let it in
-// stays: you (the meeting page's Join and Leave) or a teammate.
+// stays: you (the meeting page's Join and Leave) or a teammate. When that
+// user leaves, Zoom removes the bot, and the platform says so in its own
+// words where it tells that apart (UserLeft: the server then relays a bot
+// sent with relay), else as a plain end.
 func (d *driver) stayWith(ctx context.Context, id, who string, send func(onbehalf.BotStatus, string, botState) bool, f *platformFake) {
 	if !send(onbehalf.BotInCall, "", stateIn) {
 		return
@@ -193,7 +204,7 @@ func (d *driver) stayWith(ctx context.Context, id, who string, send func(onbehal
 	for {
 		d.syncYou(id)
 		if !d.zoom.InMeeting(id, who) {
-			send(onbehalf.BotDone, f.Left, stateLeft)
+			send(onbehalf.BotDone, cmp.Or(f.UserLeft, f.Left), stateLeft)
 			return
 		}
 		if !sleep(ctx, d.pace) {
@@ -211,4 +222,18 @@ func (d *driver) syncYou(id string) {
 	} else {
 		d.zoom.LeaveMeeting(id, zoomtest.DefaultUserID)
 	}
+}
+
+// joined reports whether the joiners came to meeting id already, and
+// notes that they did: they come once per meeting, so that a teammate
+// who left (the meeting page's button) stays away.
+func (d *driver) joined(id string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.came == nil {
+		d.came = map[string]bool{}
+	}
+	was := d.came[id]
+	d.came[id] = true
+	return was
 }

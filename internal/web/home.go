@@ -87,13 +87,20 @@ func (s *Server) botViews(c *gin.Context, conn *onbehalf.Connection) []botView {
 		s.logError(c, "listing bots failed", err)
 		return nil
 	}
+	list = withRelays(c.Request.Context(), s.opts.Store, list) // relayview.go
 	vc := s.viewContext()
 	vc.connDead = !conn.Connected()
 	vc.conn, vc.now = conn, s.now()
 	vc.names = s.candidateNames(c, conn, list)
+	sent := relayedFor(c.Request.Context(), s.opts.Store, conn, list)
 	out := make([]botView, 0, len(list))
 	for _, b := range list {
-		out = append(out, newBotView(b, vc))
+		v := newBotView(b, vc)
+		v.Watch = watch(b, conn, vc.now)
+		if who := sent[b.ID]; who != "" {
+			sentFor(&v, who)
+		}
+		out = append(out, v)
 	}
 	return out
 }

@@ -106,6 +106,7 @@ func (s *Server) handleLaunch(c *gin.Context) {
 	d.MeetingURL = onbehalf.Clip(strings.TrimSpace(f.Get("meeting_url")), meetingurl.MaxLen)
 	d.BotName = strings.TrimSpace(f.Get("bot_name"))
 	d.UseZAK, d.UseJoin = f.Get("use_zak") == "1", f.Get("use_join") == "1"
+	d.Relay = f.Get("relay") == "1"
 	if p := f.Get("platform"); p != "" {
 		d.Platform = p
 	}
@@ -136,7 +137,7 @@ func (s *Server) handleLaunch(c *gin.Context) {
 	defer release()
 	b, err := s.opts.Bots.Launch(c.Request.Context(), bots.LaunchRequest{
 		Platform: d.Platform, ConnectionID: conn.ID, MeetingURL: d.MeetingURL, BotName: d.BotName, Kinds: kinds,
-		ConnectionIDs: cands, Teammates: len(cands) > 1,
+		ConnectionIDs: cands, Teammates: len(cands) > 1, Relay: d.Relay && len(cands) > 1,
 	})
 	if err != nil {
 		if onbehalf.HTTPStatus(err) >= 500 {

@@ -105,7 +105,10 @@ type launchData struct {
 	// Teammates are the teammates who said yes, offered as further
 	// candidates (teammates.go).
 	Teammates []teammateOption
-	Bots      []botView
+	// Relay is the "relay" box (shown with the teammates): when the
+	// person the bot joined for leaves, a bot is sent for the next one.
+	Relay bool
+	Bots  []botView
 	// PublicWarning says why the platforms cannot reach BASE_URL ("" when
 	// they can).
 	PublicWarning string

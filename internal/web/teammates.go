@@ -141,7 +141,7 @@ func (s *Server) candidateNames(c *gin.Context, conn *onbehalf.Connection, list 
 }
 
 // inWith names the teammate whose token a bot of several candidates got
-// last, "" when it was the bot's own connection's, or when the fetch
+// last, "" when it was the person's own (the page's "your"), or when the fetch
 // brought a list (Attendee: entries of one time), which says nothing of
 // the token that let the bot in.
 func inWith(b *onbehalf.Bot, names map[string]string) string {
@@ -150,7 +150,7 @@ func inWith(b *onbehalf.Bot, names map[string]string) string {
 		if e.Type != onbehalf.BotEventToken || e.Kind != onbehalf.KindOBF || e.ConnectionID == "" || e.HTTPStatus/100 != 2 {
 			continue
 		}
-		if e.ConnectionID == b.ConnectionID || (i > 0 && b.Timeline[i-1].Type == onbehalf.BotEventToken && b.Timeline[i-1].At.Equal(e.At)) {
+		if (e.ConnectionID == b.ConnectionID && names[e.ConnectionID] == "your") || (i > 0 && b.Timeline[i-1].Type == onbehalf.BotEventToken && b.Timeline[i-1].At.Equal(e.At)) {
 			return ""
 		}
 		if n := strings.TrimSuffix(names[e.ConnectionID], "'s"); n != "" {

@@ -45,6 +45,16 @@ type botView struct {
 	CreatedAt time.Time
 	// Timeline is newest first.
 	Timeline []timelineView
+	// RelayedFrom and RelayedTo are the IDs of the bots this one took over
+	// from and was relayed to ("" when none; relayview.go).
+	RelayedFrom, RelayedTo string
+	// Watch asks the page to reload the bots every few seconds: the bot's
+	// news does not reach the page's live stream (a relay sent it for
+	// another connection), or a relay may be on its way (relayview.go).
+	Watch bool
+	// SentBy names the person whose bot a relay replaced with this one,
+	// when that is not the page's person ("": none; relayview.go).
+	SentBy string
 }
 
 // timelineView is one timeline entry as a person reads it.
@@ -57,6 +67,9 @@ type timelineView struct {
 	LastAt time.Time
 	Rest   string
 	Bad    bool
+	// Link is the ID of another bot the entry is about (a relay), shown
+	// as a link to its card with LinkText.
+	Link, LinkText string
 }
 
 // connHealth is a connection's health on the home page.
@@ -165,13 +178,23 @@ func newBotView(b *onbehalf.Bot, vc viewContext) botView {
 		v.PlatformTitle = b.Platform
 	}
 	for i := len(b.Timeline) - 1; i >= 0; i-- {
+		if b.Timeline[i].Type == onbehalf.BotEventRelay {
+			v.Timeline = append(v.Timeline, relayEntry(b.Timeline[i], b, vc.names))
+			continue
+		}
 		tv := timelineEntry(b.Timeline[i], v.PlatformTitle)
 		whose(&tv, b.Timeline[i], vc.names)
 		v.Timeline = append(v.Timeline, tv)
 	}
-	if who := inWith(b, vc.names); who != "" && b.Status == onbehalf.BotInCall {
+	switch who := inWith(b, vc.names); {
+	case who != "" && b.Status == onbehalf.BotInCall:
 		v.Headline = "Your bot is in the call, with " + who + "'s token."
+	case who != "" && b.Status == onbehalf.BotDone && b.Failure == onbehalf.JoinUserLeft:
+		// The platform's words ("the person you joined for left") speak
+		// to the platform's customer; the headline says it to the person.
+		v.Headline, v.Detail = "The bot left when "+who+" left: Zoom removes the bot when the person whose token let it in leaves.", ""
 	}
+	relayLinks(&v, b, vc)
 	refused := refusedToken(b)
 	if refused != nil {
 		v.Refused = true

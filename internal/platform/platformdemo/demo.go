@@ -44,6 +44,11 @@ type Platform struct {
 	// came, and Refused the one for a bot that got no token ("" for the
 	// fake's default).
 	Left, Absent, Refused string
+	// UserLeft is the platform's reason code for a bot Zoom removed
+	// because the user whose On-Behalf-Of token let it in left, which the
+	// server relays; "" when the platform does not tell that apart (the
+	// demo's bots then report Left).
+	UserLeft string
 	// HTTPSOnly says the platform takes only https URLs of the server
 	// (token URLs, status webhooks): the demo hands them out through its
 	// TLS front, as a deployment does through its public https URL.

@@ -216,7 +216,10 @@ func startDemo(s platformdemo.Server) (*platformdemo.Platform, error) {
 	s.Set(VarAPIURL, f.URL())
 	s.Set(VarVerificationSecret, verify)
 	return &platformdemo.Platform{Fake: f,
-		Left: "timeout_exceeded_everyone_left", Absent: "zoom_obf_user_not_in_meeting", Refused: "zoom_obf_token_invalid"}, nil
+		Left: "timeout_exceeded_everyone_left", Absent: "zoom_obf_user_not_in_meeting", Refused: "zoom_obf_token_invalid",
+		// Not in Recall's sub code list: a zoom_obf_… code naming the user
+		// who left, as status.go reads one (inferred).
+		UserLeft: "zoom_obf_user_left"}, nil
 }
 
 // probe is Retrieve Bot, GET /api/v1/bot/{id}/ (docs.recall.ai:
