@@ -96,6 +96,10 @@ type LaunchRequest struct {
 	// person left, send a bot for the next candidate (relay.go).
 	Relay bool
 
+	// teamOf is a relayed bot's TeamOf: its candidates, the first too,
+	// are teammates of that person, checked at each fetch.
+	teamOf string
+
 	// relayed, when set, is called on the new bot before it is stored:
 	// the relay links it to the bot it replaces.
 	relayed func(*onbehalf.Bot)
@@ -126,12 +130,20 @@ func (s *Service) Launch(ctx context.Context, req LaunchRequest) (*onbehalf.Bot,
 		}
 	}
 	c, cands := cs[0], candidateIDs(cs)
+	teamOf, err := s.teamOf(ctx, req, cs)
+	if err != nil {
+		return nil, err
+	}
 	joinAt, err := s.prepare(ctx, p, c, req.Options)
 	if err != nil {
 		return nil, err
 	}
 	botID := "bot_" + rand.Text()[:22]
-	urls, err := s.tokenURLs(p, tokenurl.Params{Kinds: kinds, ConnID: c.ID, MeetingID: meeting.ID, BotID: botID, Candidates: cands, Teammates: req.Teammates && cands != nil})
+	urlCands := cands
+	if teamOf != "" && urlCands == nil {
+		urlCands = []string{c.ID} // one teammate: still a teammates URL, checked at each fetch
+	}
+	urls, err := s.tokenURLs(p, tokenurl.Params{Kinds: kinds, ConnID: c.ID, MeetingID: meeting.ID, BotID: botID, Candidates: urlCands, Teammates: teamOf != ""})
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +162,7 @@ func (s *Service) Launch(ctx context.Context, req LaunchRequest) (*onbehalf.Bot,
 	b := &onbehalf.Bot{
 		ID: botID, Platform: p.Name(), PlatformBotID: created.PlatformBotID, ConnectionID: c.ID, ConnectionIDs: cands, ExternalUserID: c.ExternalUserID,
 		MeetingID: meeting.ID, MeetingURL: meeting.URL, BotName: name, Kinds: kinds, Status: onbehalf.BotCreated,
-		StatusAt: now, CreatedAt: now, UpdatedAt: now, Relay: req.Relay,
+		StatusAt: now, CreatedAt: now, UpdatedAt: now, Relay: req.Relay, TeamOf: teamOf,
 	}
 	if req.relayed != nil {
 		req.relayed(b)

@@ -127,12 +127,16 @@ func (s *Service) sendRelay(ctx context.Context, b *onbehalf.Bot, candidates []s
 			last = err // disconnected, deleted, lacking a scope: the next one
 			continue
 		}
+		if !s.lends(ctx, b, conn) {
+			last = onbehalf.Errorf(onbehalf.EFORBIDDEN, "a teammate no longer says yes")
+			continue
+		}
 		// The new bot's candidates are conn and the ones after it, those
 		// still connected: its token URL is signed for them, so that it
 		// can be relayed again.
 		var rest []string
 		for _, id := range candidates[i:] {
-			if id == conn || s.usable(ctx, id, []onbehalf.TokenKind{onbehalf.KindOBF}) { // as candidates() asks of all but the first
+			if id == conn || s.usable(ctx, id, []onbehalf.TokenKind{onbehalf.KindOBF}) && s.lends(ctx, b, id) { // as candidates() asks of all but the first
 				rest = append(rest, id)
 			}
 		}
@@ -141,6 +145,7 @@ func (s *Service) sendRelay(ctx context.Context, b *onbehalf.Bot, candidates []s
 		}
 		nb, err := s.Launch(ctx, LaunchRequest{
 			Platform: b.Platform, ConnectionID: conn, ConnectionIDs: rest, MeetingURL: meetingURL, BotName: b.BotName, Kinds: kinds, Relay: true,
+			teamOf: b.TeamOf,
 			relayed: func(nb *onbehalf.Bot) {
 				nb.RelayedFrom = b.ID
 				nb.Timeline = append(nb.Timeline, onbehalf.BotEvent{At: nb.CreatedAt, Type: onbehalf.BotEventRelay, RelayBotID: b.ID, ConnectionID: conn,
@@ -211,4 +216,11 @@ func (s *Service) relayNote(ctx context.Context, b *onbehalf.Bot, code, msg stri
 func (s *Service) usable(ctx context.Context, id string, kinds []onbehalf.TokenKind) bool {
 	_, _, err := s.connection(ctx, id, kinds)
 	return err == nil
+}
+
+// lends reports whether connection id may lend its token to a relay of b:
+// always for a bot of the sender's own connections, else only a teammate
+// who still says yes (the sender needs no yes).
+func (s *Service) lends(ctx context.Context, b *onbehalf.Bot, id string) bool {
+	return b.TeamOf == "" || id == b.TeamOf || s.CheckTeammate(ctx, b.TeamOf, id) == nil
 }

@@ -125,3 +125,34 @@ func (s *Service) BotsUsing(ctx context.Context, c *onbehalf.Connection, limit i
 	}
 	return out, nil
 }
+
+// teamOf is the person whose teammates a bot borrows tokens from ("" when
+// none): the sender of a bot sent with teammates, or, for a relay of one,
+// the original sender, whom every candidate but themselves must still be
+// a consenting teammate of now (and at each fetch: TeamOf on the bot).
+func (s *Service) teamOf(ctx context.Context, req LaunchRequest, cs []*onbehalf.Connection) (string, error) {
+	switch {
+	case req.teamOf != "":
+		anchor, err := s.Store.Connection(ctx, req.teamOf)
+		if err != nil {
+			return "", err
+		}
+		borrowed := false
+		for i, c := range cs {
+			if c.ID == anchor.ID {
+				continue
+			}
+			if err := teammate(anchor, c); err != nil {
+				return "", onField(err, fmt.Sprintf("connection_ids[%d]", i))
+			}
+			borrowed = true
+		}
+		if !borrowed {
+			return "", nil // back to the sender alone: nothing borrowed
+		}
+		return anchor.ID, nil
+	case req.Teammates && len(cs) > 1:
+		return cs[0].ID, nil
+	}
+	return "", nil
+}

@@ -39,6 +39,11 @@ type Bot struct {
 	// gets is chosen among them. ConnectionID is the first. Empty for a
 	// bot of one connection (and for bots made before candidates).
 	ConnectionIDs []string `json:"connection_ids,omitempty"`
+	// TeamOf is, for a bot that may use teammates' tokens, the connection
+	// of the person who sent it: every other candidate (the first of a
+	// relayed bot too) must still consent towards them at each fetch.
+	// Relays carry it. "" for a bot of the person's own connections.
+	TeamOf string `json:"team_of,omitempty"`
 	// Relay: when the platform reports the bot removed because its
 	// on-behalf user left, a new bot is sent for the next candidate.
 	Relay bool `json:"relay,omitempty"`

@@ -446,12 +446,15 @@ func (s *Server) mintFor(req *request, connID string, k onbehalf.TokenKind) (str
 			return "", err
 		}
 	}
-	if g := req.grant; g.Teammates && connID != g.ConnID {
-		if s.o.Teammates == nil {
-			return "", onbehalf.Errorf(onbehalf.EFORBIDDEN, "This server cannot check a teammate's consent.")
-		}
-		if err := s.o.Teammates.CheckTeammate(req.r.Context(), g.ConnID, connID); err != nil {
-			return "", err
+	if g := req.grant; g.Teammates {
+		anchor := s.teamAnchor(req)
+		if connID != anchor {
+			if s.o.Teammates == nil {
+				return "", onbehalf.Errorf(onbehalf.EFORBIDDEN, "This server cannot check a teammate's consent.")
+			}
+			if err := s.o.Teammates.CheckTeammate(req.r.Context(), anchor, connID); err != nil {
+				return "", err
+			}
 		}
 	}
 	tok, err := s.o.Minter.Mint(req.r.Context(), connID, k, req.grant.MeetingID)
@@ -538,4 +541,17 @@ func (s *Server) limit(t *ratelimit.Table, key string, now time.Time, msg string
 		return ratelimit.TooMany(wait, msg)
 	}
 	return nil
+}
+
+// teamAnchor is the person whose teammates a teammates URL borrows from:
+// its bot's TeamOf (a relayed bot's first candidate is a teammate too),
+// else the URL's first connection. Only teammates URLs pay the lookup.
+func (s *Server) teamAnchor(req *request) string {
+	g := req.grant
+	if g.BotID != "" && s.o.Bots != nil {
+		if b, err := s.o.Bots.Bot(req.r.Context(), g.BotID); err == nil && b.TeamOf != "" {
+			return b.TeamOf
+		}
+	}
+	return g.ConnID
 }

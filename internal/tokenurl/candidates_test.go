@@ -109,3 +109,34 @@ func mustQuery(t *testing.T, raw string) url.Values {
 	}
 	return u.Query()
 }
+
+// TestVersion4OneTeammate: a URL of one connection borrowed from a
+// teammate (a relay of a teammates bot) is a version 4 URL with an empty
+// also= and the teammate flag, so that its fetches check consent; without
+// the flag, or with a candidate added, it no longer verifies.
+func TestVersion4OneTeammate(t *testing.T) {
+	c := clocktest.New(start)
+	s := newSigner(c)
+	obf := []onbehalf.TokenKind{onbehalf.KindOBF}
+	v := s.Sign(tokenurl.Params{Platform: plat, Kinds: obf, ConnID: conn, MeetingID: meeting, BotID: "b1", Candidates: []string{conn}, Teammates: true})
+	if want := specSig("v4", plat, "obf", "1", conn, "1", meeting, "b1", v.Get("exp")); v.Get("sig") != want || !v.Has("also") || v.Get("also") != "" || v.Get("team") != "1" {
+		t.Fatalf("params %v", v)
+	}
+	p, err := s.Verify(tokenurl.ReadQuery(v), "")
+	if err != nil || !p.Teammates || !slices.Equal(p.Candidates, []string{conn}) || p.Multi() {
+		t.Fatalf("verify %+v, %v", p, err)
+	}
+	for name, change := range map[string]func(url.Values){
+		"flag removed":    func(v url.Values) { v.Del("team") },
+		"candidate added": func(v url.Values) { v.Set("also", cands[1]) },
+	} {
+		w := url.Values{}
+		for k, x := range v {
+			w[k] = slices.Clone(x)
+		}
+		change(w)
+		if _, err := s.Verify(tokenurl.ReadQuery(w), ""); err == nil {
+			t.Errorf("%s: still verifies", name)
+		}
+	}
+}

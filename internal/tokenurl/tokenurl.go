@@ -151,6 +151,10 @@ type Params struct {
 // Multi reports whether the URL names several candidates.
 func (p Params) Multi() bool { return len(p.Candidates) > 1 }
 
+// v4 reports whether p is signed as version 4: several candidates, or one
+// borrowed from a teammate (whose consent is checked at each fetch).
+func (p Params) v4() bool { return p.Multi() || p.Teammates && len(p.Candidates) == 1 }
+
 // Query is a token URL's parameters as a request carries them.
 type Query struct {
 	ConnID, MeetingID, Kinds, BotID, Platform, Exp, Sig, Secret string
@@ -224,7 +228,7 @@ func (s *Signer) Sign(p Params) url.Values {
 	exp := strconv.FormatInt(s.now().Add(s.ttl()).Unix(), 10)
 	kinds := onbehalf.KindsString(p.Kinds)
 	var sum [sha256.Size]byte
-	if p.Multi() {
+	if p.v4() {
 		if p.Candidates[0] != p.ConnID || len(p.Candidates) > onbehalf.MaxCandidates || slices.ContainsFunc(p.Candidates, badCandidate) {
 			panic("tokenurl: Sign with a bad candidate list: the caller checks it")
 		}
@@ -313,7 +317,10 @@ func (s *Signer) Verify(q Query, legacyKind onbehalf.TokenKind) (Params, error) 
 		if err != nil || onbehalf.KindsString(kinds) != q.Kinds || q.Platform == "" || (q.Team != "" && q.Team != teamFlag(true)) {
 			return Params{}, badSignature()
 		}
-		cands := append([]string{q.ConnID}, strings.Split(q.Also, ",")...)
+		cands := []string{q.ConnID}
+		if q.Also != "" || q.Team == "" { // an empty also: one teammate's URL
+			cands = append(cands, strings.Split(q.Also, ",")...)
+		}
 		if len(cands) > onbehalf.MaxCandidates || slices.ContainsFunc(cands, badCandidate) {
 			return Params{}, badSignature()
 		}
