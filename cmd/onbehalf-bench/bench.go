@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // measure runs a warm-up and then a measured run of the same load, both
@@ -107,7 +107,7 @@ func runLoadBench(o options, work string) error {
 	direct := make([]target, o.users)
 	for i := range direct {
 		id := fmt.Sprintf("zu_direct_%05d", i)
-		f.zoom.AddUser(zoomtest.User{ID: id, Email: id + "@example.com"})
+		f.zoom.AddUser(zoomdemo.User{ID: id, Email: id + "@example.com"})
 		at, _ := f.zoom.IssueGrant(id)
 		direct[i] = target{url: f.zoom.APIURL() + "/users/me/token?type=onbehalf&meeting_id=" + benchMeetingID(i), bearer: at}
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // Classes of burst connections: what a callback needs from Zoom.
@@ -139,7 +139,7 @@ func runBurst(o options, work string) error {
 	dAccess := make([]string, n)
 	for i := range n {
 		id := fmt.Sprintf("zu_direct_burst_%07d", i)
-		f.zoom.AddUser(zoomtest.User{ID: id, Email: id + "@example.com"})
+		f.zoom.AddUser(zoomdemo.User{ID: id, Email: id + "@example.com"})
 		dAccess[i], _ = f.zoom.IssueGrant(id)
 		direct[i] = burstReq{url: meter.APIURL() + "/users/me/token?type=onbehalf&meeting_id=" + benchMeetingID(i), bearer: dAccess[i], conn: i}
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform/recall/recalldemo"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // Credentials the fakes and the server share.
@@ -26,12 +26,12 @@ const (
 // fakes are the outside world: a fake Zoom and a fake Recall.ai, both on
 // 127.0.0.1 (httptest).
 type fakes struct {
-	zoom   *zoomtest.Server
+	zoom   *zoomdemo.Server
 	recall *recalldemo.Fake
 }
 
 func newFakes() *fakes {
-	return &fakes{zoom: zoomtest.New(zoomClientID, zoomClientSecret), recall: recalldemo.New(recalldemo.Options{APIKey: recallAPIKey})}
+	return &fakes{zoom: zoomdemo.New(zoomClientID, zoomClientSecret), recall: recalldemo.New(recalldemo.Options{APIKey: recallAPIKey})}
 }
 
 func (f *fakes) Close() {
@@ -75,7 +75,7 @@ func connectUsers(base string, f *fakes, n int) ([]string, error) {
 			return nil, fmt.Errorf("connecting users: %d of %d done before the deadline", i, n)
 		}
 		id := benchUserID(i)
-		f.zoom.AddUser(zoomtest.User{ID: id, AccountID: "acct_bench", Email: id + "@example.com",
+		f.zoom.AddUser(zoomdemo.User{ID: id, AccountID: "acct_bench", Email: id + "@example.com",
 			FirstName: "Bench", LastName: fmt.Sprint(i), DisplayName: "Bench User " + fmt.Sprint(i)})
 		u, err := connectOne(base, f, id, benchMeetingID(i))
 		if err != nil {

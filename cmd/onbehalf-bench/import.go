@@ -18,7 +18,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/store/storetest"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // benchConn is a connection the bench imported: its ID in the store and
@@ -32,7 +32,7 @@ type benchConn struct {
 }
 
 // importConns makes n Zoom users at the fake (IDs prefix + index), issues
-// each a grant (zoomtest.IssueGrant, as if the user had just authorized
+// each a grant (zoomdemo.IssueGrant, as if the user had just authorized
 // the app) and imports the grants into the database with
 // storetest.Seed (ImportConnections in batches), so that onbehalf holds
 // exactly the pairs the fake knows. expiry gives the stored access token
@@ -51,7 +51,7 @@ func importConns(db *database, f *fakes, prefix string, n int, expiry func(i int
 	conns := make([]benchConn, n)
 	grant := func(i int) onbehalf.Authorization {
 		id := fmt.Sprintf("%s%07d", prefix, i)
-		u := zoomtest.User{ID: id, AccountID: "acct_bench", Email: id + "@example.com",
+		u := zoomdemo.User{ID: id, AccountID: "acct_bench", Email: id + "@example.com",
 			FirstName: "Bench", LastName: fmt.Sprint(i), DisplayName: "Bench User " + fmt.Sprint(i)}
 		f.zoom.AddUser(u)
 		at, rt := f.zoom.IssueGrant(id)
@@ -59,7 +59,7 @@ func importConns(db *database, f *fakes, prefix string, n int, expiry func(i int
 		return onbehalf.Authorization{
 			User: onbehalf.ZoomUser{ID: id, AccountID: u.AccountID, Email: u.Email, FirstName: u.FirstName,
 				LastName: u.LastName, DisplayName: u.DisplayName, Status: "active"},
-			Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: conns[i].expiry, Scope: zoomtest.Scope},
+			Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: conns[i].expiry, Scope: zoomdemo.Scope},
 		}
 	}
 	ids, err := storetest.Seed(ctx, st, n, grant, nil)

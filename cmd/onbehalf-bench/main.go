@@ -1,7 +1,7 @@
 // Command onbehalf-bench measures onbehalf's token callback under load, on
 // the loopback interface only.
 //
-// It starts the fake Zoom (internal/zoomtest) and the fake Recall.ai
+// It starts the fake Zoom (internal/zoomdemo) and the fake Recall.ai
 // (internal/platform/recall/recalldemo), starts the real server (app.Start) on a temporary
 // database, connects -users users through the real browser OAuth flow, has
 // each one launch a bot so that the fake Recall receives the real token URL,

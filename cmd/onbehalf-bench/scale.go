@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // scaleDB is one database of the scale run and the server started on it.
@@ -48,7 +48,7 @@ func runScale(o options, work string) error {
 		return err
 	}
 	uid := benchUserID(0)
-	f.zoom.AddUser(zoomtest.User{ID: uid, Email: uid + "@example.com", DisplayName: "Bench User 0"})
+	f.zoom.AddUser(zoomdemo.User{ID: uid, Email: uid + "@example.com", DisplayName: "Bench User 0"})
 	tokenURL, err := connectOne(srv.BaseURL(), f, uid, benchMeetingID(0))
 	if stopErr := srv.Stop(); err == nil {
 		err = stopErr

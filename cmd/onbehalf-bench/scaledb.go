@@ -13,7 +13,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/store/storetest"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 	bbolt "go.etcd.io/bbolt"
 )
 
@@ -41,7 +41,7 @@ func fill(db *database, n, tokenLen int, how string) error {
 			User: onbehalf.ZoomUser{ID: id, AccountID: "acct_fill_0001", Email: id + "@example.com",
 				FirstName: "Filler", LastName: fmt.Sprint(i), DisplayName: "Filler User " + fmt.Sprint(i), Status: "active"},
 			Token: onbehalf.Token{AccessToken: "zat_" + randToken(tokenLen), RefreshToken: "zrt_" + randToken(tokenLen),
-				Expiry: exp, Scope: zoomtest.Scope},
+				Expiry: exp, Scope: zoomdemo.Scope},
 		}
 	}
 	step, shown := max(n/10, 1), 0

@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // zoomMeter serves the fake Zoom on a listener of its own through a
@@ -23,7 +23,7 @@ import (
 // meeting and the token minted, and for each refresh the refresh token
 // presented and the access token issued, so that every call can be
 // charged to the connection it was made for. The fake itself is not
-// changed: its handler is zoomtest's ConsentHandler, which is the bare
+// changed: its handler is zoomdemo's ConsentHandler, which is the bare
 // fake for every route but the browser's authorize page (unused here).
 type zoomMeter struct {
 	srv   *httptest.Server
@@ -75,7 +75,7 @@ func (c *zoomCall) issued() string {
 // newZoomMeter starts the timing front of the fake. Use URL as
 // ZOOM_OAUTH_URL and APIURL as ZOOM_API_URL.
 func newZoomMeter(f *fakes) *zoomMeter {
-	m := &zoomMeter{inner: f.zoom.ConsentHandler(zoomtest.Consent{})}
+	m := &zoomMeter{inner: f.zoom.ConsentHandler(zoomdemo.Consent{})}
 	m.srv = httptest.NewServer(http.HandlerFunc(m.serve))
 	return m
 }

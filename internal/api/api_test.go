@@ -26,7 +26,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/tokenserve"
 	"github.com/onbehalf/onbehalf/internal/tokenurl"
 	"github.com/onbehalf/onbehalf/internal/zoom"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 const (
@@ -41,7 +41,7 @@ const (
 // token handler, talking to fake Zoom and a fake Recall.ai.
 type env struct {
 	srv    *httptest.Server
-	zoom   *zoomtest.Server
+	zoom   *zoomdemo.Server
 	zc     *zoom.Client
 	recall *recalldemo.Fake
 	store  *bolt.Store
@@ -56,7 +56,7 @@ type env struct {
 // used.
 func newEnv(t testing.TB, edit ...func(*api.Options)) *env {
 	t.Helper()
-	e := &env{zoom: zoomtest.New("cid", "csecret"), recall: recalldemo.New(recalldemo.Options{APIKey: "rkey"})}
+	e := &env{zoom: zoomdemo.New("cid", "csecret"), recall: recalldemo.New(recalldemo.Options{APIKey: "rkey"})}
 	t.Cleanup(e.zoom.Close)
 	t.Cleanup(e.recall.Close)
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "api.db"), bolt.Options{ReserveBytes: bolt.NoReserve})
@@ -240,7 +240,7 @@ func (e *env) authorize(t testing.TB, user string) string {
 
 // addUser adds a Zoom user to the fake.
 func (e *env) addUser(id string) {
-	e.zoom.AddUser(zoomtest.User{ID: id, AccountID: "acct_1", Email: id + "@example.com", FirstName: "User", LastName: id})
+	e.zoom.AddUser(zoomdemo.User{ID: id, AccountID: "acct_1", Email: id + "@example.com", FirstName: "User", LastName: id})
 }
 
 // connect connects a Zoom user through POST /connections for an external
@@ -267,7 +267,7 @@ func (e *env) grant(t testing.TB, user, external string, expiry time.Time) strin
 	at, rt := e.zoom.IssueGrant(user)
 	c, _, err := e.mgr.Connect(context.Background(), onbehalf.Authorization{
 		User:           onbehalf.ZoomUser{ID: user, AccountID: "acct_1", Email: user + "@example.com"},
-		Token:          onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: expiry, Scope: zoomtest.Scope},
+		Token:          onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: expiry, Scope: zoomdemo.Scope},
 		ExternalUserID: external,
 	})
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/ratelimit"
 	"github.com/onbehalf/onbehalf/internal/tokens"
 	"github.com/onbehalf/onbehalf/internal/zoom"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // tokenReply is the reply of POST /tokens.
@@ -46,7 +46,7 @@ func TestMintByEachIdentifier(t *testing.T) {
 	if got := e.mint(t, map[string]any{"zoom_user_id": "zu_ann", "kind": "zak"}); !strings.HasPrefix(got.Token, "zak_") || got.ExpiresIn != 7200 {
 		t.Fatalf("zak: %+v", got)
 	}
-	if got := e.mint(t, map[string]any{"external_user_id": "user-ann", "kind": "join", "meeting_id": meeting}); !strings.HasPrefix(got.Token, zoomtest.JoinTokenPrefix) {
+	if got := e.mint(t, map[string]any{"external_user_id": "user-ann", "kind": "join", "meeting_id": meeting}); !strings.HasPrefix(got.Token, zoomdemo.JoinTokenPrefix) {
 		t.Fatalf("join: %+v", got)
 	}
 	// meeting_url, as the other calls take it: a link or an invitation.
@@ -197,7 +197,7 @@ func accountEnv(t *testing.T) *env {
 		AccountID: "acct_1", S2SClientID: "s2s", S2SClientSecret: "s2s-secret-0123456789"})}
 	e.secrets = append(e.secrets, "s2s-secret-0123456789")
 	e.zoom.EnableAccount("acct_1", "s2s", "s2s-secret-0123456789")
-	e.zoom.AddUser(zoomtest.User{ID: "zu_acct", AccountID: "acct_1", Email: "Host@Example.com"})
+	e.zoom.AddUser(zoomdemo.User{ID: "zu_acct", AccountID: "acct_1", Email: "Host@Example.com"})
 	return e
 }
 

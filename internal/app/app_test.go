@@ -23,18 +23,18 @@ import (
 	"github.com/onbehalf/onbehalf/internal/app"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform/recall/recalldemo"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // fakes are the outside world of one test.
 type fakes struct {
-	zoom   *zoomtest.Server
+	zoom   *zoomdemo.Server
 	recall *recalldemo.Fake
 	env    map[string]string
 }
 
 func newFakes(t *testing.T) *fakes {
-	f := &fakes{zoom: zoomtest.New("cid", "csecret"), recall: recalldemo.New(recalldemo.Options{APIKey: "rkey"})}
+	f := &fakes{zoom: zoomdemo.New("cid", "csecret"), recall: recalldemo.New(recalldemo.Options{APIKey: "rkey"})}
 	t.Cleanup(f.zoom.Close)
 	t.Cleanup(f.recall.Close)
 	f.env = map[string]string{
@@ -170,8 +170,8 @@ func TestEndToEndBrowserFlowAndGracefulRestart(t *testing.T) {
 	}
 	// Nothing secret in the logs.
 	out := logs.String()
-	for _, s := range []string{q.Get("sig"), "sig=", "auth_token=", f.zoom.CurrentAccessToken(zoomtest.DefaultUserID),
-		f.zoom.CurrentRefreshToken(zoomtest.DefaultUserID), tok, tok2} {
+	for _, s := range []string{q.Get("sig"), "sig=", "auth_token=", f.zoom.CurrentAccessToken(zoomdemo.DefaultUserID),
+		f.zoom.CurrentRefreshToken(zoomdemo.DefaultUserID), tok, tok2} {
 		if s != "" && strings.Contains(out, s) {
 			t.Errorf("logs contain a secret or token (%.12s…)", s)
 		}
@@ -282,7 +282,7 @@ func TestKill9KeepsConnections(t *testing.T) {
 	fetch(t, base, tokenURL, f)
 	for i := 0; i < 3; i++ {
 		// Make the next callback refresh, then kill -9 right after it.
-		f.zoom.InvalidateAccess(zoomtest.DefaultUserID)
+		f.zoom.InvalidateAccess(zoomdemo.DefaultUserID)
 		fetch(t, base, tokenURL, f)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)

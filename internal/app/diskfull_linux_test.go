@@ -16,7 +16,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/logtest"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // fillDisk writes a file of zeros until the file system holding dir is
@@ -114,7 +114,7 @@ func TestDiskFullUnderLoad(t *testing.T) {
 	browsers := make([]*http.Client, users)
 	for i := range urls {
 		u := fmt.Sprintf("zu_full_%02d", i)
-		f.zoom.AddUser(zoomtest.User{ID: u, Email: u + "@example.com", DisplayName: "User " + u})
+		f.zoom.AddUser(zoomdemo.User{ID: u, Email: u + "@example.com", DisplayName: "User " + u})
 		urls[i], browsers[i] = connectUser(t, base, f, u)
 	}
 	health := func() (int, string) {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/logtest"
 	"github.com/onbehalf/onbehalf/internal/store/postgres/pgtest"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // onPostgres points the fakes' environment at a fresh PostgreSQL schema
@@ -36,7 +36,7 @@ func TestThreeInstancesOneRefresh(t *testing.T) {
 	}
 	tokenURL := walk(t, bases[0], f)
 	fetch(t, bases[1], tokenURL, f) // every instance serves the URL another one signed
-	f.zoom.InvalidateAccess(zoomtest.DefaultUserID)
+	f.zoom.InvalidateAccess(zoomdemo.DefaultUserID)
 	refreshes := f.zoom.RefreshCalls()
 
 	const n = 200
@@ -105,8 +105,8 @@ func TestKill9OfTheLeaseHolder(t *testing.T) {
 			tokenURL := walk(t, base, f)
 			fetch(t, baseB, tokenURL, f)
 
-			f.zoom.InvalidateAccess(zoomtest.DefaultUserID)
-			var hold *zoomtest.Hold
+			f.zoom.InvalidateAccess(zoomdemo.DefaultUserID)
+			var hold *zoomdemo.Hold
 			if rotated {
 				hold = f.zoom.HoldNextRefresh()
 			} else {

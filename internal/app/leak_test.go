@@ -20,7 +20,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/logtest"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // reply is one response of the server as a client saw it.
@@ -135,8 +135,8 @@ func TestNothingSecretLeaks(t *testing.T) {
 	secrets := map[string]string{"OBF_CALLBACK_SECRET": obfSecret, "SESSION_SECRET": sessionSecret,
 		"RECALL_VERIFICATION_SECRET": whsec[6:], "Recall API key header": "Token rkey"}
 	zoomTokens := func(when string) {
-		secrets["Zoom access token "+when] = f.zoom.CurrentAccessToken(zoomtest.DefaultUserID)
-		secrets["Zoom refresh token "+when] = f.zoom.CurrentRefreshToken(zoomtest.DefaultUserID)
+		secrets["Zoom access token "+when] = f.zoom.CurrentAccessToken(zoomdemo.DefaultUserID)
+		secrets["Zoom refresh token "+when] = f.zoom.CurrentRefreshToken(zoomdemo.DefaultUserID)
 	}
 
 	// Phase 1: connect, launch (plain and with ZAK), fetch, fail.
@@ -150,7 +150,7 @@ func TestNothingSecretLeaks(t *testing.T) {
 	}
 	fetch(t, p.URL, obfURL, f)
 	fetch(t, p.URL, zakURL, f)
-	f.zoom.InvalidateAccess(zoomtest.DefaultUserID) // the next fetch refreshes
+	f.zoom.InvalidateAccess(zoomdemo.DefaultUserID) // the next fetch refreshes
 	fetch(t, p.URL, obf2, f)
 	zoomTokens("after refresh")
 	plain := strings.Split(obfURL, "&exp=")[0] + "&auth_token="

@@ -14,7 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/onbehalf/onbehalf/internal/app"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // TestTraces: with tracing on, a token request is one server span named
@@ -38,7 +38,7 @@ func TestTraces(t *testing.T) {
 	tokenURL := walk(t, base, f)
 	// The signed URL's request is refused by Zoom (the access token was
 	// revoked), refreshes, and mints again.
-	f.zoom.InvalidateAccess(zoomtest.DefaultUserID)
+	f.zoom.InvalidateAccess(zoomdemo.DefaultUserID)
 	tok := fetch(t, base, tokenURL, f)
 	u, _ := url.Parse(tokenURL)
 	plain := url.Values{"user_id": {u.Query().Get("user_id")}, "meeting_id": {u.Query().Get("meeting_id")}, "auth_token": {plainSecret}}
@@ -64,7 +64,7 @@ func TestTraces(t *testing.T) {
 		}
 	}
 	secrets := []string{tok, tok2, u.Query().Get("sig"), "sig=", "auth_token", plainSecret, f.env["RECALL_API_KEY"] + "\"", "Token " + f.env["RECALL_API_KEY"],
-		f.zoom.CurrentAccessToken(zoomtest.DefaultUserID), f.zoom.CurrentRefreshToken(zoomtest.DefaultUserID), f.env["ZOOM_CLIENT_SECRET"]}
+		f.zoom.CurrentAccessToken(zoomdemo.DefaultUserID), f.zoom.CurrentRefreshToken(zoomdemo.DefaultUserID), f.env["ZOOM_CLIENT_SECRET"]}
 	for _, sp := range spans {
 		texts := []string{sp.Name, sp.Status.Description}
 		kvs := append([]attribute.KeyValue{}, sp.Attributes...)

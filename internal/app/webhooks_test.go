@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/logtest"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 
@@ -111,7 +111,7 @@ func TestOutgoingWebhooksAtLeastOnce(t *testing.T) {
 
 	// While the server is down the grant dies at Zoom; after the restart
 	// the next fetch finds out and the product hears of it.
-	f.zoom.RevokeGrant(zoomtest.DefaultUserID)
+	f.zoom.RevokeGrant(zoomdemo.DefaultUserID)
 	a, stop = startApp(t, f, &logtest.Buffer{})
 	defer stop()
 	if got := status(t, a.BaseURL(), tokenURL); got != http.StatusConflict {

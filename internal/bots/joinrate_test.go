@@ -46,7 +46,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/tokenserve"
 	"github.com/onbehalf/onbehalf/internal/tokenurl"
 	"github.com/onbehalf/onbehalf/internal/zoom"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // Simulation parameters.
@@ -125,7 +125,7 @@ func (r syncRecorder) Record(f onbehalf.TokenFetch) {
 // relaySim is the wiring of one run.
 type relaySim struct {
 	t     *testing.T
-	zoom  *zoomtest.Server
+	zoom  *zoomdemo.Server
 	st    *bolt.Store
 	svc   *bots.Service
 	srv   *tokenserve.Server
@@ -140,7 +140,7 @@ func newRelaySim(t *testing.T) *relaySim {
 	t.Helper()
 	s := &relaySim{t: t, clock: &simClock{t: time.Now().UTC()}}
 	s.base = s.clock.now()
-	s.zoom = zoomtest.New("cid", "csecret")
+	s.zoom = zoomdemo.New("cid", "csecret")
 	t.Cleanup(s.zoom.Close)
 	s.zoom.TrackMeetings()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "sim.db"), bolt.Options{ReserveBytes: bolt.NoReserve})
@@ -169,10 +169,10 @@ func (s *relaySim) connect() (connID, userID string) {
 	s.t.Helper()
 	s.users++
 	u := fmt.Sprintf("zu_sim_%d", s.users)
-	s.zoom.AddUser(zoomtest.User{ID: u, AccountID: "acct_sim", Email: u + "@example.com"})
+	s.zoom.AddUser(zoomdemo.User{ID: u, AccountID: "acct_sim", Email: u + "@example.com"})
 	at, rt := s.zoom.IssueGrant(u)
 	c, _, err := s.st.Connect(context.Background(), onbehalf.Authorization{User: onbehalf.ZoomUser{ID: u, Email: u + "@example.com"},
-		Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: s.base.Add(3 * time.Hour), Scope: zoomtest.Scope}})
+		Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: s.base.Add(3 * time.Hour), Scope: zoomdemo.Scope}})
 	if err != nil {
 		s.t.Fatal(err)
 	}

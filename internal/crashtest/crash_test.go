@@ -21,7 +21,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/store/bolt"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 const (
@@ -53,7 +53,7 @@ func TestKill9DuringRefreshes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills child processes for a while")
 	}
-	fake := zoomtest.New(clientID, clientSecret)
+	fake := zoomdemo.New(clientID, clientSecret)
 	t.Cleanup(fake.Close)
 	path := filepath.Join(t.TempDir(), "crash.db")
 
@@ -62,7 +62,7 @@ func TestKill9DuringRefreshes(t *testing.T) {
 	ids := make([]string, connections)
 	for i := range conns {
 		user := fmt.Sprintf("zu_%02d", i)
-		fake.AddUser(zoomtest.User{ID: user, Email: user + "@example.com"})
+		fake.AddUser(zoomdemo.User{ID: user, Email: user + "@example.com"})
 		conns[i] = conn{id: grant(t, st, fake, user, ""), user: user}
 		ids[i] = conns[i].id
 	}
@@ -152,7 +152,7 @@ func runAndKill(t *testing.T, env []string, delay time.Duration) {
 // checkAndRepair opens the database after a kill, checks every connection
 // and repairs the ones whose refresh token is behind Zoom's by one step.
 // It returns how many needed that repair.
-func checkAndRepair(t *testing.T, path string, fake *zoomtest.Server, conns []conn) (window int) {
+func checkAndRepair(t *testing.T, path string, fake *zoomdemo.Server, conns []conn) (window int) {
 	t.Helper()
 	ctx := context.Background()
 	st := openStore(t, path)
@@ -206,11 +206,11 @@ func checkAndRepair(t *testing.T, path string, fake *zoomtest.Server, conns []co
 
 // grant gives user a fresh grant at the fake Zoom and stores it, as if the
 // user connected again; id, when set, is the ID the connection must keep.
-func grant(t *testing.T, st *bolt.Store, fake *zoomtest.Server, user, id string) string {
+func grant(t *testing.T, st *bolt.Store, fake *zoomdemo.Server, user, id string) string {
 	t.Helper()
 	at, rt := fake.IssueGrant(user)
 	c, _, err := st.Connect(context.Background(), onbehalf.Authorization{User: onbehalf.ZoomUser{ID: user, Email: user + "@example.com"},
-		Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: time.Now().Add(zoomtest.DefaultAccessTTL)}})
+		Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: time.Now().Add(zoomdemo.DefaultAccessTTL)}})
 	if err != nil {
 		t.Fatal(err)
 	}

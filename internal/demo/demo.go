@@ -26,7 +26,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/events"
 	"github.com/onbehalf/onbehalf/internal/platform"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // Server is the real server, started by Options.Start.
@@ -108,7 +108,7 @@ type Demo struct {
 	WebhooksURL, WebhookSecret string
 
 	srv    Server
-	zoom   *zoomtest.Server
+	zoom   *zoomdemo.Server
 	front  *frontServer
 	hooks  *hookReceiver
 	fakes  []*platformFake

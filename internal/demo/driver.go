@@ -11,7 +11,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/meetingurl"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // waitLimit is how long a fake bot waits for its person before it gives
@@ -30,7 +30,7 @@ const pollEvery = 150 * time.Millisecond
 type driver struct {
 	fakes    []*platformFake
 	meetings *meetings
-	zoom     *zoomtest.Server
+	zoom     *zoomdemo.Server
 	pace     time.Duration
 	// log gets what went wrong between a fake and the server.
 	log io.Writer
@@ -90,7 +90,7 @@ func (d *driver) drive(ctx context.Context, f *platformFake, b platformdemo.Fake
 	if m, err := meetingurl.Parse(b.MeetingURL); err == nil {
 		id = m.ID
 		// You host every demo meeting: "skip the waiting room" works.
-		d.zoom.SetHost(id, zoomtest.DefaultUserID)
+		d.zoom.SetHost(id, zoomdemo.DefaultUserID)
 	}
 	mb := d.meetings.addBot(id, b.BotName, f.title)
 	send := func(s onbehalf.BotStatus, reason string, state botState) bool {

@@ -17,7 +17,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
 	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // env is the server's whole configuration in a demo: nothing comes from
@@ -69,11 +69,11 @@ func (e *env) set(k, v string) {
 }
 
 // newZoom starts the fake Zoom with the demo's app and user.
-func newZoom(e *env) *zoomtest.Server {
-	z := zoomtest.New(e.get("ZOOM_CLIENT_ID"), e.get("ZOOM_CLIENT_SECRET"))
+func newZoom(e *env) *zoomdemo.Server {
+	z := zoomdemo.New(e.get("ZOOM_CLIENT_ID"), e.get("ZOOM_CLIENT_SECRET"))
 	z.AllowedRedirect = e.get("BASE_URL") + "/zoom/oauth-callback"
-	z.AddUser(zoomtest.User{
-		ID: zoomtest.DefaultUserID, AccountID: demoAccount, Email: "demo.user@example.com",
+	z.AddUser(zoomdemo.User{
+		ID: zoomdemo.DefaultUserID, AccountID: demoAccount, Email: "demo.user@example.com",
 		FirstName: "Demo", LastName: "User", DisplayName: demoUserName,
 	})
 	return z

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // frontServer is the fake Zoom as the browser and the server see it: the
@@ -24,21 +24,21 @@ type frontServer struct {
 
 // meetingPage is what the meeting page handlers need.
 type meetingPage struct {
-	zoom     *zoomtest.Server
+	zoom     *zoomdemo.Server
 	meetings *meetings
 	// app is the server's URL (links back to it).
 	app string
 }
 
 // startFront serves the fake Zoom on a free port of 127.0.0.1.
-func startFront(z *zoomtest.Server, m *meetings, app string) (*frontServer, error) {
+func startFront(z *zoomdemo.Server, m *meetings, app string) (*frontServer, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	p := &meetingPage{zoom: z, meetings: m, app: app}
 	mux := http.NewServeMux()
-	mux.Handle("/", z.ConsentHandler(zoomtest.Consent{AppName: "onbehalf (demo)", Demo: true}))
+	mux.Handle("/", z.ConsentHandler(zoomdemo.Consent{AppName: "onbehalf (demo)", Demo: true}))
 	mux.HandleFunc("GET /j/{id}", p.show)
 	cop := http.NewCrossOriginProtection()
 	mux.Handle("POST /j/{id}/join", cop.Handler(http.HandlerFunc(p.join)))
@@ -113,7 +113,7 @@ func (p *meetingPage) teammateLeaves(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user := r.PathValue("user")
-	if !slices.ContainsFunc(teammates, func(u zoomtest.User) bool { return u.ID == user }) {
+	if !slices.ContainsFunc(teammates, func(u zoomdemo.User) bool { return u.ID == user }) {
 		http.Error(w, "No such teammate in the demo.", http.StatusNotFound)
 		return
 	}
@@ -125,7 +125,7 @@ func (p *meetingPage) teammateLeaves(w http.ResponseWriter, r *http.Request) {
 // its grant dies; the server learns it at the next token request.
 func (p *meetingPage) revoke(w http.ResponseWriter, r *http.Request) {
 	if id, ok := meetingID(w, r); ok {
-		p.zoom.RevokeGrant(zoomtest.DefaultUserID)
+		p.zoom.RevokeGrant(zoomdemo.DefaultUserID)
 		http.Redirect(w, r, "/j/"+id+"?revoked=1", http.StatusSeeOther)
 	}
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/api"
 	"github.com/onbehalf/onbehalf/internal/events"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // The demo turns the integration API and the outgoing webhooks on, so
@@ -62,7 +62,7 @@ func (d *Demo) printPlayground(w io.Writer, forward string, newSecret bool) {
 			fmt.Sprintf(jsonBody, `{"external_user_id":"`+ExternalUserID+`"}`),
 		"  # 2. an On-Behalf-Of token for the demo person and a meeting, once connected (by the link or the home page):",
 		"  curl -s -X POST " + d.URL + "/api/v1/tokens " + auth + " " +
-			fmt.Sprintf(jsonBody, `{"zoom_user_id":"`+zoomtest.DefaultUserID+`","kind":"obf","meeting_id":"`+PlaygroundMeeting+`"}`),
+			fmt.Sprintf(jsonBody, `{"zoom_user_id":"`+zoomdemo.DefaultUserID+`","kind":"obf","meeting_id":"`+PlaygroundMeeting+`"}`),
 		"  # 3. follow the events as they happen (Server-Sent Events):",
 		"  curl -N " + d.URL + "/api/v1/events " + auth,
 		"  Reference: " + d.URL + "/api/v1/reference   (OpenAPI 3.1: " + d.URL + "/api/v1/openapi.json)",

@@ -16,7 +16,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/demo"
 	"github.com/onbehalf/onbehalf/internal/demotest"
 	"github.com/onbehalf/onbehalf/internal/events"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 
@@ -109,7 +109,7 @@ func TestDemoAPIPlayground(t *testing.T) {
 	}
 	p := demotest.NewPerson(t, d)
 	p.Connect()
-	status, body := apiCall(t, d.APIKey, http.MethodPost, d.URL+"/api/v1/tokens", `{"zoom_user_id":"`+zoomtest.DefaultUserID+`","kind":"obf","meeting_id":"`+demo.PlaygroundMeeting+`"}`)
+	status, body := apiCall(t, d.APIKey, http.MethodPost, d.URL+"/api/v1/tokens", `{"zoom_user_id":"`+zoomdemo.DefaultUserID+`","kind":"obf","meeting_id":"`+demo.PlaygroundMeeting+`"}`)
 	var tok struct{ Token, Kind string }
 	if status != http.StatusOK || json.Unmarshal([]byte(body), &tok) != nil || tok.Token == "" || tok.Kind != "obf" {
 		t.Fatalf("minting for the demo person: %d %s", status, body)

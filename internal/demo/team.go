@@ -15,7 +15,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform/platformdemo"
 	"github.com/onbehalf/onbehalf/internal/tokenurl"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // The demo's teammates: three fake people of the demo user's Zoom account,
@@ -30,7 +30,7 @@ import (
 // Cleo stays: a bot sent with relay for you, Ada, Ben and Cleo is removed
 // by Zoom when Ben leaves, and the server sends a bot for Cleo, which gets
 // in with her token.
-var teammates = []zoomtest.User{
+var teammates = []zoomdemo.User{
 	{ID: "zu_demo_ada", AccountID: demoAccount, Email: "ada@example.com", FirstName: "Ada", LastName: "Never", DisplayName: "Ada (never joins)"},
 	{ID: "zu_demo_ben", AccountID: demoAccount, Email: "ben@example.com", FirstName: "Ben", LastName: "Joins", DisplayName: "Ben (joins)"},
 	{ID: "zu_demo_cleo", AccountID: demoAccount, Email: "cleo@example.com", FirstName: "Cleo", LastName: "Stays", DisplayName: "Cleo (stays)"},
@@ -151,8 +151,8 @@ func (d *driver) driveCandidates(ctx context.Context, f *platformFake, b platfor
 			d.stayWith(ctx, id, who, send, f)
 			return
 		}
-		var refusal *zoomtest.JoinRefusal
-		if !errors.As(err, &refusal) || refusal.Code != zoomtest.SDKUserNotInMeeting {
+		var refusal *zoomdemo.JoinRefusal
+		if !errors.As(err, &refusal) || refusal.Code != zoomdemo.SDKUserNotInMeeting {
 			send(onbehalf.BotFailed, f.Refused, stateFailed)
 			return
 		}
@@ -218,9 +218,9 @@ func (d *driver) stayWith(ctx context.Context, id, who string, send func(onbehal
 func (d *driver) syncYou(id string) {
 	in, _ := d.meetings.snapshot(id)
 	if in {
-		d.zoom.JoinMeeting(id, zoomtest.DefaultUserID)
+		d.zoom.JoinMeeting(id, zoomdemo.DefaultUserID)
 	} else {
-		d.zoom.LeaveMeeting(id, zoomtest.DefaultUserID)
+		d.zoom.LeaveMeeting(id, zoomdemo.DefaultUserID)
 	}
 }
 

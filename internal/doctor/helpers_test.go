@@ -20,7 +20,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/platform/meetingbaas"
 	"github.com/onbehalf/onbehalf/internal/platform/meetstream"
 	"github.com/onbehalf/onbehalf/internal/platform/recall"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // specs are the platforms, as app.Platforms lists them (the app package
@@ -58,7 +58,7 @@ func (e env) with(kv ...string) env {
 // world is a set of fakes a run talks to: Zoom, Recall.ai, and this
 // server's health check at https://onbehalf.example.com.
 type world struct {
-	zoom      *zoomtest.Server
+	zoom      *zoomdemo.Server
 	recall    *httptest.Server
 	health    *httptest.Server
 	healthSay atomic.Value // status and body of /healthz
@@ -73,7 +73,7 @@ type world struct {
 // folder.
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	w := &world{zoom: zoomtest.New(clientID, clientSecret)}
+	w := &world{zoom: zoomdemo.New(clientID, clientSecret)}
 	w.zoom.EnableAccount(accountID, s2sID, s2sSecret)
 	t.Cleanup(w.zoom.Close)
 	w.recall = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {

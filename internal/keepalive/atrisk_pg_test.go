@@ -13,7 +13,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/store/postgres/pgtest"
 	"github.com/onbehalf/onbehalf/internal/tokens"
 	"github.com/onbehalf/onbehalf/internal/zoom"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // TestWatcherAtRiskOncePG: two instances on PostgreSQL, looking at once,
@@ -26,7 +26,7 @@ func TestWatcherAtRiskOncePG(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fake := zoomtest.New("cid", "csecret")
+	fake := zoomdemo.New("cid", "csecret")
 	t.Cleanup(fake.Close)
 	zc := zoom.New(zoom.Options{ClientID: "cid", ClientSecret: "csecret", OAuthURL: fake.URL, APIURL: fake.APIURL(), Timeout: 5 * time.Second})
 	var ws []*keepalive.Watcher
@@ -41,9 +41,9 @@ func TestWatcherAtRiskOncePG(t *testing.T) {
 		stores = append(stores, st)
 		ws = append(ws, &keepalive.Watcher{Store: st, Refresher: m, Logger: discard()})
 	}
-	at, rt := fake.IssueGrant(zoomtest.DefaultUserID)
-	c, _, err := stores[0].Connect(ctx, onbehalf.Authorization{User: onbehalf.ZoomUser{ID: zoomtest.DefaultUserID, Email: "d@example.com"},
-		Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: time.Now().Add(time.Hour), Scope: zoomtest.Scope}})
+	at, rt := fake.IssueGrant(zoomdemo.DefaultUserID)
+	c, _, err := stores[0].Connect(ctx, onbehalf.Authorization{User: onbehalf.ZoomUser{ID: zoomdemo.DefaultUserID, Email: "d@example.com"},
+		Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: time.Now().Add(time.Hour), Scope: zoomdemo.Scope}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,14 +14,14 @@ import (
 	"github.com/onbehalf/onbehalf/internal/store/bolt"
 	"github.com/onbehalf/onbehalf/internal/tokens"
 	"github.com/onbehalf/onbehalf/internal/zoom"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // watchEnv is a store, a fake Zoom and the token managers of a number of
 // instances sharing them, all on one fake clock.
 type watchEnv struct {
 	clk  *clock
-	fake *zoomtest.Server
+	fake *zoomdemo.Server
 	st   *bolt.Store
 	zc   *zoom.Client
 	mgrs []*tokens.Manager
@@ -30,7 +30,7 @@ type watchEnv struct {
 
 func newWatchEnv(t *testing.T, instances int) *watchEnv {
 	t.Helper()
-	e := &watchEnv{clk: newClock(time.Now().UTC().Truncate(time.Second)), fake: zoomtest.New("cid", "csecret")}
+	e := &watchEnv{clk: newClock(time.Now().UTC().Truncate(time.Second)), fake: zoomdemo.New("cid", "csecret")}
 	t.Cleanup(e.fake.Close)
 	e.fake.SetClock(e.clk.Now)
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "w.db"), bolt.Options{Now: e.clk.Now, ReserveBytes: bolt.NoReserve})
@@ -51,10 +51,10 @@ func newWatchEnv(t *testing.T, instances int) *watchEnv {
 // connect stores a fresh grant of a new Zoom user with the given scopes.
 func (e *watchEnv) connect(t *testing.T, user, scope string) *onbehalf.Connection {
 	t.Helper()
-	e.fake.AddUser(zoomtest.User{ID: user, Email: user + "@example.com"})
+	e.fake.AddUser(zoomdemo.User{ID: user, Email: user + "@example.com"})
 	at, rt := e.fake.IssueGrant(user)
 	c, _, err := e.st.Connect(context.Background(), onbehalf.Authorization{User: onbehalf.ZoomUser{ID: user, Email: user + "@example.com"},
-		Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: e.clk.Now().Add(zoomtest.DefaultAccessTTL), Scope: scope}})
+		Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: e.clk.Now().Add(zoomdemo.DefaultAccessTTL), Scope: scope}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func (e *watchEnv) atRisk(t *testing.T) []onbehalf.AtRiskEventData {
 // then needs no refresh. Zoom calls counted.
 func TestWatcherRefreshesAheadOfScheduledBot(t *testing.T) {
 	e := newWatchEnv(t, 2)
-	c := e.connect(t, "zu_sched", zoomtest.Scope)
+	c := e.connect(t, "zu_sched", zoomdemo.Scope)
 	b := e.bot(t, c, 48*time.Hour)
 	var refreshedAt time.Time
 	e.run(t, e.watchers(), 48*time.Hour+10*time.Minute, func() {
@@ -158,7 +158,7 @@ func TestWatcherRefreshesAheadOfScheduledBot(t *testing.T) {
 func TestWatcherAtRiskOnce(t *testing.T) {
 	ctx := context.Background()
 	e := newWatchEnv(t, 2)
-	c := e.connect(t, "zu_dead", zoomtest.Scope)
+	c := e.connect(t, "zu_dead", zoomdemo.Scope)
 	if _, err := e.st.MarkDisconnected(ctx, c.ID, c.Token.RefreshToken, "Zoom refused the refresh token (invalid_grant)."); err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func TestWatcherAtRiskMissingScope(t *testing.T) {
 // (the cool-down) until the bot is due.
 func TestWatcherAtRiskRefreshFailing(t *testing.T) {
 	e := newWatchEnv(t, 1)
-	c := e.connect(t, "zu_fail", zoomtest.Scope)
+	c := e.connect(t, "zu_fail", zoomdemo.Scope)
 	e.clk.Advance(2 * time.Hour) // the token expired
 	b := e.bot(t, c, 40*time.Minute)
 	e.fake.FailRefreshes(1000, http.StatusServiceUnavailable, "")

@@ -13,7 +13,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/store/bolt"
 	"github.com/onbehalf/onbehalf/internal/tokens"
 	"github.com/onbehalf/onbehalf/internal/zoom"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // dayResult is what a simulated stretch of time did at the fake Zoom.
@@ -33,7 +33,7 @@ func simulate(t *testing.T, idle, span time.Duration, nIdle int) dayResult {
 	t.Helper()
 	ctx := context.Background()
 	clk := newClock(time.Now().UTC())
-	fake := zoomtest.New("cid", "csecret")
+	fake := zoomdemo.New("cid", "csecret")
 	t.Cleanup(fake.Close)
 	fake.SetClock(clk.Now)
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "k.db"), bolt.Options{Now: clk.Now, ReserveBytes: bolt.NoReserve})
@@ -46,10 +46,10 @@ func simulate(t *testing.T, idle, span time.Duration, nIdle int) dayResult {
 	t.Cleanup(mgr.Close)
 
 	connect := func(user string) string {
-		fake.AddUser(zoomtest.User{ID: user, Email: user + "@example.com"})
+		fake.AddUser(zoomdemo.User{ID: user, Email: user + "@example.com"})
 		at, rt := fake.IssueGrant(user)
 		c, _, err := st.Connect(ctx, onbehalf.Authorization{User: onbehalf.ZoomUser{ID: user, Email: user + "@example.com"},
-			Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: clk.Now().Add(zoomtest.DefaultAccessTTL), Scope: zoomtest.Scope}})
+			Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: clk.Now().Add(zoomdemo.DefaultAccessTTL), Scope: zoomdemo.Scope}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,7 +13,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/store/bolt"
 	"github.com/onbehalf/onbehalf/internal/tokens"
 	"github.com/onbehalf/onbehalf/internal/zoom"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // clockedZoom moves the expiry of refreshed tokens onto the fake clock:
@@ -40,7 +40,7 @@ func TestInlineMarginMatchesTokenManager(t *testing.T) {
 func TestRealManagerStoreAndZoom(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock(time.Now().UTC())
-	fake := zoomtest.New("cid", "csecret")
+	fake := zoomdemo.New("cid", "csecret")
 	t.Cleanup(fake.Close)
 	fake.SetClock(clk.Now)
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "k.db"), bolt.Options{Now: clk.Now, ReserveBytes: bolt.NoReserve})
@@ -57,10 +57,10 @@ func TestRealManagerStoreAndZoom(t *testing.T) {
 	ids, users := make([]string, n), make([]string, n)
 	for i := range n {
 		users[i] = fmt.Sprintf("zu_%d", i)
-		fake.AddUser(zoomtest.User{ID: users[i], Email: users[i] + "@example.com"})
+		fake.AddUser(zoomdemo.User{ID: users[i], Email: users[i] + "@example.com"})
 		at, rt := fake.IssueGrant(users[i])
 		c, _, err := st.Connect(ctx, onbehalf.Authorization{User: onbehalf.ZoomUser{ID: users[i], Email: users[i] + "@example.com"},
-			Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: clk.Now().Add(zoomtest.DefaultAccessTTL)}})
+			Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: clk.Now().Add(zoomdemo.DefaultAccessTTL)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,7 +81,7 @@ func TestRealManagerStoreAndZoom(t *testing.T) {
 
 	// 20 minutes before expiry a callback refreshes the first one (Zoom
 	// rejected its access token); 10 minutes before expiry all are due.
-	clk.Advance(zoomtest.DefaultAccessTTL - 20*time.Minute)
+	clk.Advance(zoomdemo.DefaultAccessTTL - 20*time.Minute)
 	c0, _ := st.Connection(ctx, ids[0])
 	fake.InvalidateAccess(users[0])
 	if _, err := mgr.Refresh(ctx, ids[0], c0.Token.AccessToken); err != nil {

@@ -15,7 +15,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/platform/recall"
 	"github.com/onbehalf/onbehalf/internal/platform/recall/recalldemo"
 	"github.com/onbehalf/onbehalf/internal/tokenurl"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // TestZoomCallsIdleAndBots counts the Zoom calls of idle connections over
@@ -32,7 +32,7 @@ func TestZoomCallsIdleAndBots(t *testing.T) {
 	const n = 200
 	conns := make([]*onbehalf.Connection, n)
 	for i := range conns {
-		conns[i] = e.connect(t, fmt.Sprint("zu_idle_", i), zoomtest.Scope)
+		conns[i] = e.connect(t, fmt.Sprint("zu_idle_", i), zoomdemo.Scope)
 	}
 	s := &keepalive.Scheduler{Idle: 24 * time.Hour, Claimer: e.st, Refresher: mgr, Now: e.clk.Now, Logger: discard(),
 		Sleep: func(ctx context.Context, d time.Duration) error { e.clk.Advance(d); return ctx.Err() }}

@@ -11,7 +11,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/tokens"
 	"github.com/onbehalf/onbehalf/internal/zoom"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 const (
@@ -23,18 +23,18 @@ const (
 // accountEnv is a fake Zoom with a Server-to-Server app and an Account
 // minter on a settable clock.
 type accountEnv struct {
-	fake *zoomtest.Server
+	fake *zoomdemo.Server
 	acct *tokens.Account
 	clk  *clocktest.Clock
 }
 
 func newAccountEnv(t *testing.T) *accountEnv {
 	t.Helper()
-	e := &accountEnv{fake: zoomtest.New("cid", "cs"), clk: clocktest.New(time.Now())}
+	e := &accountEnv{fake: zoomdemo.New("cid", "cs"), clk: clocktest.New(time.Now())}
 	t.Cleanup(e.fake.Close)
 	e.fake.EnableAccount(acctID, s2sID, s2sSecret)
-	e.fake.AddUser(zoomtest.User{ID: "zu_ann", AccountID: acctID, Email: "Ann@Example.com"})
-	e.fake.AddUser(zoomtest.User{ID: "zu_other", AccountID: "acct_2", Email: "other@example.com"})
+	e.fake.AddUser(zoomdemo.User{ID: "zu_ann", AccountID: acctID, Email: "Ann@Example.com"})
+	e.fake.AddUser(zoomdemo.User{ID: "zu_other", AccountID: "acct_2", Email: "other@example.com"})
 	zc := zoom.New(zoom.Options{ClientID: "cid", ClientSecret: "cs", OAuthURL: e.fake.URL, APIURL: e.fake.APIURL(),
 		Timeout: 5 * time.Second, AccountID: acctID, S2SClientID: s2sID, S2SClientSecret: s2sSecret})
 	e.acct = &tokens.Account{Zoom: zc, Now: e.clk.Now, Logger: logger(t)}
@@ -149,7 +149,7 @@ func TestAccountRelaysZoom(t *testing.T) {
 }
 
 func TestAccountNotConfigured(t *testing.T) {
-	f := zoomtest.New("cid", "cs")
+	f := zoomdemo.New("cid", "cs")
 	defer f.Close()
 	zc := zoom.New(zoom.Options{ClientID: "cid", ClientSecret: "cs", OAuthURL: f.URL, APIURL: f.APIURL()})
 	a := &tokens.Account{Zoom: zc}

@@ -6,7 +6,7 @@ package tokens_test
 //	go test -run='^$' -bench=. -benchmem ./internal/tokens
 //
 // Variants:
-//   - zoomtest: real store, real Zoom client, fake Zoom over loopback HTTP
+//   - zoomdemo: real store, real Zoom client, fake Zoom over loopback HTTP
 //     (what a callback pays between the web layer and the wire);
 //   - stubzoom: real store, a Zoom stub that returns a constant (store read
 //     plus manager overhead);
@@ -23,7 +23,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/store/bolt"
 	"github.com/onbehalf/onbehalf/internal/tokens"
 	"github.com/onbehalf/onbehalf/internal/zoom"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // benchMeeting is the meeting every benchmark mints for.
@@ -80,19 +80,19 @@ func benchManager(b *testing.B, variant string) (*tokens.Manager, string) {
 	}
 	var z onbehalf.Zoom = benchZoom{}
 	at, rt := "zat_bench", "zrt_bench"
-	if variant == "zoomtest" {
-		fake := zoomtest.New("cid", "csecret")
+	if variant == "zoomdemo" {
+		fake := zoomdemo.New("cid", "csecret")
 		b.Cleanup(fake.Close)
 		zc := zoom.New(zoom.Options{ClientID: "cid", ClientSecret: "csecret", OAuthURL: fake.URL, APIURL: fake.APIURL(), Timeout: 10 * time.Second})
 		z = zc
-		at, rt = fake.IssueGrant(zoomtest.DefaultUserID)
+		at, rt = fake.IssueGrant(zoomdemo.DefaultUserID)
 	}
 	tok := onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: time.Now().Add(time.Hour)}
 	if st == mem {
-		mem.conns["conn_bench"] = onbehalf.Connection{ID: "conn_bench", ZoomUserID: zoomtest.DefaultUserID, State: onbehalf.StateConnected, Token: tok}
+		mem.conns["conn_bench"] = onbehalf.Connection{ID: "conn_bench", ZoomUserID: zoomdemo.DefaultUserID, State: onbehalf.StateConnected, Token: tok}
 		return &tokens.Manager{Store: st, Zoom: z}, "conn_bench"
 	}
-	c, _, err := st.Connect(context.Background(), onbehalf.Authorization{User: onbehalf.ZoomUser{ID: zoomtest.DefaultUserID, Email: "d@example.com"}, Token: tok})
+	c, _, err := st.Connect(context.Background(), onbehalf.Authorization{User: onbehalf.ZoomUser{ID: zoomdemo.DefaultUserID, Email: "d@example.com"}, Token: tok})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func benchManager(b *testing.B, variant string) (*tokens.Manager, string) {
 // BenchmarkMintWarm mints with a warm access token, sequentially and from
 // parallel goroutines.
 func BenchmarkMintWarm(b *testing.B) {
-	for _, variant := range []string{"zoomtest", "stubzoom", "stubzoom+memstore"} {
+	for _, variant := range []string{"zoomdemo", "stubzoom", "stubzoom+memstore"} {
 		b.Run(variant, func(b *testing.B) {
 			m, id := benchManager(b, variant)
 			bg := context.Background()

@@ -13,14 +13,14 @@ import (
 	"github.com/onbehalf/onbehalf/internal/store/postgres/pgtest"
 	"github.com/onbehalf/onbehalf/internal/tokens"
 	"github.com/onbehalf/onbehalf/internal/zoom"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // pgPair is two instances (store and manager) on one PostgreSQL database
 // and one fake Zoom, with a connection whose access token is about to
 // expire (every token request refreshes first).
 type pgPair struct {
-	fake   *zoomtest.Server
+	fake   *zoomdemo.Server
 	stores [2]*postgres.Store
 	mgrs   [2]*tokens.Manager
 	connID string
@@ -34,7 +34,7 @@ func newPGPair(t *testing.T) *pgPair {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &pgPair{fake: zoomtest.New("cid", "csecret")}
+	p := &pgPair{fake: zoomdemo.New("cid", "csecret")}
 	t.Cleanup(p.fake.Close)
 	zc := zoom.New(zoom.Options{ClientID: "cid", ClientSecret: "csecret", OAuthURL: p.fake.URL, APIURL: p.fake.APIURL(), Timeout: 30 * time.Second})
 	for i, owner := range []string{"A", "B"} {
@@ -47,10 +47,10 @@ func newPGPair(t *testing.T) *pgPair {
 		m := p.mgrs[i]
 		t.Cleanup(func() { m.Close(); st.Close() })
 	}
-	at, rt := p.fake.IssueGrant(zoomtest.DefaultUserID)
+	at, rt := p.fake.IssueGrant(zoomdemo.DefaultUserID)
 	c, _, err := p.stores[0].Connect(context.Background(), onbehalf.Authorization{
-		User:  onbehalf.ZoomUser{ID: zoomtest.DefaultUserID, Email: "d@example.com"},
-		Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: time.Now().Add(time.Minute), Scope: zoomtest.Scope},
+		User:  onbehalf.ZoomUser{ID: zoomdemo.DefaultUserID, Email: "d@example.com"},
+		Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: time.Now().Add(time.Minute), Scope: zoomdemo.Scope},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +62,7 @@ func newPGPair(t *testing.T) *pgPair {
 // killA starts a refresh on A that reaches Zoom (held there), then kills
 // A as kill -9 would leave it: its store is gone, so its lease is neither
 // renewed nor given back. It returns when A's refresh is at Zoom.
-func (p *pgPair) killA(t *testing.T, h *zoomtest.Hold) {
+func (p *pgPair) killA(t *testing.T, h *zoomdemo.Hold) {
 	t.Helper()
 	go func() { _, _ = p.mgrs[0].Mint(context.Background(), p.connID, onbehalf.KindOBF, meeting) }()
 	<-h.Arrived()
@@ -88,7 +88,7 @@ func TestInstanceDiesBeforeZoomRotates(t *testing.T) {
 	if s := p.mgrs[1].Stats(); s.AbandonedLeases != 1 || s.LeasesTaken != 1 || s.LostAfterUncertain != 0 {
 		t.Fatalf("B's stats %+v", s)
 	}
-	h.Release(zoomtest.AnswerNormal) // A's call is long abandoned
+	h.Release(zoomdemo.AnswerNormal) // A's call is long abandoned
 }
 
 // TestInstanceDiesAfterZoomRotated: an instance dies after Zoom rotated
@@ -116,7 +116,7 @@ func TestInstanceDiesAfterZoomRotated(t *testing.T) {
 	if err != nil || c.State != onbehalf.StateDisconnected || !strings.Contains(c.DisconnectedReason, "Another instance stopped in the middle") {
 		t.Fatalf("connection %+v %v: want disconnected with the reason", c, err)
 	}
-	h.Release(zoomtest.AnswerNormal)
+	h.Release(zoomdemo.AnswerNormal)
 }
 
 // TestSlowZoomKeepsTheLease: a Zoom slower than the lease never lets the
@@ -147,7 +147,7 @@ func TestSlowZoomKeepsTheLease(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	h.Release(zoomtest.AnswerNormal)
+	h.Release(zoomdemo.AnswerNormal)
 	if err := <-done; err != nil {
 		t.Fatalf("A: %v", err)
 	}

@@ -11,14 +11,14 @@ import (
 	"github.com/onbehalf/onbehalf/internal/store/bolt"
 	"github.com/onbehalf/onbehalf/internal/tokens"
 	"github.com/onbehalf/onbehalf/internal/zoom"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // TestPresence: Zoom's presence is asked only of a grant that holds the
 // presence scope, read through the real client from the fake Zoom, and
 // kept for PresenceTTL.
 func TestPresence(t *testing.T) {
-	fake := zoomtest.New("cid", "csecret")
+	fake := zoomdemo.New("cid", "csecret")
 	defer fake.Close()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "p.db"), bolt.Options{ReserveBytes: bolt.NoReserve})
 	if err != nil {
@@ -31,7 +31,7 @@ func TestPresence(t *testing.T) {
 	defer m.Close()
 	ctx := context.Background()
 	connect := func(user, scope string) string {
-		fake.AddUser(zoomtest.User{ID: user, AccountID: "acct_1"})
+		fake.AddUser(zoomdemo.User{ID: user, AccountID: "acct_1"})
 		fake.SetScopes(user, scope)
 		at, rt := fake.IssueGrant(user)
 		c, _, err := st.Connect(ctx, onbehalf.Authorization{User: onbehalf.ZoomUser{ID: user}, Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: clock.Now().Add(time.Hour), Scope: scope}})
@@ -40,8 +40,8 @@ func TestPresence(t *testing.T) {
 		}
 		return c.ID
 	}
-	with := connect("zu_with", zoomtest.Scope+" "+onbehalf.PresenceScope)
-	without := connect("zu_without", zoomtest.Scope)
+	with := connect("zu_with", zoomdemo.Scope+" "+onbehalf.PresenceScope)
+	without := connect("zu_without", zoomdemo.Scope)
 
 	if p := m.Presence(ctx, with); !p.Known || p.InMeeting || p.Status != "Available" {
 		t.Fatalf("before the meeting: %+v", p)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/tokens"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // mintAsync mints in the background and returns where the result goes.
@@ -33,7 +33,7 @@ func (e *env) checkHealthy(t *testing.T) {
 	if err != nil || !c.Connected() {
 		t.Fatalf("connection lost: %+v %v", c, err)
 	}
-	if want := e.fake.CurrentRefreshToken(zoomtest.DefaultUserID); c.Token.RefreshToken != want {
+	if want := e.fake.CurrentRefreshToken(zoomdemo.DefaultUserID); c.Token.RefreshToken != want {
 		t.Fatalf("stored refresh token is not Zoom's current one")
 	}
 	before := e.fake.RefreshCalls()
@@ -49,13 +49,13 @@ func (e *env) checkHealthy(t *testing.T) {
 // The late answer must not replace the new grant.
 func TestReconnectDuringSlowRefresh(t *testing.T) {
 	e := newEnv(t, 5*time.Second)
-	e.fake.InvalidateAccess(zoomtest.DefaultUserID)
+	e.fake.InvalidateAccess(zoomdemo.DefaultUserID)
 	h := e.fake.HoldNextRefresh()
 	minted := e.mintAsync()
 	<-h.Arrived() // Zoom rotated; its answer is on the way
 	reconnected := make(chan struct{})
 	go func() { e.connect(t); close(reconnected) }() // a new grant: Zoom kills the rotated one
-	h.Release(zoomtest.AnswerNormal)
+	h.Release(zoomdemo.AnswerNormal)
 	<-h.Done()
 	<-reconnected
 	<-minted
@@ -66,7 +66,7 @@ func TestReconnectDuringSlowRefresh(t *testing.T) {
 // the old refresh token. That must not wipe the new grant.
 func TestReconnectBeforeRefreshReachesZoom(t *testing.T) {
 	e := newEnv(t, 5*time.Second)
-	e.fake.InvalidateAccess(zoomtest.DefaultUserID)
+	e.fake.InvalidateAccess(zoomdemo.DefaultUserID)
 	h := e.fake.HoldNextRefreshBeforeRotate()
 	minted := e.mintAsync()
 	<-h.Arrived()
@@ -74,7 +74,7 @@ func TestReconnectBeforeRefreshReachesZoom(t *testing.T) {
 	// the refresh request waits at the fake.
 	reconnected := make(chan struct{})
 	go func() { e.connect(t); close(reconnected) }()
-	h.Release(zoomtest.AnswerNormal) // Zoom looks at the old token now: invalid_grant
+	h.Release(zoomdemo.AnswerNormal) // Zoom looks at the old token now: invalid_grant
 	<-h.Done()
 	<-reconnected
 	<-minted
@@ -85,7 +85,7 @@ func TestReconnectBeforeRefreshReachesZoom(t *testing.T) {
 // rotated must not stay alive at Zoom with nobody holding it.
 func TestDisconnectDuringRefresh(t *testing.T) {
 	e := newEnv(t, 5*time.Second)
-	e.fake.InvalidateAccess(zoomtest.DefaultUserID)
+	e.fake.InvalidateAccess(zoomdemo.DefaultUserID)
 	h := e.fake.HoldNextRefresh()
 	minted := e.mintAsync()
 	<-h.Arrived()
@@ -97,14 +97,14 @@ func TestDisconnectDuringRefresh(t *testing.T) {
 		_, revokeErr, err := e.mgr.Disconnect(context.Background(), e.connID)
 		done <- result{revokeErr, err}
 	}()
-	h.Release(zoomtest.AnswerNormal)
+	h.Release(zoomdemo.AnswerNormal)
 	<-h.Done()
 	r := <-done
 	<-minted
 	if r.err != nil || r.revokeErr != nil {
 		t.Fatalf("disconnect: %v, revoke: %v", r.err, r.revokeErr)
 	}
-	if e.fake.CurrentRefreshToken(zoomtest.DefaultUserID) != "" || e.fake.Revocations() != 1 {
+	if e.fake.CurrentRefreshToken(zoomdemo.DefaultUserID) != "" || e.fake.Revocations() != 1 {
 		t.Fatalf("the grant is still alive at Zoom (revocations %d)", e.fake.Revocations())
 	}
 	if _, err := e.store.Connection(context.Background(), e.connID); onbehalf.ErrorCode(err) != onbehalf.ENOTFOUND {
@@ -117,14 +117,14 @@ func TestDisconnectDuringRefresh(t *testing.T) {
 func TestSlowRefreshCommittedAfterCallerGaveUp(t *testing.T) {
 	e := newEnv(t, 100*time.Millisecond)
 	e.mgr.RefreshTimeout = 10 * time.Second
-	e.fake.InvalidateAccess(zoomtest.DefaultUserID)
+	e.fake.InvalidateAccess(zoomdemo.DefaultUserID)
 	h := e.fake.HoldNextRefresh()
 	minted := e.mintAsync()
 	<-h.Arrived()
 	if err := <-minted; onbehalf.ErrorCode(err) != onbehalf.ETIMEOUT {
 		t.Fatalf("caller: %v, want ETIMEOUT", err)
 	}
-	h.Release(zoomtest.AnswerNormal)
+	h.Release(zoomdemo.AnswerNormal)
 	<-h.Done()
 	e.waitStored(t)
 	e.checkHealthy(t)
@@ -133,13 +133,13 @@ func TestSlowRefreshCommittedAfterCallerGaveUp(t *testing.T) {
 // Zoom failing after it rotated: the connection cannot be saved (the new
 // pair never arrived), but the loss is counted and explained.
 func TestFaultsAfterRotationCounted(t *testing.T) {
-	for _, a := range []zoomtest.Answer{zoomtest.AnswerServerError, zoomtest.AnswerTruncated, zoomtest.AnswerCut} {
+	for _, a := range []zoomdemo.Answer{zoomdemo.AnswerServerError, zoomdemo.AnswerTruncated, zoomdemo.AnswerCut} {
 		t.Run(a.String(), func(t *testing.T) {
 			e := newEnv(t, 5*time.Second)
 			// The cool-down would answer the second mint 503 for 30 s;
 			// this test is about what the retry then finds.
 			e.mgr.Cooldown = -1
-			e.fake.InvalidateAccess(zoomtest.DefaultUserID)
+			e.fake.InvalidateAccess(zoomdemo.DefaultUserID)
 			h := e.fake.HoldNextRefresh()
 			minted := e.mintAsync()
 			<-h.Arrived()
@@ -166,11 +166,11 @@ func TestFaultsAfterRotationCounted(t *testing.T) {
 // A 200 without a refresh_token keeps the old one, warns and counts.
 func TestAnswerWithoutRefreshTokenCounted(t *testing.T) {
 	e := newEnv(t, 5*time.Second)
-	e.fake.InvalidateAccess(zoomtest.DefaultUserID)
+	e.fake.InvalidateAccess(zoomdemo.DefaultUserID)
 	h := e.fake.HoldNextRefresh()
 	minted := e.mintAsync()
 	<-h.Arrived()
-	h.Release(zoomtest.AnswerNoRefreshToken)
+	h.Release(zoomdemo.AnswerNoRefreshToken)
 	<-h.Done()
 	if err := <-minted; err != nil {
 		t.Fatal(err)
@@ -186,7 +186,7 @@ func TestAnswerWithoutRefreshTokenCounted(t *testing.T) {
 func TestDiskFullKeepsRotatedPair(t *testing.T) {
 	e := newEnv(t, 5*time.Second)
 	ctx := context.Background()
-	e.fake.InvalidateAccess(zoomtest.DefaultUserID)
+	e.fake.InvalidateAccess(zoomdemo.DefaultUserID)
 	e.store.FailWrites(syscall.ENOSPC)
 	tok, err := e.mgr.Mint(ctx, e.connID, onbehalf.KindOBF, meeting)
 	if err != nil || tok == "" {
@@ -226,7 +226,7 @@ func TestDiskFullKeepsRotatedPair(t *testing.T) {
 		t.Fatalf("refreshes %d reused %d pending %d", e.fake.RefreshCalls(), e.fake.ReusedRefreshTokens(), e.mgr.Stats().Pending)
 	}
 	c, _ := e.store.Connection(ctx, e.connID)
-	if c.Token.RefreshToken != e.fake.CurrentRefreshToken(zoomtest.DefaultUserID) {
+	if c.Token.RefreshToken != e.fake.CurrentRefreshToken(zoomdemo.DefaultUserID) {
 		t.Fatal("stored refresh token is not Zoom's current one")
 	}
 }
@@ -237,7 +237,7 @@ func (e *env) waitStored(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		c, _ := e.store.Connection(context.Background(), e.connID)
-		if c != nil && c.Token.RefreshToken == e.fake.CurrentRefreshToken(zoomtest.DefaultUserID) {
+		if c != nil && c.Token.RefreshToken == e.fake.CurrentRefreshToken(zoomdemo.DefaultUserID) {
 			return
 		}
 		if time.Now().After(deadline) {

@@ -14,14 +14,14 @@ import (
 	"github.com/onbehalf/onbehalf/internal/store/bolt"
 	"github.com/onbehalf/onbehalf/internal/tokens"
 	"github.com/onbehalf/onbehalf/internal/zoom"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 const meeting = "85012345678"
 
 type env struct {
 	wait   time.Duration
-	fake   *zoomtest.Server
+	fake   *zoomdemo.Server
 	zoom   *zoom.Client
 	store  *bolt.Store
 	path   string
@@ -34,7 +34,7 @@ type env struct {
 // connection for the fake's default user.
 func newEnv(t *testing.T, timeout time.Duration) *env {
 	t.Helper()
-	e := &env{fake: zoomtest.New("cid", "csecret"), path: filepath.Join(t.TempDir(), "t.db"), clk: clocktest.New(time.Now()), wait: timeout}
+	e := &env{fake: zoomdemo.New("cid", "csecret"), path: filepath.Join(t.TempDir(), "t.db"), clk: clocktest.New(time.Now()), wait: timeout}
 	t.Cleanup(e.fake.Close)
 	e.zoom = zoom.New(zoom.Options{ClientID: "cid", ClientSecret: "csecret", OAuthURL: e.fake.URL, APIURL: e.fake.APIURL(), Timeout: timeout})
 	e.open(t)
@@ -47,10 +47,10 @@ func newEnv(t *testing.T, timeout time.Duration) *env {
 // refreshes).
 func (e *env) connect(t *testing.T) *onbehalf.Connection {
 	t.Helper()
-	at, rt := e.fake.IssueGrant(zoomtest.DefaultUserID)
+	at, rt := e.fake.IssueGrant(zoomdemo.DefaultUserID)
 	c, _, err := e.mgr.Connect(context.Background(), onbehalf.Authorization{
-		User:  onbehalf.ZoomUser{ID: zoomtest.DefaultUserID, Email: "d@example.com"},
-		Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: e.clk.Now().Add(zoomtest.DefaultAccessTTL), Scope: zoomtest.Scope},
+		User:  onbehalf.ZoomUser{ID: zoomdemo.DefaultUserID, Email: "d@example.com"},
+		Token: onbehalf.Token{AccessToken: at, RefreshToken: rt, Expiry: e.clk.Now().Add(zoomdemo.DefaultAccessTTL), Scope: zoomdemo.Scope},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -101,14 +101,14 @@ func TestRefreshWhenExpiringWithinMargin(t *testing.T) {
 		t.Fatalf("refresh calls = %d, want 1", n)
 	}
 	c, _ := e.store.Connection(context.Background(), e.connID)
-	if c.Token.RefreshToken != e.fake.CurrentRefreshToken(zoomtest.DefaultUserID) {
+	if c.Token.RefreshToken != e.fake.CurrentRefreshToken(zoomdemo.DefaultUserID) {
 		t.Fatal("stored refresh token is not Zoom's current one")
 	}
 }
 
 func TestUnauthorizedRefreshesOnceAndRetries(t *testing.T) {
 	e := newEnv(t, 5*time.Second)
-	e.fake.InvalidateAccess(zoomtest.DefaultUserID)
+	e.fake.InvalidateAccess(zoomdemo.DefaultUserID)
 	tok, err := e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting)
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +123,7 @@ func TestUnauthorizedRefreshesOnceAndRetries(t *testing.T) {
 
 func TestConcurrentMintsAfterInvalidationShareOneRefresh(t *testing.T) {
 	e := newEnv(t, 5*time.Second)
-	e.fake.InvalidateAccess(zoomtest.DefaultUserID)
+	e.fake.InvalidateAccess(zoomdemo.DefaultUserID)
 	const n = 50
 	got := make([]string, n)
 	errs := make([]error, n)
@@ -159,7 +159,7 @@ func TestConcurrentMintsAfterInvalidationShareOneRefresh(t *testing.T) {
 
 func TestRotatedRefreshTokenSurvivesReopen(t *testing.T) {
 	e := newEnv(t, 5*time.Second)
-	e.fake.InvalidateAccess(zoomtest.DefaultUserID)
+	e.fake.InvalidateAccess(zoomdemo.DefaultUserID)
 	if _, err := e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting); err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestRotatedRefreshTokenSurvivesReopen(t *testing.T) {
 	e.store.Close()
 	e.open(t)
 	// Force another refresh: it must use the rotated token from disk.
-	e.fake.InvalidateAccess(zoomtest.DefaultUserID)
+	e.fake.InvalidateAccess(zoomdemo.DefaultUserID)
 	if _, err := e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting); err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func TestRotatedRefreshTokenSurvivesReopen(t *testing.T) {
 
 func TestRevokedGrantDisconnects(t *testing.T) {
 	e := newEnv(t, 5*time.Second)
-	e.fake.RevokeGrant(zoomtest.DefaultUserID)
+	e.fake.RevokeGrant(zoomdemo.DefaultUserID)
 	_, err := e.mgr.Mint(context.Background(), e.connID, onbehalf.KindOBF, meeting)
 	if onbehalf.ErrorCode(err) != onbehalf.EDISCONNECTED {
 		t.Fatalf("got %v, want EDISCONNECTED", err)
@@ -220,7 +220,7 @@ func TestZoomTimeoutAndErrors(t *testing.T) {
 
 func TestCallerGivingUpDoesNotLoseRotatedToken(t *testing.T) {
 	e := newEnv(t, 5*time.Second)
-	e.fake.InvalidateAccess(zoomtest.DefaultUserID)
+	e.fake.InvalidateAccess(zoomdemo.DefaultUserID)
 	e.fake.SetRefreshDelay(300 * time.Millisecond) // Zoom rotates, then answers late
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
@@ -231,7 +231,7 @@ func TestCallerGivingUpDoesNotLoseRotatedToken(t *testing.T) {
 	deadline := time.Now().Add(3 * time.Second)
 	for {
 		c, _ := e.store.Connection(context.Background(), e.connID)
-		if c.Token.RefreshToken == e.fake.CurrentRefreshToken(zoomtest.DefaultUserID) {
+		if c.Token.RefreshToken == e.fake.CurrentRefreshToken(zoomdemo.DefaultUserID) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -250,14 +250,14 @@ func TestCallerGivingUpDoesNotLoseRotatedToken(t *testing.T) {
 
 func TestCloseWaitsForInFlightRefresh(t *testing.T) {
 	e := newEnv(t, 5*time.Second)
-	e.fake.InvalidateAccess(zoomtest.DefaultUserID)
+	e.fake.InvalidateAccess(zoomdemo.DefaultUserID)
 	e.fake.SetRefreshDelay(200 * time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	e.mgr.Mint(ctx, e.connID, onbehalf.KindOBF, meeting) // caller gives up; refresh goes on
 	e.mgr.Close()                                        // must wait for the commit
 	c, _ := e.store.Connection(context.Background(), e.connID)
-	if c.Token.RefreshToken != e.fake.CurrentRefreshToken(zoomtest.DefaultUserID) {
+	if c.Token.RefreshToken != e.fake.CurrentRefreshToken(zoomdemo.DefaultUserID) {
 		t.Fatal("Close returned before the rotated pair was committed")
 	}
 	if _, err := e.mgr.Refresh(context.Background(), e.connID, "x"); onbehalf.ErrorCode(err) != onbehalf.EUNAVAILABLE {

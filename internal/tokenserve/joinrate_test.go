@@ -34,7 +34,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/tokenserve"
 	"github.com/onbehalf/onbehalf/internal/tokenurl"
 	"github.com/onbehalf/onbehalf/internal/zoom"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // Simulation parameters.
@@ -102,7 +102,7 @@ func TestJoinRate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("simulation")
 	}
-	fake := zoomtest.New("cid", "csecret")
+	fake := zoomdemo.New("cid", "csecret")
 	defer fake.Close()
 	fake.TrackMeetings()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "sim.db"), bolt.Options{ReserveBytes: bolt.NoReserve})
@@ -145,8 +145,8 @@ func TestJoinRate(t *testing.T) {
 					var ids, users [3]string
 					for i := range people {
 						u := fmt.Sprintf("zu_%d_%d", meetingN, i)
-						fake.AddUser(zoomtest.User{ID: u, AccountID: "acct_sim", Email: u + "@example.com"})
-						scope := zoomtest.Scope
+						fake.AddUser(zoomdemo.User{ID: u, AccountID: "acct_sim", Email: u + "@example.com"})
+						scope := zoomdemo.Scope
 						if v.presence {
 							scope += " " + onbehalf.PresenceScope
 						}
@@ -204,7 +204,7 @@ type meetingResult struct {
 
 // simulate runs one meeting in simStep steps: people come and go, the bot
 // fetches (or tries its list) and Zoom admits it or not.
-func simulate(t *testing.T, fake *zoomtest.Server, srv *tokenserve.Server, p onbehalf.Platform, list bool, url, meetingID string,
+func simulate(t *testing.T, fake *zoomdemo.Server, srv *tokenserve.Server, p onbehalf.Platform, list bool, url, meetingID string,
 	people [3]person, users [3]string, clock *clocktest.Clock, base time.Time) meetingResult {
 	t.Helper()
 	var res meetingResult

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // TestCallbackStatusTable covers the token URL status table (docs/api.md) in both
@@ -74,7 +74,7 @@ func TestCallbackStatusTable(t *testing.T) {
 		// Upstream failures, through a signed URL.
 		{"zoom error", good, func() { e.zoom.FailMintEvery(1) }, 502, "Zoom error 500"},
 		{"zoom timeout", good, func() { e.zoom.FailMintEvery(0); e.zoom.SetMintDelay(2 * time.Second) }, 504, "did not answer"},
-		{"dead connection", good, func() { e.zoom.SetMintDelay(0); e.zoom.RevokeGrant(zoomtest.DefaultUserID) }, 409, "reconnect at " + e.srv.URL + "/zoom/oauth"},
+		{"dead connection", good, func() { e.zoom.SetMintDelay(0); e.zoom.RevokeGrant(zoomdemo.DefaultUserID) }, 409, "reconnect at " + e.srv.URL + "/zoom/oauth"},
 		{"dead connection, plain", plainGood, nil, 409, "reconnect at"},
 	}
 	// Success first, on both paths, in both modes; a signed URL may also
@@ -223,7 +223,7 @@ func TestZAKCallback(t *testing.T) {
 func TestCallbackConcurrentAfterInvalidationOneRefresh(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	u := e.tokenURL(t)
-	e.zoom.InvalidateAccess(zoomtest.DefaultUserID)
+	e.zoom.InvalidateAccess(zoomdemo.DefaultUserID)
 	const n = 50
 	type result struct {
 		status int

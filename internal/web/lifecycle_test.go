@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 const webhookSecret = "zoom-webhook-secret-token"
@@ -91,7 +91,7 @@ func TestZoomWebhookSigningOracle(t *testing.T) {
 	e := newEnv(t, envOpts{webhookSecret: webhookSecret, now: func() time.Time { return now }})
 	tokenURL := e.tokenURL(t)
 	ts := strconv.FormatInt(now.Unix(), 10)
-	forged := `{"event":"app_deauthorized","payload":{"account_id":"acct_1","user_id":"` + zoomtest.DefaultUserID + `"}}`
+	forged := `{"event":"app_deauthorized","payload":{"account_id":"acct_1","user_id":"` + zoomdemo.DefaultUserID + `"}}`
 	step1, _ := json.Marshal(map[string]any{"event": "endpoint.url_validation", "payload": map[string]string{"plainToken": "v0:" + ts + ":" + forged}})
 	code, got := postWebhook(t, e, step1, nil)
 	if code != 401 || strings.Contains(got, "encryptedToken") {
@@ -186,7 +186,7 @@ func TestDeadGrantThenReconnectRevivesSameURL(t *testing.T) {
 	e.connect(t, b)
 	e.launch(t, b, "https://zoom.us/j/"+meeting, nil)
 	tokenURL := e.recall.Bots()[0].TokenURLs[onbehalf.KindOBF]
-	e.zoom.RevokeGrant(zoomtest.DefaultUserID)
+	e.zoom.RevokeGrant(zoomdemo.DefaultUserID)
 	resp := get(t, http.DefaultClient, tokenURL)
 	if got := body(resp); resp.StatusCode != 409 || !strings.Contains(got, "/zoom/oauth") {
 		t.Fatalf("dead grant: %d %q", resp.StatusCode, got)

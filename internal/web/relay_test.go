@@ -11,7 +11,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/tokenserve"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // TestLaunchRelay: the launch form offers "relay" with the teammates and
@@ -23,7 +23,7 @@ func TestLaunchRelay(t *testing.T) {
 	var env *testEnv
 	e := newEnv(t, envOpts{tokens: func(o *tokenserve.Options) { o.Teammates = lazyTeammates{&env} }})
 	env = e
-	for _, u := range []zoomtest.User{
+	for _, u := range []zoomdemo.User{
 		{ID: "zu_ann", AccountID: "acct_team", Email: "ann@example.com", DisplayName: "Ann"},
 		{ID: "zu_bob", AccountID: "acct_team", Email: "bob@example.com", DisplayName: "Bob"},
 		{ID: "zu_cat", AccountID: "acct_team", Email: "cat@example.com", DisplayName: "Cat"},

@@ -9,13 +9,13 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/clocktest"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // deauthEvent is the app_deauthorized Zoom sends when the default user
 // removes the app at the given time.
 func deauthEvent(at time.Time) []byte {
-	return []byte(`{"event":"app_deauthorized","event_ts":1,"payload":{"account_id":"acct_1","user_id":"` + zoomtest.DefaultUserID +
+	return []byte(`{"event":"app_deauthorized","event_ts":1,"payload":{"account_id":"acct_1","user_id":"` + zoomdemo.DefaultUserID +
 		`","client_id":"cid","deauthorization_time":"` + at.UTC().Format("2006-01-02T15:04:05.000Z") + `"}}`)
 }
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/tokenserve"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // connectAs walks the OAuth flow as the fake Zoom's user, in browser b.
@@ -51,9 +51,9 @@ func TestTeammates(t *testing.T) {
 	var env *testEnv // the token handler checks consent through the env's launch service
 	e := newEnv(t, envOpts{tokens: func(o *tokenserve.Options) { o.Teammates = lazyTeammates{&env} }})
 	env = e
-	e.zoom.AddUser(zoomtest.User{ID: "zu_ann", AccountID: "acct_team", Email: "ann@example.com", DisplayName: "Ann"})
-	e.zoom.AddUser(zoomtest.User{ID: "zu_bob", AccountID: "acct_team", Email: "bob@example.com", DisplayName: "Bob"})
-	e.zoom.AddUser(zoomtest.User{ID: "zu_eve", AccountID: "acct_other", Email: "eve@example.com", DisplayName: "Eve"})
+	e.zoom.AddUser(zoomdemo.User{ID: "zu_ann", AccountID: "acct_team", Email: "ann@example.com", DisplayName: "Ann"})
+	e.zoom.AddUser(zoomdemo.User{ID: "zu_bob", AccountID: "acct_team", Email: "bob@example.com", DisplayName: "Bob"})
+	e.zoom.AddUser(zoomdemo.User{ID: "zu_eve", AccountID: "acct_other", Email: "eve@example.com", DisplayName: "Eve"})
 	ann, bob, eve := browser(t), browser(t), browser(t)
 	annID := e.connectAs(t, ann, "zu_ann")
 	bobID := e.connectAs(t, bob, "zu_bob")

@@ -27,7 +27,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/tokenurl"
 	"github.com/onbehalf/onbehalf/internal/web"
 	"github.com/onbehalf/onbehalf/internal/zoom"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 const (
@@ -39,7 +39,7 @@ const (
 // talking to fake Zoom and Recall.
 type testEnv struct {
 	srv    *httptest.Server
-	zoom   *zoomtest.Server
+	zoom   *zoomdemo.Server
 	recall *recalldemo.Fake
 	store  *bolt.Store
 	mgr    *tokens.Manager
@@ -80,7 +80,7 @@ func newEnv(t *testing.T, o envOpts) *testEnv {
 	if o.now == nil {
 		o.now = time.Now
 	}
-	e := &testEnv{zoom: zoomtest.New("cid", "csecret"), logs: &logtest.Buffer{}}
+	e := &testEnv{zoom: zoomdemo.New("cid", "csecret"), logs: &logtest.Buffer{}}
 	t.Cleanup(e.zoom.Close)
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "w.db"), bolt.Options{ReserveBytes: bolt.NoReserve, Now: o.now})
 	if err != nil {
@@ -224,7 +224,7 @@ func (e *testEnv) tokenURLs(t *testing.T, zak bool) map[onbehalf.TokenKind]strin
 // connID returns the ID of the fake's default user's connection.
 func (e *testEnv) connID(t *testing.T) string {
 	t.Helper()
-	c, err := e.store.ConnectionByZoomUser(context.Background(), zoomtest.DefaultUserID)
+	c, err := e.store.ConnectionByZoomUser(context.Background(), zoomdemo.DefaultUserID)
 	if err != nil {
 		t.Fatal(err)
 	}

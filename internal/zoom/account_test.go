@@ -9,7 +9,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/zoom"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 const (
@@ -21,24 +21,24 @@ const (
 
 // accountClient returns a client of both apps; the S2S credentials may be
 // replaced.
-func accountClient(f *zoomtest.Server, id, secret string) *zoom.Client {
+func accountClient(f *zoomdemo.Server, id, secret string) *zoom.Client {
 	return zoom.New(zoom.Options{ClientID: "cid", ClientSecret: "cs", OAuthURL: f.URL, APIURL: f.APIURL(),
 		Timeout: 5 * time.Second, AccountID: acctID, S2SClientID: id, S2SClientSecret: secret})
 }
 
 func TestJoinToken(t *testing.T) {
-	f := zoomtest.New("cid", "cs")
+	f := zoomdemo.New("cid", "cs")
 	defer f.Close()
-	f.AddUser(zoomtest.User{ID: "zu_guest", AccountID: "acct_2", Email: "guest@example.com"})
+	f.AddUser(zoomdemo.User{ID: "zu_guest", AccountID: "acct_2", Email: "guest@example.com"})
 	f.SetScopes("zu_guest", "user:read:user user:read:token")
-	f.SetHost(meetingOne, zoomtest.DefaultUserID)
+	f.SetHost(meetingOne, zoomdemo.DefaultUserID)
 	ctx := context.Background()
 	c := client(f, "cs", 5*time.Second)
-	at, _ := f.IssueGrant(zoomtest.DefaultUserID)
+	at, _ := f.IssueGrant(zoomdemo.DefaultUserID)
 	guest, _ := f.IssueGrant("zu_guest")
 
 	tok, err := c.MintToken(ctx, at, onbehalf.KindJoin, meetingOne)
-	if err != nil || !strings.HasPrefix(tok, zoomtest.JoinTokenPrefix) {
+	if err != nil || !strings.HasPrefix(tok, zoomdemo.JoinTokenPrefix) {
 		t.Fatalf("host: %q %v (the waiting room must be bypassed)", tok, err)
 	}
 	for _, tc := range []struct {
@@ -57,7 +57,7 @@ func TestJoinToken(t *testing.T) {
 		noLeak(t, err, at, guest)
 	}
 	// Not the host: Zoom's code and message, relayed.
-	f.SetScopes("zu_guest", zoomtest.Scope)
+	f.SetScopes("zu_guest", zoomdemo.Scope)
 	guest, _ = f.IssueGrant("zu_guest")
 	_, err = c.MintToken(ctx, guest, onbehalf.KindJoin, meetingOne)
 	if onbehalf.ErrorCode(err) != onbehalf.EUPSTREAM || onbehalf.HTTPStatus(err) != 502 ||
@@ -73,11 +73,11 @@ func TestJoinToken(t *testing.T) {
 }
 
 func TestAccountMode(t *testing.T) {
-	f := zoomtest.New("cid", "cs")
+	f := zoomdemo.New("cid", "cs")
 	defer f.Close()
 	f.EnableAccount(acctID, s2sID, s2sSecret)
-	f.AddUser(zoomtest.User{ID: "zu_plus", AccountID: acctID, Email: "Ann+bots@Example.com"})
-	f.AddUser(zoomtest.User{ID: "zu_other", AccountID: "acct_2", Email: "other@example.com"})
+	f.AddUser(zoomdemo.User{ID: "zu_plus", AccountID: acctID, Email: "Ann+bots@Example.com"})
+	f.AddUser(zoomdemo.User{ID: "zu_other", AccountID: "acct_2", Email: "other@example.com"})
 	f.SetHost(meetingOne, "zu_plus")
 	f.SetHost("85077777777", "zu_other")
 	ctx := context.Background()
@@ -87,17 +87,17 @@ func TestAccountMode(t *testing.T) {
 	}
 
 	tok, err := c.AccountToken(ctx)
-	if err != nil || tok.AccessToken == "" || tok.RefreshToken != "" || tok.Scope != zoomtest.AccountScope ||
+	if err != nil || tok.AccessToken == "" || tok.RefreshToken != "" || tok.Scope != zoomdemo.AccountScope ||
 		time.Until(tok.Expiry) < 50*time.Minute || time.Until(tok.Expiry) > time.Hour {
 		t.Fatalf("account token: %+v %v", tok, err)
 	}
 	at := tok.AccessToken
-	for _, who := range []string{"zu_plus", "ann+bots@example.com", zoomtest.DefaultUserID, "default@example.com"} {
+	for _, who := range []string{"zu_plus", "ann+bots@example.com", zoomdemo.DefaultUserID, "default@example.com"} {
 		if z, err := c.MintTokenFor(ctx, at, who, onbehalf.KindZAK, ""); err != nil || !strings.HasPrefix(z, "zak_") {
 			t.Fatalf("zak for %s: %q %v", who, z, err)
 		}
 	}
-	if j, err := c.MintTokenFor(ctx, at, "zu_plus", onbehalf.KindJoin, meetingOne); err != nil || !strings.HasPrefix(j, zoomtest.JoinTokenPrefix) {
+	if j, err := c.MintTokenFor(ctx, at, "zu_plus", onbehalf.KindJoin, meetingOne); err != nil || !strings.HasPrefix(j, zoomdemo.JoinTokenPrefix) {
 		t.Fatalf("join: %q %v", j, err)
 	}
 	for _, tc := range []struct {
@@ -133,7 +133,7 @@ func TestAccountMode(t *testing.T) {
 }
 
 func TestAccountTokenErrors(t *testing.T) {
-	f := zoomtest.New("cid", "cs")
+	f := zoomdemo.New("cid", "cs")
 	defer f.Close()
 	f.EnableAccount(acctID, s2sID, s2sSecret)
 	ctx := context.Background()
@@ -156,7 +156,7 @@ func TestAccountTokenErrors(t *testing.T) {
 		noLeak(t, err, s2sSecret, "wrong-secret", "cs")
 	}
 	// The S2S app has no user grants.
-	_, rt := f.IssueGrant(zoomtest.DefaultUserID)
+	_, rt := f.IssueGrant(zoomdemo.DefaultUserID)
 	s2sAsGeneral := zoom.New(zoom.Options{ClientID: s2sID, ClientSecret: s2sSecret, OAuthURL: f.URL, APIURL: f.APIURL()})
 	if _, err := s2sAsGeneral.Refresh(ctx, rt); onbehalf.ErrorCode(err) != onbehalf.EUPSTREAM {
 		t.Fatalf("refresh with S2S credentials: %v", err)
@@ -166,7 +166,7 @@ func TestAccountTokenErrors(t *testing.T) {
 // TestAccountTokensConcurrent mints with one account token from many
 // goroutines, for the race detector.
 func TestAccountTokensConcurrent(t *testing.T) {
-	f := zoomtest.New("cid", "cs")
+	f := zoomdemo.New("cid", "cs")
 	defer f.Close()
 	f.EnableAccount(acctID, s2sID, s2sSecret)
 	c := accountClient(f, s2sID, s2sSecret)

@@ -9,12 +9,12 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // authorizeCode asks the fake Zoom for a code sent to redirect, without
 // PKCE (a product's backend that owns the Zoom redirect).
-func authorizeCode(t *testing.T, f *zoomtest.Server, redirect string) string {
+func authorizeCode(t *testing.T, f *zoomdemo.Server, redirect string) string {
 	t.Helper()
 	q := url.Values{"client_id": {"cid"}, "response_type": {"code"}, "redirect_uri": {redirect}}
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -31,7 +31,7 @@ func authorizeCode(t *testing.T, f *zoomtest.Server, redirect string) string {
 }
 
 func TestExchangeRedirect(t *testing.T) {
-	f := zoomtest.New("cid", "cs")
+	f := zoomdemo.New("cid", "cs")
 	defer f.Close()
 	c := client(f, "cs", 5*time.Second)
 	ctx := context.Background()
@@ -42,7 +42,7 @@ func TestExchangeRedirect(t *testing.T) {
 	if err != nil || tok.AccessToken == "" || tok.RefreshToken == "" || tok.Scope == "" || tok.Expiry.Before(time.Now().Add(50*time.Minute)) {
 		t.Fatalf("exchange: %+v %v", tok, err)
 	}
-	if me, err := c.Me(ctx, tok.AccessToken); err != nil || me.ID != zoomtest.DefaultUserID {
+	if me, err := c.Me(ctx, tok.AccessToken); err != nil || me.ID != zoomdemo.DefaultUserID {
 		t.Fatalf("me: %+v %v", me, err)
 	}
 

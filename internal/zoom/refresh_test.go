@@ -8,7 +8,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/zoom"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // noLeak fails when err's message or log text holds any of the secrets.
@@ -46,24 +46,24 @@ type refreshResult struct {
 // already rotated the pair, and checks how each is classified.
 func TestRefreshFaultsAfterRotation(t *testing.T) {
 	for _, c := range []struct {
-		answer  zoomtest.Answer
+		answer  zoomdemo.Answer
 		code    string
 		message string
 	}{
-		{zoomtest.AnswerNormal, "", ""},
-		{zoomtest.AnswerServerError, onbehalf.EUPSTREAM, "HTTP 500"},
-		{zoomtest.AnswerTruncated, onbehalf.EUPSTREAM, "could not be read"},
-		{zoomtest.AnswerCut, onbehalf.EUPSTREAM, "Could not reach Zoom"},
-		{zoomtest.AnswerNoRefreshToken, "", ""},
+		{zoomdemo.AnswerNormal, "", ""},
+		{zoomdemo.AnswerServerError, onbehalf.EUPSTREAM, "HTTP 500"},
+		{zoomdemo.AnswerTruncated, onbehalf.EUPSTREAM, "could not be read"},
+		{zoomdemo.AnswerCut, onbehalf.EUPSTREAM, "Could not reach Zoom"},
+		{zoomdemo.AnswerNoRefreshToken, "", ""},
 	} {
 		t.Run(c.answer.String(), func(t *testing.T) {
-			f := zoomtest.New("cid", "cs")
+			f := zoomdemo.New("cid", "cs")
 			defer f.Close()
-			at, rt := f.IssueGrant(zoomtest.DefaultUserID)
+			at, rt := f.IssueGrant(zoomdemo.DefaultUserID)
 			h := f.HoldNextRefresh()
 			res := refreshAsync(client(f, "cs", time.Second), rt)
 			<-h.Arrived()
-			issued := f.CurrentRefreshToken(zoomtest.DefaultUserID)
+			issued := f.CurrentRefreshToken(zoomdemo.DefaultUserID)
 			if h.RefreshToken() != rt || h.NewRefreshToken() != issued || issued == rt {
 				t.Fatalf("hold saw %q→%q, fake holds %q", h.RefreshToken(), h.NewRefreshToken(), issued)
 			}
@@ -75,11 +75,11 @@ func TestRefreshFaultsAfterRotation(t *testing.T) {
 			}
 			noLeak(t, r.err, at, rt, issued, "cs")
 			switch c.answer {
-			case zoomtest.AnswerNormal:
+			case zoomdemo.AnswerNormal:
 				if r.tok.RefreshToken != issued {
 					t.Fatalf("refresh token %q, want %q", r.tok.RefreshToken, issued)
 				}
-			case zoomtest.AnswerNoRefreshToken:
+			case zoomdemo.AnswerNoRefreshToken:
 				// The documented sign: the token sent comes back.
 				if r.tok.RefreshToken != rt || r.tok.AccessToken == "" {
 					t.Fatalf("without refresh_token: %+v", r.tok)
@@ -92,15 +92,15 @@ func TestRefreshFaultsAfterRotation(t *testing.T) {
 // TestRefreshOmitRefreshToken checks that a 200 without refresh_token
 // returns the token sent (detectable), while the fake has rotated.
 func TestRefreshOmitRefreshToken(t *testing.T) {
-	f := zoomtest.New("cid", "cs")
+	f := zoomdemo.New("cid", "cs")
 	defer f.Close()
-	_, rt := f.IssueGrant(zoomtest.DefaultUserID)
+	_, rt := f.IssueGrant(zoomdemo.DefaultUserID)
 	f.OmitRefreshToken(true)
 	tok, err := client(f, "cs", time.Second).Refresh(context.Background(), rt)
-	if err != nil || tok.RefreshToken != rt || tok.AccessToken != f.CurrentAccessToken(zoomtest.DefaultUserID) {
+	if err != nil || tok.RefreshToken != rt || tok.AccessToken != f.CurrentAccessToken(zoomdemo.DefaultUserID) {
 		t.Fatalf("refresh: %+v %v", tok, err)
 	}
-	if cur := f.CurrentRefreshToken(zoomtest.DefaultUserID); cur == rt || cur == "" {
+	if cur := f.CurrentRefreshToken(zoomdemo.DefaultUserID); cur == rt || cur == "" {
 		t.Fatalf("the fake did not rotate: %q", cur)
 	}
 }
@@ -108,20 +108,20 @@ func TestRefreshOmitRefreshToken(t *testing.T) {
 // TestRefreshRejectedAfterReconnect: the refresh reaches Zoom after the
 // user reconnected, so Zoom rejects the old token: EDISCONNECTED.
 func TestRefreshRejectedAfterReconnect(t *testing.T) {
-	f := zoomtest.New("cid", "cs")
+	f := zoomdemo.New("cid", "cs")
 	defer f.Close()
-	_, rt := f.IssueGrant(zoomtest.DefaultUserID)
+	_, rt := f.IssueGrant(zoomdemo.DefaultUserID)
 	h := f.HoldNextRefreshBeforeRotate()
 	res := refreshAsync(client(f, "cs", time.Second), rt)
 	<-h.Arrived()
-	_, rt2 := f.IssueGrant(zoomtest.DefaultUserID) // the user reconnects
-	h.Release(zoomtest.AnswerNormal)
+	_, rt2 := f.IssueGrant(zoomdemo.DefaultUserID) // the user reconnects
+	h.Release(zoomdemo.AnswerNormal)
 	r := <-res
 	if onbehalf.ErrorCode(r.err) != onbehalf.EDISCONNECTED || onbehalf.HTTPStatus(r.err) != 409 {
 		t.Fatalf("got %v", r.err)
 	}
 	noLeak(t, r.err, rt, rt2)
-	if f.CurrentRefreshToken(zoomtest.DefaultUserID) != rt2 || h.NewRefreshToken() != "" {
+	if f.CurrentRefreshToken(zoomdemo.DefaultUserID) != rt2 || h.NewRefreshToken() != "" {
 		t.Fatal("the new grant was touched")
 	}
 }
@@ -129,9 +129,9 @@ func TestRefreshRejectedAfterReconnect(t *testing.T) {
 // TestRefreshTimeout checks that Refresh is bounded by RefreshTimeout, not
 // by Timeout, and every other call by Timeout.
 func TestRefreshTimeout(t *testing.T) {
-	f := zoomtest.New("cid", "cs")
+	f := zoomdemo.New("cid", "cs")
 	defer f.Close()
-	at, rt := f.IssueGrant(zoomtest.DefaultUserID)
+	at, rt := f.IssueGrant(zoomdemo.DefaultUserID)
 	f.SetRefreshDelay(300 * time.Millisecond)
 	f.SetMintDelay(300 * time.Millisecond)
 	mk := func(timeout, refresh time.Duration) *zoom.Client {
@@ -152,7 +152,7 @@ func TestRefreshTimeout(t *testing.T) {
 	}
 	// Defaults.
 	f.SetRefreshDelay(0)
-	if _, err := mk(0, 0).Refresh(ctx, f.CurrentRefreshToken(zoomtest.DefaultUserID)); err != nil {
+	if _, err := mk(0, 0).Refresh(ctx, f.CurrentRefreshToken(zoomdemo.DefaultUserID)); err != nil {
 		t.Fatalf("default timeouts: %v", err)
 	}
 }

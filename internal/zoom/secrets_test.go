@@ -9,7 +9,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/ratelimit"
 	"github.com/onbehalf/onbehalf/internal/zoom"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // TestClientSecretRotation walks Zoom's secret rotation with
@@ -18,10 +18,10 @@ import (
 // first afterwards; once Zoom drops the old one, the new one takes over.
 func TestClientSecretRotation(t *testing.T) {
 	ctx := context.Background()
-	f := zoomtest.New("cid", "old")
+	f := zoomdemo.New("cid", "old")
 	defer f.Close()
 	c := zoom.New(zoom.Options{ClientID: "cid", ClientSecrets: []string{"new", "old"}, OAuthURL: f.URL, APIURL: f.APIURL()})
-	_, rt := f.IssueGrant(zoomtest.DefaultUserID)
+	_, rt := f.IssueGrant(zoomdemo.DefaultUserID)
 
 	// Zoom knows only the old secret: new is refused, old works.
 	tok, err := c.Refresh(ctx, rt)
@@ -58,7 +58,7 @@ func TestClientSecretRotation(t *testing.T) {
 
 	// Both refused: invalid_client, said once, never with a secret.
 	f.SetClientSecrets("other")
-	_, rt = f.IssueGrant(zoomtest.DefaultUserID)
+	_, rt = f.IssueGrant(zoomdemo.DefaultUserID)
 	_, err = c.Refresh(ctx, rt)
 	if onbehalf.ErrorCode(err) != onbehalf.EUPSTREAM {
 		t.Fatalf("both secrets refused: %v, want EUPSTREAM", err)
@@ -68,10 +68,10 @@ func TestClientSecretRotation(t *testing.T) {
 
 // TestOneSecretIsNotRetried: with one secret, a refused client is one call.
 func TestOneSecretIsNotRetried(t *testing.T) {
-	f := zoomtest.New("cid", "right")
+	f := zoomdemo.New("cid", "right")
 	defer f.Close()
 	c := zoom.New(zoom.Options{ClientID: "cid", ClientSecret: "wrong", OAuthURL: f.URL, APIURL: f.APIURL()})
-	_, rt := f.IssueGrant(zoomtest.DefaultUserID)
+	_, rt := f.IssueGrant(zoomdemo.DefaultUserID)
 	if _, err := c.Refresh(context.Background(), rt); err == nil || f.RefreshCalls() != 1 {
 		t.Fatalf("err %v, calls %d; want a refusal in one call", err, f.RefreshCalls())
 	}
@@ -80,10 +80,10 @@ func TestOneSecretIsNotRetried(t *testing.T) {
 // TestRefresh429CarriesRetryAfter: a 429 with Retry-After (seconds or an
 // HTTP date) is EUPSTREAM and carries the wait; a 500 carries none.
 func TestRefresh429CarriesRetryAfter(t *testing.T) {
-	f := zoomtest.New("cid", "cs")
+	f := zoomdemo.New("cid", "cs")
 	defer f.Close()
 	c := zoom.New(zoom.Options{ClientID: "cid", ClientSecret: "cs", OAuthURL: f.URL, APIURL: f.APIURL()})
-	_, rt := f.IssueGrant(zoomtest.DefaultUserID)
+	_, rt := f.IssueGrant(zoomdemo.DefaultUserID)
 	ctx := context.Background()
 
 	f.FailRefreshes(1, http.StatusTooManyRequests, "90")

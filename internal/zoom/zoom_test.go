@@ -10,16 +10,16 @@ import (
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/zoom"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
-func client(f *zoomtest.Server, secret string, timeout time.Duration) *zoom.Client {
+func client(f *zoomdemo.Server, secret string, timeout time.Duration) *zoom.Client {
 	return zoom.New(zoom.Options{ClientID: "cid", ClientSecret: secret, RedirectURI: "http://127.0.0.1/cb",
 		OAuthURL: f.URL, APIURL: f.APIURL(), Timeout: timeout})
 }
 
 func TestExchangeWithPKCEAndMe(t *testing.T) {
-	f := zoomtest.New("cid", "cs")
+	f := zoomdemo.New("cid", "cs")
 	defer f.Close()
 	c := client(f, "cs", 5*time.Second)
 	verifier := "verifier-0123456789-0123456789-0123456789-abc"
@@ -46,16 +46,16 @@ func TestExchangeWithPKCEAndMe(t *testing.T) {
 		t.Fatalf("exchange: %+v %v", tok, err)
 	}
 	me, err := c.Me(context.Background(), tok.AccessToken)
-	if err != nil || me.ID != zoomtest.DefaultUserID || me.Email == "" {
+	if err != nil || me.ID != zoomdemo.DefaultUserID || me.Email == "" {
 		t.Fatalf("me: %+v %v", me, err)
 	}
 }
 
 func TestErrorClassification(t *testing.T) {
-	f := zoomtest.New("cid", "cs")
+	f := zoomdemo.New("cid", "cs")
 	defer f.Close()
 	ctx := context.Background()
-	at, rt := f.IssueGrant(zoomtest.DefaultUserID)
+	at, rt := f.IssueGrant(zoomdemo.DefaultUserID)
 	c := client(f, "cs", 5*time.Second)
 
 	if _, err := c.MintToken(ctx, "bogus", onbehalf.KindOBF, "85012345678"); onbehalf.ErrorCode(err) != onbehalf.EUNAUTHORIZED ||

@@ -12,7 +12,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/connect"
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/web"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 // link makes a connect link for external user ext and returns its URL.
@@ -53,7 +53,7 @@ func (s *server) stored(t *testing.T) int {
 // mints), connection.conflict names both, and nothing mints for mallory.
 func TestForwardedLinkNeverMovesConnection(t *testing.T) {
 	s := newServer(t)
-	s.zoom.AddUser(zoomtest.User{ID: "zu_alice", AccountID: "acct_1", Email: "alice@example.com", DisplayName: "Alice"})
+	s.zoom.AddUser(zoomdemo.User{ID: "zu_alice", AccountID: "acct_1", Email: "alice@example.com", DisplayName: "Alice"})
 	b, _, _ := s.connectVia(t, s.link(t, "alice"), "zu_alice")
 	aliceID := b.last.Query().Get("connection_id")
 	var before map[string]any
@@ -164,7 +164,7 @@ func TestBrowserConnectStoreFailsGivesBack(t *testing.T) {
 		if st != http.StatusInsufficientStorage || !strings.Contains(page, "full") {
 			t.Fatalf("link %v: %d %s", viaLink, st, page)
 		}
-		if s.zoom.Revocations() != 1 || s.zoom.CurrentRefreshToken(zoomtest.DefaultUserID) != "" {
+		if s.zoom.Revocations() != 1 || s.zoom.CurrentRefreshToken(zoomdemo.DefaultUserID) != "" {
 			t.Fatalf("link %v: %d revocations: the grant was not given back", viaLink, s.zoom.Revocations())
 		}
 		if n := s.stored(t); n != 0 {
@@ -180,9 +180,9 @@ func TestConnectPolicy(t *testing.T) {
 	s := newServer(t, func(o *web.Options) {
 		o.ConnectPolicy = connect.Policy{Accounts: []string{"acct_ok"}, Domains: []string{"acme.com"}}
 	})
-	s.zoom.AddUser(zoomtest.User{ID: "zu_out", AccountID: "acct_x", Email: "eve@acme.com.evil.org"})
-	s.zoom.AddUser(zoomtest.User{ID: "zu_dom", AccountID: "acct_x", Email: "Ann@ACME.com"})
-	s.zoom.AddUser(zoomtest.User{ID: "zu_acct", AccountID: "acct_ok", Email: "bo@other.org"})
+	s.zoom.AddUser(zoomdemo.User{ID: "zu_out", AccountID: "acct_x", Email: "eve@acme.com.evil.org"})
+	s.zoom.AddUser(zoomdemo.User{ID: "zu_dom", AccountID: "acct_x", Email: "Ann@ACME.com"})
+	s.zoom.AddUser(zoomdemo.User{ID: "zu_acct", AccountID: "acct_ok", Email: "bo@other.org"})
 
 	st, page := newBrowser(t, "zu_out").get(t, s.srv.URL+"/zoom/oauth")
 	if st != http.StatusForbidden || !strings.Contains(page, "eve@acme.com.evil.org may not connect here") || !strings.Contains(page, "acme.com") {

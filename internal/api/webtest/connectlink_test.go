@@ -23,7 +23,7 @@ import (
 	"github.com/onbehalf/onbehalf/internal/tokens"
 	"github.com/onbehalf/onbehalf/internal/web"
 	"github.com/onbehalf/onbehalf/internal/zoom"
-	"github.com/onbehalf/onbehalf/internal/zoomtest"
+	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 )
 
 const (
@@ -35,14 +35,14 @@ const (
 // token manager, talking to a fake Zoom.
 type server struct {
 	srv   *httptest.Server
-	zoom  *zoomtest.Server
+	zoom  *zoomdemo.Server
 	store *bolt.Store
 }
 
 // newServer starts the server; edit changes the web options first.
 func newServer(t *testing.T, edit ...func(*web.Options)) *server {
 	t.Helper()
-	s := &server{zoom: zoomtest.New("cid", "csecret")}
+	s := &server{zoom: zoomdemo.New("cid", "csecret")}
 	t.Cleanup(s.zoom.Close)
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "web.db"), bolt.Options{ReserveBytes: bolt.NoReserve})
 	if err != nil {
@@ -122,7 +122,7 @@ func TestConnectLinkFlow(t *testing.T) {
 	}
 	var c map[string]any
 	if st := s.call(t, http.MethodGet, "/api/v1/connections/"+connID, "", &c); st != 200 ||
-		c["external_user_id"] != "user-7" || c["zoom_user_id"] != zoomtest.DefaultUserID || c["state"] != "connected" {
+		c["external_user_id"] != "user-7" || c["zoom_user_id"] != zoomdemo.DefaultUserID || c["state"] != "connected" {
 		t.Fatalf("connection: %d %v", st, c)
 	}
 	if m, _ := c["metadata"].(map[string]any); m["plan"] != "team" {

@@ -1,4 +1,4 @@
-package zoomtest
+package zoomdemo
 
 import (
 	"encoding/json"
@@ -56,7 +56,7 @@ func (a Answer) String() string {
 //	go mint()                 // a refresh reaches the fake
 //	<-h.Arrived()             // Zoom has rotated: the old refresh token is dead
 //	...                       // reconnect, disconnect, restart, ...
-//	h.Release(zoomtest.AnswerTruncated)
+//	h.Release(zoomdemo.AnswerTruncated)
 //	<-h.Done()
 //
 // A held request whose client gives up is not answered (the rotated pair,
@@ -201,7 +201,7 @@ func (s *Server) writeAnswer(w http.ResponseWriter, a Answer, status int, body a
 	case AnswerCut:
 		conn, _, err := http.NewResponseController(w).Hijack()
 		if err != nil {
-			panic("zoomtest: cannot cut the connection: " + err.Error())
+			panic("zoomdemo: cannot cut the connection: " + err.Error())
 		}
 		_ = conn.Close()
 	default:

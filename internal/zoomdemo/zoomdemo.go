@@ -1,5 +1,7 @@
-// Package zoomtest is a fake Zoom for tests: the OAuth endpoints of a
-// user-level "General app" (authorize, token, revoke), the account grant
+// Package zoomdemo is the fake Zoom that `onbehalf demo` runs and the
+// tests use (it ships in the binary, hence not a *test name): the OAuth
+// endpoints of a user-level "General app" (authorize, token, revoke), the
+// account grant
 // of a Server-to-Server OAuth app (account.go), and the REST endpoints
 // onbehalf uses (GET /v2/users/me, GET /v2/users/{userId}/token and GET
 // /v2/meetings/{meetingId}/jointoken/local_recording), served by an
@@ -23,7 +25,7 @@
 // (RefreshCalls, ReusedRefreshTokens, AccountTokenGrants, ...) let tests
 // drive the failure modes of the real service. Everything is safe for
 // concurrent use.
-package zoomtest
+package zoomdemo
 
 import (
 	"crypto/rand"
@@ -200,7 +202,7 @@ func (s *Server) APIURL() string { return s.URL + "/v2" }
 // (existing grants are kept).
 func (s *Server) AddUser(u User) {
 	if u.ID == "" {
-		panic("zoomtest: AddUser needs a user ID")
+		panic("zoomdemo: AddUser needs a user ID")
 	}
 	s.mu.Lock()
 	s.users[u.ID] = u
@@ -214,7 +216,7 @@ func (s *Server) AddUser(u User) {
 func (s *Server) IssueGrant(userID string) (accessToken, refreshToken string) {
 	g, ok := s.newGrant(userID)
 	if !ok {
-		panic(fmt.Sprintf("zoomtest: IssueGrant: unknown user %q", userID))
+		panic(fmt.Sprintf("zoomdemo: IssueGrant: unknown user %q", userID))
 	}
 	return g.access, g.refresh
 }

@@ -1,4 +1,4 @@
-package zoomtest
+package zoomdemo
 
 import (
 	"fmt"

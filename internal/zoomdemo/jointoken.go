@@ -1,4 +1,4 @@
-package zoomtest
+package zoomdemo
 
 import (
 	"net/http"
@@ -32,7 +32,7 @@ func (s *Server) SetHost(meetingID, userID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.users[userID]; !ok {
-		panic("zoomtest: SetHost: unknown user " + userID)
+		panic("zoomdemo: SetHost: unknown user " + userID)
 	}
 	s.hosts[meetingID] = userID
 }

@@ -1,4 +1,4 @@
-package zoomtest
+package zoomdemo
 
 import (
 	"crypto/rand"
@@ -78,7 +78,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	_, known := s.users[userID]
 	s.mu.Unlock()
 	if !known {
-		http.Error(w, "zoomtest: unknown fake_user "+strconv.Quote(userID), http.StatusBadRequest)
+		http.Error(w, "zoomdemo: unknown fake_user "+strconv.Quote(userID), http.StatusBadRequest)
 		return
 	}
 

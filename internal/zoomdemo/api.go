@@ -1,4 +1,4 @@
-package zoomtest
+package zoomdemo
 
 import (
 	"crypto/rand"
@@ -53,7 +53,7 @@ func (s *Server) SetScopes(userID, scope string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.users[userID]; !ok {
-		panic("zoomtest: SetScopes: unknown user " + userID)
+		panic("zoomdemo: SetScopes: unknown user " + userID)
 	}
 	s.scopes[userID] = scope
 }

@@ -1,4 +1,4 @@
-package zoomtest
+package zoomdemo
 
 import (
 	"crypto/sha256"
@@ -147,7 +147,7 @@ func (s *Server) checkAuthorize(q url.Values) (User, string) {
 	u, ok := s.users[id]
 	s.mu.Unlock()
 	if !ok {
-		return User{}, "zoomtest: unknown fake_user " + id
+		return User{}, "zoomdemo: unknown fake_user " + id
 	}
 	return u, ""
 }
