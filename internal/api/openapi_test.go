@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -227,4 +228,42 @@ func TestUnknownRoutes(t *testing.T) {
 	if allow := r.header.Get("Allow"); allow != "GET, DELETE" {
 		t.Errorf("Allow %q, want the path's methods", allow)
 	}
+}
+
+// Every object schema that lists no properties says that it takes any
+// (additionalProperties): a code generator reads an object schema
+// without either as an object with no fields at all (openapi-typescript
+// makes it Record<string, never>, which no metadata or platform option
+// can be assigned to).
+func TestOpenAPIOpenObjectsSaySo(t *testing.T) {
+	doc, _ := openAPIDoc(t)
+	var walk func(at string, v any)
+	walk = func(at string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if isObjectType(v["type"]) && v["properties"] == nil && v["additionalProperties"] == nil && v["patternProperties"] == nil &&
+				v["$ref"] == nil && v["allOf"] == nil && v["oneOf"] == nil && v["anyOf"] == nil {
+				t.Errorf("%s: an object schema with neither properties nor additionalProperties", at)
+			}
+			for k, w := range v {
+				walk(at+"/"+k, w)
+			}
+		case []any:
+			for i, w := range v {
+				walk(at+"/"+strconv.Itoa(i), w)
+			}
+		}
+	}
+	walk("#", doc)
+}
+
+// isObjectType reports whether a schema's type is or includes "object".
+func isObjectType(t any) bool {
+	switch t := t.(type) {
+	case string:
+		return t == "object"
+	case []any:
+		return slices.Contains(t, any("object"))
+	}
+	return false
 }
