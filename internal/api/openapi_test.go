@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -266,4 +267,44 @@ func isObjectType(t any) bool {
 		return slices.Contains(t, any("object"))
 	}
 	return false
+}
+
+// routeSpan is a code span of docs/api.md's route table that names a
+// method and a path ("GET /api/v1/bots/{id}"); a span of a method alone
+// ("GET") shares the path of the next one.
+var routeSpan = regexp.MustCompile("`([A-Z]+)(?: (/[^`]*))?`")
+
+// Every method and path of the description is in docs/api.md's table of
+// all routes, the one place a reader sees them together.
+func TestDocsListEveryRoute(t *testing.T) {
+	md, err := os.ReadFile("../../docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(md), "\n## All routes\n")
+	if !ok {
+		t.Fatal("docs/api.md has no All routes section")
+	}
+	listed := map[string]bool{}
+	for _, row := range strings.Split(table, "\n") {
+		var methods []string
+		for _, m := range routeSpan.FindAllStringSubmatch(row, -1) {
+			methods = append(methods, m[1])
+			if m[2] == "" {
+				continue
+			}
+			for _, method := range methods {
+				listed[method+" "+m[2]] = true
+			}
+			methods = nil
+		}
+	}
+	_, ops := openAPIDoc(t)
+	for path, byMethod := range ops {
+		for method := range byMethod {
+			if !listed[method+" /api/v1"+path] {
+				t.Errorf("docs/api.md's All routes lacks %s /api/v1%s", method, path)
+			}
+		}
+	}
 }
