@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -226,5 +228,89 @@ func TestUnknownRoutes(t *testing.T) {
 	r.wantError(t, 405, "method_not_allowed", "")
 	if allow := r.header.Get("Allow"); allow != "GET, DELETE" {
 		t.Errorf("Allow %q, want the path's methods", allow)
+	}
+}
+
+// The description reads right to code generators. Every object schema
+// that lists no properties says that it takes any (additionalProperties):
+// a generator reads an object schema without either as an object with no
+// fields at all (openapi-typescript makes it Record<string, never>, which
+// no metadata or platform option can be assigned to). No schema puts
+// anyOf beside its properties: openapi-typescript makes that a union
+// with unknown, which is unknown (the body untyped); allOf: [{anyOf}]
+// says the same and keeps the type.
+func TestOpenAPIForGenerators(t *testing.T) {
+	doc, _ := openAPIDoc(t)
+	var walk func(at string, v any)
+	walk = func(at string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if isObjectType(v["type"]) && v["properties"] == nil && v["additionalProperties"] == nil && v["patternProperties"] == nil &&
+				v["$ref"] == nil && v["allOf"] == nil && v["oneOf"] == nil && v["anyOf"] == nil {
+				t.Errorf("%s: an object schema with neither properties nor additionalProperties", at)
+			}
+			if v["properties"] != nil && v["anyOf"] != nil {
+				t.Errorf("%s: anyOf beside properties (wrap it: allOf: [{anyOf: …}])", at)
+			}
+			for k, w := range v {
+				walk(at+"/"+k, w)
+			}
+		case []any:
+			for i, w := range v {
+				walk(at+"/"+strconv.Itoa(i), w)
+			}
+		}
+	}
+	walk("#", doc)
+}
+
+// isObjectType reports whether a schema's type is or includes "object".
+func isObjectType(t any) bool {
+	switch t := t.(type) {
+	case string:
+		return t == "object"
+	case []any:
+		return slices.Contains(t, any("object"))
+	}
+	return false
+}
+
+// routeSpan is a code span of docs/api.md's route table that names a
+// method and a path ("GET /api/v1/bots/{id}"); a span of a method alone
+// ("GET") shares the path of the next one.
+var routeSpan = regexp.MustCompile("`([A-Z]+)(?: (/[^`]*))?`")
+
+// Every method and path of the description is in docs/api.md's table of
+// all routes, the one place a reader sees them together.
+func TestDocsListEveryRoute(t *testing.T) {
+	md, err := os.ReadFile("../../docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(md), "\n## All routes\n")
+	if !ok {
+		t.Fatal("docs/api.md has no All routes section")
+	}
+	listed := map[string]bool{}
+	for _, row := range strings.Split(table, "\n") {
+		var methods []string
+		for _, m := range routeSpan.FindAllStringSubmatch(row, -1) {
+			methods = append(methods, m[1])
+			if m[2] == "" {
+				continue
+			}
+			for _, method := range methods {
+				listed[method+" "+m[2]] = true
+			}
+			methods = nil
+		}
+	}
+	_, ops := openAPIDoc(t)
+	for path, byMethod := range ops {
+		for method := range byMethod {
+			if !listed[method+" /api/v1"+path] {
+				t.Errorf("docs/api.md's All routes lacks %s /api/v1%s", method, path)
+			}
+		}
 	}
 }

@@ -199,6 +199,17 @@ func (p *httpsPlatform) TakesTokenList() bool {
 	return ok && lt.TakesTokenList()
 }
 
+// CheckTokenURLs is the wrapped adapter's: the token URLs the API hands a
+// developer are the server's own http ones, not the front's, so Attendee
+// refuses them as it would with an http BASE_URL (its bots that the demo
+// sends get the front's https URLs).
+func (p *httpsPlatform) CheckTokenURLs(urls []onbehalf.TokenURL) error {
+	if ch, ok := p.Platform.(onbehalf.TokenURLChecker); ok {
+		return ch.CheckTokenURLs(urls)
+	}
+	return nil
+}
+
 // JoinAt is the wrapped adapter's, or no join time.
 func (p *httpsPlatform) JoinAt(options json.RawMessage) (time.Time, bool, error) {
 	if js, ok := p.Platform.(onbehalf.JoinScheduler); ok {

@@ -46,8 +46,9 @@ func (d *Demo) enableIntegration(e *env, o Options) error {
 const PlaygroundMeeting = "85012345678"
 
 // printPlayground prints what a backend developer needs to try the API:
-// the key (once, as a shell variable), three curl lines for this run's
-// URL, the reference, and where the webhooks go: to forward too, signed
+// the key (once, as a shell variable), curl lines for this run's URL (a
+// connect link, where it stands and its revoke, a token, the events), the
+// reference, and where the webhooks go: to forward too, signed
 // with the developer's WEBHOOK_SECRET, or with one made for this run
 // (newSecret), printed so that their receiver can check the signatures.
 func (d *Demo) printPlayground(w io.Writer, forward string, newSecret bool) {
@@ -60,6 +61,9 @@ func (d *Demo) printPlayground(w io.Writer, forward string, newSecret bool) {
 		"  # 1. a connect link for your user " + ExternalUserID + " (open its url, approve on the fake Zoom):",
 		"  curl -s -X POST " + d.URL + "/api/v1/connect-links " + auth + " " +
 			fmt.Sprintf(jsonBody, `{"external_user_id":"`+ExternalUserID+`"}`),
+		"  #    where that link stands (pending, used and by which connection, expired), or take it back; LINK_ID is the id it answered:",
+		"  curl -s " + d.URL + "/api/v1/connect-links/$LINK_ID " + auth,
+		"  curl -s -X DELETE " + d.URL + "/api/v1/connect-links/$LINK_ID " + auth,
 		"  # 2. an On-Behalf-Of token for the demo person and a meeting, once connected (by the link or the home page):",
 		"  curl -s -X POST " + d.URL + "/api/v1/tokens " + auth + " " +
 			fmt.Sprintf(jsonBody, `{"zoom_user_id":"`+zoomdemo.DefaultUserID+`","kind":"obf","meeting_id":"`+PlaygroundMeeting+`"}`),

@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -16,12 +17,18 @@ import (
 	"github.com/onbehalf/onbehalf/internal/demo"
 	"github.com/onbehalf/onbehalf/internal/demotest"
 	"github.com/onbehalf/onbehalf/internal/events"
+	"github.com/onbehalf/onbehalf/internal/platform"
+	"github.com/onbehalf/onbehalf/internal/platform/attendee"
 	"github.com/onbehalf/onbehalf/internal/zoomdemo"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 
 // curlLine is a printed POST call: its URL and JSON body.
 var curlLine = regexp.MustCompile(`curl -s -X POST (\S+) -H "Authorization: Bearer \$ONBEHALF_API_KEY" -H 'Content-Type: application/json' -d '([^']*)'`)
+
+// linkLine is a printed GET or DELETE of the connect link: its -X option
+// and URL.
+var linkLine = regexp.MustCompile(`curl -s (-X DELETE )?(\S+/api/v1/connect-links/\$LINK_ID) -H "Authorization: Bearer \$ONBEHALF_API_KEY"\n`)
 
 // checkPlayground checks what Run printed for a backend developer: the
 // key once, and curl lines for this run's URL that work as printed.
@@ -41,8 +48,21 @@ func checkPlayground(t *testing.T, base, out string) {
 		}
 	}
 	status, body := apiCall(t, keys[0], http.MethodPost, calls[0][1], calls[0][2])
-	if status != http.StatusCreated || !strings.Contains(body, base+"/connect/") {
+	var link struct{ ID, Status string }
+	if status != http.StatusCreated || !strings.Contains(body, base+"/connect/") || json.Unmarshal([]byte(body), &link) != nil || link.ID == "" {
 		t.Fatalf("the printed connect-link call: %d %s", status, body)
+	}
+	// The link's GET and DELETE lines, with LINK_ID set as they say.
+	follow := linkLine.FindAllStringSubmatch(out, -1)
+	if len(follow) != 2 || follow[0][1] != "" || follow[1][1] != "-X DELETE " {
+		t.Fatalf("want the connect link's GET and DELETE lines:\n%s", out)
+	}
+	for i, want := range []string{"pending", "revoked"} {
+		method := strings.TrimSpace(strings.TrimPrefix(follow[i][1], "-X "))
+		status, body := apiCall(t, keys[0], cmp.Or(method, http.MethodGet), strings.ReplaceAll(follow[i][2], "$LINK_ID", link.ID), "")
+		if status != http.StatusOK || json.Unmarshal([]byte(body), &link) != nil || link.Status != want {
+			t.Fatalf("the printed %s line: %d %s, want %s", cmp.Or(method, "GET"), status, body, want)
+		}
 	}
 	// Nobody has connected yet: the token call answers, saying so.
 	if status, body := apiCall(t, keys[0], http.MethodPost, calls[1][1], calls[1][2]); status != http.StatusNotFound {
@@ -198,5 +218,24 @@ func TestDemoForwardRefusedIsRetried(t *testing.T) {
 	page := waitPage(t, d.WebhooksURL, "attempt 2")
 	if !strings.Contains(page, "forwarded: 503 Service Unavailable") || !strings.Contains(page, "forwarded: 200 OK") {
 		t.Fatalf("webhooks page:\n%s", page)
+	}
+}
+
+// TestDemoAttendeeTokenURLs: the token URLs the API would hand out for
+// the demo's Attendee are the server's http ones, which Attendee refuses:
+// a 400 that says so, as with an http BASE_URL, not URLs its bots cannot
+// use.
+func TestDemoAttendeeTokenURLs(t *testing.T) {
+	d := demotest.StartOptions(t, demo.Options{Platforms: []platform.Spec{attendee.Spec}, Pace: pace})
+	demotest.NewPerson(t, d).Connect()
+	status, body := apiCall(t, d.APIKey, http.MethodGet, d.URL+"/api/v1/connections?zoom_user_id="+zoomdemo.DefaultUserID, "")
+	var list struct{ Connections []struct{ ID string } }
+	if status != http.StatusOK || json.Unmarshal([]byte(body), &list) != nil || len(list.Connections) != 1 {
+		t.Fatalf("the demo person's connection: %d %s", status, body)
+	}
+	status, body = apiCall(t, d.APIKey, http.MethodPost, d.URL+"/api/v1/connections/"+list.Connections[0].ID+"/token-urls",
+		`{"platform":"attendee","meeting_id":"`+demo.PlaygroundMeeting+`"}`)
+	if status != http.StatusBadRequest || !strings.Contains(body, "https") || strings.Contains(body, "token_url") {
+		t.Fatalf("token URLs for the demo's Attendee: %d %s", status, body)
 	}
 }
