@@ -183,8 +183,9 @@ type route struct {
 	// always routes answer even while the API is off (no key configured):
 	// the description and its reference page.
 	always bool
-	// secret marks a POST whose reply carries a secret (a token, a signed
-	// URL, a connect link): never kept for Idempotency-Key replays.
+	// secret marks a POST whose reply carries a secret that must not be
+	// kept, even sealed (a token, a signed URL, an API key): never kept
+	// for Idempotency-Key replays.
 	secret bool
 }
 
@@ -252,7 +253,9 @@ func (s *server) routes() []route {
 	return []route{
 		{method: http.MethodGet, path: "/openapi.json", h: s.openAPI, public: true, always: true},
 		{method: http.MethodGet, path: "/reference", h: s.reference, public: true, always: true},
-		{method: http.MethodPost, path: "/connect-links", h: s.createConnectLink, secret: true},
+		// A connect link's answer is kept for retries (sealed at rest, as
+		// tokens are): a retry must not make a second link.
+		{method: http.MethodPost, path: "/connect-links", h: s.createConnectLink},
 		{method: http.MethodGet, path: "/connect-links/:id", h: s.getConnectLink},
 		{method: http.MethodDelete, path: "/connect-links/:id", h: s.revokeConnectLink},
 		{method: http.MethodPost, path: "/connections", h: s.createConnection},

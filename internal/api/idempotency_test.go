@@ -126,3 +126,20 @@ func TestIdempotentInFlight(t *testing.T) {
 	}
 	t.Fatal("no retry ever met its first request in flight")
 }
+
+// TestIdempotentConnectLink: a retried POST /connect-links with the same
+// key gets the same link (its answer is kept, sealed), not a second one.
+func TestIdempotentConnectLink(t *testing.T) {
+	e := newEnv(t)
+	body := map[string]any{"external_user_id": "user-42"}
+	first := e.callIdem(t, "link-1", http.MethodPost, "/api/v1/connect-links", body)
+	again := e.callIdem(t, "link-1", http.MethodPost, "/api/v1/connect-links", body)
+	if first.status != http.StatusCreated || again.status != http.StatusCreated || !bytes.Equal(again.body, first.body) ||
+		again.header.Get(api.ReplayedHeader) != "true" {
+		t.Fatalf("first %d %s; retry %d %s %v", first.status, first.body, again.status, again.body, again.header)
+	}
+	other := e.callIdem(t, "link-2", http.MethodPost, "/api/v1/connect-links", body)
+	if other.status != http.StatusCreated || bytes.Equal(other.body, first.body) {
+		t.Fatalf("another key: %d %s", other.status, other.body)
+	}
+}

@@ -82,8 +82,9 @@ type ConnectionEventData struct {
 	Metadata       json.RawMessage `json:"metadata,omitempty"`
 	State          ConnState       `json:"state,omitempty"`
 	Reason         string          `json:"reason,omitempty"`
-	// PreviousExternalUserID is set when a Zoom user connected for one
-	// external user connects for another: the connection moved.
+	// PreviousExternalUserID is kept for events written when a connection
+	// could move to another external user; none is written now (a
+	// connection never moves: connection.conflict).
 	PreviousExternalUserID string `json:"previous_external_user_id,omitempty"`
 	// RequestedExternalUserID is, in connection.conflict, the external
 	// user the refused connect was for (ExternalUserID keeps the holder).

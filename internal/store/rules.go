@@ -70,10 +70,9 @@ func GivenJSON(v json.RawMessage) bool {
 // Grant returns the connection a fresh grant makes of old (nil: a new
 // connection with the given ID), at now: revived, with the grant's pair
 // and identity; the external user ID and metadata replaced when given.
-// When the grant names another external user than old had, the
-// connection moves to that user: its metadata (about the previous user)
-// goes unless new metadata is given, and previous names the user it moved
-// from.
+// The stores refuse a grant naming another external user than old had
+// before they call it (connection.conflict), so previous is set only for
+// a caller that does not: it names the external user old had.
 func Grant(old *onbehalf.Connection, a onbehalf.Authorization, id string, now time.Time) (n onbehalf.Connection, previous string) {
 	if old != nil {
 		n = *old

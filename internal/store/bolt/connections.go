@@ -38,10 +38,9 @@ func (s *Store) ConnectionByZoomUser(ctx context.Context, zoomUserID string) (*o
 // Connect stores a fresh grant and writes connection.created or
 // connection.reconnected with it. The Zoom user's existing connection
 // keeps its ID and creation time and is revived; the external user ID and
-// metadata are replaced when given. When the grant names another external
-// user than the connection had, the connection moves to that user: its
-// metadata (about the previous user) goes unless new metadata is given,
-// and the event says previous_external_user_id.
+// metadata are replaced when given. A connection never moves from one
+// external user to another: a grant naming another than it has is
+// refused as onbehalf.Store.Connect says (connection.conflict).
 func (s *Store) Connect(ctx context.Context, a onbehalf.Authorization) (*onbehalf.Connection, bool, error) {
 	if err := store.CheckAuthorization(a); err != nil {
 		return nil, false, err
