@@ -299,18 +299,21 @@ func TestSSEFilterAndHeartbeat(t *testing.T) {
 }
 
 // Neither the server's WriteTimeout nor its ReadTimeout cuts a stream,
-// over HTTP/1.1 and HTTP/2.
+// over HTTP/1.1 and HTTP/2. The timeouts also bound the TLS handshake,
+// which a loaded machine running -race can stretch: they are long enough
+// for it (a second), and the stream lives well past them.
 func TestSSEOutlivesServerTimeouts(t *testing.T) {
+	const timeout = time.Second
 	for _, h2 := range []bool{false, true} {
 		st := newStore(t, nil)
 		b := startBroker(t, st, BrokerOptions{Heartbeat: 25 * time.Millisecond})
 		srv := sseServerTLS(t, b, func(s *http.Server) {
-			s.WriteTimeout = 100 * time.Millisecond
-			s.ReadTimeout = 100 * time.Millisecond
+			s.WriteTimeout = timeout
+			s.ReadTimeout = timeout
 		}, h2)
 		c, _, _ := dialWith(t, srv.Client(), srv.URL, nil)
 		start := time.Now()
-		for time.Since(start) < 600*time.Millisecond {
+		for time.Since(start) < 3*timeout {
 			c.next(t, true)
 		}
 		evs := writeEvents(t, st, "conn-1", 1)
