@@ -176,6 +176,7 @@ func (d *doctor) inspectBolt(ctx context.Context, path string) {
 	d.r.ok("Schema and sealing keys are fine: the server can read every sealed value.")
 	if n, err := s.CountConnections(ctx); err == nil {
 		d.r.info("%d connected and %d disconnected Zoom connection(s).", n[onbehalf.StateConnected], n[onbehalf.StateDisconnected])
+		d.connected = int64(n[onbehalf.StateConnected])
 	}
 	if keys, err := s.APIKeys(ctx); err == nil {
 		d.storedAPIKeys = len(keys)

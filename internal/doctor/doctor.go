@@ -126,6 +126,9 @@ type doctor struct {
 	// storedAPIKeys is the number of API keys found in a bbolt database,
 	// -1 when unknown.
 	storedAPIKeys int
+	// connected is the number of connected connections in the store, -1
+	// when unknown (the keep-alive's rate is judged on it).
+	connected int64
 }
 
 // get returns the trimmed value of name as the server reads it.

@@ -105,6 +105,7 @@ func (d *doctor) inspectPostgres(ctx context.Context, conn *pgx.Conn) {
 		_, err = pgx.ForEachRow(rows, []any{&state, &c}, func() error { n[onbehalf.ConnState(state)] = c; return nil })
 		if err == nil {
 			d.r.info("%d connected and %d disconnected Zoom connection(s).", n[onbehalf.StateConnected], n[onbehalf.StateDisconnected])
+			d.connected = n[onbehalf.StateConnected]
 		}
 	}
 	var keys int

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/onbehalf/onbehalf/internal/keepalive"
 	"github.com/onbehalf/onbehalf/internal/metrics"
@@ -95,6 +96,23 @@ func (d *doctor) checkIdle() {
 		return
 	}
 	d.r.ok("KEEPALIVE_IDLE=%s: an idle connection is refreshed once per %s; a connection in use only when its token is about to expire, or ahead of a bot's join.", idle, idle)
+	d.checkKeepAliveRate(idle)
+}
+
+// checkKeepAliveRate warns when the keep-alive of one instance cannot
+// refresh every idle connection once per idle interval at its rate (with
+// a fifth kept for failures and retries): connections would then wait
+// longer than KEEPALIVE_IDLE between refreshes.
+func (d *doctor) checkKeepAliveRate(idle time.Duration) {
+	if d.connected <= 0 {
+		return
+	}
+	rate := cmp.Or(d.cfg.KeepAliveRate, float64(keepalive.DefaultRate))
+	need := float64(d.connected) / idle.Seconds()
+	if need > 0.8*rate {
+		d.r.warn("%d connected connections refreshed once per %s need %.1f refreshes a second, more than 80%% of KEEPALIVE_RATE=%g of one instance: raise KEEPALIVE_RATE (at least %.0f) or share the load between instances (each has its own rate).",
+			d.connected, idle, need, rate, need/0.8+1)
+	}
 }
 
 // checkZoomUse reads the running server's /metrics (this instance's

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // metricsRouter sends requests for one host (a fake server's /metrics)
@@ -78,5 +79,31 @@ onbehalf_zoom_mint_duration_seconds_count{kind="obf",result="upstream"} 7
 	out = run()
 	if !strings.Contains(out, "Refresh spacing and failing Zoom calls not checked: no server answered at http://"+host(ms.URL)+"/metrics") {
 		t.Fatalf("report with no server:\n%s", out)
+	}
+}
+
+// TestKeepAliveRate: doctor warns when one instance's keep-alive rate
+// cannot refresh every connected connection once per KEEPALIVE_IDLE (with
+// room kept for retries), and stays quiet below that or when the count is
+// unknown.
+func TestKeepAliveRate(t *testing.T) {
+	for _, c := range []struct {
+		connected int64
+		rate      float64
+		warn      bool
+	}{
+		{-1, 0, false},
+		{100_000, 0, false},   // 1.2/s against the default 20
+		{1_000_000, 10, true}, // 11.6/s against 10
+		{1_000_000, 0, false}, // 11.6/s against the default 20
+		{2_000_000, 0, true},  // 23.1/s against the default 20
+	} {
+		var out strings.Builder
+		d := &doctor{r: &report{w: &out}, connected: c.connected}
+		d.cfg.KeepAliveRate = c.rate
+		d.checkKeepAliveRate(24 * time.Hour)
+		if got := strings.Contains(out.String(), "raise KEEPALIVE_RATE"); got != c.warn {
+			t.Errorf("%d connections, rate %g: warned %v, want %v:\n%s", c.connected, c.rate, got, c.warn, out.String())
+		}
 	}
 }

@@ -45,6 +45,7 @@ func (d *doctor) loadConfig() {
 	d.cfg = cfg
 	d.problems = map[string][]string{}
 	d.storedAPIKeys = -1
+	d.connected = -1
 	known := map[string]bool{}
 	for _, v := range config.Vars() {
 		known[v.Name] = true
