@@ -35,9 +35,8 @@ type Store interface {
 	onbehalf.BotStore
 	NoteMinted(ctx context.Context, at map[string]time.Time) error
 	// ClaimDelivery and ReleaseDelivery make a relay happen once across
-	// instances; AppendEvent writes bot.relayed.
+	// instances (ApplyStatus writes bot.relayed with the link).
 	onbehalf.ReplayStore
-	AppendEvent(ctx context.Context, e onbehalf.Event) error
 }
 
 // Service launches bots and records what happens to them. Set every field

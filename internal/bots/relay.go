@@ -80,10 +80,15 @@ func (s *Service) relay(ctx context.Context, b *onbehalf.Bot) (*onbehalf.Bot, er
 		}
 		return nil, err
 	}
-	// Link the old bot to the new one: a compare-and-swap in the store.
+	// Link the old bot to the new one: a compare-and-swap in the store,
+	// which writes bot.relayed in the same transaction when it links.
 	msg := fmt.Sprintf("Relayed to bot %s, on behalf of connection %s: the person this bot joined for left the meeting.", nb.ID, conn)
+	ev := onbehalf.NewEvent(onbehalf.EventBotRelayed, now, onbehalf.BotEventData{
+		ConnectionID: conn, ExternalUserID: nb.ExternalUserID, BotID: nb.ID, Platform: nb.Platform, PlatformBotID: nb.PlatformBotID,
+		MeetingID: nb.MeetingID, Status: nb.Status, RelayedFrom: b.ID, RelayedTo: nb.ID,
+	})
 	old, _, err := s.Store.ApplyStatus(ctx, onbehalf.StatusReport{Platform: b.Platform, PlatformBotID: b.PlatformBotID,
-		RelayTo: nb.ID, RelayConnectionID: conn, EventID: "relay:" + nb.ID, Message: msg, At: now})
+		RelayTo: nb.ID, RelayConnectionID: conn, EventID: "relay:" + nb.ID, Message: msg, At: now, RelayEvent: &ev})
 	if err != nil {
 		return nb, err
 	}
@@ -94,13 +99,6 @@ func (s *Service) relay(ctx context.Context, b *onbehalf.Bot) (*onbehalf.Bot, er
 			s.logger().Error("extra relay bot not removed from its platform", "bot", nb.ID, "err", err)
 		}
 		return nil, nil
-	}
-	ev := onbehalf.NewEvent(onbehalf.EventBotRelayed, now, onbehalf.BotEventData{
-		ConnectionID: conn, ExternalUserID: nb.ExternalUserID, BotID: nb.ID, Platform: nb.Platform, PlatformBotID: nb.PlatformBotID,
-		MeetingID: nb.MeetingID, Status: nb.Status, RelayedFrom: b.ID, RelayedTo: nb.ID,
-	})
-	if err := s.Store.AppendEvent(ctx, ev); err != nil {
-		s.logger().Error("bot.relayed not written", "bot", b.ID, "to", nb.ID, "err", err)
 	}
 	s.logger().Info("bot relayed", "bot", b.ID, "to", nb.ID, "conn", conn)
 	return nb, nil

@@ -160,6 +160,10 @@ type StatusReport struct {
 	// unused.
 	RelayTo           string
 	RelayConnectionID string
+	// RelayEvent, with RelayTo, is the bot.relayed event the store writes
+	// in the same transaction as the link, when the link is made: the
+	// event is never lost between the two (nil: none).
+	RelayEvent *Event
 }
 
 // TokenFetch is a platform's token request, as served: it goes on the

@@ -27,6 +27,11 @@ func (s *Store) ApplyStatus(ctx context.Context, r onbehalf.StatusReport) (*onbe
 		if changed, dup = onbehalf.ApplyStatusReport(b, r, now); dup {
 			return errNoChange
 		}
+		if r.RelayTo != "" && r.RelayEvent != nil { // the link was made: its event with it
+			if err := s.addEvent(tx, *r.RelayEvent); err != nil {
+				return err
+			}
+		}
 		return s.saveBot(tx, b, changed, previous, now)
 	})
 	if err != nil {

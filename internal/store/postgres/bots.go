@@ -153,10 +153,14 @@ func (s *Store) ApplyStatus(ctx context.Context, r onbehalf.StatusReport) (*onbe
 		if err := s.updateBot(ctx, tx, b); err != nil {
 			return nil, err
 		}
-		if !changed {
-			return nil, nil
+		var evs []onbehalf.Event
+		if r.RelayTo != "" && r.RelayEvent != nil { // the link was made: its event with it
+			evs = append(evs, *r.RelayEvent)
 		}
-		return []onbehalf.Event{onbehalf.NewBotEvent(onbehalf.EventBotStatusChanged, now, b, previous)}, nil
+		if changed {
+			evs = append(evs, onbehalf.NewBotEvent(onbehalf.EventBotStatusChanged, now, b, previous))
+		}
+		return evs, nil
 	})
 	if err != nil {
 		return nil, false, err

@@ -277,3 +277,33 @@ func testRecordTokenFetches(t *testing.T, open func(*testing.T, Config) *Harness
 	}
 	noEvents(t, st, seq, "served fetches without a bot")
 }
+
+// testRelayLink: a relay report links the bot once (a compare-and-swap)
+// and writes its bot.relayed event in the same write; a second relay of
+// the same bot changes nothing and writes no event.
+func testRelayLink(t *testing.T, open func(*testing.T, Config) *Harness) {
+	h, c, b := withBot(t, open)
+	st := h.Store
+	relay := func(to string) onbehalf.StatusReport {
+		ev := onbehalf.NewEvent(onbehalf.EventBotRelayed, h.Clock.Now(), onbehalf.BotEventData{ConnectionID: c.ID, BotID: to, RelayedFrom: b.ID, RelayedTo: to})
+		return onbehalf.StatusReport{Platform: "recall", PlatformBotID: "rb-1", RelayTo: to, RelayConnectionID: c.ID,
+			EventID: "relay:" + to, At: h.Clock.Now(), RelayEvent: &ev}
+	}
+	seq := lastSeq(t, st)
+	got, changed, err := st.ApplyStatus(ctx, relay("bot_next"))
+	if err != nil || changed || got.RelayedTo != "bot_next" {
+		t.Fatalf("first relay: relayed to %q, changed %v, err %v", got.RelayedTo, changed, err)
+	}
+	if d := botData(t, onlyEvent(t, st, seq, onbehalf.EventBotRelayed)); d.BotID != "bot_next" || d.RelayedFrom != b.ID {
+		t.Fatalf("bot.relayed data %+v", d)
+	}
+	seq = lastSeq(t, st)
+	got, _, err = st.ApplyStatus(ctx, relay("bot_other"))
+	if err != nil || got.RelayedTo != "bot_next" {
+		t.Fatalf("second relay: relayed to %q, err %v; want the first kept", got.RelayedTo, err)
+	}
+	noEvents(t, st, seq, "a relay that lost the compare-and-swap")
+	if stored := readBot(t, st, b.ID); stored.RelayedTo != "bot_next" {
+		t.Fatalf("stored bot relayed to %q", stored.RelayedTo)
+	}
+}

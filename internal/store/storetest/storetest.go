@@ -112,6 +112,7 @@ func Run(t *testing.T, open func(t *testing.T, cfg Config) *Harness) {
 		{"CreateBotAndLookups", testCreateBotAndLookups},
 		{"ListBots", testListBots},
 		{"ApplyStatus", testApplyStatus},
+		{"RelayLink", testRelayLink},
 		{"RecordTokenFetches", testRecordTokenFetches},
 		{"APIKeys", testAPIKeys},
 		{"ConnectLinks", testConnectLinks},
