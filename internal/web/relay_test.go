@@ -83,7 +83,7 @@ func TestLaunchRelay(t *testing.T) {
 	for _, r := range []onbehalf.StatusReport{
 		{Platform: a.Platform, PlatformBotID: a.PlatformBotID, Status: onbehalf.BotInCall, Code: "in_call_recording", At: now},
 		{Platform: a.Platform, PlatformBotID: a.PlatformBotID, Status: onbehalf.BotDone, Code: "call_ended", SubCode: "zoom_obf_user_left",
-			Message: "the person you joined for left the meeting", Failure: onbehalf.JoinUserLeft, At: now.Add(time.Second)},
+			Message: "the person the bot joined for left the meeting", Failure: onbehalf.JoinUserLeft, At: now.Add(time.Second)},
 		{Platform: a.Platform, PlatformBotID: a.PlatformBotID, RelayTo: nb.ID, RelayConnectionID: catID, EventID: "relay:" + nb.ID,
 			Message: "Relayed to bot " + nb.ID + ", on behalf of connection " + catID, At: now.Add(2 * time.Second)},
 	} {
@@ -98,7 +98,7 @@ func TestLaunchRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, _, err := e.store.ApplyStatus(ctx, onbehalf.StatusReport{Platform: c.Platform, PlatformBotID: c.PlatformBotID, Status: onbehalf.BotDone, Code: "call_ended",
-		SubCode: "zoom_obf_user_left", Message: "the person you joined for left the meeting", Failure: onbehalf.JoinUserLeft, At: now}); err != nil {
+		SubCode: "zoom_obf_user_left", Message: "the person the bot joined for left the meeting", Failure: onbehalf.JoinUserLeft, At: now}); err != nil {
 		t.Fatal(err)
 	}
 

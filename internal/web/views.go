@@ -148,7 +148,7 @@ func headline(b *onbehalf.Bot) string {
 // leftMarkers are words of the platforms' reasons for a bot that left
 // because its person (or everyone) left: with On-Behalf-Of, Zoom takes
 // the bot out when its person leaves.
-var leftMarkers = []string{"everyone_left", "everyone left", "everyone else", "only_participant", "you left", "user_left", "authorized_user_left", "person you joined for left"}
+var leftMarkers = []string{"everyone_left", "everyone left", "everyone else", "only_participant", "you left", "user_left", "authorized_user_left", "person you joined for left", "person the bot joined for left"}
 
 // leftWithYou reports whether a bot that is done left because you left,
 // as its latest status report says.
@@ -190,7 +190,7 @@ func newBotView(b *onbehalf.Bot, vc viewContext) botView {
 	case who != "" && b.Status == onbehalf.BotInCall:
 		v.Headline = "Your bot is in the call, with " + who + "'s token."
 	case who != "" && b.Status == onbehalf.BotDone && b.Failure == onbehalf.JoinUserLeft:
-		// The platform's words ("the person you joined for left") speak
+		// The platform's words ("the person the bot joined for left") speak
 		// to the platform's customer; the headline says it to the person.
 		v.Headline, v.Detail = "The bot left when "+who+" left: Zoom removes the bot when the person whose token let it in leaves.", ""
 	}

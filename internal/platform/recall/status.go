@@ -210,10 +210,10 @@ var subCodeReasons = []struct {
 	fail onbehalf.JoinFailure
 }{
 	// On-behalf-of joins: the bot may only be in the meeting with its person.
-	{[]string{"obf", "not_in_meeting"}, "the person you joined for was not in the meeting", onbehalf.JoinUserNotInMeeting},
-	{[]string{"user_not_in_meeting"}, "the person you joined for was not in the meeting", onbehalf.JoinUserNotInMeeting},
-	{[]string{"authorized_user", "left"}, "the person you joined for left the meeting", onbehalf.JoinUserLeft},
-	{[]string{"obf", "left"}, "the person you joined for left the meeting", onbehalf.JoinUserLeft},
+	{[]string{"obf", "not_in_meeting"}, "the person the bot joined for was not in the meeting", onbehalf.JoinUserNotInMeeting},
+	{[]string{"user_not_in_meeting"}, "the person the bot joined for was not in the meeting", onbehalf.JoinUserNotInMeeting},
+	{[]string{"authorized_user", "left"}, "the person the bot joined for left the meeting", onbehalf.JoinUserLeft},
+	{[]string{"obf", "left"}, "the person the bot joined for left the meeting", onbehalf.JoinUserLeft},
 	{[]string{"external_meeting"}, "Zoom does not let this app join meetings of other Zoom accounts (the app is not published)", onbehalf.JoinAppNotApproved},
 	{[]string{"obf"}, "Zoom did not accept the on-behalf-of (OBF) token", onbehalf.JoinTokenInvalid},
 	{[]string{"zak"}, "Zoom did not accept the ZAK (sign-in) token", onbehalf.JoinTokenInvalid},

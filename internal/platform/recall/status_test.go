@@ -56,10 +56,10 @@ func TestParseStatusWebhook(t *testing.T) {
 		{"call_ended", "bot_kicked_from_waiting_room", onbehalf.BotDone, "the host did not let the bot in from the waiting room", onbehalf.JoinWaitingRoom},
 		{"call_ended", "timeout_exceeded_waiting_room", onbehalf.BotDone, "nobody let the bot in from the waiting room in time", onbehalf.JoinWaitingRoom},
 		{"call_ended", "", onbehalf.BotDone, "left the meeting", ""},
-		{"call_ended", "zoom_obf_authorized_user_left", onbehalf.BotDone, "the person you joined for left the meeting", onbehalf.JoinUserLeft},
+		{"call_ended", "zoom_obf_authorized_user_left", onbehalf.BotDone, "the person the bot joined for left the meeting", onbehalf.JoinUserLeft},
 		{"fatal", "zoom_meeting_fail_506", onbehalf.BotFailed, "zoom meeting fail 506", onbehalf.JoinTokenWrongMeeting},
 		{"done", "", onbehalf.BotDone, "done: Recall.ai finished with the bot", ""},
-		{"fatal", "zoom_obf_user_not_in_meeting", onbehalf.BotFailed, "the person you joined for was not in the meeting", onbehalf.JoinUserNotInMeeting},
+		{"fatal", "zoom_obf_user_not_in_meeting", onbehalf.BotFailed, "the person the bot joined for was not in the meeting", onbehalf.JoinUserNotInMeeting},
 		{"fatal", "zoom_obf_token_invalid", onbehalf.BotFailed, "Zoom did not accept the on-behalf-of (OBF) token", onbehalf.JoinTokenInvalid},
 		{"fatal", "meeting_not_started", onbehalf.BotFailed, "the meeting has not started: waiting for the host", onbehalf.JoinMeetingNotStarted},
 		{"fatal", "zoom_something_new_and_odd", onbehalf.BotFailed, "zoom something new and odd", onbehalf.JoinOther},
@@ -260,7 +260,7 @@ func TestSendStatus(t *testing.T) {
 			seen = append(seen, string(r.Status)+":"+r.Message)
 		}
 		mu.Unlock()
-		want := "joining:joining the meeting|waiting:in the waiting room|in_call:in the call, recording|done:everyone left the meeting|failed:the person you joined for was not in the meeting"
+		want := "joining:joining the meeting|waiting:in the waiting room|in_call:in the call, recording|done:everyone left the meeting|failed:the person the bot joined for was not in the meeting"
 		if strings.Join(seen, "|") != want {
 			t.Errorf("%s: reports\n %s\nwant\n %s", ws.name, strings.Join(seen, "|"), want)
 		}
