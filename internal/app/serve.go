@@ -236,6 +236,7 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 		Store:               a.Store,
 		Connector:           a.Tokens,
 		Tokens:              tokenserve.New(ts),
+		Refreshes:           a.Tokens,
 		Platforms:           platforms,
 		Bots:                a.Bots,
 		Signer:              signer,

@@ -49,3 +49,20 @@ type Refresher interface {
 // whom Zoom reports in a meeting is tried first among a bot's candidates.
 // Zoom's presence does not name the meeting.
 const PresenceScope = "user:read:presence_status"
+
+// RefreshState is what one instance knows of a connection's recent Zoom
+// refreshes beyond the store (failures that were not a dead grant live in
+// memory, as connection.recovered does): what the person's page shows.
+type RefreshState struct {
+	// Failing: the last refreshes failed (Fails in a row, the last for
+	// Reason, a sentence without its final period); token requests fail
+	// fast until Until.
+	Failing bool
+	Fails   int
+	Reason  string
+	Until   time.Time
+	// RecoveredAt is when failing refreshes last worked again (zero:
+	// not lately), after RecoveredAfter failures.
+	RecoveredAt    time.Time
+	RecoveredAfter int
+}

@@ -51,11 +51,24 @@ type failing struct {
 	fails  int       // failures in a row
 }
 
-// failures tracks failing connections; its zero value is ready.
+// failures tracks failing connections, and those that recovered lately;
+// its zero value is ready.
 type failures struct {
 	mu sync.Mutex
 	m  map[string]failing
+	// recovered holds recent recoveries (for the person's page), bounded
+	// like m.
+	recovered map[string]recovery
 }
+
+// recovery is a connection whose failing refreshes worked again.
+type recovery struct {
+	at    time.Time
+	fails int
+}
+
+// recoveryShown is how long a recovery is kept for the person's page.
+const recoveryShown = 24 * time.Hour
 
 // fail records a failed refresh of connID and returns the cool-down's end.
 func (f *failures) fail(connID, reason string, now time.Time, d time.Duration) time.Time {
@@ -94,13 +107,58 @@ func (f *failures) cooling(connID string, now time.Time) (failing, bool) {
 	return e, true
 }
 
-// clear forgets connID and reports whether its refreshes were failing.
-func (f *failures) clear(connID string) (failing, bool) {
+// clear forgets connID's failures, remembers the recovery at now, and
+// reports whether its refreshes were failing.
+func (f *failures) clear(connID string, now time.Time) (failing, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	e, ok := f.m[connID]
 	delete(f.m, connID)
+	if ok {
+		if f.recovered == nil {
+			f.recovered = make(map[string]recovery)
+		}
+		if len(f.recovered) >= maxFailing {
+			for k, r := range f.recovered {
+				if now.Sub(r.at) > recoveryShown {
+					delete(f.recovered, k)
+				}
+			}
+		}
+		if len(f.recovered) < maxFailing {
+			f.recovered[connID] = recovery{at: now, fails: e.fails}
+		}
+	}
 	return e, ok
+}
+
+// forget drops what f knows of connID (a new grant, a disconnection, a
+// deletion): no recovery to report.
+func (f *failures) forget(connID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.m, connID)
+	delete(f.recovered, connID)
+}
+
+// state returns what f knows of connID at now.
+func (f *failures) state(connID string, now time.Time) onbehalf.RefreshState {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var s onbehalf.RefreshState
+	if e, ok := f.m[connID]; ok {
+		s.Failing, s.Fails, s.Reason, s.Until = true, e.fails, trimDot(e.reason), e.until
+	}
+	if r, ok := f.recovered[connID]; ok && now.Sub(r.at) <= recoveryShown {
+		s.RecoveredAt, s.RecoveredAfter = r.at, r.fails
+	}
+	return s
+}
+
+// RefreshState returns what this instance knows of connID's recent Zoom
+// refreshes: failing now, or recovered lately (the person's page).
+func (m *Manager) RefreshState(connID string) onbehalf.RefreshState {
+	return m.failing.state(connID, m.now())
 }
 
 // coolingCount returns how many connections are in a cool-down now.
@@ -152,7 +210,7 @@ func (m *Manager) refreshFailedFor(connID string, err error) {
 // refreshed ends connID's failures after a successful refresh and, when
 // its refreshes were failing, writes connection.recovered.
 func (m *Manager) refreshed(ctx context.Context, c *onbehalf.Connection) {
-	e, ok := m.failing.clear(c.ID)
+	e, ok := m.failing.clear(c.ID, m.now())
 	if !ok {
 		return
 	}

@@ -201,3 +201,35 @@ func TestRecoveredInOutbox(t *testing.T) {
 		t.Fatalf("event data %s (%v)", rec[0].Data, err)
 	}
 }
+
+// TestRefreshState: what the person's page shows of a connection's
+// refreshes: nothing, then failing (with the reason and the cool-down's
+// end), then working again after one failure, until a day has passed.
+func TestRefreshState(t *testing.T) {
+	e := newEnv(t, 5*time.Second)
+	ctx := context.Background()
+	if s := e.mgr.RefreshState(e.connID); s.Failing || !s.RecoveredAt.IsZero() {
+		t.Fatalf("fresh connection: %+v", s)
+	}
+	e.clk.Advance(61 * time.Minute)
+	e.fake.FailRefreshes(1, http.StatusBadGateway, "")
+	if _, err := e.mgr.Mint(ctx, e.connID, onbehalf.KindOBF, meeting); err == nil {
+		t.Fatal("mint hid Zoom's failure")
+	}
+	s := e.mgr.RefreshState(e.connID)
+	if !s.Failing || s.Fails != 1 || !strings.Contains(s.Reason, "502") || !s.Until.After(e.clk.Now()) {
+		t.Fatalf("after a failure: %+v", s)
+	}
+	e.clk.Advance(tokens.DefaultCooldown + time.Second)
+	if _, err := e.mgr.Mint(ctx, e.connID, onbehalf.KindOBF, meeting); err != nil {
+		t.Fatal(err)
+	}
+	s = e.mgr.RefreshState(e.connID)
+	if s.Failing || !s.RecoveredAt.Equal(e.clk.Now()) || s.RecoveredAfter != 1 {
+		t.Fatalf("after the recovery: %+v", s)
+	}
+	e.clk.Advance(25 * time.Hour)
+	if s := e.mgr.RefreshState(e.connID); !s.RecoveredAt.IsZero() {
+		t.Fatalf("a day later: %+v", s)
+	}
+}

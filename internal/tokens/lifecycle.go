@@ -24,7 +24,7 @@ func (m *Manager) Connect(ctx context.Context, a onbehalf.Authorization) (*onbeh
 	if err == nil {
 		m.pending.drop(c.ID)
 		m.uncertain.Delete(c.ID)
-		m.failing.clear(c.ID)
+		m.failing.forget(c.ID)
 	}
 	return c, created, err
 }
@@ -50,7 +50,7 @@ func (m *Manager) Disconnect(ctx context.Context, id string) (c *onbehalf.Connec
 	}
 	m.pending.drop(id)
 	m.uncertain.Delete(id)
-	m.failing.clear(id)
+	m.failing.forget(id)
 	return c, m.revokeErr(ctx, newest), nil
 }
 
@@ -73,7 +73,7 @@ func (m *Manager) Deauthorize(ctx context.Context, zoomUserID string, at time.Ti
 	if err == nil {
 		m.pending.drop(c.ID)
 		m.uncertain.Delete(c.ID)
-		m.failing.clear(c.ID)
+		m.failing.forget(c.ID)
 	}
 	return c, err
 }

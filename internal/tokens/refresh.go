@@ -128,11 +128,11 @@ func (m *Manager) rotate(ctx, zctx context.Context, c *onbehalf.Connection) (*on
 		// The person connected again while Zoom answered: the new grant
 		// is stored, and Zoom killed the one this pair belongs to.
 		m.stats.stale.Add(1)
-		m.failing.clear(connID)
+		m.failing.forget(connID)
 		m.logger().Debug("stale refresh result dropped: the connection changed meanwhile", "conn", connID)
 		return m.current(ctx, connID)
 	case onbehalf.ENOTFOUND, onbehalf.EDISCONNECTED:
-		m.failing.clear(connID)
+		m.failing.forget(connID)
 		// Deleted or disconnected during the refresh: the pair is alive at
 		// Zoom and nobody holds it. Revoke it.
 		m.stats.stale.Add(1)
@@ -173,7 +173,7 @@ func (m *Manager) refreshFailed(ctx context.Context, connID, from string, err er
 		m.refreshFailedFor(connID, err)
 		return nil, err
 	}
-	m.failing.clear(connID) // dead: connection.disconnected says the rest
+	m.failing.forget(connID) // dead: connection.disconnected says the rest
 	reason := onbehalf.ErrorMessage(err)
 	if prev, ok := m.uncertain.LoadAndDelete(connID); ok && prev.(uncertainRefresh).from == from {
 		m.stats.lostAfterUncertain.Add(1)

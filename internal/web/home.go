@@ -52,6 +52,9 @@ func (s *Server) handleHome(c *gin.Context) {
 			d.Step = 1 // reconnect
 		}
 		d.Health = health(conn, onbehalf.Kinds)
+		if s.opts.Refreshes != nil && conn.Connected() {
+			d.Health.Refresh = s.opts.Refreshes.RefreshState(conn.ID)
+		}
 		d.Bots = s.botViews(c, conn)
 		if conn.Connected() {
 			d.Team, _ = s.team(c, conn)

@@ -104,6 +104,12 @@ type Options struct {
 	ConnectPolicy connect.Policy
 	// Tokens serves the platforms' token routes.
 	Tokens *tokenserve.Server
+	// Refreshes tells what this instance knows of a connection's recent
+	// Zoom refreshes (failing, recovered), for the person's page; nil:
+	// not shown.
+	Refreshes interface {
+		RefreshState(connID string) onbehalf.RefreshState
+	}
 	// Platforms are the configured bot platforms.
 	Platforms []onbehalf.Platform
 	// Bots launches bots and takes status webhooks.

@@ -75,6 +75,8 @@ type timelineView struct {
 // connHealth is a connection's health on the home page.
 type connHealth struct {
 	LastRefresh, LastMint time.Time
+	// Refresh is what this instance knows of the recent refreshes.
+	Refresh onbehalf.RefreshState
 	// Granted are the scopes Zoom granted; Needed the scopes onbehalf
 	// uses, each with whether it was granted; Missing those not granted.
 	Granted, Missing []string
