@@ -94,6 +94,11 @@ func (s *Server) botViews(c *gin.Context, conn *onbehalf.Connection) []botView {
 	vc := s.viewContext()
 	vc.connDead = !conn.Connected()
 	vc.conn, vc.now = conn, s.now()
+	if s.opts.Refreshes != nil {
+		if st := s.opts.Refreshes.RefreshState(conn.ID); st.Failing {
+			vc.failing = st.Reason
+		}
+	}
 	vc.names = s.candidateNames(c, conn, list)
 	sent := relayedFor(c.Request.Context(), s.opts.Store, conn, list)
 	out := make([]botView, 0, len(list))

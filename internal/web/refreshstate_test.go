@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -48,6 +49,13 @@ func TestRefreshStateOnPage(t *testing.T) {
 	if p := page(); !strings.Contains(p, `id="refresh-failing"`) || !strings.Contains(p, "Zoom answered HTTP 502 (2 in a row).") ||
 		!strings.Contains(p, `datetime="2026-12-07T10:00:30Z"`) {
 		t.Fatalf("failing refreshes not shown:\n%s", p)
+	}
+	// A bot still to join is at risk while they fail.
+	if resp, p := e.launchForm(t, ann, url.Values{"meeting_url": {"https://zoom.us/j/" + meeting}}, nil); resp.StatusCode != 200 {
+		t.Fatalf("launch: %d %s", resp.StatusCode, p)
+	}
+	if p := body(get(t, ann, e.srv.URL+"/launch/bots")); !strings.Contains(p, "At risk: Zoom token refreshes of this connection are failing (Zoom answered HTTP 502)") {
+		t.Fatalf("the bot is not at risk:\n%s", p)
 	}
 	states.set(onbehalf.RefreshState{RecoveredAt: time.Now().Add(-time.Minute), RecoveredAfter: 2})
 	if p := page(); !strings.Contains(p, `id="refresh-recovered"`) || !strings.Contains(p, "after 2 failed") {

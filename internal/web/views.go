@@ -98,6 +98,9 @@ type viewContext struct {
 	zoomWeb string
 	// connDead says the bots' connection stopped working.
 	connDead bool
+	// failing is why the connection's Zoom refreshes are failing ("" when
+	// they are not, or not known here).
+	failing string
 	// conn is the bots' connection and now the time, to tell a bot still
 	// to join at risk (nil: not told).
 	conn *onbehalf.Connection
@@ -225,7 +228,7 @@ func newBotView(b *onbehalf.Bot, vc viewContext) botView {
 		v.Next = "Send a new bot, then join the meeting yourself when it says it is waiting for you."
 	}
 	if vc.conn != nil && b.StillToJoin() && b.DueAt().After(vc.now) {
-		_, v.AtRisk = onbehalf.BotRisk(b, vc.conn, "")
+		_, v.AtRisk = onbehalf.BotRisk(b, vc.conn, vc.failing)
 	}
 	switch b.Status {
 	case onbehalf.BotCreated, onbehalf.BotJoining, onbehalf.BotWaiting:
