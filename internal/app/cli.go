@@ -117,7 +117,7 @@ func runDemo(ctx context.Context, env Process, args []string) int {
 	}
 	return demo.Run(ctx, demo.Process{Getenv: env.Getenv, Stdout: env.Stdout, Stderr: env.Stderr}, demo.Options{
 		Start: func(ctx context.Context, c demo.Config) (demo.Server, error) {
-			return Start(ctx, Options{Getenv: c.Getenv, LogOut: c.LogOut, Demo: true, Platforms: c.Platforms})
+			return Start(ctx, Options{Getenv: c.Getenv, LogOut: c.LogOut, Demo: true, Platforms: c.Platforms, Listener: c.Listener})
 		},
 		Platforms: Platforms,
 	})

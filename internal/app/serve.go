@@ -47,6 +47,11 @@ type Options struct {
 	LogOut io.Writer
 	// Demo marks every page as a demo (`onbehalf demo`).
 	Demo bool
+	// Listener, when set, is where the server serves instead of
+	// LISTEN_ADDR: the demo holds its port open from the moment it picks
+	// it, so that nothing else (its own fakes included) takes it meanwhile.
+	// The server closes it.
+	Listener net.Listener
 	// Platforms replaces the list of platforms (tests); nil means
 	// Platforms.
 	Platforms []platform.Spec
@@ -144,8 +149,10 @@ func (a *App) start(o Options, getenv func(string) string, platforms []onbehalf.
 	if err != nil {
 		return err
 	}
-	if a.ln, err = net.Listen("tcp", cfg.ListenAddr); err != nil {
-		return fmt.Errorf("listening on %s (LISTEN_ADDR): %w", cfg.ListenAddr, err)
+	if a.ln = o.Listener; a.ln == nil {
+		if a.ln, err = net.Listen("tcp", cfg.ListenAddr); err != nil {
+			return fmt.Errorf("listening on %s (LISTEN_ADDR): %w", cfg.ListenAddr, err)
+		}
 	}
 	port := a.ln.Addr().(*net.TCPAddr).Port
 	cfg.BaseURL = cmp.Or(cfg.BaseURL, "http://localhost:"+strconv.Itoa(port))

@@ -48,6 +48,9 @@ type Config struct {
 	// Platforms are the platforms to offer: those of Options.Platforms
 	// that have a fake, adapted to it.
 	Platforms []platform.Spec
+	// Listener is the server's listener on the demo's port, open since
+	// the demo picked the port: the server serves on it (and closes it).
+	Listener net.Listener
 }
 
 // StartFunc starts the real server, marked as a demo, as c says; it stops
@@ -108,6 +111,7 @@ type Demo struct {
 	WebhooksURL, WebhookSecret string
 
 	srv    Server
+	ln     net.Listener // the server's, held from the start
 	zoom   *zoomdemo.Server
 	front  *frontServer
 	hooks  *hookReceiver
@@ -134,11 +138,12 @@ func New(ctx context.Context, o Options) (d *Demo, err error) {
 	if o.LogLevel == "" {
 		o.LogLevel = "warn"
 	}
-	port, err := freePort(o.Port)
+	ln, err := listen(o.Port)
 	if err != nil {
 		return nil, err
 	}
-	d = &Demo{URL: "http://127.0.0.1:" + strconv.Itoa(port), done: make(chan struct{})}
+	port := ln.Addr().(*net.TCPAddr).Port
+	d = &Demo{URL: "http://127.0.0.1:" + strconv.Itoa(port), done: make(chan struct{}), ln: ln}
 	started := d // a failure returns nil: stop what was started
 	defer func() {
 		if err != nil {
@@ -172,7 +177,7 @@ func New(ctx context.Context, o Options) (d *Demo, err error) {
 	if err = d.enableIntegration(env, o); err != nil {
 		return nil, err
 	}
-	if d.srv, err = o.Start(ctx, Config{Getenv: env.get, LogOut: o.LogOut, Platforms: specs}); err != nil {
+	if d.srv, err = o.Start(ctx, Config{Getenv: env.get, LogOut: o.LogOut, Platforms: specs, Listener: ln}); err != nil {
 		return nil, err
 	}
 	if err = d.seedTeammates(ctx); err != nil { // team.go
@@ -198,6 +203,9 @@ func (d *Demo) Wait() error {
 
 // cleanup stops the fakes and removes the temporary folder.
 func (d *Demo) cleanup() {
+	if d.ln != nil {
+		_ = d.ln.Close() // closed already once the server ran; not when it never started
+	}
 	if d.front != nil {
 		d.front.close()
 	}
@@ -218,15 +226,15 @@ func (d *Demo) cleanup() {
 	}
 }
 
-// freePort checks that port is free on 127.0.0.1, or picks a free one
-// when it is 0.
-func freePort(port int) (int, error) {
+// listen listens on port on 127.0.0.1 (a free one when 0) and keeps the
+// listener for the server: a port checked and closed could be taken by
+// anything started before the server, the demo's own fakes included.
+func listen(port int) (net.Listener, error) {
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
-		return 0, fmt.Errorf("port %d is in use on 127.0.0.1 (%v): choose another one, e.g. PORT=%d onbehalf demo", port, errors.Unwrap(err), port+1)
+		return nil, fmt.Errorf("port %d is in use on 127.0.0.1 (%v): choose another one, e.g. PORT=%d onbehalf demo", port, errors.Unwrap(err), port+1)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	return ln, nil
 }
 
 // Process is what Run gets from the process: its environment and output

@@ -24,7 +24,7 @@ import (
 // StartApp is the demo's StartFunc for the real app, as `onbehalf demo`
 // runs it.
 func StartApp(ctx context.Context, c demo.Config) (demo.Server, error) {
-	return app.Start(ctx, app.Options{Getenv: c.Getenv, LogOut: c.LogOut, Demo: true, Platforms: c.Platforms})
+	return app.Start(ctx, app.Options{Getenv: c.Getenv, LogOut: c.LogOut, Demo: true, Platforms: c.Platforms, Listener: c.Listener})
 }
 
 // Start starts a demo of the real app with specs (nil: the app's list)
