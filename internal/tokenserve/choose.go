@@ -189,12 +189,9 @@ func currentRound(h []served, n int) map[string]bool {
 
 // history returns what a bot was served, from memory and, for a bot this
 // server knows, from its timeline (another instance may have served it).
-func (s *Server) history(ctx context.Context, key, botID string, cands []string, now time.Time) []served {
+func (s *Server) history(req *request, key string, cands []string, now time.Time) []served {
 	h := s.rounds.load(key, now)
-	if botID == "" || s.o.Bots == nil {
-		return h
-	}
-	b, err := s.o.Bots.Bot(ctx, botID)
+	b, err := s.lookupBot(req)
 	if err != nil {
 		return h
 	}
@@ -220,7 +217,7 @@ func (s *Server) chooseOBF(req *request) ([]onbehalf.MintedToken, error) {
 	}
 	key := cmp.Or(g.BotID, req.sig+"\x00"+req.claims.PlatformBotID)
 	now := s.o.Now()
-	h := s.history(ctx, key, g.BotID, g.Candidates, now)
+	h := s.history(req, key, g.Candidates, now)
 	var prev string
 	if len(h) > 0 {
 		prev = h[len(h)-1].conn

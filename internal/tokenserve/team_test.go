@@ -66,3 +66,34 @@ func TestTeammateAnchor(t *testing.T) {
 		t.Fatalf("asked %v, want two questions", yes.asked)
 	}
 }
+
+// countingBots counts the bot reads of a request.
+type countingBots struct {
+	*bots
+	mu sync.Mutex
+	n  int
+}
+
+func (c *countingBots) Bot(ctx context.Context, id string) (*onbehalf.Bot, error) {
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+	return c.bots.Bot(ctx, id)
+}
+
+// TestBotReadOncePerFetch: a fetch of a teammates URL that takes the
+// whole list (Attendee) reads its bot once, however many candidates are
+// minted and checked.
+func TestBotReadOncePerFetch(t *testing.T) {
+	b := &countingBots{bots: &bots{m: map[string]*onbehalf.Bot{"bot_t": {ID: "bot_t", ConnectionIDs: three, TeamOf: "c1"}}}}
+	yes := &consents{yes: map[string]bool{"c2": true, "c3": true}}
+	s := tokenserve.New(tokenserve.Options{Signer: signer, Minter: &connMinter{}, Recorder: b.bots, Bots: b, Teammates: yes, Now: clockAt()})
+	u := signer.URL("", route.Path, tokenurl.Params{Platform: "json", Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: "c1",
+		MeetingID: "85012345678", BotID: "bot_t", Candidates: three, Teammates: true})
+	if code, tok := fetchOBF(t, s, listPlatform{}, u); code != 200 || tok != "c1-obf,c2-obf,c3-obf" {
+		t.Fatalf("fetch: %d %q", code, tok)
+	}
+	if b.n != 1 {
+		t.Fatalf("the bot was read %d times in one fetch, want 1", b.n)
+	}
+}

@@ -144,6 +144,26 @@ type request struct {
 	// candidates served before (choose.go).
 	sig    string
 	claims onbehalf.TokenClaims
+
+	// botOnce reads the grant's bot at most once per request (lookupBot):
+	// binding a version 2 URL, the rounds of several candidates and a
+	// teammate's anchor all need it, the latter once per candidate.
+	botOnce sync.Once
+	bot     *onbehalf.Bot
+	botErr  error
+}
+
+// lookupBot returns the grant's bot, read from the store once per
+// request (nil with ENOTFOUND's error when unknown).
+func (s *Server) lookupBot(req *request) (*onbehalf.Bot, error) {
+	req.botOnce.Do(func() {
+		if s.o.Bots == nil || req.grant.BotID == "" {
+			req.botErr = onbehalf.Errorf(onbehalf.ENOTFOUND, "No bot to look up.")
+			return
+		}
+		req.bot, req.botErr = s.o.Bots.Bot(req.r.Context(), req.grant.BotID)
+	})
+	return req.bot, req.botErr
 }
 
 // Serve serves one token request on route rt of platform p. clientIP is
@@ -197,8 +217,9 @@ func (s *Server) serve(req *request) int {
 	if err != nil {
 		return s.fail(req, err)
 	}
+	req.grant = grant
 	if q.Signed() {
-		if err := s.bindPlatform(req.r.Context(), grant, req.p.Name()); err != nil {
+		if err := s.bindPlatform(req, req.p.Name()); err != nil {
 			return s.fail(req, err)
 		}
 		// URLs this version signs (they name their platform) serve a ZAK
@@ -207,7 +228,6 @@ func (s *Server) serve(req *request) int {
 			return s.fail(req, onbehalf.ZAKRefused())
 		}
 	}
-	req.grant = grant
 	claims, err := req.p.ReadTokenClaims(req.r, req.body)
 	if err != nil {
 		return s.fail(req, err)
@@ -341,7 +361,8 @@ func (s *Server) authorize(q tokenurl.Query, rt onbehalf.TokenRoute) (tokenurl.P
 //     after it was made; this server no longer signs such URLs);
 //   - a version 1 URL is served only by routes with a default kind, which
 //     are Recall's alone (the only platform before kinds were signed).
-func (s *Server) bindPlatform(ctx context.Context, g tokenurl.Params, platform string) error {
+func (s *Server) bindPlatform(req *request, platform string) error {
+	g := req.grant
 	if g.Platform != "" {
 		if g.Platform != platform {
 			return wrongPlatform(g.Platform)
@@ -354,7 +375,7 @@ func (s *Server) bindPlatform(ctx context.Context, g tokenurl.Params, platform s
 	if s.o.Bots == nil {
 		return onbehalf.Errorf(onbehalf.EINTERNAL, "This server cannot check which platform the token URL's bot belongs to (no bot lookup configured).")
 	}
-	b, err := s.o.Bots.Bot(ctx, g.BotID)
+	b, err := s.lookupBot(req)
 	switch {
 	case onbehalf.ErrorCode(err) == onbehalf.ENOTFOUND:
 		return nil
@@ -547,11 +568,8 @@ func (s *Server) limit(t *ratelimit.Table, key string, now time.Time, msg string
 // its bot's TeamOf (a relayed bot's first candidate is a teammate too),
 // else the URL's first connection. Only teammates URLs pay the lookup.
 func (s *Server) teamAnchor(req *request) string {
-	g := req.grant
-	if g.BotID != "" && s.o.Bots != nil {
-		if b, err := s.o.Bots.Bot(req.r.Context(), g.BotID); err == nil && b.TeamOf != "" {
-			return b.TeamOf
-		}
+	if b, err := s.lookupBot(req); err == nil && b.TeamOf != "" {
+		return b.TeamOf
 	}
-	return g.ConnID
+	return req.grant.ConnID
 }
