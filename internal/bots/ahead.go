@@ -58,7 +58,7 @@ func (s *Service) prepare(ctx context.Context, p onbehalf.Platform, c *onbehalf.
 // zero when p takes none or the options name none or a time not after
 // now (the bot joins now; the platform says whether it accepts that).
 func joinTime(p onbehalf.Platform, options json.RawMessage, now time.Time) (time.Time, error) {
-	js, ok := p.(onbehalf.JoinScheduler)
+	js, ok := onbehalf.AsPlatform[onbehalf.JoinScheduler](p)
 	if !ok {
 		return time.Time{}, nil
 	}

@@ -218,7 +218,7 @@ func (s *Service) TokenURLs(ctx context.Context, req TokenURLRequest) ([]onbehal
 	if err != nil {
 		return nil, err
 	}
-	if ch, ok := p.(onbehalf.TokenURLChecker); ok {
+	if ch, ok := onbehalf.AsPlatform[onbehalf.TokenURLChecker](p); ok {
 		if err := ch.CheckTokenURLs(urls); err != nil {
 			return nil, err
 		}

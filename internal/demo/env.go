@@ -2,7 +2,6 @@ package demo
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
@@ -153,11 +151,7 @@ func (f *tlsFront) load(load func(*platform.ConfigReader, platform.Deps) (onbeha
 		if p == nil || err != nil {
 			return p, err
 		}
-		h := &httpsPlatform{Platform: p, base: base, front: f.url}
-		if r, ok := p.(onbehalf.StatusReceiver); ok {
-			return &httpsReceiver{httpsPlatform: h, StatusReceiver: r}, nil
-		}
-		return h, nil
+		return &httpsPlatform{Platform: p, base: base, front: f.url}, nil
 	}
 }
 
@@ -177,43 +171,17 @@ func (p *httpsPlatform) CreateBot(ctx context.Context, req onbehalf.BotRequest) 
 	return p.Platform.CreateBot(ctx, req)
 }
 
+// Unwrap returns the adapter: the server finds its optional interfaces
+// (status webhooks, join_at, token lists, URL checks) through
+// onbehalf.AsPlatform. The adapter's CheckTokenURLs sees the server's own
+// http URLs that the API hands a developer, and refuses them as Attendee
+// would with an http BASE_URL; the bots the demo sends get the front's.
+func (p *httpsPlatform) Unwrap() onbehalf.Platform { return p.Platform }
+
 // rebase returns u with the front's URL in place of the server's.
 func (p *httpsPlatform) rebase(u string) string {
 	if rest, ok := strings.CutPrefix(u, p.base+"/"); ok {
 		return p.front + "/" + rest
 	}
 	return u
-}
-
-// httpsReceiver is an httpsPlatform that also receives status webhooks.
-type httpsReceiver struct {
-	*httpsPlatform
-	onbehalf.StatusReceiver
-}
-
-// TakesTokenList and JoinAt pass on the wrapped adapter's optional
-// interfaces, which embedding alone would hide from the server's type
-// checks (several candidates' tokens as one list; join_at).
-func (p *httpsPlatform) TakesTokenList() bool {
-	lt, ok := p.Platform.(interface{ TakesTokenList() bool })
-	return ok && lt.TakesTokenList()
-}
-
-// CheckTokenURLs is the wrapped adapter's: the token URLs the API hands a
-// developer are the server's own http ones, not the front's, so Attendee
-// refuses them as it would with an http BASE_URL (its bots that the demo
-// sends get the front's https URLs).
-func (p *httpsPlatform) CheckTokenURLs(urls []onbehalf.TokenURL) error {
-	if ch, ok := p.Platform.(onbehalf.TokenURLChecker); ok {
-		return ch.CheckTokenURLs(urls)
-	}
-	return nil
-}
-
-// JoinAt is the wrapped adapter's, or no join time.
-func (p *httpsPlatform) JoinAt(options json.RawMessage) (time.Time, bool, error) {
-	if js, ok := p.Platform.(onbehalf.JoinScheduler); ok {
-		return js.JoinAt(options)
-	}
-	return time.Time{}, false, nil
 }

@@ -57,6 +57,41 @@ type Platform interface {
 	WriteTokenError(w http.ResponseWriter, r *http.Request, status int, message string)
 }
 
+// TokenListTaker is implemented by platforms whose bots take every
+// candidate's OBF token at once and try them in turn (Attendee's
+// comma-separated onbehalf_token): the token handler writes them several
+// OBF tokens, in order.
+type TokenListTaker interface {
+	TakesTokenList() bool
+}
+
+// PlatformWrapper is a platform that decorates another (the demo hands
+// Attendee the server's URLs through an https front): AsPlatform looks
+// through it, so that a wrapper overrides what it changes and hides none
+// of the optional interfaces below.
+type PlatformWrapper interface {
+	Unwrap() Platform
+}
+
+// AsPlatform returns p, or the first platform p wraps (PlatformWrapper),
+// that implements the optional interface T (StatusReceiver,
+// TokenURLChecker, JoinScheduler, TokenListTaker), and whether one does.
+// Every check of an optional interface goes through it.
+func AsPlatform[T any](p Platform) (T, bool) {
+	for p != nil {
+		if t, ok := any(p).(T); ok {
+			return t, true
+		}
+		w, ok := p.(PlatformWrapper)
+		if !ok {
+			break
+		}
+		p = w.Unwrap()
+	}
+	var zero T
+	return zero, false
+}
+
 // TokenURLChecker is implemented by platforms that refuse some token URLs
 // (Attendee takes https URLs only): the launch service asks it before it
 // hands URLs out, so that a product is told why at once, not when the

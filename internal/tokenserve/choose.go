@@ -26,7 +26,7 @@ import (
 //  3. a candidate whose token cannot be minted (disconnected, deleted,
 //     Zoom refused) is skipped, with the reason, and the next is tried in
 //     the same fetch;
-//  4. a platform that takes a list (ListTaker: Attendee) gets every
+//  4. a platform that takes a list (onbehalf.TokenListTaker: Attendee) gets every
 //     candidate's token at once, in the order of 1, and tries them itself.
 //
 // Only OBF tokens are chosen; the other kinds a URL serves are the first
@@ -47,14 +47,6 @@ import (
 // quickly (cached), and never fails.
 type Presence interface {
 	InMeeting(ctx context.Context, connID string) (in, known bool)
-}
-
-// ListTaker is implemented by platform adapters whose bots take every
-// candidate's OBF token at once and try them in turn (Attendee's
-// comma-separated onbehalf_token): their WriteTokens gets several OBF
-// tokens, in order.
-type ListTaker interface {
-	TakesTokenList() bool
 }
 
 // Teammates checks, at each fetch, a candidate offered as a teammate of
@@ -207,12 +199,12 @@ func (s *Server) history(req *request, key string, cands []string, now time.Time
 	return h
 }
 
-// chooseOBF serves the OBF token of one candidate (or, to a ListTaker,
+// chooseOBF serves the OBF token of one candidate (or, to a TokenListTaker,
 // of every candidate) and records each fetch with whose token and why.
 func (s *Server) chooseOBF(req *request) ([]onbehalf.MintedToken, error) {
 	ctx, g := req.r.Context(), req.grant
 	order := s.order(ctx, g.Candidates)
-	if lt, ok := req.p.(ListTaker); ok && lt.TakesTokenList() {
+	if lt, ok := onbehalf.AsPlatform[onbehalf.TokenListTaker](req.p); ok && lt.TakesTokenList() {
 		return s.mintList(req, order)
 	}
 	key := cmp.Or(g.BotID, req.sig+"\x00"+req.claims.PlatformBotID)

@@ -26,7 +26,7 @@ func (s *Server) handleStatusWebhook(c *gin.Context) {
 			p = x
 		}
 	}
-	recv, ok := p.(onbehalf.StatusReceiver)
+	recv, ok := onbehalf.AsPlatform[onbehalf.StatusReceiver](p)
 	if p == nil || !ok {
 		plain(c, http.StatusNotFound, "No such platform on this server (or it is not configured).")
 		return

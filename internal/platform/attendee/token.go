@@ -120,9 +120,11 @@ func (a *Adapter) WriteTokens(w http.ResponseWriter, r *http.Request, tokens []o
 }
 
 // TakesTokenList reports that Attendee takes every candidate's OBF token
-// at once (tokenserve.ListTaker): it fetches its tokens once per bot and
+// at once (onbehalf.TokenListTaker): it fetches its tokens once per bot and
 // tries them in turn.
 func (a *Adapter) TakesTokenList() bool { return true }
+
+var _ onbehalf.TokenListTaker = (*Adapter)(nil)
 
 // WriteTokenError implements onbehalf.Platform: JSON {"error": message}
 // with the status. Attendee logs the start of the body of a failed

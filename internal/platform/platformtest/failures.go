@@ -70,7 +70,7 @@ func RunFailures(t *testing.T, h FailureHarness) {
 			srv := start(hooks)
 			t.Cleanup(srv.Close)
 			p, fake := h.New(t, srv.URL+"/webhooks/status")
-			rcv, ok := p.(onbehalf.StatusReceiver)
+			rcv, ok := onbehalf.AsPlatform[onbehalf.StatusReceiver](p)
 			if !ok {
 				t.Fatalf("%s receives no status webhooks", p.Name())
 			}
