@@ -194,7 +194,7 @@ func explainMint(err error, field string) error {
 		return errNoConnection(field)
 	case onbehalf.EDISCONNECTED:
 		return &onbehalf.Error{Code: onbehalf.EDISCONNECTED, Field: field, Err: err, Message: "This Zoom connection no longer works (" +
-			strings.TrimSuffix(onbehalf.ErrorMessage(err), ".") + "). The user must connect Zoom again (send a new connect link, POST /api/v1/connect-links); the connection keeps its ID."}
+			onbehalf.Inner(onbehalf.ErrorMessage(err)) + "). The user must connect Zoom again (send a new connect link, POST /api/v1/connect-links); the connection keeps its ID."}
 	}
 	return err
 }

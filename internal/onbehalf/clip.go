@@ -1,6 +1,9 @@
 package onbehalf
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Clip shortens s for a message or a stored text: s itself when it has at
 // most n bytes, else its longest prefix of at most n bytes that ends
@@ -26,4 +29,12 @@ func Clip(s string, n int) string {
 		cut = n // not UTF-8 here: nothing to keep whole
 	}
 	return s[:cut] + "…"
+}
+
+// Inner returns a sentence fit to stand inside another one (in
+// parentheses, before a colon): without its final periods, so that
+// messages that quote messages never end in ".)." It is the one such rule
+// of the project.
+func Inner(s string) string {
+	return strings.TrimRight(strings.TrimSpace(s), ".")
 }

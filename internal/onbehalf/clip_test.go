@@ -37,3 +37,19 @@ func TestClip(t *testing.T) {
 		}
 	}
 }
+
+// TestInner: a sentence put inside another loses its final periods (and
+// only those), so that quoted messages never end in ".)."
+func TestInner(t *testing.T) {
+	for in, want := range map[string]string{
+		"Zoom refused the token: invalid_grant (Invalid Token!).": "Zoom refused the token: invalid_grant (Invalid Token!)",
+		"No period":  "No period",
+		"Two.. ":     "Two",
+		"v1.2 works": "v1.2 works",
+		"":           "",
+	} {
+		if got := Inner(in); got != want {
+			t.Errorf("Inner(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

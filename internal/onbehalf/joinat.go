@@ -91,9 +91,9 @@ func BotRisk(b *Bot, c *Connection, failing string) (code, reason string) {
 		if why == "" {
 			why = "Zoom refused its grant"
 		}
-		return AtRiskDisconnected, "The Zoom connection stopped working (" + trimEnd(why) + "): reconnect Zoom before the bot joins."
+		return AtRiskDisconnected, "The Zoom connection stopped working (" + Inner(why) + "): reconnect Zoom before the bot joins."
 	case failing != "":
-		return AtRiskRefreshFailing, "Zoom token refreshes of this connection are failing (" + trimEnd(failing) + "): the bot may get no token if Zoom does not recover before it joins."
+		return AtRiskRefreshFailing, "Zoom token refreshes of this connection are failing (" + Inner(failing) + "): the bot may get no token if Zoom does not recover before it joins."
 	}
 	for _, k := range b.Kinds {
 		if !c.HasScope(k.Scope()) {
@@ -101,12 +101,4 @@ func BotRisk(b *Bot, c *Connection, failing string) (code, reason string) {
 		}
 	}
 	return "", ""
-}
-
-// trimEnd drops the final periods of a sentence put in parentheses.
-func trimEnd(s string) string {
-	for len(s) > 0 && s[len(s)-1] == '.' {
-		s = s[:len(s)-1]
-	}
-	return s
 }

@@ -147,7 +147,7 @@ func (f *failures) state(connID string, now time.Time) onbehalf.RefreshState {
 	defer f.mu.Unlock()
 	var s onbehalf.RefreshState
 	if e, ok := f.m[connID]; ok {
-		s.Failing, s.Fails, s.Reason, s.Until = true, e.fails, trimDot(e.reason), e.until
+		s.Failing, s.Fails, s.Reason, s.Until = true, e.fails, onbehalf.Inner(e.reason), e.until
 	}
 	if r, ok := f.recovered[connID]; ok && now.Sub(r.at) <= recoveryShown {
 		s.RecoveredAt, s.RecoveredAfter = r.at, r.fails
@@ -186,7 +186,7 @@ func (m *Manager) coolingErr(connID string) error {
 	wait := e.until.Sub(now)
 	secs := ratelimit.RetryAfter(wait)
 	return &onbehalf.Error{Code: onbehalf.EUNAVAILABLE,
-		Message: "The last Zoom token refresh of this connection failed (" + trimDot(e.reason) + "); to spare Zoom, it is not tried again before " +
+		Message: "The last Zoom token refresh of this connection failed (" + onbehalf.Inner(e.reason) + "); to spare Zoom, it is not tried again before " +
 			e.until.UTC().Format("15:04:05") + " UTC. Try again in " + strconv.Itoa(secs) + " s.",
 		// Carries the wait, so that the HTTP layers set Retry-After.
 		Err: ratelimit.TooMany(wait, "Zoom refresh cool-down."),
@@ -222,7 +222,7 @@ func (m *Manager) refreshed(ctx context.Context, c *onbehalf.Connection) {
 	}
 	ev := onbehalf.NewEvent(onbehalf.EventConnectionRecovered, m.now(), onbehalf.ConnectionEventData{
 		ConnectionID: c.ID, ZoomUserID: c.ZoomUserID, ExternalUserID: c.ExternalUserID, Metadata: c.Metadata, State: c.State,
-		Reason: "Zoom token refreshes work again after " + strconv.Itoa(e.fails) + " failed (the last: " + trimDot(e.reason) + ").",
+		Reason: "Zoom token refreshes work again after " + strconv.Itoa(e.fails) + " failed (the last: " + onbehalf.Inner(e.reason) + ").",
 	})
 	if err := ea.AppendEvent(context.WithoutCancel(ctx), ev); err != nil {
 		m.logger().Warn("could not write connection.recovered", "conn", c.ID, "err", err)
@@ -238,11 +238,4 @@ func (m *Manager) cooldown() time.Duration {
 		return m.Cooldown
 	}
 	return DefaultCooldown
-}
-
-func trimDot(s string) string {
-	for len(s) > 0 && s[len(s)-1] == '.' {
-		s = s[:len(s)-1]
-	}
-	return s
 }

@@ -2,6 +2,7 @@ package tokenserve_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
@@ -95,5 +96,23 @@ func TestBotReadOncePerFetch(t *testing.T) {
 	}
 	if b.n != 1 {
 		t.Fatalf("the bot was read %d times in one fetch, want 1", b.n)
+	}
+}
+
+// TestDisconnectedMessageReads: the reason of a dead connection, quoted
+// in the answer and on the timeline, loses its final period inside the
+// parentheses (no ".)." for a person to read).
+func TestDisconnectedMessageReads(t *testing.T) {
+	b := &bots{m: map[string]*onbehalf.Bot{"bot_d": {ID: "bot_d"}}}
+	m := &connMinter{fail: map[string]error{"c1": onbehalf.Errorf(onbehalf.EDISCONNECTED, "Zoom refused refreshing the token: invalid_grant (Invalid Token!).")}}
+	s := tokenserve.New(tokenserve.Options{Signer: signer, Minter: m, Recorder: b, Bots: b, Now: clockAt()})
+	u := signer.URL("", route.Path, tokenurl.Params{Platform: "json", Kinds: []onbehalf.TokenKind{onbehalf.KindOBF}, ConnID: "c1",
+		MeetingID: "85012345678", BotID: "bot_d"})
+	if code, _ := fetchOBF(t, s, jsonPlatform{}, u); code != 409 {
+		t.Fatalf("fetch of a dead connection: %d, want 409", code)
+	}
+	tl := b.m["bot_d"].Timeline
+	if len(tl) != 1 || !strings.Contains(tl[0].Message, "(Zoom refused refreshing the token: invalid_grant (Invalid Token!)). ") || strings.Contains(tl[0].Message, ".).") {
+		t.Fatalf("timeline %+v", tl)
 	}
 }

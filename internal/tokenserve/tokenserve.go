@@ -507,7 +507,7 @@ func (s *Server) explain(err error) error {
 	case onbehalf.EDISCONNECTED:
 		return onbehalf.Errorf(onbehalf.EDISCONNECTED,
 			"This Zoom connection no longer works (%s). The user must reconnect at %s/zoom/oauth; the token URL keeps working after that.",
-			onbehalf.ErrorMessage(err), s.o.BaseURL)
+			onbehalf.Inner(onbehalf.ErrorMessage(err)), s.o.BaseURL)
 	}
 	return err
 }

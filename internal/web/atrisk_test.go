@@ -39,4 +39,12 @@ func TestBotCardAtRisk(t *testing.T) {
 	if got := at(dead, &in); got != "" {
 		t.Errorf("in the call: %q", got)
 	}
+	// A bot whose token was refused already says what to do in its
+	// headline: no second, at-risk line saying it again.
+	refused := *b
+	refused.Timeline = []onbehalf.BotEvent{{At: now, Type: onbehalf.BotEventToken, Kind: onbehalf.KindOBF, HTTPStatus: 409,
+		Message: "This Zoom connection no longer works."}}
+	if got := at(dead, &refused); got != "" {
+		t.Errorf("token refused: %q", got)
+	}
 }

@@ -227,7 +227,7 @@ func newBotView(b *onbehalf.Bot, vc viewContext) botView {
 	case b.Status == onbehalf.BotFailed:
 		v.Next = "Send a new bot, then join the meeting yourself when it says it is waiting for you."
 	}
-	if vc.conn != nil && b.StillToJoin() && b.DueAt().After(vc.now) {
+	if vc.conn != nil && refused == nil && b.StillToJoin() && b.DueAt().After(vc.now) {
 		_, v.AtRisk = onbehalf.BotRisk(b, vc.conn, vc.failing)
 	}
 	switch b.Status {

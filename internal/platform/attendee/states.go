@@ -1,8 +1,6 @@
 package attendee
 
 import (
-	"strings"
-
 	"github.com/onbehalf/onbehalf/internal/onbehalf"
 	"github.com/onbehalf/onbehalf/internal/platform"
 )
@@ -123,7 +121,7 @@ func mapState(newState, eventType, subType string) (status onbehalf.BotStatus, m
 	case subTypeMessages[subType] != "":
 		msg = subTypeMessages[subType]
 	case subType != "":
-		msg = strings.TrimSuffix(msg, ".") + " (" + onbehalf.Clip(subType, 80) + ")."
+		msg = onbehalf.Inner(msg) + " (" + onbehalf.Clip(subType, 80) + ")."
 	case eventTypeMessages[eventType] != "":
 		msg = eventTypeMessages[eventType]
 	}
