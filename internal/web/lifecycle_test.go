@@ -192,7 +192,8 @@ func TestDeadGrantThenReconnectRevivesSameURL(t *testing.T) {
 		t.Fatalf("dead grant: %d %q", resp.StatusCode, got)
 	}
 	home := body(get(t, b, e.srv.URL+"/"))
-	if !strings.Contains(home, "Reconnect Zoom") || !strings.Contains(home, "invalid_grant") || strings.Contains(home, "Connected to Zoom as") {
+	if !strings.Contains(home, "Reconnect Zoom") || !strings.Contains(home, "What happened: Zoom no longer accepts this connection") ||
+		!strings.Contains(home, `id="details">Details: `) || !strings.Contains(home, "invalid_grant") || strings.Contains(home, "Connected to Zoom as") {
 		t.Fatalf("home does not offer reconnecting with the reason:\n%s", home)
 	}
 	e.connect(t, b) // same Zoom user authorizes again
